@@ -1,0 +1,34 @@
+/** Anthropic streaming events, and their SSE encoding. */
+import type { AnthropicMessage, StopReason, Usage } from "./schema";
+
+export type BlockStart =
+  | { type: "text"; text: "" }
+  | { type: "thinking"; thinking: ""; signature: "" }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, never> };
+
+export type BlockDelta =
+  | { type: "text_delta"; text: string }
+  | { type: "thinking_delta"; thinking: string }
+  | { type: "signature_delta"; signature: string }
+  | { type: "input_json_delta"; partial_json: string };
+
+export type StreamEvent =
+  | { type: "message_start"; message: AnthropicMessage }
+  | { type: "content_block_start"; index: number; content_block: BlockStart }
+  | { type: "content_block_delta"; index: number; delta: BlockDelta }
+  | { type: "content_block_stop"; index: number }
+  | {
+      type: "message_delta";
+      delta: { stop_reason: StopReason | null; stop_sequence: string | null };
+      usage: Usage;
+    }
+  | { type: "message_stop" }
+  | { type: "ping" }
+  | { type: "error"; error: { type: string; message: string } };
+
+/** One SSE frame: the `event:` line always equals `data.type`. */
+export function encodeEvent(e: StreamEvent): string {
+  return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+export const PING_FRAME = encodeEvent({ type: "ping" });

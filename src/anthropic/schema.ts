@@ -1,0 +1,176 @@
+/**
+ * Anthropic Messages API wire schemas (requests in, messages out).
+ * Objects accept unknown fields: clients send many we ignore.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+const Obj = <T extends Record<string, TSchema>>(props: T) => Type.Object(props);
+
+export const CacheControl = Type.Optional(Type.Unknown());
+
+export const TextBlock = Obj({ type: Type.Literal("text"), text: Type.String(), cache_control: CacheControl });
+
+export const Base64Source = Obj({
+  type: Type.Literal("base64"),
+  media_type: Type.String({ minLength: 1 }),
+  data: Type.String({ minLength: 1 }),
+});
+export const UrlSource = Obj({ type: Type.Literal("url"), url: Type.String({ minLength: 1 }) });
+export const TextSource = Obj({ type: Type.Literal("text"), media_type: Type.Optional(Type.String()), data: Type.String() });
+
+export const ImageBlock = Obj({
+  type: Type.Literal("image"),
+  source: Type.Union([Base64Source, UrlSource]),
+  cache_control: CacheControl,
+});
+
+export const DocumentBlock = Obj({
+  type: Type.Literal("document"),
+  source: Type.Union([
+    Base64Source,
+    UrlSource,
+    TextSource,
+    Obj({ type: Type.Literal("content"), content: Type.Union([Type.String(), Type.Array(Type.Unknown())]) }),
+  ]),
+  title: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  context: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  cache_control: CacheControl,
+});
+
+export const ToolUseBlock = Obj({
+  type: Type.Literal("tool_use"),
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  input: Type.Unknown(),
+  cache_control: CacheControl,
+});
+
+export const ToolResultBlock = Obj({
+  type: Type.Literal("tool_result"),
+  tool_use_id: Type.String({ minLength: 1 }),
+  content: Type.Optional(Type.Union([Type.String(), Type.Array(Type.Union([TextBlock, ImageBlock, DocumentBlock]))])),
+  is_error: Type.Optional(Type.Boolean()),
+  cache_control: CacheControl,
+});
+
+export const ThinkingBlock = Obj({
+  type: Type.Literal("thinking"),
+  thinking: Type.String(),
+  signature: Type.Optional(Type.String()),
+});
+export const RedactedThinkingBlock = Obj({ type: Type.Literal("redacted_thinking"), data: Type.String() });
+
+/** The block types we translate. Any other `type` is accepted and dropped (with a log line). */
+export const KNOWN_BLOCKS = {
+  text: TextBlock,
+  image: ImageBlock,
+  document: DocumentBlock,
+  tool_use: ToolUseBlock,
+  tool_result: ToolResultBlock,
+  thinking: ThinkingBlock,
+  redacted_thinking: RedactedThinkingBlock,
+} as const;
+
+export const OtherBlock = Obj({ type: Type.String() });
+
+export const ContentBlock = Type.Union([
+  TextBlock,
+  ImageBlock,
+  DocumentBlock,
+  ToolUseBlock,
+  ToolResultBlock,
+  ThinkingBlock,
+  RedactedThinkingBlock,
+]);
+
+export const Message = Obj({
+  role: Type.Union([Type.Literal("user"), Type.Literal("assistant"), Type.Literal("system")]),
+  content: Type.Union([Type.String(), Type.Array(OtherBlock)]),
+});
+
+export const Tool = Obj({
+  name: Type.String({ minLength: 1 }),
+  type: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  description: Type.Optional(Type.String()),
+  input_schema: Type.Optional(Type.Unknown()),
+});
+
+export const ToolChoice = Type.Union([
+  Obj({ type: Type.Literal("auto"), disable_parallel_tool_use: Type.Optional(Type.Boolean()) }),
+  Obj({ type: Type.Literal("any"), disable_parallel_tool_use: Type.Optional(Type.Boolean()) }),
+  Obj({ type: Type.Literal("tool"), name: Type.String({ minLength: 1 }), disable_parallel_tool_use: Type.Optional(Type.Boolean()) }),
+  Obj({ type: Type.Literal("none") }),
+]);
+
+export const Thinking = Type.Union([
+  Obj({ type: Type.Literal("enabled"), budget_tokens: Type.Optional(Type.Integer({ minimum: 0 })) }),
+  Obj({ type: Type.Literal("adaptive") }),
+  Obj({ type: Type.Literal("disabled") }),
+]);
+
+export const MessagesRequest = Obj({
+  model: Type.String({ minLength: 1 }),
+  messages: Type.Array(Message, { minItems: 1 }),
+  max_tokens: Type.Integer({ minimum: 1 }),
+  system: Type.Optional(Type.Union([Type.String(), Type.Array(TextBlock)])),
+  temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  top_k: Type.Optional(Type.Integer({ minimum: 0 })),
+  stop_sequences: Type.Optional(Type.Array(Type.String())),
+  stream: Type.Optional(Type.Boolean()),
+  metadata: Type.Optional(Obj({ user_id: Type.Optional(Type.Union([Type.String(), Type.Null()])) })),
+  tools: Type.Optional(Type.Array(Tool)),
+  tool_choice: Type.Optional(ToolChoice),
+  thinking: Type.Optional(Thinking),
+  output_config: Type.Optional(Obj({ effort: Type.Optional(Type.String()) })),
+});
+
+export type TextBlock = Static<typeof TextBlock>;
+export type ImageBlock = Static<typeof ImageBlock>;
+export type DocumentBlock = Static<typeof DocumentBlock>;
+export type ToolUseBlock = Static<typeof ToolUseBlock>;
+export type ToolResultBlock = Static<typeof ToolResultBlock>;
+export type ThinkingBlock = Static<typeof ThinkingBlock>;
+export type RedactedThinkingBlock = Static<typeof RedactedThinkingBlock>;
+export type ContentBlock = Static<typeof ContentBlock>;
+export type Tool = Static<typeof Tool>;
+export type ToolChoice = Static<typeof ToolChoice>;
+export type Thinking = Static<typeof Thinking>;
+/** A request after validation: content blocks are known block types only where `type` is known. */
+export type MessagesRequest = Omit<Static<typeof MessagesRequest>, "messages"> & {
+  messages: Array<{ role: "user" | "assistant" | "system"; content: string | Array<ContentBlock | { type: string }> }>;
+};
+
+// ---- Responses ----
+
+export type StopReason =
+  | "end_turn"
+  | "max_tokens"
+  | "stop_sequence"
+  | "tool_use"
+  | "pause_turn"
+  | "refusal"
+  | "model_context_window_exceeded";
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+export type ResponseBlock =
+  | { type: "text"; text: string }
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown };
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: ResponseBlock[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: Usage;
+}

@@ -1,0 +1,30 @@
+/** Everything the routes need, built once from the configuration. */
+import type { Config } from "./config";
+import { createAuthenticator, type Authenticator } from "./http/auth";
+import type { Logger } from "./http/log";
+import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
+import { createModelMap, type ModelMap } from "./models/map";
+import { UpstreamClient } from "./upstream/client";
+import { KeyPool } from "./upstream/keys";
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  modelMap: ModelMap;
+  caps: CapabilityTable;
+  upstream: UpstreamClient;
+  authenticate: Authenticator;
+  startedAt: number;
+}
+
+export function createDeps(config: Config, logger: Logger): AppDeps {
+  return {
+    config,
+    logger,
+    modelMap: createModelMap(config.modelMap),
+    caps: createCapabilityTable(),
+    upstream: new UpstreamClient(config.upstream.baseUrl),
+    authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
+    startedAt: Date.now(),
+  };
+}

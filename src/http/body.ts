@@ -1,0 +1,64 @@
+/**
+ * Reading a JSON request body safely: size-limited without holding an oversized
+ * body in memory, strict UTF-8, and JSON errors turned into 400s.
+ */
+import { ApiError, invalidRequest } from "./errors";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, `request body is larger than the ${Math.round(limit / (1024 * 1024))} MB limit`, {
+    type: "request_too_large",
+    retryable: false,
+  });
+}
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    const n = Number(declared);
+    if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
+    if (Number.isFinite(n)) return new Uint8Array(await request.arrayBuffer());
+  }
+  if (!request.body) return new Uint8Array(0);
+  // Chunked: count as we go and stop reading at the limit.
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** The body parsed as JSON, or an ApiError (400 / 413). */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readLimited(request, limit);
+  if (bytes.byteLength > limit) throw tooLarge(limit);
+  if (bytes.byteLength === 0) throw invalidRequest("request body is empty: expected a JSON object");
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw invalidRequest("request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    if (e instanceof RangeError) throw invalidRequest("request body is nested too deeply");
+    throw invalidRequest(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Error types and the two wire envelopes (Anthropic and OpenAI).
+ * Everything that fails on the way to the client becomes an ApiError.
+ */
+
+export type AnthropicErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "billing_error"
+  | "permission_error"
+  | "not_found_error"
+  | "conflict_error"
+  | "request_too_large"
+  | "rate_limit_error"
+  | "api_error"
+  | "timeout_error"
+  | "overloaded_error";
+
+const TYPE_BY_STATUS: Record<number, AnthropicErrorType> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  409: "conflict_error",
+  413: "request_too_large",
+  422: "invalid_request_error",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+export function errorTypeForStatus(status: number): AnthropicErrorType {
+  return TYPE_BY_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: AnthropicErrorType;
+  /** Extra response headers, e.g. retry-after. */
+  readonly headers: Record<string, string>;
+  /** Whether a client retry could help; undefined leaves the SDK's own rule in force. */
+  readonly retryable: boolean | undefined;
+
+  constructor(
+    status: number,
+    message: string,
+    opts: { type?: AnthropicErrorType; headers?: Record<string, string>; retryable?: boolean } = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.type = opts.type ?? errorTypeForStatus(status);
+    this.headers = opts.headers ?? {};
+    this.retryable = opts.retryable;
+  }
+}
+
+export const invalidRequest = (message: string) => new ApiError(400, message, { retryable: false });
+
+export function anthropicErrorBody(type: string, message: string, requestId?: string) {
+  return { type: "error" as const, error: { type, message }, ...(requestId ? { request_id: requestId } : {}) };
+}
+
+/** OpenAI's error `type` field for a status. */
+export function openaiErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+export function openaiErrorBody(status: number, message: string, code: string | null = null) {
+  return { error: { message, type: openaiErrorType(status), param: null, code } };
+}
+
+/** Headers that go with any error response. */
+export function errorHeaders(err: ApiError): Record<string, string> {
+  const h: Record<string, string> = { "content-type": "application/json", ...err.headers };
+  if (err.retryable !== undefined) h["x-should-retry"] = String(err.retryable);
+  return h;
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(500, "Internal error in grok2api; see the server log.", { type: "api_error" });
+}

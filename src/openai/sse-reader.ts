@@ -1,0 +1,84 @@
+/**
+ * Incremental reader of the upstream's SSE stream: bytes in (any split, even
+ * inside a UTF-8 sequence or a line), parsed chat-completion chunks out.
+ * Pure: no I/O; the caller feeds it what it reads.
+ */
+import { createParser } from "eventsource-parser";
+import type { ChatChunk } from "./schema";
+
+export type UpstreamItem =
+  | { kind: "chunk"; chunk: ChatChunk }
+  | { kind: "done" }
+  | { kind: "error"; message: string; status?: number };
+
+export interface ChunkDecoder {
+  push(bytes: Uint8Array): UpstreamItem[];
+  end(): UpstreamItem[];
+}
+
+/** Upper bound for one SSE event (a single chunk can carry a whole tool call). */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+/** Upstream error payloads: xAI `{"code","error":"…"}`, OpenAI `{"error":{"message"}}`. */
+export function upstreamErrorMessage(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const e = (body as { error?: unknown; message?: unknown }).error;
+  if (typeof e === "string") return e;
+  if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") {
+    return (e as { message: string }).message;
+  }
+  const m = (body as { message?: unknown }).message;
+  return typeof m === "string" ? m : undefined;
+}
+
+export function createChunkDecoder(): ChunkDecoder {
+  const decoder = new TextDecoder();
+  let out: UpstreamItem[] = [];
+  const parser = createParser({
+    maxBufferSize: MAX_EVENT_BYTES,
+    onEvent(ev) {
+      const data = ev.data;
+      if (data === "[DONE]") {
+        out.push({ kind: "done" });
+        return;
+      }
+      if (!data) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        out.push({ kind: "error", message: "the upstream sent a stream event that is not valid JSON" });
+        return;
+      }
+      const obj = parsed as ChatChunk & { error?: unknown };
+      if (ev.event === "error" || (obj.error !== undefined && obj.choices === undefined)) {
+        out.push({ kind: "error", message: upstreamErrorMessage(parsed) ?? "the upstream reported an error mid-stream" });
+        return;
+      }
+      out.push({ kind: "chunk", chunk: obj });
+    },
+    onError(err) {
+      // Unknown fields and bad `retry:` lines are harmless; an event too large to hold is not.
+      if (err.type === "max-buffer-size-exceeded") {
+        out.push({ kind: "error", message: "the upstream sent a stream event larger than 16 MB" });
+      }
+    },
+  });
+  const drain = () => {
+    const items = out;
+    out = [];
+    return items;
+  };
+  return {
+    push(bytes) {
+      parser.feed(decoder.decode(bytes, { stream: true }));
+      return drain();
+    },
+    end() {
+      const rest = decoder.decode();
+      if (rest) parser.feed(rest);
+      parser.reset({ consume: true });
+      return drain();
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * POST /v1/messages (also /v1/v1/messages): authenticate, validate, translate,
+ * call the upstream, translate back — as JSON or as an SSE stream.
+ */
+import { Elysia } from "elysia";
+import { MessageAccumulator } from "../anthropic/accumulate";
+import { encodeEvent, type StreamEvent } from "../anthropic/events";
+import type { MessagesRequest } from "../anthropic/schema";
+import { validateMessagesRequest } from "../anthropic/validate";
+import type { AppDeps } from "../deps";
+import { readJsonBody } from "../http/body";
+import { contextOf, type RequestContext } from "../http/context";
+import { ApiError, invalidRequest, toApiError } from "../http/errors";
+import type { ChatCompletion } from "../openai/schema";
+import { newMessageId } from "../translate/ids";
+import { toChatRequest } from "../translate/request";
+import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
+import { StreamTranslator } from "../translate/stream";
+import { estimateInputTokens } from "../translate/usage";
+import { pump } from "./pump";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+};
+
+/** A 404 for a model says which name it was mapped from and where to change that. */
+function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
+  if (err.status !== 404) return err;
+  const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
+  return new ApiError(404, `${err.message} — the upstream does not serve model ${via}; change model_map in the grok2api config file`, {
+    type: "not_found_error",
+    retryable: false,
+  });
+}
+
+export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
+  const upstreamKey = deps.authenticate(request.headers);
+  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
+  const v = validateMessagesRequest<MessagesRequest>(raw);
+  if (!v.ok) throw invalidRequest(v.message);
+  const req = v.value;
+
+  const upstreamModel = deps.modelMap.resolve(req.model);
+  const wantStream = req.stream === true;
+  // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
+  const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
+  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, stream: wantStream });
+
+  const { body, warnings } = toChatRequest(req, {
+    model: upstreamModel,
+    caps: deps.caps.get(upstreamModel),
+    stream: upstreamStream,
+  });
+  for (const w of warnings) deps.logger.warn(w, { request_id: rc.id });
+
+  const abort = new AbortController();
+  const onClientGone = () => abort.abort();
+  request.signal.addEventListener("abort", onClientGone, { once: true });
+
+  const inputTokensEstimate = estimateInputTokens(req);
+  let res: Response;
+  try {
+    res = await deps.upstream.post({ path: "/chat/completions", body, key: upstreamKey, signal: abort.signal });
+  } catch (err) {
+    request.signal.removeEventListener("abort", onClientGone);
+    throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
+  }
+
+  const messageId = newMessageId();
+  if (!upstreamStream) {
+    try {
+      const completion = (await res.json()) as ChatCompletion;
+      const message = toAnthropicMessage(completion, { id: messageId, model: req.model, inputTokensEstimate });
+      Object.assign(rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
+      return Response.json(message);
+    } catch (err) {
+      if (err instanceof UnparseableToolArguments) throw new ApiError(502, err.message, { type: "api_error" });
+      if (err instanceof SyntaxError) throw new ApiError(502, "the upstream sent a response that is not valid JSON", { type: "api_error" });
+      throw err;
+    } finally {
+      request.signal.removeEventListener("abort", onClientGone);
+    }
+  }
+
+  const translator = new StreamTranslator({
+    messageId,
+    model: req.model,
+    inputTokensEstimate,
+    stopSequences: req.stop_sequences,
+  });
+  const upstreamBody = res.body;
+  if (!upstreamBody) throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
+
+  const recordUsage = () => {
+    if (translator.usage) {
+      Object.assign(rc.entry, {
+        input_tokens: translator.usage.input_tokens,
+        output_tokens: translator.usage.output_tokens,
+      });
+    }
+  };
+
+  if (!wantStream) {
+    // Non-streaming answer served from an upstream stream (stop sequences).
+    const acc = new MessageAccumulator();
+    acc.applyAll(translator.start());
+    try {
+      await pump({ body: upstreamBody, translator, abort, sink: (events) => void acc.applyAll(events) });
+    } finally {
+      request.signal.removeEventListener("abort", onClientGone);
+    }
+    recordUsage();
+    return Response.json(acc.message);
+  }
+
+  rc.deferred = true;
+  const stream = new ReadableStream({
+    type: "direct",
+    async pull(controller: ReadableStreamDirectController) {
+      const write = async (events: StreamEvent[]) => {
+        for (const e of events) {
+          const r = controller.write(encodeEvent(e));
+          if (typeof r !== "number") await r; // backpressure: wait for the client to drain
+        }
+        const f = controller.flush();
+        if (typeof f !== "number") await f;
+      };
+      let status = 200;
+      let error: string | undefined;
+      try {
+        await write(translator.start());
+        await pump({ body: upstreamBody, translator, abort, sink: write });
+      } catch (err) {
+        if (!request.signal.aborted) {
+          const e = toApiError(err);
+          if (!(err instanceof ApiError)) deps.logger.warn("stream failed", { request_id: rc.id, error: String(err) });
+          error = e.type;
+          try {
+            await write([{ type: "error", error: { type: e.type, message: e.message } }]);
+          } catch {
+            // client already gone
+          }
+        } else {
+          error = "client_closed";
+          status = 499;
+        }
+      } finally {
+        request.signal.removeEventListener("abort", onClientGone);
+        recordUsage();
+        rc.finish(status, error);
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      }
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
+  return new Response(stream, { headers: SSE_HEADERS });
+}
+
+export const messagesRoutes = (deps: AppDeps) => {
+  const handler = async ({ request }: { request: Request }) => {
+    const rc = contextOf(request)!;
+    const res = await handleMessages(deps, request, rc);
+    if (!rc.deferred) rc.finish(res.status);
+    return res;
+  };
+  return new Elysia({ name: "routes/messages" })
+    .post("/v1/messages", handler, { parse: "none" })
+    .post("/v1/v1/messages", handler, { parse: "none" });
+};

@@ -1,0 +1,80 @@
+/**
+ * Reads the upstream's SSE body, feeds the stream translator, and hands the
+ * resulting Anthropic events to a sink — the client's SSE stream, or an
+ * accumulator for a non-streaming answer. Throws an ApiError when the upstream
+ * fails mid-way; the caller decides how to tell the client.
+ */
+import type { StreamEvent } from "../anthropic/events";
+import { ApiError } from "../http/errors";
+import { createChunkDecoder } from "../openai/sse-reader";
+import { ToolArgumentsError, type StreamTranslator } from "../translate/stream";
+
+export interface PumpOptions {
+  body: ReadableStream<Uint8Array>;
+  translator: StreamTranslator;
+  /** Aborted to stop the upstream (stop sequence matched). */
+  abort: AbortController;
+  /** Receives events; may return a promise to apply backpressure. */
+  sink: (events: StreamEvent[]) => void | Promise<void>;
+}
+
+export async function pump({ body, translator, abort, sink }: PumpOptions): Promise<void> {
+  const reader = body.getReader();
+  const decoder = createChunkDecoder();
+  let sawDone = false;
+  let clean = false;
+  try {
+    read: for (;;) {
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        if (abort.signal.aborted) throw err;
+        throw new ApiError(529, `the upstream connection failed mid-stream: ${(err as Error).message}`, {
+          type: "overloaded_error",
+        });
+      }
+      const items = result.done ? decoder.end() : decoder.push(result.value);
+      const events: StreamEvent[] = [];
+      for (const item of items) {
+        if (item.kind === "chunk") {
+          try {
+            for (const e of translator.push(item.chunk)) events.push(e);
+          } catch (err) {
+            if (err instanceof ToolArgumentsError) throw new ApiError(502, err.message, { type: "api_error" });
+            throw err;
+          }
+          if (translator.stopped) break;
+        } else if (item.kind === "done") {
+          sawDone = true; // keep reading to the end, so the connection can be reused
+        } else {
+          if (events.length) await sink(events);
+          throw new ApiError(529, `the upstream failed mid-stream: ${item.message}`, { type: "overloaded_error" });
+        }
+      }
+      if (events.length) await sink(events);
+      if (translator.stopped) break read;
+      if (result.done) {
+        if (!sawDone && !translator.sawFinishReason) {
+          throw new ApiError(529, "the upstream closed the stream before the message was complete", {
+            type: "overloaded_error",
+          });
+        }
+        clean = true;
+        break read;
+      }
+    }
+  } finally {
+    // Stop the upstream if it is still sending (stop sequence, error, client gone).
+    if (!clean) abort.abort();
+    reader.releaseLock();
+  }
+  let final: StreamEvent[];
+  try {
+    final = translator.finish();
+  } catch (err) {
+    if (err instanceof ToolArgumentsError) throw new ApiError(502, err.message, { type: "api_error" });
+    throw err;
+  }
+  await sink(final);
+}

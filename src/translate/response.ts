@@ -1,0 +1,56 @@
+/** Non-streaming upstream completion → Anthropic message. Pure. */
+import type { AnthropicMessage, ResponseBlock } from "../anthropic/schema";
+import type { ChatCompletion } from "../openai/schema";
+import { toolUseId } from "./ids";
+import { signThinking } from "./signature";
+import { cutAtStopSequence } from "./stop-sequences";
+import { toStopReason } from "./stop-reason";
+import { parseToolArguments } from "./tool-args";
+import { estimateTextTokens, toAnthropicUsage } from "./usage";
+
+export interface ResponseOptions {
+  id: string;
+  /** The model name the client asked for. */
+  model: string;
+  stopSequences?: string[];
+  inputTokensEstimate: number;
+}
+
+export class UnparseableToolArguments extends Error {
+  constructor(readonly toolName: string) {
+    super(`the upstream returned arguments for tool "${toolName}" that are not valid JSON and could not be repaired`);
+  }
+}
+
+export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): AnthropicMessage {
+  const choice = c.choices?.[0];
+  const msg = choice?.message;
+  const content: ResponseBlock[] = [];
+
+  const reasoning = msg?.reasoning_content ?? msg?.reasoning ?? "";
+  if (reasoning) content.push({ type: "thinking", thinking: reasoning, signature: signThinking(reasoning) });
+
+  const cut = cutAtStopSequence(msg?.content ?? msg?.refusal ?? "", opts.stopSequences);
+  if (cut.text) content.push({ type: "text", text: cut.text });
+
+  if (cut.matched === null) {
+    for (const call of msg?.tool_calls ?? []) {
+      const args = parseToolArguments(call.function?.arguments ?? "");
+      if (!args.ok) throw new UnparseableToolArguments(call.function?.name ?? "?");
+      content.push({ type: "tool_use", id: toolUseId(call.id), name: call.function.name, input: args.input });
+    }
+  }
+
+  const emittedToolUse = content.some((b) => b.type === "tool_use");
+  const outputChars = content.reduce((n, b) => n + (b.type === "text" ? b.text.length : b.type === "thinking" ? b.thinking.length : JSON.stringify(b.input).length), 0);
+  return {
+    id: opts.id,
+    type: "message",
+    role: "assistant",
+    model: opts.model,
+    content,
+    stop_reason: toStopReason(choice?.finish_reason, { emittedToolUse, matchedStopSequence: cut.matched }),
+    stop_sequence: cut.matched,
+    usage: toAnthropicUsage(c.usage, { input: opts.inputTokensEstimate, output: estimateTextTokens(outputChars) }),
+  };
+}

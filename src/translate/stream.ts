@@ -1,0 +1,232 @@
+/**
+ * Upstream chat-completion chunks → Anthropic stream events. A pure state machine:
+ * the caller feeds parsed chunks and writes the events it gets back.
+ *
+ * - reasoning → a `thinking` block (signed at its end), text → `text` blocks;
+ *   one block is open at a time and indices run 0..n-1 in start order.
+ * - tool calls are gathered by `index` (xAI sends id, name and all arguments in
+ *   one chunk; others send fragments) and emitted whole when the choice finishes,
+ *   with arguments checked (and repaired) so the client always gets valid JSON.
+ * - stop sequences are watched across chunk borders; on a match `stopped` turns true
+ *   and the caller should abort the upstream and call finish().
+ */
+import type { BlockDelta, BlockStart, StreamEvent } from "../anthropic/events";
+import type { StopReason, Usage } from "../anthropic/schema";
+import type { ChatChunk, ChatUsage } from "../openai/schema";
+import { toolUseId } from "./ids";
+import { ThinkingSigner } from "./signature";
+import { StopSequenceWatcher } from "./stop-sequences";
+import { toStopReason } from "./stop-reason";
+import { parseToolArguments } from "./tool-args";
+import { estimateTextTokens, toAnthropicUsage } from "./usage";
+
+export interface StreamOptions {
+  messageId: string;
+  /** The model name the client asked for. */
+  model: string;
+  inputTokensEstimate: number;
+  stopSequences?: string[];
+}
+
+interface PendingToolCall {
+  id: string | undefined;
+  name: string;
+  args: string;
+}
+
+export class ToolArgumentsError extends Error {}
+
+export class StreamTranslator {
+  private nextIndex = 0;
+  private open: { kind: "text" | "thinking"; index: number } | null = null;
+  private signer: ThinkingSigner | null = null;
+  private readonly watcher: StopSequenceWatcher;
+  private readonly tools = new Map<number, PendingToolCall>();
+  private toolsEmitted = 0;
+  private upstreamUsage: ChatUsage | null = null;
+  private finishReason: string | null = null;
+  private matched: string | null = null;
+  private outputChars = 0;
+  private finished = false;
+  /** Final stop reason and usage, known after finish(). */
+  stopReason: StopReason | null = null;
+  usage: Usage | null = null;
+
+  constructor(private readonly opts: StreamOptions) {
+    this.watcher = new StopSequenceWatcher(opts.stopSequences);
+  }
+
+  /** A stop sequence matched: stop reading the upstream and call finish(). */
+  get stopped(): boolean {
+    return this.matched !== null;
+  }
+
+  /** The upstream said why it stopped (a stream without it was cut short). */
+  get sawFinishReason(): boolean {
+    return this.finishReason !== null;
+  }
+
+  start(): StreamEvent[] {
+    return [
+      {
+        type: "message_start",
+        message: {
+          id: this.opts.messageId,
+          type: "message",
+          role: "assistant",
+          model: this.opts.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: {
+            input_tokens: this.opts.inputTokensEstimate,
+            output_tokens: 1,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+          },
+        },
+      },
+    ];
+  }
+
+  push(chunk: ChatChunk): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (chunk.usage) this.upstreamUsage = chunk.usage;
+    if (this.matched !== null || this.finished) return out;
+    const choice = chunk.choices?.[0];
+    if (!choice) return out;
+    const d = choice.delta;
+    if (d) {
+      const reasoning = d.reasoning_content ?? d.reasoning;
+      if (reasoning) this.thinking(reasoning, out);
+      const text = d.content ?? d.refusal;
+      if (text) {
+        this.text(text, out);
+        if (this.matched !== null) return out;
+      }
+      if (d.tool_calls) this.collectToolCalls(d.tool_calls);
+    }
+    if (choice.finish_reason) {
+      this.finishReason = choice.finish_reason;
+      this.closeBlock(out);
+      this.emitToolCalls(out);
+    }
+    return out;
+  }
+
+  /** End of the message: close what is open, emit gathered tool calls, message_delta, message_stop. */
+  finish(): StreamEvent[] {
+    if (this.finished) return [];
+    const out: StreamEvent[] = [];
+    this.closeBlock(out);
+    if (this.matched === null) this.emitToolCalls(out);
+    this.finished = true;
+    this.stopReason = toStopReason(this.finishReason, {
+      emittedToolUse: this.toolsEmitted > 0,
+      matchedStopSequence: this.matched,
+    });
+    this.usage = toAnthropicUsage(this.upstreamUsage, {
+      input: this.opts.inputTokensEstimate,
+      output: estimateTextTokens(this.outputChars),
+    });
+    out.push(
+      { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: this.matched }, usage: this.usage },
+      { type: "message_stop" },
+    );
+    return out;
+  }
+
+  // ---- blocks ----
+
+  private openBlock(kind: "text" | "thinking", out: StreamEvent[]): number {
+    if (this.open?.kind === kind) return this.open.index;
+    this.closeBlock(out);
+    const index = this.nextIndex++;
+    const content_block: BlockStart =
+      kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
+    out.push({ type: "content_block_start", index, content_block });
+    this.open = { kind, index };
+    if (kind === "thinking") this.signer = new ThinkingSigner();
+    return index;
+  }
+
+  private closeBlock(out: StreamEvent[]): void {
+    if (!this.open) return;
+    const { kind, index } = this.open;
+    if (kind === "text") {
+      const rest = this.watcher.flush();
+      if (rest) this.delta(index, { type: "text_delta", text: rest }, out, rest.length);
+    } else if (this.signer) {
+      out.push({ type: "content_block_delta", index, delta: { type: "signature_delta", signature: this.signer.sign() } });
+      this.signer = null;
+    }
+    out.push({ type: "content_block_stop", index });
+    this.open = null;
+  }
+
+  private delta(index: number, delta: BlockDelta, out: StreamEvent[], chars: number): void {
+    this.outputChars += chars;
+    out.push({ type: "content_block_delta", index, delta });
+  }
+
+  private thinking(text: string, out: StreamEvent[]): void {
+    const index = this.openBlock("thinking", out);
+    this.signer!.update(text);
+    this.delta(index, { type: "thinking_delta", thinking: text }, out, text.length);
+  }
+
+  private text(text: string, out: StreamEvent[]): void {
+    const { emit, matched } = this.watcher.push(text);
+    if (emit) this.delta(this.openBlock("text", out), { type: "text_delta", text: emit }, out, emit.length);
+    if (matched !== null) {
+      this.matched = matched;
+      this.closeBlock(out);
+    }
+  }
+
+  // ---- tool calls ----
+
+  private collectToolCalls(deltas: NonNullable<NonNullable<NonNullable<ChatChunk["choices"]>[number]["delta"]>["tool_calls"]>): void {
+    for (const tc of deltas) {
+      // Without an index, a delta with a new id starts a call; one without continues the last.
+      let idx = tc.index;
+      if (idx === undefined) {
+        const last = [...this.tools.keys()].pop();
+        idx = tc.id !== undefined || last === undefined ? this.tools.size : last;
+      }
+      let call = this.tools.get(idx);
+      if (!call) {
+        call = { id: undefined, name: "", args: "" };
+        this.tools.set(idx, call);
+      }
+      if (tc.id && !call.id) call.id = tc.id;
+      const fn = tc.function;
+      if (fn?.name && !call.name) call.name = fn.name;
+      if (fn?.arguments) call.args += fn.arguments;
+    }
+  }
+
+  private emitToolCalls(out: StreamEvent[]): void {
+    if (this.tools.size === 0) return;
+    const calls = [...this.tools.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+    this.tools.clear();
+    for (const call of calls) {
+      if (!call.name) continue; // a fragment that never named its tool cannot be called
+      const args = parseToolArguments(call.args);
+      if (!args.ok) {
+        throw new ToolArgumentsError(
+          `the upstream streamed arguments for tool "${call.name}" that are not valid JSON and could not be repaired`,
+        );
+      }
+      const index = this.nextIndex++;
+      out.push({
+        type: "content_block_start",
+        index,
+        content_block: { type: "tool_use", id: toolUseId(call.id), name: call.name, input: {} },
+      });
+      this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
+      out.push({ type: "content_block_stop", index });
+      this.toolsEmitted++;
+    }
+  }
+}

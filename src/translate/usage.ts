@@ -1,0 +1,93 @@
+/** Token usage: upstream usage → Anthropic usage, and local estimates. */
+import type { MessagesRequest, Usage } from "../anthropic/schema";
+import type { ChatUsage } from "../openai/schema";
+
+/**
+ * xAI counts reasoning outside `completion_tokens` (total = prompt + completion + reasoning);
+ * OpenAI counts it inside (total = prompt + completion). Anthropic's output_tokens counts all.
+ */
+export function toAnthropicUsage(u: ChatUsage | null | undefined, estimate: { input: number; output: number }): Usage {
+  if (!u) {
+    return {
+      input_tokens: estimate.input,
+      output_tokens: estimate.output,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    };
+  }
+  const prompt = u.prompt_tokens ?? 0;
+  const completion = u.completion_tokens ?? 0;
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  const reasoning = u.completion_tokens_details?.reasoning_tokens ?? 0;
+  const reasoningOutside = reasoning > 0 && u.total_tokens !== undefined && u.total_tokens >= prompt + completion + reasoning;
+  return {
+    input_tokens: Math.max(0, prompt - cached),
+    output_tokens: reasoningOutside ? completion + reasoning : completion,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+  };
+}
+
+/** Rough tokens for a piece of text (≈4 characters per token). */
+export const estimateTextTokens = (chars: number) => Math.ceil(chars / 4);
+
+const IMAGE_TOKENS = 1500;
+
+function blockChars(block: unknown): { chars: number; images: number } {
+  const b = block as Record<string, unknown>;
+  switch (b.type) {
+    case "text":
+      return { chars: String(b.text ?? "").length, images: 0 };
+    case "thinking":
+      return { chars: 0, images: 0 };
+    case "image":
+      return { chars: 0, images: 1 };
+    case "tool_use":
+      return { chars: String(b.name ?? "").length + safeJsonLength(b.input), images: 0 };
+    case "tool_result": {
+      if (typeof b.content === "string") return { chars: b.content.length, images: 0 };
+      let chars = 0;
+      let images = 0;
+      for (const inner of Array.isArray(b.content) ? b.content : []) {
+        const r = blockChars(inner);
+        chars += r.chars;
+        images += r.images;
+      }
+      return { chars, images };
+    }
+    case "document": {
+      const src = b.source as Record<string, unknown> | undefined;
+      return { chars: typeof src?.data === "string" && src.type === "text" ? src.data.length : 2000, images: 0 };
+    }
+    default:
+      return { chars: 0, images: 0 };
+  }
+}
+
+function safeJsonLength(v: unknown): number {
+  try {
+    return JSON.stringify(v ?? {}).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** A quick local estimate of the prompt's input tokens (never 0). */
+export function estimateInputTokens(req: Pick<MessagesRequest, "messages" | "system" | "tools">): number {
+  let chars = 0;
+  let images = 0;
+  if (typeof req.system === "string") chars += req.system.length;
+  else for (const b of req.system ?? []) chars += b.text.length;
+  for (const m of req.messages) {
+    chars += 16;
+    if (typeof m.content === "string") chars += m.content.length;
+    else
+      for (const b of m.content) {
+        const r = blockChars(b);
+        chars += r.chars;
+        images += r.images;
+      }
+  }
+  for (const t of req.tools ?? []) chars += t.name.length + (t.description?.length ?? 0) + safeJsonLength(t.input_schema);
+  return Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS);
+}

@@ -1,0 +1,47 @@
+/** Starts the real gateway in-process on a free loopback port, against a fake upstream. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../../src/config";
+import { DEFAULTS } from "../../src/config";
+import { createLogger } from "../../src/http/log";
+import { startServer, type RunningServer } from "../../src/server";
+
+export interface Gateway extends RunningServer {
+  logFile: string;
+  config: Config;
+}
+
+export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config> = {}): Gateway {
+  const dir = mkdtempSync(join(tmpdir(), "grok2api-test-"));
+  const config: Config = {
+    host: "127.0.0.1",
+    port: 0,
+    clientKeys: [],
+    logFile: join(dir, "app.log"),
+    maxBodyBytes: DEFAULTS.maxBodyBytes,
+    configFile: undefined,
+    upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
+    modelMap: {},
+    ...overrides,
+  };
+  const logger = createLogger({ file: config.logFile, stdout: false });
+  const server = startServer(config, logger);
+  return { ...server, logFile: config.logFile, config };
+}
+
+/** Raw SSE text → list of {event, data}. */
+export function parseSSE(text: string): Array<{ event: string | null; data: any }> {
+  const out: Array<{ event: string | null; data: any }> = [];
+  for (const frame of text.split("\n\n")) {
+    if (!frame.trim()) continue;
+    let event: string | null = null;
+    const data: string[] = [];
+    for (const line of frame.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    out.push({ event, data: data.length ? JSON.parse(data.join("\n")) : null });
+  }
+  return out;
+}
