@@ -5,6 +5,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
 import { KNOWN_BLOCKS, MessagesRequest } from "./schema";
 
 const checkRequest = TypeCompiler.Compile(MessagesRequest);
@@ -23,16 +24,24 @@ export function pathToWords(path: string): string {
   return out || "body";
 }
 
+/** The literal `type` of an object schema (`{ type: Literal("text") }`), if it has one. */
+function literalType(schema: TSchema): string | undefined {
+  const t = (schema.properties as Record<string, TSchema> | undefined)?.type as { const?: unknown } | undefined;
+  return typeof t?.const === "string" ? t.const : undefined;
+}
+
 function describeExpected(schema: TSchema): string {
-  const kind = (schema as { type?: string }).type;
   const constant = (schema as { const?: unknown }).const;
   if (constant !== undefined) return `"${constant}"`;
   if (schema.anyOf) {
-    const consts = (schema.anyOf as TSchema[]).map((s) => (s as { const?: unknown }).const);
+    const variants = schema.anyOf as TSchema[];
+    const consts = variants.map((s) => (s as { const?: unknown }).const);
     if (consts.every((c) => c !== undefined)) return `one of ${consts.map((c) => `"${c}"`).join(", ")}`;
-    return (schema.anyOf as TSchema[]).map(describeExpected).join(" or ");
+    const types = variants.map(literalType);
+    if (types.every((t) => t !== undefined)) return `an object whose "type" is one of ${types.map((t) => `"${t}"`).join(", ")}`;
+    return variants.map(describeExpected).join(" or ");
   }
-  switch (kind) {
+  switch ((schema as { type?: string }).type) {
     case "string":
       return "a string";
     case "integer":
@@ -44,7 +53,7 @@ function describeExpected(schema: TSchema): string {
     case "array":
       return "an array";
     case "object":
-      return (schema.properties as Record<string, TSchema> | undefined)?.type ? "a content block object" : "an object";
+      return literalType(schema) ? `an object with "type": "${literalType(schema)}"` : "an object";
     case "null":
       return "null";
     default:
@@ -73,16 +82,35 @@ function describe(err: ValueError): string {
   }
 }
 
-/** The most useful first error: the deepest one, so unions name the real culprit. */
-function firstError(check: TypeCheck<TSchema>, value: unknown, prefix = ""): string | undefined {
-  let best: ValueError | undefined;
-  for (const e of check.Errors(value)) {
-    if (!best) best = e;
-    else if (e.path.startsWith(best.path + "/") && best.type === ValueErrorType.Union) best = e;
-    if (best && best.type !== ValueErrorType.Union) break;
+/** For a value that failed a union, the variant it was evidently meant to be (by JS kind, then by `type`). */
+function intendedVariant(union: TSchema, value: unknown): TSchema | undefined {
+  const variants = union.anyOf as TSchema[] | undefined;
+  if (!variants) return undefined;
+  const kind = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+  const sameKind = variants.filter((v) => {
+    const t = (v as { type?: string }).type;
+    return t === kind || (kind === "number" && t === "integer");
+  });
+  if (sameKind.length === 1) return sameKind[0];
+  if (kind === "object") {
+    const type = (value as { type?: unknown }).type;
+    return sameKind.find((v) => literalType(v) === type);
   }
-  if (!best) return undefined;
-  return describe({ ...best, path: prefix + best.path });
+  return undefined;
+}
+
+/** A plain-words description of the first problem, descending into unions to the real culprit. */
+function firstProblem(schema: TSchema, value: unknown, prefix: string, check?: TypeCheck<TSchema>): string | undefined {
+  const first = (check ? check.Errors(value) : Value.Errors(schema, value)).First();
+  if (!first) return undefined;
+  if (first.type === ValueErrorType.Union) {
+    const variant = intendedVariant(first.schema, first.value);
+    if (variant) {
+      const inner = firstProblem(variant, first.value, prefix + first.path);
+      if (inner) return inner;
+    }
+  }
+  return describe({ ...first, path: prefix + first.path });
 }
 
 function validateBlock(block: unknown, path: string): string | undefined {
@@ -107,7 +135,7 @@ function validateBlock(block: unknown, path: string): string | undefined {
       }
     }
   }
-  return firstError(check, block, path);
+  return firstProblem(KNOWN_BLOCKS[type as keyof typeof KNOWN_BLOCKS], block, path, check);
 }
 
 export function validateMessagesRequest<T>(body: unknown): Validation<T> {
@@ -115,7 +143,7 @@ export function validateMessagesRequest<T>(body: unknown): Validation<T> {
     return { ok: false, message: "request body must be a JSON object" };
   }
   if (!checkRequest.Check(body)) {
-    return { ok: false, message: firstError(checkRequest, body) ?? "request body is invalid" };
+    return { ok: false, message: firstProblem(MessagesRequest, body, "", checkRequest) ?? "request body is invalid" };
   }
   const messages = (body as { messages: Array<{ content: unknown }> }).messages;
   for (let m = 0; m < messages.length; m++) {

@@ -1,0 +1,93 @@
+/**
+ * The compiled executable is what users run: build it, start it against the
+ * fake upstream, and make requests through it.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeUpstream, completion, streamOf, textChunks } from "./helpers/fake-upstream";
+
+const root = join(import.meta.dir, "..");
+const work = mkdtempSync(join(tmpdir(), "grok2api-bin-"));
+const binary = join(work, "grok2api");
+let fake: FakeUpstream;
+
+beforeAll(async () => {
+  const build = Bun.spawn([process.execPath, "build", "--compile", "src/main.ts", "--outfile", binary], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const code = await build.exited;
+  if (code !== 0) throw new Error(`bun build --compile failed: ${await new Response(build.stderr).text()}`);
+  fake = new FakeUpstream();
+}, 120_000);
+afterAll(() => fake?.stop());
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const p = Bun.spawn([binary, ...args], { cwd: work, env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+  const [code, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code, stdout, stderr };
+}
+
+test("--version and --help", async () => {
+  const v = await run(["--version"]);
+  expect(v.code).toBe(0);
+  expect(v.stdout).toMatch(/^grok2api \d+\.\d+\.\d+\n$/);
+  const h = await run(["--help"]);
+  expect(h.code).toBe(0);
+  expect(h.stdout).toContain("Usage: grok2api [--host ADDR] [--port N] [--config FILE]");
+});
+
+test("a bad value stops start-up with one clear line", async () => {
+  const r = await run(["--port", "nope"]);
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr).toContain('--port="nope" is not a valid port');
+  const k = await run([], { GROK2API_API_KEYS: "c" });
+  expect(k.code).toBe(2);
+  expect(k.stderr).toContain("no upstream key");
+});
+
+test("serves the Messages API, streaming and not, and exits cleanly on SIGTERM", async () => {
+  const proc = Bun.spawn([binary, "--port", "0"], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? "", XAI_BASE_URL: fake.baseUrl, GROK2API_LOG_FILE: join(work, "logs", "app.log") },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  try {
+    // The first stdout line announces the address.
+    const reader = proc.stdout.getReader();
+    let buffered = "";
+    while (!buffered.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`binary exited early: ${await new Response(proc.stderr).text()}`);
+      buffered += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    const listening = JSON.parse(buffered.split("\n")[0]!);
+    expect(listening.msg).toBe("listening");
+    const client = new Anthropic({ baseURL: `${listening.url}/v1`, apiKey: "xai-user-key", maxRetries: 0 });
+
+    fake.on(() => Response.json(completion({ content: "Hello from the binary path" })));
+    const msg = await client.messages.create({ model: "grok-4", max_tokens: 20, messages: [{ role: "user", content: "hi" }] });
+    expect(msg.content as unknown).toEqual([{ type: "text", text: "Hello from the binary path" }]);
+    expect(fake.last.headers.get("authorization")).toBe("Bearer xai-user-key");
+
+    fake.on(() => streamOf(textChunks("streamed through the binary")));
+    const final = await client.messages
+      .stream({ model: "grok-4", max_tokens: 20, messages: [{ role: "user", content: "hi" }] })
+      .finalMessage();
+    expect(final.content as unknown).toEqual([{ type: "text", text: "streamed through the binary" }]);
+
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const log = await Bun.file(join(work, "logs", "app.log")).text();
+    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(2);
+  } finally {
+    proc.kill("SIGKILL");
+  }
+}, 30_000);
