@@ -18,8 +18,10 @@ export const DEFAULT_MODEL_MAP: Readonly<Record<string, string>> = {
 };
 
 export interface ModelMap {
-  /** Upstream model for a client-facing name. */
+  /** Upstream model for a client-facing name (the name itself when nothing matches). */
   resolve(name: string): string;
+  /** The mapped model, or undefined when no entry matches. */
+  lookup(name: string): string | undefined;
   /** Every client-facing name that is not a glob, in map order. */
   names(): string[];
 }
@@ -37,13 +39,15 @@ export function createModelMap(
       else if (!exact.has(pattern)) exact.set(pattern, target);
     }
   }
+  const lookup = (name: string): string | undefined => {
+    const hit = exact.get(name);
+    if (hit !== undefined) return hit;
+    for (const [re, target] of globs) if (re.test(name)) return target;
+    return undefined;
+  };
   return {
-    resolve(name) {
-      const hit = exact.get(name);
-      if (hit !== undefined) return hit;
-      for (const [re, target] of globs) if (re.test(name)) return target;
-      return name;
-    },
+    resolve: (name) => lookup(name) ?? name,
+    lookup,
     names: () => [...exact.keys()],
   };
 }
