@@ -74,7 +74,7 @@ function describe(err: ValueError): string {
 }
 
 /** The most useful first error: the deepest one, so unions name the real culprit. */
-function firstError(check: TypeCheck<TSchema>, value: unknown, prefix = ""): string | undefined {
+export function firstError(check: TypeCheck<TSchema>, value: unknown, prefix = ""): string | undefined {
   let best: ValueError | undefined;
   for (const e of check.Errors(value)) {
     if (!best) best = e;

@@ -26,7 +26,7 @@ const SSE_HEADERS = {
 };
 
 /** A 404 for a model says which name it was mapped from and where to change that. */
-function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
+export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
   if (err.status !== 404) return err;
   const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
   return new ApiError(404, `${err.message} — the upstream does not serve model ${via}; change model_map in the grok2api config file`, {
