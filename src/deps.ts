@@ -4,6 +4,7 @@ import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
 import { createModelMap, type ModelMap } from "./models/map";
+import { TokenCounter } from "./tokens/counter";
 import { UpstreamClient } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 
@@ -15,16 +16,20 @@ export interface AppDeps {
   upstream: UpstreamClient;
   authenticate: Authenticator;
   startedAt: number;
+  /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
+  tokens: TokenCounter;
 }
 
 export function createDeps(config: Config, logger: Logger): AppDeps {
+  const upstream = new UpstreamClient(config.upstream.baseUrl);
   return {
     config,
     logger,
     modelMap: createModelMap(config.modelMap),
     caps: createCapabilityTable(),
-    upstream: new UpstreamClient(config.upstream.baseUrl),
+    upstream,
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),
+    tokens: new TokenCounter(upstream, logger),
   };
 }

@@ -10,6 +10,7 @@ import { newRequestId } from "./translate/ids";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
 import { chatCompletionsRoutes } from "./routes/chat-completions";
+import { countTokensRoutes } from "./routes/count-tokens";
 
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
   const body = speaksOpenAI(path, headers)
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .use(messagesRoutes(deps))
+    .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps));
 }
 

@@ -5,9 +5,10 @@
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
-import { KNOWN_BLOCKS, MessagesRequest } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
 
 const checkRequest = TypeCompiler.Compile(MessagesRequest);
+const checkCountTokens = TypeCompiler.Compile(CountTokensRequest);
 const checkBlock: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
   Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );
@@ -111,11 +112,20 @@ function validateBlock(block: unknown, path: string): string | undefined {
 }
 
 export function validateMessagesRequest<T>(body: unknown): Validation<T> {
+  return validateWith(checkRequest, body);
+}
+
+/** A count_tokens body: the Messages rules, with no `max_tokens` needed. */
+export function validateCountTokensRequest<T>(body: unknown): Validation<T> {
+  return validateWith(checkCountTokens, body);
+}
+
+function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, message: "request body must be a JSON object" };
   }
-  if (!checkRequest.Check(body)) {
-    return { ok: false, message: firstError(checkRequest, body) ?? "request body is invalid" };
+  if (!check.Check(body)) {
+    return { ok: false, message: firstError(check, body) ?? "request body is invalid" };
   }
   const messages = (body as { messages: Array<{ content: unknown }> }).messages;
   for (let m = 0; m < messages.length; m++) {

@@ -126,6 +126,11 @@ export function xaiError(status: number, error: string, code = "Client specified
   return Response.json({ code, error }, { status });
 }
 
+/** xAI's tokenize-text answer (`POST /v1/tokenize-text`) listing `count` tokens. */
+export function tokenizeAnswer(count: number) {
+  return { token_ids: Array.from({ length: count }, (_, i) => ({ token_id: i, string_token: "x", token_bytes: [120] })) };
+}
+
 export class FakeUpstream {
   readonly requests: Recorded[] = [];
   private handler: Handler = (req) =>
