@@ -7,6 +7,7 @@ import { createModelMap, type ModelMap } from "./models/map";
 import { TokenCounter } from "./tokens/counter";
 import { UpstreamClient } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
+import { UpstreamModels } from "./upstream/models";
 
 export interface AppDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface AppDeps {
   startedAt: number;
   /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
   tokens: TokenCounter;
+  /** The upstream's own model list, cached. */
+  upstreamModels: UpstreamModels;
 }
 
 export function createDeps(config: Config, logger: Logger): AppDeps {
@@ -31,5 +34,6 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),
     tokens: new TokenCounter(upstream, logger),
+    upstreamModels: new UpstreamModels(upstream, logger),
   };
 }

@@ -11,6 +11,7 @@ import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
 import { chatCompletionsRoutes } from "./routes/chat-completions";
 import { countTokensRoutes } from "./routes/count-tokens";
+import { modelsRoutes } from "./routes/models";
 
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
   const body = speaksOpenAI(path, headers)
@@ -54,7 +55,8 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
-    .use(chatCompletionsRoutes(deps));
+    .use(chatCompletionsRoutes(deps))
+    .use(modelsRoutes(deps));
 }
 
 export interface RunningServer {
