@@ -41,40 +41,26 @@ describe("chat.completions.create, non-streaming", () => {
   test("goes upstream with the mapped model and the upstream key; comes back as the upstream sent it", async () => {
     const answer = completion({ content: "Hello from Grok" }, "stop", usage(21, 4));
     fake.on(() => Response.json(answer));
-    const res = await client.chat.completions.create({
-      model: "claude-3-5-sonnet-20241022",
+    const params = {
       messages: [
-        { role: "system", content: "Be brief." },
-        { role: "user", content: "Hi" },
+        { role: "system" as const, content: "Be brief." },
+        { role: "user" as const, content: "Hi" },
       ],
       temperature: 0.3,
       top_p: 0.9,
       max_tokens: 50,
       seed: 7,
       user: "u-1",
-      response_format: { type: "text" },
-      tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }],
-      tool_choice: "auto",
-    });
+      response_format: { type: "text" as const },
+      tools: [{ type: "function" as const, function: { name: "f", parameters: { type: "object", properties: {} } } }],
+      tool_choice: "auto" as const,
+    };
+    const res = await client.chat.completions.create({ model: "claude-3-5-sonnet-20241022", ...params });
     expect(res as unknown).toEqual(answer);
     expect(fake.last.path).toBe("/v1/chat/completions");
     expect(fake.last.headers.get("authorization")).toBe("Bearer xai-test-upstream-key");
     // Everything but the model passes untouched.
-    expect(fake.last.body).toEqual({
-      model: "grok-2-latest",
-      messages: [
-        { role: "system", content: "Be brief." },
-        { role: "user", content: "Hi" },
-      ],
-      temperature: 0.3,
-      top_p: 0.9,
-      max_tokens: 50,
-      seed: 7,
-      user: "u-1",
-      response_format: { type: "text" },
-      tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }],
-      tool_choice: "auto",
-    });
+    expect(fake.last.body).toEqual({ model: "grok-2-latest", ...params });
   });
 
   test("an unmapped model name goes upstream unchanged; /v1/v1 works too", async () => {

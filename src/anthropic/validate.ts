@@ -75,7 +75,7 @@ function describe(err: ValueError): string {
 }
 
 /** The most useful first error: the deepest one, so unions name the real culprit. */
-export function firstError(check: TypeCheck<TSchema>, value: unknown, prefix = ""): string | undefined {
+function firstError(check: TypeCheck<TSchema>, value: unknown, prefix = ""): string | undefined {
   let best: ValueError | undefined;
   for (const e of check.Errors(value)) {
     if (!best) best = e;
@@ -120,13 +120,20 @@ export function validateCountTokensRequest<T>(body: unknown): Validation<T> {
   return validateWith(checkCountTokens, body);
 }
 
-function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
+/** A JSON object body checked against a compiled schema; the first error in plain words. */
+export function validateObject<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, message: "request body must be a JSON object" };
   }
   if (!check.Check(body)) {
     return { ok: false, message: firstError(check, body) ?? "request body is invalid" };
   }
+  return { ok: true, value: body as T };
+}
+
+function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
+  const v = validateObject<T>(check, body);
+  if (!v.ok) return v;
   const messages = (body as { messages: Array<{ content: unknown }> }).messages;
   for (let m = 0; m < messages.length; m++) {
     const content = messages[m]!.content;
@@ -136,5 +143,5 @@ function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T
       if (problem) return { ok: false, message: problem };
     }
   }
-  return { ok: true, value: body as T };
+  return v;
 }

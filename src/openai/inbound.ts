@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { firstError, type Validation } from "../anthropic/validate";
+import { validateObject, type Validation } from "../anthropic/validate";
 
 export const ClientChatRequest = Type.Object({
   model: Type.String({ minLength: 1 }),
@@ -19,10 +19,4 @@ export type ClientChatRequest = Static<typeof ClientChatRequest> & Record<string
 
 const check = TypeCompiler.Compile(ClientChatRequest);
 
-export function validateClientChatRequest(body: unknown): Validation<ClientChatRequest> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return { ok: false, message: "request body must be a JSON object" };
-  }
-  if (!check.Check(body)) return { ok: false, message: firstError(check, body) ?? "request body is invalid" };
-  return { ok: true, value: body as ClientChatRequest };
-}
+export const validateClientChatRequest = (body: unknown): Validation<ClientChatRequest> => validateObject(check, body);
