@@ -4,8 +4,10 @@ import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
 import { createModelMap, type ModelMap } from "./models/map";
+import { TokenCounter } from "./tokens/counter";
 import { UpstreamClient } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
+import { UpstreamModels } from "./upstream/models";
 
 export interface AppDeps {
   config: Config;
@@ -15,16 +17,23 @@ export interface AppDeps {
   upstream: UpstreamClient;
   authenticate: Authenticator;
   startedAt: number;
+  /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
+  tokens: TokenCounter;
+  /** The upstream's own model list, cached. */
+  upstreamModels: UpstreamModels;
 }
 
 export function createDeps(config: Config, logger: Logger): AppDeps {
+  const upstream = new UpstreamClient(config.upstream.baseUrl);
   return {
     config,
     logger,
     modelMap: createModelMap(config.modelMap),
     caps: createCapabilityTable(),
-    upstream: new UpstreamClient(config.upstream.baseUrl),
+    upstream,
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),
+    tokens: new TokenCounter(upstream, logger),
+    upstreamModels: new UpstreamModels(upstream, logger),
   };
 }

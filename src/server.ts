@@ -4,16 +4,17 @@ import type { Config } from "./config";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
+import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
+import { chatCompletionsRoutes } from "./routes/chat-completions";
+import { countTokensRoutes } from "./routes/count-tokens";
+import { modelsRoutes } from "./routes/models";
 
-/** Paths whose clients speak OpenAI and expect its error envelope. */
-const isOpenAIPath = (path: string) => path.endsWith("/chat/completions");
-
-function errorResponse(err: ApiError, path: string, requestId: string): Response {
-  const body = isOpenAIPath(path)
+function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
+  const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, err.message, err.type)
     : anthropicErrorBody(err.type, err.message, requestId);
   return new Response(JSON.stringify(body), { status: err.status, headers: errorHeaders(err) });
@@ -49,10 +50,13 @@ export function createApp(deps: AppDeps) {
         logger.warn("internal error", { request_id: rc?.id, error: error instanceof Error ? error.stack : String(error) });
       }
       rc?.finish(err.status, err.type);
-      return errorResponse(err, path, rc?.id ?? "");
+      return errorResponse(err, path, request.headers, rc?.id ?? "");
     })
     .use(healthRoutes(deps))
-    .use(messagesRoutes(deps));
+    .use(messagesRoutes(deps))
+    .use(countTokensRoutes(deps))
+    .use(chatCompletionsRoutes(deps))
+    .use(modelsRoutes(deps));
 }
 
 export interface RunningServer {

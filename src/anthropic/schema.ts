@@ -125,6 +125,9 @@ export const MessagesRequest = Obj({
   output_config: Type.Optional(Obj({ effort: Type.Optional(Type.String()) })),
 });
 
+/** `POST /v1/messages/count_tokens`: a Messages request without `max_tokens` (a sent one is ignored). */
+export const CountTokensRequest = Type.Omit(MessagesRequest, ["max_tokens"]);
+
 export type TextBlock = Static<typeof TextBlock>;
 export type ImageBlock = Static<typeof ImageBlock>;
 export type DocumentBlock = Static<typeof DocumentBlock>;
@@ -140,6 +143,8 @@ export type Thinking = Static<typeof Thinking>;
 export type MessagesRequest = Omit<Static<typeof MessagesRequest>, "messages"> & {
   messages: Array<{ role: "user" | "assistant" | "system"; content: string | Array<ContentBlock | { type: string }> }>;
 };
+
+export type CountTokensRequest = Omit<MessagesRequest, "max_tokens">;
 
 // ---- Responses ----
 

@@ -6,9 +6,10 @@ import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
-import { KNOWN_BLOCKS, MessagesRequest } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
 
 const checkRequest = TypeCompiler.Compile(MessagesRequest);
+const checkCountTokens = TypeCompiler.Compile(CountTokensRequest);
 const checkBlock: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
   Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );
@@ -139,12 +140,28 @@ function validateBlock(block: unknown, path: string): string | undefined {
 }
 
 export function validateMessagesRequest<T>(body: unknown): Validation<T> {
+  return validateWith(checkRequest, body);
+}
+
+/** A count_tokens body: the Messages rules, with no `max_tokens` needed. */
+export function validateCountTokensRequest<T>(body: unknown): Validation<T> {
+  return validateWith(checkCountTokens, body);
+}
+
+/** A JSON object body checked against a compiled schema; the first error in plain words. */
+export function validateObject<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, message: "request body must be a JSON object" };
   }
-  if (!checkRequest.Check(body)) {
-    return { ok: false, message: firstProblem(MessagesRequest, body, "", checkRequest) ?? "request body is invalid" };
+  if (!check.Check(body)) {
+    return { ok: false, message: firstProblem(check.Schema(), body, "", check) ?? "request body is invalid" };
   }
+  return { ok: true, value: body as T };
+}
+
+function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
+  const v = validateObject<T>(check, body);
+  if (!v.ok) return v;
   const messages = (body as { messages: Array<{ content: unknown }> }).messages;
   for (let m = 0; m < messages.length; m++) {
     const content = messages[m]!.content;
@@ -154,5 +171,5 @@ export function validateMessagesRequest<T>(body: unknown): Validation<T> {
       if (problem) return { ok: false, message: problem };
     }
   }
-  return { ok: true, value: body as T };
+  return v;
 }

@@ -16,7 +16,6 @@ import { newMessageId } from "../translate/ids";
 import { toChatRequest } from "../translate/request";
 import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
 import { StreamTranslator } from "../translate/stream";
-import { estimateInputTokens } from "../translate/usage";
 import { pump } from "./pump";
 
 const SSE_HEADERS = {
@@ -26,7 +25,7 @@ const SSE_HEADERS = {
 };
 
 /** A 404 for a model says which name it was mapped from and where to change that. */
-function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
+export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
   if (err.status !== 404) return err;
   const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
   return new ApiError(404, `${err.message} — the upstream does not serve model ${via}; change model_map in the grok2api config file`, {
@@ -59,7 +58,8 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const onClientGone = () => abort.abort();
   request.signal.addEventListener("abort", onClientGone, { once: true });
 
-  const inputTokensEstimate = estimateInputTokens(req);
+  const inputTokens = deps.tokens.measure(req, upstreamModel);
+  const inputTokensEstimate = inputTokens.estimate;
   let res: Response;
   try {
     res = await deps.upstream.post({ path: "/chat/completions", body, key: upstreamKey, signal: abort.signal });
@@ -73,6 +73,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     try {
       const completion = (await res.json()) as ChatCompletion;
       const message = toAnthropicMessage(completion, { id: messageId, model: req.model, inputTokensEstimate });
+      inputTokens.learn(completion.usage?.prompt_tokens);
       Object.assign(rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
       return Response.json(message);
     } catch (err) {
@@ -94,6 +95,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   if (!upstreamBody) throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
 
   const recordUsage = () => {
+    inputTokens.learn(translator.upstreamPromptTokens);
     if (translator.usage) {
       Object.assign(rc.entry, {
         input_tokens: translator.usage.input_tokens,

@@ -253,7 +253,7 @@ export function convertToolChoice(
 const EFFORT_ORDER = ["none", "minimal", "low", "medium", "high", "xhigh", "max"];
 
 /** The closest value the model accepts to the wanted effort. */
-function nearestEffort(wanted: string, accepted: readonly string[]): string | undefined {
+export function nearestEffort(wanted: string, accepted: readonly string[]): string | undefined {
   if (accepted.includes(wanted)) return wanted;
   const w = EFFORT_ORDER.indexOf(wanted);
   if (w === -1) return undefined;

@@ -61,6 +61,11 @@ export class StreamTranslator {
     return this.matched !== null;
   }
 
+  /** The prompt tokens the upstream reported, if it did. */
+  get upstreamPromptTokens(): number | undefined {
+    return this.upstreamUsage?.prompt_tokens;
+  }
+
   /** The upstream said why it stopped (a stream without it was cut short). */
   get sawFinishReason(): boolean {
     return this.finishReason !== null;

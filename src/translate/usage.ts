@@ -31,7 +31,8 @@ export function toAnthropicUsage(u: ChatUsage | null | undefined, estimate: { in
 /** Rough tokens for a piece of text (≈4 characters per token). */
 export const estimateTextTokens = (chars: number) => Math.ceil(chars / 4);
 
-const IMAGE_TOKENS = 1500;
+/** An image costs about this much (xAI does not publish its image token formula). */
+export const IMAGE_TOKENS = 1500;
 
 function blockChars(block: unknown): { chars: number; images: number } {
   const b = block as Record<string, unknown>;

@@ -42,4 +42,23 @@ export class UpstreamClient {
     }
     return res;
   }
+
+  /** GET a JSON resource under the base URL (e.g. `/models`); errors as for `post`. */
+  async get(call: Omit<UpstreamCall, "body">): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + call.path, {
+        headers: { accept: "application/json", authorization: `Bearer ${call.key}`, ...call.headers },
+        signal: call.signal,
+      });
+    } catch (err) {
+      if (call.signal.aborted) throw err;
+      throw fromNetworkError(err);
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => "");
+      throw fromUpstreamStatus(res.status, text, res.headers);
+    }
+    return res;
+  }
 }

@@ -126,6 +126,16 @@ export function xaiError(status: number, error: string, code = "Client specified
   return Response.json({ code, error }, { status });
 }
 
+/** xAI's model list (`GET /v1/models`). */
+export function modelList(ids: string[], created = 1770000000) {
+  return { object: "list", data: ids.map((id, i) => ({ id, object: "model", created: created + i, owned_by: "xai" })) };
+}
+
+/** xAI's tokenize-text answer (`POST /v1/tokenize-text`) listing `count` tokens. */
+export function tokenizeAnswer(count: number) {
+  return { token_ids: Array.from({ length: count }, (_, i) => ({ token_id: i, string_token: "x", token_bytes: [120] })) };
+}
+
 export class FakeUpstream {
   readonly requests: Recorded[] = [];
   private handler: Handler = (req) =>

@@ -1,0 +1,34 @@
+/**
+ * POST /v1/messages/count_tokens (also /v1/v1/…, `?beta=true`): `{"input_tokens": N}`
+ * for a Messages request — the upstream's own count when it gives one, else a
+ * local estimate corrected by what the upstream reported on real requests.
+ * Header `grok2api-token-count` says which (`upstream` or `estimate`).
+ */
+import { Elysia } from "elysia";
+import type { CountTokensRequest } from "../anthropic/schema";
+import { validateCountTokensRequest } from "../anthropic/validate";
+import type { AppDeps } from "../deps";
+import { readJsonBody } from "../http/body";
+import { contextOf } from "../http/context";
+import { invalidRequest } from "../http/errors";
+
+async function countTokens(deps: AppDeps, request: Request): Promise<Response> {
+  const key = deps.authenticate(request.headers);
+  const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
+  if (!v.ok) throw invalidRequest(v.message);
+  const upstreamModel = deps.modelMap.resolve(v.value.model);
+  const { tokens, source } = await deps.tokens.count(v.value, upstreamModel, { key, signal: request.signal });
+  Object.assign(contextOf(request)?.entry ?? {}, { model: v.value.model, upstream_model: upstreamModel, input_tokens: tokens });
+  return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
+}
+
+export const countTokensRoutes = (deps: AppDeps) => {
+  const handler = async ({ request }: { request: Request }) => {
+    const res = await countTokens(deps, request);
+    contextOf(request)?.finish(res.status);
+    return res;
+  };
+  return new Elysia({ name: "routes/count-tokens" })
+    .post("/v1/messages/count_tokens", handler, { parse: "none" })
+    .post("/v1/v1/messages/count_tokens", handler, { parse: "none" });
+};

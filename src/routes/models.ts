@@ -1,0 +1,59 @@
+/**
+ * GET /v1/models and GET /v1/models/{id} (also under /v1/v1): the catalog in
+ * Anthropic's shape for Anthropic clients (`anthropic-version` or `x-api-key`),
+ * in OpenAI's otherwise.
+ */
+import { Elysia } from "elysia";
+import type { AppDeps } from "../deps";
+import { contextOf } from "../http/context";
+import { ApiError } from "../http/errors";
+import { isAnthropicClient } from "../http/face";
+import { buildCatalog, findModel, type CatalogEntry } from "../models/catalog";
+import { anthropicModel, openaiModel, pageOf, parsePageQuery } from "../models/listing";
+
+async function catalogFor(deps: AppDeps, request: Request): Promise<CatalogEntry[]> {
+  const key = deps.authenticate(request.headers);
+  return buildCatalog(deps.modelMap, await deps.upstreamModels.list(key));
+}
+
+async function listModels(deps: AppDeps, request: Request): Promise<Response> {
+  const anthropic = isAnthropicClient(request.headers);
+  // Check the query before asking the upstream anything.
+  const query = anthropic ? parsePageQuery(new URL(request.url).searchParams) : undefined;
+  const catalog = await catalogFor(deps, request);
+  if (!query) return Response.json({ object: "list", data: catalog.map(openaiModel) });
+  const page = pageOf(catalog, query);
+  return Response.json({ ...page, data: page.data.map((e) => anthropicModel(e, deps.caps.get(e.target))) });
+}
+
+async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Promise<Response> {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    id = rawId;
+  }
+  const catalog = await catalogFor(deps, request);
+  const entry = findModel(catalog, deps.modelMap, id);
+  if (!entry) {
+    throw new ApiError(404, `model ${JSON.stringify(id.slice(0, 200))} not found: it is neither in the grok2api model map nor served by the upstream`, {
+      retryable: false,
+    });
+  }
+  return Response.json(isAnthropicClient(request.headers) ? anthropicModel(entry, deps.caps.get(entry.target)) : openaiModel(entry));
+}
+
+export const modelsRoutes = (deps: AppDeps) => {
+  const finish = (request: Request, res: Response) => {
+    contextOf(request)?.finish(res.status);
+    return res;
+  };
+  const list = async ({ request }: { request: Request }) => finish(request, await listModels(deps, request));
+  const retrieve = async ({ request, params }: { request: Request; params: Record<string, string> }) =>
+    finish(request, await retrieveModel(deps, request, params["*"] ?? ""));
+  return new Elysia({ name: "routes/models" })
+    .get("/v1/models", list)
+    .get("/v1/v1/models", list)
+    .get("/v1/models/*", retrieve)
+    .get("/v1/v1/models/*", retrieve);
+};

@@ -1,0 +1,83 @@
+/**
+ * Passes an upstream SSE body through to the client as it arrives: no parsing,
+ * no re-buffering, backpressure from the client. Stops the upstream when the
+ * client goes. A stream that fails or ends without `data: [DONE]` ends with an
+ * OpenAI-style error event, so the client is not left with a silently cut answer.
+ */
+import { openaiErrorBody } from "../http/errors";
+
+export interface RelayOutcome {
+  status: number;
+  error?: string;
+}
+
+export interface RelayOptions {
+  /** Aborted when the client goes, to stop the upstream. */
+  abort: AbortController;
+  /** Called once, when the relay ends for whatever reason. */
+  onEnd(outcome: RelayOutcome): void;
+}
+
+const enc = new TextEncoder();
+const TAIL_BYTES = 64;
+const ENDS_WITH_DONE = /data:\s*\[DONE\]\s*$/;
+
+/** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
+export function sseErrorEvent(message: string): Uint8Array {
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, message, "upstream_error"))}\n\n`);
+}
+
+/** The last few bytes seen, enough to tell whether the stream ended with `data: [DONE]`. */
+function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (chunk.byteLength >= TAIL_BYTES) return chunk.slice(chunk.byteLength - TAIL_BYTES);
+  const joined = new Uint8Array(tail.byteLength + chunk.byteLength);
+  joined.set(tail);
+  joined.set(chunk, tail.byteLength);
+  return joined.slice(Math.max(0, joined.byteLength - TAIL_BYTES));
+}
+
+export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let tail: Uint8Array = new Uint8Array(0);
+  let ended = false;
+  const end = (outcome: RelayOutcome) => {
+    if (ended) return;
+    ended = true;
+    opts.onEnd(outcome);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let result: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          if (opts.abort.signal.aborted) {
+            end({ status: 499, error: "client_closed" });
+            controller.close();
+            return;
+          }
+          controller.enqueue(sseErrorEvent(`the upstream connection failed mid-stream: ${(err as Error).message}`));
+          controller.close();
+          end({ status: 200, error: "upstream_failed" });
+          return;
+        }
+        if (result.done) {
+          const complete = ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
+          if (!complete) controller.enqueue(sseErrorEvent("the upstream closed the stream before it was complete"));
+          controller.close();
+          end(complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
+          return;
+        }
+        tail = keepTail(tail, result.value);
+        controller.enqueue(result.value);
+      },
+      cancel() {
+        opts.abort.abort();
+        reader.cancel().catch(() => {});
+        end({ status: 499, error: "client_closed" });
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * What of a Messages request reaches the model, as countable parts: the texts
+ * (system, messages, tool definitions, tool calls and results, text documents),
+ * the images, and the structure around them. Pure. Follows what
+ * translate/request.ts sends upstream: thinking blocks and server tools are not
+ * sent, so they are not counted.
+ */
+import type { DocumentBlock, MessagesRequest, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
+import { isServerTool } from "../translate/request";
+import { IMAGE_TOKENS } from "../translate/usage";
+
+/** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
+export const OVERHEAD = {
+  request: 3,
+  message: 4,
+  tool: 8,
+  toolCall: 6,
+  toolResult: 6,
+} as const;
+
+
+export interface PromptParts {
+  /** Every text the model reads. */
+  texts: string[];
+  images: number;
+  /** Tokens that do not come from a text: template structure and non-text documents. */
+  fixedTokens: number;
+}
+
+type CountableRequest = Pick<MessagesRequest, "system" | "messages" | "tools">;
+
+/** A PDF or other binary document is turned into text before it reaches the model; guess from its size. */
+function binaryDocumentTokens(doc: DocumentBlock): number {
+  const src = doc.source;
+  if (src.type !== "base64") return IMAGE_TOKENS;
+  const bytes = (src.data.length * 3) / 4;
+  return Math.max(500, Math.ceil(bytes / 16));
+}
+
+function addDocument(parts: PromptParts, doc: DocumentBlock): void {
+  if (doc.title) parts.texts.push(doc.title);
+  if (doc.context) parts.texts.push(doc.context);
+  const src = doc.source;
+  if (src.type === "text") parts.texts.push(src.data);
+  else if (src.type === "content") {
+    if (typeof src.content === "string") parts.texts.push(src.content);
+    else for (const b of src.content) addBlock(parts, b);
+  } else parts.fixedTokens += binaryDocumentTokens(doc);
+}
+
+function addToolResult(parts: PromptParts, r: ToolResultBlock): void {
+  parts.fixedTokens += OVERHEAD.toolResult;
+  if (typeof r.content === "string") parts.texts.push(r.content);
+  else for (const b of r.content ?? []) addBlock(parts, b);
+}
+
+function addBlock(parts: PromptParts, block: unknown): void {
+  if (typeof block !== "object" || block === null) return;
+  const b = block as { type?: unknown };
+  switch (b.type) {
+    case "text": {
+      const text = (b as { text?: unknown }).text;
+      if (typeof text === "string") parts.texts.push(text);
+      return;
+    }
+    case "image":
+      parts.images += 1;
+      return;
+    case "document":
+      addDocument(parts, b as DocumentBlock);
+      return;
+    case "tool_use": {
+      const u = b as ToolUseBlock;
+      parts.fixedTokens += OVERHEAD.toolCall;
+      parts.texts.push(u.name, typeof u.input === "string" ? u.input : (safeJson(u.input) ?? "{}"));
+      return;
+    }
+    case "tool_result":
+      addToolResult(parts, b as ToolResultBlock);
+      return;
+    default:
+      // thinking, redacted_thinking and unknown blocks are not sent upstream.
+      return;
+  }
+}
+
+function safeJson(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v ?? {});
+  } catch {
+    return undefined;
+  }
+}
+
+export function promptParts(req: CountableRequest): PromptParts {
+  const parts: PromptParts = { texts: [], images: 0, fixedTokens: OVERHEAD.request };
+  if (typeof req.system === "string") {
+    if (req.system) {
+      parts.texts.push(req.system);
+      parts.fixedTokens += OVERHEAD.message;
+    }
+  } else if (req.system && req.system.length > 0) {
+    for (const b of req.system) parts.texts.push(b.text);
+    parts.fixedTokens += OVERHEAD.message;
+  }
+  for (const m of req.messages) {
+    parts.fixedTokens += OVERHEAD.message;
+    if (typeof m.content === "string") parts.texts.push(m.content);
+    else for (const b of m.content) addBlock(parts, b);
+  }
+  for (const t of req.tools ?? []) {
+    if (isServerTool(t)) continue;
+    parts.fixedTokens += OVERHEAD.tool;
+    parts.texts.push(t.name);
+    if (t.description) parts.texts.push(t.description);
+    parts.texts.push(safeJson(t.input_schema ?? { type: "object", properties: {} }) ?? "{}");
+  }
+  return parts;
+}

@@ -1,0 +1,54 @@
+/**
+ * A client's chat completions request, fitted to the upstream model: the model
+ * name replaced by the mapped one, parameters the model rejects removed, an
+ * effort it does not offer moved to the nearest one it does. Everything else is
+ * left exactly as sent. Pure.
+ */
+import type { ModelCaps } from "../models/capabilities";
+import { nearestEffort } from "./request";
+
+export interface FittedChatRequest {
+  body: Record<string, unknown>;
+  /** What was changed, for the log and a response header: names and effort levels, never content. */
+  adjusted: string[];
+}
+
+const PENALTIES = ["presence_penalty", "frequency_penalty"] as const;
+
+function fitEffort(body: Record<string, unknown>, accepted: ModelCaps["reasoningEffort"], adjusted: string[]): void {
+  if (!("reasoning_effort" in body)) return;
+  const wanted = body.reasoning_effort;
+  if (!accepted || accepted.length === 0) {
+    delete body.reasoning_effort;
+    adjusted.push("reasoning_effort dropped");
+    return;
+  }
+  if (typeof wanted !== "string" || accepted.includes(wanted)) return;
+  const nearest = nearestEffort(wanted, accepted);
+  if (nearest) {
+    body.reasoning_effort = nearest;
+    adjusted.push(`reasoning_effort ${wanted} -> ${nearest}`); // both known effort words
+  } else {
+    delete body.reasoning_effort;
+    adjusted.push("reasoning_effort dropped");
+  }
+}
+
+export function fitChatRequest(request: Record<string, unknown>, opts: { model: string; caps: ModelCaps }): FittedChatRequest {
+  const body: Record<string, unknown> = { ...request, model: opts.model };
+  const adjusted: string[] = [];
+  fitEffort(body, opts.caps.reasoningEffort, adjusted);
+  if (!opts.caps.stop && "stop" in body) {
+    delete body.stop;
+    adjusted.push("stop dropped");
+  }
+  if (!opts.caps.penalties) {
+    for (const p of PENALTIES) {
+      if (p in body) {
+        delete body[p];
+        adjusted.push(`${p} dropped`);
+      }
+    }
+  }
+  return { body, adjusted };
+}
