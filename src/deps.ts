@@ -1,9 +1,10 @@
 /** Everything the routes need, built once from the configuration. */
-import type { Config } from "./config";
+import { DEFAULTS, type Config } from "./config";
 import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
 import { createModelMap, type ModelMap } from "./models/map";
+import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
 import { UpstreamClient } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 
@@ -12,6 +13,8 @@ export interface AppDeps {
   logger: Logger;
   modelMap: ModelMap;
   caps: CapabilityTable;
+  /** Turns PDF / URL documents into text before translation. */
+  documents: DocumentResolver;
   upstream: UpstreamClient;
   authenticate: Authenticator;
   startedAt: number;
@@ -22,7 +25,14 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     config,
     logger,
     modelMap: createModelMap(config.modelMap),
-    caps: createCapabilityTable(),
+    caps: createCapabilityTable(config.capabilities),
+    documents: createDocumentResolver(
+      config.documents ?? {
+        allowPrivateUrls: false,
+        timeoutMs: DEFAULTS.documentFetchTimeoutMs,
+        maxBytes: DEFAULTS.documentFetchMaxBytes,
+      },
+    ),
     upstream: new UpstreamClient(config.upstream.baseUrl),
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),
