@@ -6,9 +6,9 @@
  *   one block is open at a time and indices run 0..n-1 in start order.
  * - tool calls are gathered by `index` (xAI sends id, name and all arguments in
  *   one chunk; others send fragments) and emitted whole when the choice finishes,
- *   in the order they began, with arguments checked (and repaired) so the client
- *   always gets valid JSON. A delta whose `id` differs from the call already at its
- *   index starts a new call (some upstreams send every whole call as index 0).
+ *   in index order, with arguments checked (and repaired) so the client always
+ *   gets valid JSON. A delta whose `id` differs from the call already at its index
+ *   starts a new call after it (some upstreams send every whole call as index 0).
  * - stop sequences are watched across chunk borders; on a match `stopped` turns true
  *   and the caller should abort the upstream and call finish().
  */
@@ -31,6 +31,9 @@ export interface StreamOptions {
 }
 
 interface PendingToolCall {
+  /** Sort key: the upstream index (or arrival order without one), then arrival. */
+  index: number;
+  seq: number;
   id: string | undefined;
   name: string;
   args: string;
@@ -43,7 +46,7 @@ export class StreamTranslator {
   private open: { kind: "text" | "thinking"; index: number } | null = null;
   private signer: ThinkingSigner | null = null;
   private readonly watcher: StopSequenceWatcher;
-  /** Tool calls in the order they began, and the call each upstream index points at now. */
+  /** Tool calls gathered so far, and the call each upstream index points at now. */
   private readonly calls: PendingToolCall[] = [];
   private readonly callAt = new Map<number, PendingToolCall>();
   private toolsEmitted = 0;
@@ -196,7 +199,8 @@ export class StreamTranslator {
       let call = tc.index !== undefined ? this.callAt.get(tc.index) : tc.id === undefined ? this.calls.at(-1) : undefined;
       if (call && tc.id && call.id && tc.id !== call.id) call = undefined;
       if (!call) {
-        call = { id: undefined, name: "", args: "" };
+        const seq = this.calls.length;
+        call = { index: tc.index ?? seq, seq, id: undefined, name: "", args: "" };
         this.calls.push(call);
       }
       if (tc.index !== undefined) this.callAt.set(tc.index, call);
@@ -209,7 +213,7 @@ export class StreamTranslator {
 
   private emitToolCalls(out: StreamEvent[]): void {
     if (this.calls.length === 0) return;
-    const calls = this.calls.splice(0);
+    const calls = this.calls.splice(0).sort((a, b) => a.index - b.index || a.seq - b.seq);
     this.callAt.clear();
     for (const call of calls) {
       if (!call.name) {
