@@ -17,7 +17,7 @@ function fail(i: number, why: string, e: unknown): never {
 
 /** Rules for the data payloads, in order. */
 export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string; [k: string]: any }>): void {
-  const list = events.filter((e) => e.type !== "ping") as any[];
+  const list = events as any[];
   if (list.length === 0) throw new Error("no events");
   if (list[0].type !== "message_start") fail(0, "is not message_start", list[0]);
   const start = list[0].message;
@@ -34,6 +34,8 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
       return;
     }
     switch (e.type) {
+      case "ping":
+        break; // allowed anywhere before message_delta
       case "content_block_start": {
         if (open) fail(i, `starts a block while block ${open.index} is open`, e);
         if (e.index !== next) fail(i, `has index ${e.index}, expected ${next}`, e);
@@ -71,7 +73,8 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
       case "content_block_stop": {
         if (!open || e.index !== open.index) fail(i, "stops a block that is not open", e);
         if (open.type === "thinking" && !open.signed) fail(i, "ends a thinking block without a signature_delta", e);
-        if (open.type === "thinking" && list[i - 1].delta?.type !== "signature_delta") fail(i, "signature_delta is not just before the stop", e);
+        const before = list.slice(0, i).filter((x) => x.type !== "ping").at(-1);
+        if (open.type === "thinking" && before?.delta?.type !== "signature_delta") fail(i, "signature_delta is not just before the stop", e);
         open = null;
         break;
       }
