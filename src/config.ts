@@ -91,6 +91,12 @@ export interface DocumentFetchConfig {
   maxBytes: number;
 }
 
+export const DEFAULT_DOCUMENT_FETCH: DocumentFetchConfig = {
+  allowPrivateUrls: false,
+  timeoutMs: DEFAULTS.documentFetchTimeoutMs,
+  maxBytes: DEFAULTS.documentFetchMaxBytes,
+};
+
 /** `[capabilities]` of the config file → the capability table's shape. */
 export function capabilityOverrides(file: ConfigFile["capabilities"]): Array<[string, Partial<ModelCaps>]> {
   return Object.entries(file ?? {}).map(([glob, c]) => {
@@ -257,9 +263,9 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     modelMap: file.model_map ?? {},
     capabilities: capabilityOverrides(file.capabilities),
     documents: {
-      allowPrivateUrls: file.documents?.allow_private_urls ?? false,
-      timeoutMs: file.documents?.fetch_timeout_ms ?? DEFAULTS.documentFetchTimeoutMs,
-      maxBytes: file.documents?.fetch_max_bytes ?? DEFAULTS.documentFetchMaxBytes,
+      allowPrivateUrls: file.documents?.allow_private_urls ?? DEFAULT_DOCUMENT_FETCH.allowPrivateUrls,
+      timeoutMs: file.documents?.fetch_timeout_ms ?? DEFAULT_DOCUMENT_FETCH.timeoutMs,
+      maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
     },
   };
   checkSecurity(config);

@@ -1,5 +1,5 @@
 /** Everything the routes need, built once from the configuration. */
-import { DEFAULTS, type Config } from "./config";
+import { DEFAULT_DOCUMENT_FETCH, type Config } from "./config";
 import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
@@ -26,13 +26,7 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     logger,
     modelMap: createModelMap(config.modelMap),
     caps: createCapabilityTable(config.capabilities),
-    documents: createDocumentResolver(
-      config.documents ?? {
-        allowPrivateUrls: false,
-        timeoutMs: DEFAULTS.documentFetchTimeoutMs,
-        maxBytes: DEFAULTS.documentFetchMaxBytes,
-      },
-    ),
+    documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream: new UpstreamClient(config.upstream.baseUrl),
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
-import { DEFAULTS, loadCommand } from "../src/config";
+import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../src/config";
 import { INTERRUPTED_TOOL_RESULT } from "../src/translate/request";
 import { FakeUpstream, chunk, completion, streamOf, usageChunk } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
@@ -320,7 +320,7 @@ describe("documents", () => {
       expect(refused.message).toContain("allow_private_urls");
 
       const open = startGateway(fake.baseUrl, {
-        documents: { allowPrivateUrls: true, timeoutMs: DEFAULTS.documentFetchTimeoutMs, maxBytes: DEFAULTS.documentFetchMaxBytes },
+        documents: { ...DEFAULT_DOCUMENT_FETCH, allowPrivateUrls: true },
       });
       try {
         const c = new Anthropic({ baseURL: open.url, apiKey: "test", maxRetries: 0 });

@@ -16,6 +16,7 @@ import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import { extractText, getDocumentProxy } from "unpdf";
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
+import { readAllLimited } from "../http/body";
 import { invalidRequest } from "../http/errors";
 
 export interface DocumentFetchOptions {
@@ -111,29 +112,13 @@ interface Fetched {
 }
 
 async function readBounded(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new Error(`it is larger than ${maxBytes} bytes`);
   const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`it is larger than ${maxBytes} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  const bytes = await readAllLimited(res.body, maxBytes);
+  if (bytes === null) throw tooLarge();
+  return bytes;
 }
 
 async function fetchDocument(raw: string, opts: DocumentFetchOptions, signal: AbortSignal): Promise<Fetched> {
