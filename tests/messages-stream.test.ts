@@ -3,27 +3,15 @@
  * finalMessage()) and as raw SSE: the event grammar and each item of the peers' bug list.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { isOurSignature } from "../src/translate/signature";
-import { FakeUpstream, chunk, completion, sseResponse, sseText, streamOf, usage, usageChunk } from "./helpers/fake-upstream";
-import { parseSSE, startGateway, type Gateway } from "./helpers/gateway";
+import { chunk, completion, sseResponse, sseText, streamOf, usage, usageChunk } from "./helpers/fake-upstream";
+import { parseSSE } from "./helpers/gateway";
 import { byteByByte, randomSplit, rng } from "./helpers/random";
+import { useGateway } from "./helpers/setup";
 import { checkFrames, type RawEvent } from "./helpers/sse-grammar";
 
-let fake: FakeUpstream;
-let gw: Gateway;
-let client: Anthropic;
-
-beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl);
-  client = new Anthropic({ baseURL: gw.url, apiKey: "test", maxRetries: 0 });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
-beforeEach(() => fake.reset());
+const h = useGateway();
 
 const ask = { model: "grok-4.3", max_tokens: 512, messages: [{ role: "user" as const, content: "Go." }] };
 const call = (index: number, id: string | undefined, name: string | undefined, args: string) => ({
@@ -34,7 +22,7 @@ const call = (index: number, id: string | undefined, name: string | undefined, a
 const tools = (...calls: unknown[]) => chunk({ tool_calls: calls });
 
 async function raw(body: Record<string, unknown>): Promise<RawEvent[]> {
-  const res = await fetch(`${gw.url}/v1/messages`, {
+  const res = await fetch(`${h.gw.url}/v1/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": "test", "anthropic-version": "2023-06-01" },
     body: JSON.stringify({ ...ask, stream: true, ...body }),
@@ -47,9 +35,9 @@ async function raw(body: Record<string, unknown>): Promise<RawEvent[]> {
 async function both(chunksOrPieces: unknown[] | Uint8Array[], body: Record<string, unknown> = {}) {
   const respond = () =>
     chunksOrPieces[0] instanceof Uint8Array ? sseResponse(chunksOrPieces as Uint8Array[]) : streamOf(chunksOrPieces as unknown[]);
-  fake.on(respond);
-  const final = await client.messages.stream({ ...ask, ...body } as never).finalMessage();
-  fake.on(respond);
+  h.fake.on(respond);
+  const final = await h.client.messages.stream({ ...ask, ...body } as never).finalMessage();
+  h.fake.on(respond);
   const frames = await raw(body);
   checkFrames(frames);
   return { final, frames };
@@ -171,14 +159,14 @@ describe("the peers' bug list, through the server", () => {
 
   test("unrepairable arguments are reported as an error event, never passed through", async () => {
     const script = () => streamOf([chunk({ content: "Calling." }), tools(call(0, "call_z", "edit", "[1,2]")), chunk({}, "tool_calls")]);
-    fake.on(script);
-    const err = await client.messages
+    h.fake.on(script);
+    const err = await h.client.messages
       .stream(ask)
       .finalMessage()
       .catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err.message)).toContain("not valid JSON");
-    fake.on(script);
+    h.fake.on(script);
     const frames = await raw({});
     const last = frames.at(-1)!;
     expect(last.event).toBe("error");
@@ -215,7 +203,7 @@ describe("stop reasons and usage", () => {
     expect(final.content as unknown).toEqual([{ type: "text", text: "one two " }]);
     expect(final.stop_reason).toBe("stop_sequence");
     expect(final.stop_sequence).toBe("STOP");
-    for (const r of fake.requests) {
+    for (const r of h.fake.requests) {
       expect(r.body.stop).toBeUndefined();
       expect(r.body.presence_penalty).toBeUndefined();
       expect(r.body.frequency_penalty).toBeUndefined();
@@ -233,12 +221,12 @@ describe("random splits through the server", () => {
       usageChunk(usage(50, 10, { cached: 5 })),
     ];
     const wire = new TextEncoder().encode(sseText(chunks));
-    fake.on(() => streamOf(chunks));
-    const reference = await client.messages.stream(ask).finalMessage();
+    h.fake.on(() => streamOf(chunks));
+    const reference = await h.client.messages.stream(ask).finalMessage();
     const r = rng(4242);
     for (let i = 0; i < 8; i++) {
-      fake.on(() => sseResponse(randomSplit(wire, r, 40)));
-      const final = await client.messages.stream(ask).finalMessage();
+      h.fake.on(() => sseResponse(randomSplit(wire, r, 40)));
+      const final = await h.client.messages.stream(ask).finalMessage();
       expect({ ...final, id: "" }).toEqual({ ...reference, id: "" });
     }
   });
@@ -246,7 +234,7 @@ describe("random splits through the server", () => {
 
 describe("non-streaming answers", () => {
   test("messages.create: thinking, text and tool calls from one completion", async () => {
-    fake.on(() =>
+    h.fake.on(() =>
       Response.json(
         completion(
           {
@@ -259,25 +247,25 @@ describe("non-streaming answers", () => {
         ),
       ),
     );
-    const msg = await client.messages.create(ask);
+    const msg = await h.client.messages.create(ask);
     expect(msg.content.map((b) => b.type)).toEqual(["thinking", "text", "tool_use"]);
     expect(msg.content[2] as unknown).toEqual({ type: "tool_use", id: "toolu_call_w", name: "weather", input: { city: "Lima" } });
     expect(msg.stop_reason).toBe("tool_use");
     expect(msg.usage).toMatchObject({ input_tokens: 40, output_tokens: 30, cache_read_input_tokens: 60, cache_creation_input_tokens: 0 });
-    expect(fake.last.body.stream).toBeUndefined();
+    expect(h.fake.last.body.stream).toBeUndefined();
   });
 
   test("messages.create with stop_sequences is served from an upstream stream", async () => {
-    fake.on((req) => (req.body.stream ? streamOf([chunk({ content: "abc END def" }), chunk({}, "stop")]) : Response.json(completion({ content: "wrong path" }))));
-    const msg = await client.messages.create({ ...ask, stop_sequences: ["END"] });
+    h.fake.on((req) => (req.body.stream ? streamOf([chunk({ content: "abc END def" }), chunk({}, "stop")]) : Response.json(completion({ content: "wrong path" }))));
+    const msg = await h.client.messages.create({ ...ask, stop_sequences: ["END"] });
     expect(msg.content as unknown).toEqual([{ type: "text", text: "abc " }]);
     expect(msg.stop_reason).toBe("stop_sequence");
     expect(msg.stop_sequence).toBe("END");
   });
 
   test("unrepairable tool arguments in a completion are a 502 in the Anthropic envelope", async () => {
-    fake.on(() => Response.json(completion({ content: "", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "[]" } }] }, "tool_calls")));
-    const err = await client.messages.create(ask).catch((e) => e);
+    h.fake.on(() => Response.json(completion({ content: "", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "[]" } }] }, "tool_calls")));
+    const err = await h.client.messages.create(ask).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(err.status).toBe(502);
     expect(err.error).toMatchObject({ type: "error", error: { type: "api_error" } });

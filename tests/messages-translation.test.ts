@@ -4,34 +4,22 @@
  * capability table, and documents. Plus the log: it names things, never prompt text or keys.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../src/config";
 import { INTERRUPTED_TOOL_RESULT } from "../src/translate/request";
-import { FakeUpstream, chunk, completion, streamOf, usageChunk } from "./helpers/fake-upstream";
-import { startGateway, type Gateway } from "./helpers/gateway";
+import { chunk, completion, streamOf, usageChunk } from "./helpers/fake-upstream";
+import { startGateway } from "./helpers/gateway";
 import { makePdf, toBase64 } from "./helpers/pdf";
+import { clientFor, useGateway } from "./helpers/setup";
 
 const SECRET_PROMPT = "my-very-private-prompt-text-7f3a";
-let fake: FakeUpstream;
-let gw: Gateway;
-let client: Anthropic;
+const h = useGateway({ modelMap: { "claude-sonnet-*": "grok-4.3", "claude-haiku-*": "grok-4.20-0309-non-reasoning" } });
 
-beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl, { modelMap: { "claude-sonnet-*": "grok-4.3", "claude-haiku-*": "grok-4.20-0309-non-reasoning" } });
-  client = new Anthropic({ baseURL: gw.url, apiKey: "test", maxRetries: 0 });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
-beforeEach(() => fake.reset());
-
-const ok = () => fake.on((req) => (req.body.stream ? streamOf([chunk({ content: "ok" }), chunk({}, "stop"), usageChunk()]) : Response.json(completion({ content: "ok" }))));
+const ok = () => h.fake.on((req) => (req.body.stream ? streamOf([chunk({ content: "ok" }), chunk({}, "stop"), usageChunk()]) : Response.json(completion({ content: "ok" }))));
 const weatherTool = {
   name: "weather",
   description: "Weather for a city",
@@ -41,8 +29,8 @@ const weatherTool = {
 describe("tools", () => {
   test("definitions, tool_choice and the parallel flag reach the upstream; server tools are dropped with a log warning", async () => {
     ok();
-    const own = startGateway(fake.baseUrl); // its own log file, read once the server has stopped
-    const c = new Anthropic({ baseURL: own.url, apiKey: "test", maxRetries: 0 });
+    const own = startGateway(h.fake.baseUrl); // its own log file, read once the server has stopped
+    const c = clientFor(own);
     await c.messages.create({
       model: "grok-4.3",
       max_tokens: 100,
@@ -55,12 +43,12 @@ describe("tools", () => {
       ],
       tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
     });
-    expect(fake.last.body.tools).toEqual([
+    expect(h.fake.last.body.tools).toEqual([
       { type: "function", function: { name: "weather", description: "Weather for a city", parameters: weatherTool.input_schema } },
       { type: "function", function: { name: "lookup", parameters: { type: "object" } } },
     ]);
-    expect(fake.last.body.tool_choice).toEqual({ type: "function", function: { name: "weather" } });
-    expect(fake.last.body.parallel_tool_calls).toBe(false);
+    expect(h.fake.last.body.tool_choice).toEqual({ type: "function", function: { name: "weather" } });
+    expect(h.fake.last.body.parallel_tool_calls).toBe(false);
     await own.stop(); // flushes the log
     const log = readFileSync(own.logFile, "utf8");
     expect(log).toContain("server tools dropped: web_search (web_search_20250305), bash (bash_20250124)");
@@ -70,8 +58,8 @@ describe("tools", () => {
 
   test("tool ids round-trip: the id the client sends back reaches the upstream as the upstream first sent it", async () => {
     for (const stream of [false, true]) {
-      fake.reset();
-      fake.on((req, n) =>
+      h.fake.reset();
+      h.fake.on((req, n) =>
         n === 1
           ? req.body.stream
             ? streamOf([chunk({ tool_calls: [{ index: 0, id: "call_77", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }] }), chunk({}, "tool_calls")])
@@ -82,14 +70,14 @@ describe("tools", () => {
       );
       const base = { model: "claude-sonnet-4-5", max_tokens: 200, tools: [weatherTool] };
       const first = [{ role: "user" as const, content: "Weather in Oslo?" }];
-      const reply = stream ? await client.messages.stream({ ...base, messages: first }).finalMessage() : await client.messages.create({ ...base, messages: first });
+      const reply = stream ? await h.client.messages.stream({ ...base, messages: first }).finalMessage() : await h.client.messages.create({ ...base, messages: first });
       const use = reply.content.find((b) => b.type === "tool_use")!;
       expect(use.id).toBe("toolu_call_77");
-      await client.messages.create({
+      await h.client.messages.create({
         ...base,
         messages: [...first, { role: "assistant", content: reply.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "sunny, 18°C" }] }],
       });
-      const sent = fake.last.body.messages;
+      const sent = h.fake.last.body.messages;
       expect(sent[1].tool_calls[0].id).toBe("call_77");
       expect(sent[2]).toEqual({ role: "tool", tool_call_id: "call_77", content: "sunny, 18°C" });
     }
@@ -98,7 +86,7 @@ describe("tools", () => {
   test("images inside a tool_result reach the upstream as images after the tool messages", async () => {
     ok();
     const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
-    await client.messages.create({
+    await h.client.messages.create({
       model: "grok-4.3",
       max_tokens: 100,
       messages: [
@@ -112,7 +100,7 @@ describe("tools", () => {
         },
       ],
     });
-    expect(fake.last.body.messages.slice(2)).toEqual([
+    expect(h.fake.last.body.messages.slice(2)).toEqual([
       { role: "tool", tool_call_id: "call_s", content: "Here it is" },
       { role: "user", content: [{ type: "image_url", image_url: { url: `data:image/png;base64,${png}` } }] },
     ]);
@@ -122,7 +110,7 @@ describe("tools", () => {
 describe("conversation repair: one bad turn never kills a session", () => {
   test("Esc'd tool call, orphan result, empty blocks, mid-conversation system: accepted and repaired", async () => {
     ok();
-    const msg = await client.messages.create({
+    const msg = await h.client.messages.create({
       model: "grok-4.3",
       max_tokens: 100,
       messages: [
@@ -135,7 +123,7 @@ describe("conversation repair: one bad turn never kills a session", () => {
       ],
     });
     expect(msg.content as unknown).toEqual([{ type: "text", text: "ok" }]);
-    expect(fake.last.body.messages).toEqual([
+    expect(h.fake.last.body.messages).toEqual([
       { role: "user", content: "List files." },
       { role: "assistant", content: "Listing.", tool_calls: [{ id: "call_ls", type: "function", function: { name: "ls", arguments: "{}" } }] },
       { role: "tool", tool_call_id: "call_ls", content: INTERRUPTED_TOOL_RESULT },
@@ -153,7 +141,7 @@ describe("conversation repair: one bad turn never kills a session", () => {
 
   test("bad input is a clear 400 in the Anthropic envelope, not a crash", async () => {
     const bad = async (body: unknown) => {
-      const res = await fetch(`${gw.url}/v1/messages`, {
+      const res = await fetch(`${h.gw.url}/v1/messages`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-api-key": "test" },
         body: JSON.stringify(body),
@@ -167,21 +155,21 @@ describe("conversation repair: one bad turn never kills a session", () => {
     const r2 = await bad({ model: "grok-4.3", max_tokens: 10, messages: [{ role: "user", content: [{ type: "document", source: { type: "file", file_id: "f" } }] }] });
     expect(r2.status).toBe(400);
     expect(r2.body.error.message).toContain("messages[0].content[0]");
-    expect(fake.requests.length).toBe(0);
+    expect(h.fake.requests.length).toBe(0);
   });
 });
 
 describe("thinking in the history", () => {
   test("never reaches the upstream, whoever signed it; the answer's own thinking can be sent back as is", async () => {
-    fake.on((req) =>
+    h.fake.on((req) =>
       req.body.stream
         ? streamOf([chunk({ reasoning_content: "PRIVATE-REASONING-1" }), chunk({ content: "First answer." }), chunk({}, "stop")])
         : Response.json(completion({ content: "Second answer." })),
     );
     const first = [{ role: "user" as const, content: "Q1" }];
-    const reply = await client.messages.stream({ model: "grok-4.3", max_tokens: 100, messages: first, thinking: { type: "enabled", budget_tokens: 2048 } }).finalMessage();
+    const reply = await h.client.messages.stream({ model: "grok-4.3", max_tokens: 100, messages: first, thinking: { type: "enabled", budget_tokens: 2048 } }).finalMessage();
     expect(reply.content.map((b) => b.type)).toEqual(["thinking", "text"]);
-    await client.messages.create({
+    await h.client.messages.create({
       model: "grok-4.3",
       max_tokens: 100,
       messages: [
@@ -199,9 +187,9 @@ describe("thinking in the history", () => {
         { role: "user", content: "Q3" },
       ],
     });
-    const wire = JSON.stringify(fake.last.body);
+    const wire = JSON.stringify(h.fake.last.body);
     for (const s of ["PRIVATE-REASONING-1", "ANTHROPIC-REASONING", "REDACTED-DATA", "EqQBCkYIBxgCKkB", "grok2api.v1."]) expect(wire).not.toContain(s);
-    expect(fake.last.body.messages).toEqual([
+    expect(h.fake.last.body.messages).toEqual([
       { role: "user", content: "Q1" },
       { role: "assistant", content: "First answer." },
       { role: "user", content: "Q2" },
@@ -217,8 +205,8 @@ describe("capabilities: a model that rejects a parameter never receives it", () 
   test("reasoning_effort only for models that take it, in their own values", async () => {
     ok();
     const sent = async (model: string, extra: Record<string, unknown> = thinkingHard) => {
-      await client.messages.create({ model, max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...extra } as never);
-      return fake.last.body;
+      await h.client.messages.create({ model, max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...extra } as never);
+      return h.fake.last.body;
     };
     expect((await sent("claude-sonnet-4-5")).reasoning_effort).toBe("high"); // mapped to grok-4.3
     expect((await sent("grok-4.3", { thinking: { type: "disabled" } })).reasoning_effort).toBe("none");
@@ -227,18 +215,18 @@ describe("capabilities: a model that rejects a parameter never receives it", () 
       const body = await sent(model);
       expect("reasoning_effort" in body).toBe(false);
     }
-    for (const r of fake.requests) {
+    for (const r of h.fake.requests) {
       for (const k of ["stop", "presence_penalty", "frequency_penalty", "logit_bias"]) expect(k in r.body).toBe(false);
     }
   });
 
   test("max_tokens is clamped to the model's max output", async () => {
     ok();
-    const clamp = startGateway(fake.baseUrl, { capabilities: [["grok-4.3", { maxOutput: 4096 }]] });
+    const clamp = startGateway(h.fake.baseUrl, { capabilities: [["grok-4.3", { maxOutput: 4096 }]] });
     try {
-      const c = new Anthropic({ baseURL: clamp.url, apiKey: "test", maxRetries: 0 });
+      const c = clientFor(clamp);
       await c.messages.create({ model: "grok-4.3", max_tokens: 20000, messages: [{ role: "user", content: "hi" }] });
-      expect(fake.last.body.max_completion_tokens).toBe(4096);
+      expect(h.fake.last.body.max_completion_tokens).toBe(4096);
     } finally {
       await clamp.stop();
     }
@@ -250,13 +238,13 @@ describe("capabilities: a model that rejects a parameter never receives it", () 
     await Bun.write(`${dir}/c.toml`, `[capabilities."grok-4.3*"]\nreasoning_effort = []\n\n[capabilities."acme-*"]\nreasoning_effort = ["low", "high"]\n`);
     const cmd = await loadCommand(["--config", `${dir}/c.toml`], {});
     if (cmd.kind !== "serve") throw new Error("expected serve");
-    const custom = startGateway(fake.baseUrl, { capabilities: cmd.config.capabilities });
+    const custom = startGateway(h.fake.baseUrl, { capabilities: cmd.config.capabilities });
     try {
-      const c = new Anthropic({ baseURL: custom.url, apiKey: "test", maxRetries: 0 });
+      const c = clientFor(custom);
       await c.messages.create({ model: "grok-4.3", max_tokens: 10, messages: [{ role: "user", content: "hi" }], ...thinkingHard } as never);
-      expect("reasoning_effort" in fake.last.body).toBe(false);
+      expect("reasoning_effort" in h.fake.last.body).toBe(false);
       await c.messages.create({ model: "acme-large", max_tokens: 10, messages: [{ role: "user", content: "hi" }], thinking: { type: "enabled", budget_tokens: 1024 } });
-      expect(fake.last.body.reasoning_effort).toBe("low");
+      expect(h.fake.last.body.reasoning_effort).toBe("low");
     } finally {
       await custom.stop();
     }
@@ -268,7 +256,7 @@ describe("documents", () => {
 
   test("a base64 PDF reaches the upstream as its text, with the title", async () => {
     ok();
-    await client.messages.create({
+    await h.client.messages.create({
       model: "grok-4.3",
       max_tokens: 100,
       messages: [
@@ -281,7 +269,7 @@ describe("documents", () => {
         },
       ],
     });
-    const parts = fake.last.body.messages[0].content;
+    const parts = h.fake.last.body.messages[0].content;
     expect(parts[0].type).toBe("text");
     expect(parts[0].text).toStartWith("<document>\nDocument: invoice.pdf\n\n");
     expect(parts[0].text).toContain("Invoice 1042");
@@ -291,7 +279,7 @@ describe("documents", () => {
 
   test("an unreadable PDF is a 400 that says so; the upstream is never called", async () => {
     ok();
-    const err = await client.messages
+    const err = await h.client.messages
       .create({
         model: "grok-4.3",
         max_tokens: 100,
@@ -301,7 +289,7 @@ describe("documents", () => {
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect(err.error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     expect(err.message).toContain("messages[0].content[0]: the document could not be read");
-    expect(fake.requests.length).toBe(0);
+    expect(h.fake.requests.length).toBe(0);
   });
 
   describe("by URL", () => {
@@ -315,17 +303,17 @@ describe("documents", () => {
       ok();
       const url = `http://127.0.0.1:${files.port}/invoice.pdf`;
       const body = { model: "grok-4.3", max_tokens: 100, messages: [{ role: "user" as const, content: [{ type: "document" as const, source: { type: "url" as const, url } }] }] };
-      const refused = await client.messages.create(body).catch((e) => e);
+      const refused = await h.client.messages.create(body).catch((e) => e);
       expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
       expect(refused.message).toContain("allow_private_urls");
 
-      const open = startGateway(fake.baseUrl, {
+      const open = startGateway(h.fake.baseUrl, {
         documents: { ...DEFAULT_DOCUMENT_FETCH, allowPrivateUrls: true },
       });
       try {
-        const c = new Anthropic({ baseURL: open.url, apiKey: "test", maxRetries: 0 });
+        const c = clientFor(open);
         await c.messages.create(body);
-        expect(fake.last.body.messages[0].content).toContain("Total due: 99 EUR");
+        expect(h.fake.last.body.messages[0].content).toContain("Total due: 99 EUR");
       } finally {
         await open.stop();
       }

@@ -2,16 +2,16 @@
  * Recorded real xAI streams (tests/fixtures, from the Vercel AI SDK) replayed through
  * the translator and through the real server: split anywhere, the message is the same.
  */
-import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AnthropicMessage } from "../src/anthropic/schema";
 import { signThinking } from "../src/translate/signature";
-import { FakeUpstream, sseResponse } from "./helpers/fake-upstream";
-import { parseSSE, startGateway, type Gateway } from "./helpers/gateway";
+import { sseResponse } from "./helpers/fake-upstream";
+import { parseSSE } from "./helpers/gateway";
 import { byteByByte, randomSplit, rng } from "./helpers/random";
+import { useGateway } from "./helpers/setup";
 import { assemble, checkFrames } from "./helpers/sse-grammar";
 import { enc, translatePieces } from "./helpers/translate";
 
@@ -85,20 +85,7 @@ describe("replay through the translator", () => {
 });
 
 describe("replay through the server", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  let client: Anthropic;
-
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl);
-    client = new Anthropic({ baseURL: gw.url, apiKey: "test", maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
+  const h = useGateway();
 
   const ask = { model: "grok-3-mini", max_tokens: 1024, messages: [{ role: "user" as const, content: "Say a single word." }] };
 
@@ -108,16 +95,16 @@ describe("replay through the server", () => {
       const expected = fields(assemble(translatePieces([wire])));
       const r = rng(name.length);
       for (let i = 0; i < 3; i++) {
-        fake.on(() => sseResponse(randomSplit(wire, r, 200)));
-        const final = await client.messages.stream(ask).finalMessage();
+        h.fake.on(() => sseResponse(randomSplit(wire, r, 200)));
+        const final = await h.client.messages.stream(ask).finalMessage();
         expect(final.id).toMatch(/^msg_/);
         expect(fields(final as unknown as AnthropicMessage)).toEqual({ ...expected, model: "grok-3-mini" });
       }
     });
 
     test(`${name}: the raw SSE keeps the grammar`, async () => {
-      fake.on(() => sseResponse(randomSplit(wireOf(name), rng(7), 300)));
-      const res = await fetch(`${gw.url}/v1/messages`, {
+      h.fake.on(() => sseResponse(randomSplit(wireOf(name), rng(7), 300)));
+      const res = await fetch(`${h.gw.url}/v1/messages`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-api-key": "test", "anthropic-version": "2023-06-01" },
         body: JSON.stringify({ ...ask, stream: true }),
@@ -129,8 +116,8 @@ describe("replay through the server", () => {
   }
 
   test("non-stream xai-text.json: thinking and text, usage", async () => {
-    fake.on(() => new Response(fixture("xai-text.json"), { headers: { "content-type": "application/json" } }));
-    const msg = await client.messages.create(ask);
+    h.fake.on(() => new Response(fixture("xai-text.json"), { headers: { "content-type": "application/json" } }));
+    const msg = await h.client.messages.create(ask);
     const c = JSON.parse(fixture("xai-text.json")).choices[0].message;
     expect(msg.content as unknown).toEqual([
       { type: "thinking", thinking: c.reasoning_content, signature: signThinking(c.reasoning_content) },
@@ -141,8 +128,8 @@ describe("replay through the server", () => {
   });
 
   test("non-stream xai-tool-call.json: empty content gives no text block; the tool call is a tool_use", async () => {
-    fake.on(() => new Response(fixture("xai-tool-call.json"), { headers: { "content-type": "application/json" } }));
-    const msg = await client.messages.create({ ...ask, tools: [{ name: "weather", input_schema: { type: "object", properties: { location: { type: "string" } } } }] });
+    h.fake.on(() => new Response(fixture("xai-tool-call.json"), { headers: { "content-type": "application/json" } }));
+    const msg = await h.client.messages.create({ ...ask, tools: [{ name: "weather", input_schema: { type: "object", properties: { location: { type: "string" } } } }] });
     expect(msg.content.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
     expect(msg.content[1]).toEqual({ type: "tool_use", id: "toolu_call_46427107", name: "weather", input: { location: "San Francisco" } } as never);
     expect(msg.stop_reason).toBe("tool_use");
