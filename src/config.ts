@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { ModelCaps } from "./models/capabilities";
 import { NAME, VERSION } from "./version";
 
 export const DEFAULTS = {
@@ -14,7 +15,24 @@ export const DEFAULTS = {
   logFile: "logs/app.log",
   baseUrl: "https://api.x.ai/v1",
   maxBodyBytes: 32 * 1024 * 1024,
+  /** Fetching a document given by URL (PDF): time and size bounds. */
+  documentFetchTimeoutMs: 20_000,
+  documentFetchMaxBytes: 32 * 1024 * 1024,
 } as const;
+
+/** `[capabilities."<glob>"]`: what a model accepts, laid over the built-in table. */
+const CapabilityOverride = Type.Object(
+  {
+    /** Accepted `reasoning_effort` values; `[]` = never send one. */
+    reasoning_effort: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    stop: Type.Optional(Type.Boolean()),
+    penalties: Type.Optional(Type.Boolean()),
+    vision: Type.Optional(Type.Boolean()),
+    context_window: Type.Optional(Type.Integer({ minimum: 1 })),
+    max_output: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
 
 export const ConfigFileSchema = Type.Object(
   {
@@ -33,6 +51,18 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     model_map: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+    capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
+    documents: Type.Optional(
+      Type.Object(
+        {
+          /** Let document URLs reach loopback, private and link-local addresses (off: SSRF guard). */
+          allow_private_urls: Type.Optional(Type.Boolean()),
+          fetch_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+          fetch_max_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -49,6 +79,36 @@ export interface Config {
   upstream: { baseUrl: string; keys: string[] };
   /** Overrides of the default model map, from the config file. */
   modelMap: Record<string, string>;
+  /** Capability overrides from the config file, in file order (glob, caps). */
+  capabilities?: Array<[string, Partial<ModelCaps>]>;
+  /** How document URLs (PDFs) are fetched. */
+  documents?: DocumentFetchConfig;
+}
+
+export interface DocumentFetchConfig {
+  allowPrivateUrls: boolean;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_DOCUMENT_FETCH: DocumentFetchConfig = {
+  allowPrivateUrls: false,
+  timeoutMs: DEFAULTS.documentFetchTimeoutMs,
+  maxBytes: DEFAULTS.documentFetchMaxBytes,
+};
+
+/** `[capabilities]` of the config file → the capability table's shape. */
+export function capabilityOverrides(file: ConfigFile["capabilities"]): Array<[string, Partial<ModelCaps>]> {
+  return Object.entries(file ?? {}).map(([glob, c]) => {
+    const caps: Partial<ModelCaps> = {};
+    if (c.reasoning_effort !== undefined) caps.reasoningEffort = c.reasoning_effort.length ? c.reasoning_effort : null;
+    if (c.stop !== undefined) caps.stop = c.stop;
+    if (c.penalties !== undefined) caps.penalties = c.penalties;
+    if (c.vision !== undefined) caps.vision = c.vision;
+    if (c.context_window !== undefined) caps.contextWindow = c.context_window;
+    if (c.max_output !== undefined) caps.maxOutput = c.max_output;
+    return [glob, caps];
+  });
 }
 
 export class ConfigError extends Error {
@@ -201,6 +261,12 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       keys: env.XAI_API_KEY !== undefined ? splitList(env.XAI_API_KEY) : (file.upstream?.api_keys ?? []),
     },
     modelMap: file.model_map ?? {},
+    capabilities: capabilityOverrides(file.capabilities),
+    documents: {
+      allowPrivateUrls: file.documents?.allow_private_urls ?? DEFAULT_DOCUMENT_FETCH.allowPrivateUrls,
+      timeoutMs: file.documents?.fetch_timeout_ms ?? DEFAULT_DOCUMENT_FETCH.timeoutMs,
+      maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
+    },
   };
   checkSecurity(config);
   return { kind: "serve", config };

@@ -1,10 +1,11 @@
 /** Everything the routes need, built once from the configuration. */
-import type { Config } from "./config";
+import { DEFAULT_DOCUMENT_FETCH, type Config } from "./config";
 import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
 import { createModelMap, type ModelMap } from "./models/map";
 import { TokenCounter } from "./tokens/counter";
+import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
 import { UpstreamClient } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { UpstreamModels } from "./upstream/models";
@@ -14,6 +15,8 @@ export interface AppDeps {
   logger: Logger;
   modelMap: ModelMap;
   caps: CapabilityTable;
+  /** Turns PDF / URL documents into text before translation. */
+  documents: DocumentResolver;
   upstream: UpstreamClient;
   authenticate: Authenticator;
   startedAt: number;
@@ -29,7 +32,8 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     config,
     logger,
     modelMap: createModelMap(config.modelMap),
-    caps: createCapabilityTable(),
+    caps: createCapabilityTable(config.capabilities),
+    documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
     authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
     startedAt: Date.now(),

@@ -236,12 +236,13 @@ describe("parameters the target model rejects", () => {
     expect(fake.last.body.reasoning_effort).toBe("medium");
   });
 
-  test("a model that takes stop and penalties keeps them", async () => {
+  test("a model that takes stop and penalties keeps them, untouched", async () => {
     fake.on(() => Response.json(completion({ content: "ok" })));
     const { response } = await client.chat.completions
-      .create({ model: "grok-3", messages: [{ role: "user", content: "hi" }], ...sampling })
+      .create({ model: "llama-3.3-70b", messages: [{ role: "user", content: "hi" }], ...sampling })
       .withResponse();
-    expect(fake.last.body).toEqual({ model: "grok-3", messages: [{ role: "user", content: "hi" }], ...sampling });
+    // A model the table does not know (another OpenAI-compatible upstream) gets everything.
+    expect(fake.last.body).toEqual({ model: "llama-3.3-70b", messages: [{ role: "user", content: "hi" }], ...sampling });
     expect(response.headers.get("grok2api-adjusted-params")).toBeNull();
   });
 });

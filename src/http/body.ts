@@ -13,16 +13,12 @@ export function tooLarge(limit: number): ApiError {
   });
 }
 
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    const n = Number(declared);
-    if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
-    if (Number.isFinite(n)) return new Uint8Array(await request.arrayBuffer());
-  }
-  if (!request.body) return new Uint8Array(0);
-  // Chunked: count as we go and stop reading at the limit.
-  const reader = request.body.getReader();
+/**
+ * All of a byte stream, or null as soon as it passes `limit` bytes (the rest is not
+ * read: the stream is cancelled).
+ */
+export async function readAllLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+  const reader = body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -31,7 +27,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
+      return null;
     }
     parts.push(value);
   }
@@ -42,6 +38,20 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     at += p.byteLength;
   }
   return out;
+}
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    const n = Number(declared);
+    if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
+    if (Number.isFinite(n)) return new Uint8Array(await request.arrayBuffer());
+  }
+  if (!request.body) return new Uint8Array(0);
+  // Chunked: count as we go and stop reading at the limit.
+  const bytes = await readAllLimited(request.body, limit);
+  if (bytes === null) throw tooLarge(limit);
+  return bytes;
 }
 
 /** The body parsed as JSON, or an ApiError (400 / 413). */

@@ -39,7 +39,8 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const raw = await readJsonBody(request, deps.config.maxBodyBytes);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
-  const req = v.value;
+  // PDFs and URL documents become text first (async, may fetch); the translation after is pure.
+  const req = await deps.documents.resolve(v.value, request.signal);
 
   const upstreamModel = deps.modelMap.resolve(req.model);
   const wantStream = req.stream === true;

@@ -5,7 +5,17 @@
  * - tool results become `tool` messages right after the assistant turn that called them,
  *   in the order of its tool_calls; user text after the results follows as a user message;
  * - a tool call without a result gets a synthetic error result; a result whose call is
- *   gone becomes plain text; empty blocks and empty turns are dropped.
+ *   gone becomes plain text; empty blocks and empty turns are dropped;
+ * - a mid-conversation `system` turn becomes a system message; one that falls between a
+ *   tool call and its results waits until the results are placed.
+ *
+ * Thinking in the history: `thinking` and `redacted_thinking` blocks are never sent
+ * upstream, as text or otherwise. Blocks signed by someone else (Anthropic, after a
+ * client switched models mid-session) cannot be verified or used by Grok. Our own
+ * (signature prefix `grok2api.v1.`) are dropped too, on purpose: xAI's chat completions
+ * take no prior reasoning as input (only its Responses API carries reasoning across
+ * turns, encrypted), and resending it as text would bill it as input and let the model
+ * mistake its old scratchpad for something the user said.
  */
 import type {
   ContentBlock,
@@ -19,6 +29,7 @@ import type {
 import { invalidRequest } from "../http/errors";
 import type { ModelCaps } from "../models/capabilities";
 import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../openai/schema";
+import { upstreamToolCallId } from "./ids";
 
 export const INTERRUPTED_TOOL_RESULT = "Error: the tool call was interrupted before it returned a result.";
 
@@ -85,14 +96,35 @@ export function documentText(doc: DocumentBlock): string {
   return `<document>\n${head}\n\n${body}\n</document>`;
 }
 
-function toPart(b: Block): ContentPart | null {
+/** What the conversion needs to know about the target model. */
+export interface ConvertOptions {
+  /** The model accepts images; when false, each image becomes a short note instead. */
+  vision?: boolean;
+}
+
+/** Counters the conversion fills in, for the log. */
+interface ConvertStats {
+  imagesOmitted: number;
+}
+
+const IMAGE_OMITTED = "[image omitted: the model this request was routed to does not accept images]";
+
+function imagePart(img: ImageBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart {
+  if (opts.vision === false) {
+    stats.imagesOmitted++;
+    return { type: "text", text: IMAGE_OMITTED };
+  }
+  return { type: "image_url", image_url: { url: imageUrl(img) } };
+}
+
+function toPart(b: Block, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
   switch (b.type) {
     case "text": {
       const text = textOf(b);
       return text.length > 0 ? { type: "text", text } : null;
     }
     case "image":
-      return { type: "image_url", image_url: { url: imageUrl(b as ImageBlock) } };
+      return imagePart(b as ImageBlock, opts, stats);
     case "document":
       return { type: "text", text: documentText(b as DocumentBlock) };
     default:
@@ -107,7 +139,11 @@ function userMessage(parts: ContentPart[]): ChatMessage | null {
 }
 
 /** A tool_result's content as text for a `tool` message, plus images to forward separately. */
-export function toolResultContent(r: ToolResultBlock): { text: string; images: ContentPart[] } {
+export function toolResultContent(
+  r: ToolResultBlock,
+  opts: ConvertOptions = {},
+  stats: ConvertStats = { imagesOmitted: 0 },
+): { text: string; images: ContentPart[] } {
   const images: ContentPart[] = [];
   let text: string;
   if (r.content === undefined) text = "";
@@ -115,8 +151,11 @@ export function toolResultContent(r: ToolResultBlock): { text: string; images: C
   else {
     const texts: string[] = [];
     for (const b of r.content) {
-      if (b.type === "image") images.push({ type: "image_url", image_url: { url: imageUrl(b) } });
-      else if (b.type === "document") texts.push(documentText(b));
+      if (b.type === "image") {
+        const part = imagePart(b, opts, stats);
+        if (part.type === "text") texts.push(part.text);
+        else images.push(part);
+      } else if (b.type === "document") texts.push(documentText(b));
       else if (b.text.length > 0) texts.push(b.text);
     }
     text = texts.join("\n\n");
@@ -131,23 +170,40 @@ function stringifyInput(input: unknown): string {
   return typeof input === "string" ? input : JSON.stringify(input);
 }
 
-export function convertMessages(req: Pick<MessagesRequest, "system" | "messages">): ChatMessage[] {
+export function convertMessages(
+  req: Pick<MessagesRequest, "system" | "messages">,
+  opts: ConvertOptions = {},
+  stats: ConvertStats = { imagesOmitted: 0 },
+): ChatMessage[] {
   const out: ChatMessage[] = [];
   const system = systemText(req.system);
   if (system) out.push({ role: "system", content: system });
 
-  /** Tool calls of the last assistant turn still waiting for results, in call order. */
+  /** Tool calls of the last assistant turn still waiting for results (client ids, call order). */
   let pending: string[] = [];
+  /** System turns that arrived while calls were pending: placed after the results. */
+  let heldSystem: string[] = [];
+  const placeHeldSystem = () => {
+    for (const content of heldSystem) out.push({ role: "system", content });
+    heldSystem = [];
+  };
+  const toolMessage = (id: string, content: string): ChatMessage => ({
+    role: "tool",
+    tool_call_id: upstreamToolCallId(id),
+    content,
+  });
   const answerMissing = () => {
-    for (const id of pending) out.push({ role: "tool", tool_call_id: id, content: INTERRUPTED_TOOL_RESULT });
+    for (const id of pending) out.push(toolMessage(id, INTERRUPTED_TOOL_RESULT));
     pending = [];
+    placeHeldSystem();
   };
 
   for (const turn of mergeTurns(req.messages)) {
     if (turn.role === "system") {
-      answerMissing();
       const text = turn.blocks.map(textOf).filter(Boolean).join("\n\n");
-      if (text) out.push({ role: "system", content: text });
+      if (!text) continue;
+      if (pending.length > 0) heldSystem.push(text);
+      else out.push({ role: "system", content: text });
       continue;
     }
 
@@ -155,19 +211,26 @@ export function convertMessages(req: Pick<MessagesRequest, "system" | "messages"
       answerMissing();
       const texts: string[] = [];
       const calls: ToolCall[] = [];
+      const ids: string[] = [];
       for (const b of turn.blocks) {
         if (b.type === "text" && textOf(b)) texts.push(textOf(b));
         else if (b.type === "tool_use") {
           const u = b as Extract<ContentBlock, { type: "tool_use" }>;
-          calls.push({ id: u.id, type: "function", function: { name: u.name, arguments: stringifyInput(u.input) } });
+          if (ids.includes(u.id)) continue; // a repeated id would make the results ambiguous
+          ids.push(u.id);
+          calls.push({
+            id: upstreamToolCallId(u.id),
+            type: "function",
+            function: { name: u.name, arguments: stringifyInput(u.input) },
+          });
         }
-        // thinking / redacted_thinking are never forwarded as visible text.
+        // thinking / redacted_thinking: never forwarded (see the note at the top).
       }
       if (texts.length === 0 && calls.length === 0) continue;
       const msg: ChatMessage = { role: "assistant", content: texts.length ? texts.join("\n\n") : null };
       if (calls.length) msg.tool_calls = calls;
       out.push(msg);
-      pending = calls.map((c) => c.id);
+      pending = ids;
       continue;
     }
 
@@ -181,25 +244,26 @@ export function convertMessages(req: Pick<MessagesRequest, "system" | "messages"
         const r = b as ToolResultBlock;
         if (pending.includes(r.tool_use_id) && !results.has(r.tool_use_id)) results.set(r.tool_use_id, r);
         else {
-          const { text, images } = toolResultContent(r);
+          const { text, images } = toolResultContent(r, opts, stats);
           orphanTexts.push({ type: "text", text: `[Result of tool call ${r.tool_use_id}]\n${text}` }, ...images);
         }
       } else {
-        const part = toPart(b);
+        const part = toPart(b, opts, stats);
         if (part) parts.push(part);
       }
     }
     for (const id of pending) {
       const r = results.get(id);
       if (!r) {
-        out.push({ role: "tool", tool_call_id: id, content: INTERRUPTED_TOOL_RESULT });
+        out.push(toolMessage(id, INTERRUPTED_TOOL_RESULT));
         continue;
       }
-      const { text, images } = toolResultContent(r);
-      out.push({ role: "tool", tool_call_id: id, content: text });
+      const { text, images } = toolResultContent(r, opts, stats);
+      out.push(toolMessage(id, text));
       resultImages.push(...images);
     }
     pending = [];
+    placeHeldSystem();
     const user = userMessage([...resultImages, ...orphanTexts, ...parts]);
     if (user) out.push(user);
   }
@@ -289,11 +353,15 @@ export function reasoningEffort(req: Pick<MessagesRequest, "thinking" | "output_
 
 export function toChatRequest(req: MessagesRequest, opts: TranslateOptions): Translated {
   const warnings: string[] = [];
+  const stats: ConvertStats = { imagesOmitted: 0 };
   const body: ChatRequest = {
     model: opts.model,
-    messages: convertMessages(req),
+    messages: convertMessages(req, { vision: opts.caps.vision }, stats),
     max_completion_tokens: Math.min(req.max_tokens, opts.caps.maxOutput),
   };
+  if (stats.imagesOmitted > 0) {
+    warnings.push(`${stats.imagesOmitted} image(s) replaced by a note: model ${opts.model} does not accept images`);
+  }
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.top_p !== undefined) body.top_p = req.top_p;
   if (req.top_k !== undefined) warnings.push("top_k dropped (the upstream has none)");

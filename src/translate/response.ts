@@ -16,9 +16,14 @@ export interface ResponseOptions {
   inputTokensEstimate: number;
 }
 
+/** The upstream's tool call cannot be turned into a tool_use block (reported as a 502, never passed on). */
 export class UnparseableToolArguments extends Error {
-  constructor(readonly toolName: string) {
-    super(`the upstream returned arguments for tool "${toolName}" that are not valid JSON and could not be repaired`);
+  constructor(readonly toolName: string | undefined) {
+    super(
+      toolName
+        ? `the upstream returned arguments for tool "${toolName}" that are not valid JSON and could not be repaired`
+        : "the upstream returned a tool call without a tool name",
+    );
   }
 }
 
@@ -35,9 +40,11 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
 
   if (cut.matched === null) {
     for (const call of msg?.tool_calls ?? []) {
-      const args = parseToolArguments(call.function?.arguments ?? "");
-      if (!args.ok) throw new UnparseableToolArguments(call.function?.name ?? "?");
-      content.push({ type: "tool_use", id: toolUseId(call.id), name: call.function.name, input: args.input });
+      const name = call.function?.name;
+      if (!name) throw new UnparseableToolArguments(undefined);
+      const args = parseToolArguments(call.function.arguments ?? "");
+      if (!args.ok) throw new UnparseableToolArguments(name);
+      content.push({ type: "tool_use", id: toolUseId(call.id), name, input: args.input });
     }
   }
 

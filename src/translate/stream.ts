@@ -6,13 +6,15 @@
  *   one block is open at a time and indices run 0..n-1 in start order.
  * - tool calls are gathered by `index` (xAI sends id, name and all arguments in
  *   one chunk; others send fragments) and emitted whole when the choice finishes,
- *   with arguments checked (and repaired) so the client always gets valid JSON.
+ *   in index order, with arguments checked (and repaired) so the client always
+ *   gets valid JSON. A delta whose `id` differs from the call already at its index
+ *   starts a new call after it (some upstreams send every whole call as index 0).
  * - stop sequences are watched across chunk borders; on a match `stopped` turns true
  *   and the caller should abort the upstream and call finish().
  */
 import type { BlockDelta, BlockStart, StreamEvent } from "../anthropic/events";
 import type { StopReason, Usage } from "../anthropic/schema";
-import type { ChatChunk, ChatUsage } from "../openai/schema";
+import type { ChatChunk, ChatUsage, ToolCallDelta } from "../openai/schema";
 import { toolUseId } from "./ids";
 import { ThinkingSigner } from "./signature";
 import { StopSequenceWatcher } from "./stop-sequences";
@@ -29,6 +31,9 @@ export interface StreamOptions {
 }
 
 interface PendingToolCall {
+  /** Sort key: the upstream index (or arrival order without one), then arrival. */
+  index: number;
+  seq: number;
   id: string | undefined;
   name: string;
   args: string;
@@ -41,7 +46,9 @@ export class StreamTranslator {
   private open: { kind: "text" | "thinking"; index: number } | null = null;
   private signer: ThinkingSigner | null = null;
   private readonly watcher: StopSequenceWatcher;
-  private readonly tools = new Map<number, PendingToolCall>();
+  /** Tool calls gathered so far, and the call each upstream index points at now. */
+  private readonly calls: PendingToolCall[] = [];
+  private readonly callAt = new Map<number, PendingToolCall>();
   private toolsEmitted = 0;
   private upstreamUsage: ChatUsage | null = null;
   private finishReason: string | null = null;
@@ -191,19 +198,17 @@ export class StreamTranslator {
 
   // ---- tool calls ----
 
-  private collectToolCalls(deltas: NonNullable<NonNullable<NonNullable<ChatChunk["choices"]>[number]["delta"]>["tool_calls"]>): void {
+  private collectToolCalls(deltas: ToolCallDelta[]): void {
     for (const tc of deltas) {
-      // Without an index, a delta with a new id starts a call; one without continues the last.
-      let idx = tc.index;
-      if (idx === undefined) {
-        const last = [...this.tools.keys()].pop();
-        idx = tc.id !== undefined || last === undefined ? this.tools.size : last;
-      }
-      let call = this.tools.get(idx);
+      // Without an index, a delta with an id starts a call and one without continues the last.
+      let call = tc.index !== undefined ? this.callAt.get(tc.index) : tc.id === undefined ? this.calls.at(-1) : undefined;
+      if (call && tc.id && call.id && tc.id !== call.id) call = undefined;
       if (!call) {
-        call = { id: undefined, name: "", args: "" };
-        this.tools.set(idx, call);
+        const seq = this.calls.length;
+        call = { index: tc.index ?? seq, seq, id: undefined, name: "", args: "" };
+        this.calls.push(call);
       }
+      if (tc.index !== undefined) this.callAt.set(tc.index, call);
       if (tc.id && !call.id) call.id = tc.id;
       const fn = tc.function;
       if (fn?.name && !call.name) call.name = fn.name;
@@ -212,11 +217,14 @@ export class StreamTranslator {
   }
 
   private emitToolCalls(out: StreamEvent[]): void {
-    if (this.tools.size === 0) return;
-    const calls = [...this.tools.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
-    this.tools.clear();
+    if (this.calls.length === 0) return;
+    const calls = this.calls.splice(0).sort((a, b) => a.index - b.index || a.seq - b.seq);
+    this.callAt.clear();
     for (const call of calls) {
-      if (!call.name) continue; // a fragment that never named its tool cannot be called
+      if (!call.name) {
+        if (!call.id && !call.args.trim()) continue; // an empty fragment: nothing was lost
+        throw new ToolArgumentsError("the upstream streamed a tool call without a tool name");
+      }
       const args = parseToolArguments(call.args);
       if (!args.ok) {
         throw new ToolArgumentsError(

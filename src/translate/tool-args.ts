@@ -5,10 +5,10 @@ export type ParsedArgs = { ok: true; input: Record<string, unknown>; json: strin
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Empty → `{}`; valid → as is; broken → repaired when possible; otherwise reported. */
+/** Empty (or `null`) → `{}`; valid → as is; broken → repaired when possible; otherwise reported. */
 export function parseToolArguments(raw: string): ParsedArgs {
   const trimmed = raw.trim();
-  if (trimmed === "") return { ok: true, input: {}, json: "{}" };
+  if (trimmed === "" || trimmed === "null") return { ok: true, input: {}, json: "{}" };
   try {
     const v = JSON.parse(trimmed);
     if (isObject(v)) return { ok: true, input: v, json: trimmed };
