@@ -7,7 +7,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeUpstream, completion, streamOf, textChunks } from "./helpers/fake-upstream";
+import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
+import { OVERHEAD } from "../src/tokens/prompt-parts";
+import { FakeUpstream, completion, streamOf, textChunks, xaiError } from "./helpers/fake-upstream";
 
 const root = join(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "grok2api-bin-"));
@@ -15,7 +17,8 @@ const binary = join(work, "grok2api");
 let fake: FakeUpstream;
 
 beforeAll(async () => {
-  const build = Bun.spawn([process.execPath, "build", "--compile", "src/main.ts", "--outfile", binary], {
+  // The same entry points as `npm run build`: the server and the tokenizer's worker thread.
+  const build = Bun.spawn([process.execPath, "build", "--compile", "src/main.ts", "src/tokens/worker.ts", "--outfile", binary], {
     cwd: root,
     stdout: "pipe",
     stderr: "pipe",
@@ -72,6 +75,12 @@ test("serves the Messages API, streaming and not, and exits cleanly on SIGTERM",
     expect(listening.msg).toBe("listening");
     const client = new Anthropic({ baseURL: `${listening.url}/v1`, apiKey: "xai-user-key", maxRetries: 0 });
 
+    // count_tokens first (nothing learned yet), with the upstream's tokenizer down: the local tokenizer's thread runs inside the binary.
+    fake.on(() => xaiError(404, "no tokenizer here"));
+    const text = "Count these words with the bundled tokenizer, please: 東京 🚀";
+    const counted = await client.messages.countTokens({ model: "grok-4", messages: [{ role: "user", content: text }] });
+    expect(counted.input_tokens).toBe(o200kCount(text) + OVERHEAD.request + OVERHEAD.message);
+
     fake.on(() => Response.json(completion({ content: "Hello from the binary path" })));
     const msg = await client.messages.create({ model: "grok-4", max_tokens: 20, messages: [{ role: "user", content: "hi" }] });
     expect(msg.content as unknown).toEqual([{ type: "text", text: "Hello from the binary path" }]);
@@ -86,7 +95,7 @@ test("serves the Messages API, streaming and not, and exits cleanly on SIGTERM",
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const log = await Bun.file(join(work, "logs", "app.log")).text();
-    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(2);
+    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(3);
   } finally {
     proc.kill("SIGKILL");
   }

@@ -252,11 +252,12 @@ describe("the estimate learns from the prompt_tokens the upstream reports", () =
     const reported = Math.round(counted / 2);
     chat = () => streamOf(textChunks("fine", { usage: usage(reported, 1) }));
     const firstStart = await startEstimate();
-    expect(firstStart).toBe(counted); // message_start shares the counter
     const afterOne = (await client.messages.countTokens(req)).input_tokens;
     expect(afterOne).toBeLessThan(counted);
     expect(Math.abs(afterOne - reported)).toBeLessThan(Math.abs(counted - reported));
-    expect(await startEstimate()).toBe(afterOne);
+    // message_start's quick estimate learns from the same reports.
+    const secondStart = await startEstimate();
+    expect(Math.abs(secondStart - reported)).toBeLessThan(Math.abs(firstStart - reported));
   });
 
   test("a request without usage teaches nothing", async () => {

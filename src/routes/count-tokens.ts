@@ -16,9 +16,11 @@ async function countTokens(deps: AppDeps, request: Request): Promise<Response> {
   const key = deps.authenticate(request.headers);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
-  const upstreamModel = deps.modelMap.resolve(v.value.model);
-  const { tokens, source } = await deps.tokens.count(v.value, upstreamModel, { key, signal: request.signal });
-  Object.assign(contextOf(request)?.entry ?? {}, { model: v.value.model, upstream_model: upstreamModel, input_tokens: tokens });
+  // PDFs are counted as the text the model will read.
+  const req = await deps.documents.resolve(v.value, request.signal);
+  const upstreamModel = deps.modelMap.resolve(req.model);
+  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { key, signal: request.signal });
+  Object.assign(contextOf(request)?.entry ?? {}, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }
 

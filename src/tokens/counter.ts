@@ -1,10 +1,13 @@
 /**
  * Input-token counts for a Messages request, for `count_tokens` and for the
  * estimate in `message_start`.
- * - `count`: exact from the upstream's tokenizer when it answers in time; otherwise
- *   the local tokenizer's count times the ratio learned for the model.
- * - `measure`: local and synchronous (never waits for the network or the tokenizer
- *   to load); its `learn` feeds the real `prompt_tokens` back into the ratio.
+ * - `measure` (every /v1/messages request): local, synchronous and cheap — a
+ *   character-based estimate times a per-model ratio learned from the real
+ *   `prompt_tokens`; it never waits for the network or the tokenizer.
+ * - `count` (count_tokens): exact from the upstream's tokenizer when it answers in
+ *   time; otherwise gpt-tokenizer's count (in a worker thread) times a per-model
+ *   ratio learned the same way. The tokenizer starts on the first count; until then
+ *   the last few real requests are kept so its ratio can learn from them at once.
  */
 import type { MessagesRequest } from "../anthropic/schema";
 import type { Logger } from "../http/log";
@@ -13,7 +16,7 @@ import type { UpstreamClient } from "../upstream/client";
 import { tokenizeRemote } from "../upstream/tokenize";
 import { promptParts, type PromptParts } from "./prompt-parts";
 import { RatioStore } from "./ratio";
-import { LocalTokenizer } from "./tokenizer";
+import { WorkerTokenizer } from "./tokenizer";
 
 type CountableRequest = Pick<MessagesRequest, "system" | "messages" | "tools">;
 
@@ -24,12 +27,15 @@ export interface CounterOptions {
   remoteMaxChars: number;
   /** After a failure, the upstream's tokenizer is left alone this long (per model). */
   remoteBackoffMs: number;
+  /** How long to wait for the local tokenizer thread before falling back to the character estimate. */
+  localTimeoutMs: number;
 }
 
 export const DEFAULT_COUNTER_OPTIONS: CounterOptions = {
   remoteTimeoutMs: 2500,
   remoteMaxChars: 400_000,
   remoteBackoffMs: 60_000,
+  localTimeoutMs: 15_000,
 };
 
 export interface Measured {
@@ -45,54 +51,77 @@ export interface Counted {
   source: "upstream" | "estimate";
 }
 
-const noLearning = () => {};
+interface Sample {
+  parts: PromptParts;
+  model: string;
+  reported: number;
+}
+
+/** Real requests kept for the tokenizer's ratio until the tokenizer starts. */
+const BACKLOG = 4;
+
+const nonText = (parts: PromptParts) => parts.fixedTokens + parts.images * IMAGE_TOKENS;
 
 export class TokenCounter {
-  private readonly tokenizer: LocalTokenizer;
-  private readonly ratios = new RatioStore();
+  private readonly tokenizer: WorkerTokenizer;
+  /** Ratio for the character estimate (message_start). */
+  private readonly charRatios = new RatioStore();
+  /** Ratio for the tokenizer's count (count_tokens). */
+  private readonly tokenRatios = new RatioStore();
   private readonly remoteDownUntil = new Map<string, number>();
+  private backlog: Sample[] = [];
 
   constructor(
     private readonly upstream: UpstreamClient,
     private readonly logger: Logger,
     private readonly opts: CounterOptions = DEFAULT_COUNTER_OPTIONS,
   ) {
-    this.tokenizer = new LocalTokenizer((err) => logger.warn("local tokenizer failed to load", { error: String(err) }));
-  }
-
-  /** Local count without correction; the tokenizer must be ready. */
-  private localCount(parts: PromptParts): number {
-    let n = parts.fixedTokens + parts.images * IMAGE_TOKENS;
-    for (const t of parts.texts) n += this.tokenizer.tokens(t);
-    return n;
-  }
-
-  private corrected(raw: number, model: string): number {
-    return Math.max(1, Math.round(raw * this.ratios.ratio(model)));
+    this.tokenizer = new WorkerTokenizer((err) =>
+      logger.warn("local tokenizer unavailable; counting tokens by characters", { error: String(err) }),
+    );
   }
 
   measure(req: CountableRequest, model: string): Measured {
-    if (!this.tokenizer.ready) {
-      void this.tokenizer.load();
-      return { estimate: estimateInputTokens(req), learn: noLearning };
-    }
-    const raw = this.localCount(promptParts(req));
+    const raw = estimateInputTokens(req);
     return {
-      estimate: this.corrected(raw, model),
-      learn: (promptTokens) => {
-        if (promptTokens !== undefined) this.ratios.observe(model, raw, promptTokens);
+      estimate: Math.max(1, Math.round(raw * this.charRatios.ratio(model))),
+      learn: (reported) => {
+        if (reported === undefined || !(reported > 0)) return;
+        this.charRatios.observe(model, raw, reported);
+        const sample = { parts: promptParts(req), model, reported };
+        if (this.tokenizer.started) this.learnTokens(sample);
+        else this.backlog = [...this.backlog.slice(1 - BACKLOG), sample];
       },
     };
   }
 
   async count(req: CountableRequest, model: string, call: { key: string; signal: AbortSignal }): Promise<Counted> {
-    const loading = this.tokenizer.load(); // in parallel with the upstream, in case it fails
     const parts = promptParts(req);
+    if (!this.tokenizer.started) {
+      this.tokenizer.start(); // loads while the upstream is asked
+      for (const s of this.backlog) this.learnTokens(s);
+      this.backlog = [];
+    }
     const remote = await this.remoteCount(parts, model, call);
     if (remote !== undefined) return { tokens: remote, source: "upstream" };
-    await loading;
-    const tokens = this.tokenizer.ready ? this.corrected(this.localCount(parts), model) : estimateInputTokens(req);
-    return { tokens, source: "estimate" };
+    try {
+      // The thread answers in order, so what the backlog taught is already in the ratio.
+      const text = await withTimeout(this.tokenizer.count(parts.texts), this.opts.localTimeoutMs);
+      return { tokens: Math.max(1, Math.round((text + nonText(parts)) * this.tokenRatios.ratio(model))), source: "estimate" };
+    } catch {
+      return { tokens: this.measure(req, model).estimate, source: "estimate" };
+    }
+  }
+
+  stop(): void {
+    this.tokenizer.stop();
+  }
+
+  private learnTokens(s: Sample): void {
+    this.tokenizer.count(s.parts.texts).then(
+      (text) => this.tokenRatios.observe(s.model, text + nonText(s.parts), s.reported),
+      () => {},
+    );
   }
 
   private async remoteCount(parts: PromptParts, model: string, call: { key: string; signal: AbortSignal }): Promise<number | undefined> {
@@ -109,7 +138,7 @@ export class TokenCounter {
         signal: AbortSignal.any([call.signal, AbortSignal.timeout(this.opts.remoteTimeoutMs)]),
       });
       this.remoteDownUntil.delete(model);
-      return textTokens + parts.fixedTokens + parts.images * IMAGE_TOKENS;
+      return textTokens + nonText(parts);
     } catch (err) {
       if (call.signal.aborted) return undefined;
       if (this.remoteDownUntil.size >= 256) this.remoteDownUntil.clear();
@@ -121,4 +150,12 @@ export class TokenCounter {
       return undefined;
     }
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out")), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

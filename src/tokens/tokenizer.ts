@@ -1,61 +1,73 @@
 /**
- * The local tokenizer: gpt-tokenizer's o200k_base, loaded on first use (its
- * ranks take most of a second to load, so they stay off the start-up path),
- * with a memo of the counts of long texts: a conversation resends the same
- * blocks turn after turn, and only the new ones need tokenizing.
+ * The local tokenizer, run in a worker thread (src/tokens/worker.ts) that starts on
+ * first use: loading its ranks would otherwise stall every open stream.
+ * The compiled binary carries the worker as a second entry point (see `npm run build`).
  */
 
-type CountFn = (text: string) => number;
-
-/** Texts shorter than this are cheap to tokenize again; longer ones are memoised. */
-const MEMO_MIN_CHARS = 256;
-const MEMO_MAX_ENTRIES = 20_000;
-
-export class LocalTokenizer {
-  private count: CountFn | null = null;
-  private loading: Promise<void> | null = null;
-  private readonly memo = new Map<bigint, number>();
-
-  constructor(private readonly onLoadError: (err: unknown) => void = () => {}) {}
-
-  get ready(): boolean {
-    return this.count !== null;
-  }
-
-  /** Starts loading if it has not started; resolves when the tokenizer is usable (or failed to load). */
-  load(): Promise<void> {
-    this.loading ??= import("gpt-tokenizer/encoding/o200k_base").then(
-      (enc) => {
-        // Special-token strings in a prompt ("<|endoftext|>") are plain text to us.
-        const options = { disallowedSpecial: new Set<string>() };
-        this.count = (text) => enc.countTokens(text, options);
-      },
-      (err) => this.onLoadError(err),
-    );
-    return this.loading;
-  }
-
-  /** Tokens in `text`; only call when `ready`. */
-  tokens(text: string): number {
-    const count = this.count;
-    if (!count) throw new Error("the tokenizer is not loaded yet");
-    if (text.length < MEMO_MIN_CHARS) return text.length === 0 ? 0 : count(text);
-    const key = memoKey(text);
-    const hit = this.memo.get(key);
-    if (hit !== undefined) {
-      // Refresh its place, so the map's order is least recently used first.
-      this.memo.delete(key);
-      this.memo.set(key, hit);
-      return hit;
-    }
-    const n = count(text);
-    if (this.memo.size >= MEMO_MAX_ENTRIES) this.memo.delete(this.memo.keys().next().value!);
-    this.memo.set(key, n);
-    return n;
-  }
+/**
+ * Where the worker's module is: beside this file when running from source; in the
+ * compiled binary everything is bundled into one module at the root of its virtual
+ * file system, with the worker kept at its path relative to `src/`.
+ */
+function workerUrl(): string {
+  const fromSource = import.meta.url.endsWith("/tokens/tokenizer.ts");
+  return new URL(fromSource ? "./worker.ts" : "./tokens/worker.ts", import.meta.url).href;
 }
 
-/** 64-bit hash of the text, with its length folded in to make a collision even less likely. */
-function memoKey(text: string): bigint {
-  return BigInt.asUintN(64, BigInt(Bun.hash(text)) ^ (BigInt(text.length) << 40n));
+type Pending = { resolve: (n: number) => void; reject: (e: Error) => void };
+
+export class WorkerTokenizer {
+  private worker: Worker | null = null;
+  private failure: Error | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly onFailure: (err: unknown) => void = () => {}) {}
+
+  get started(): boolean {
+    return this.worker !== null || this.failure !== null;
+  }
+
+  start(): void {
+    if (this.started) return;
+    try {
+      const worker = new Worker(workerUrl());
+      worker.onmessage = (e: MessageEvent<{ id: number; total?: number; error?: string }>) => {
+        const p = this.pending.get(e.data.id);
+        if (!p) return;
+        this.pending.delete(e.data.id);
+        if (e.data.error !== undefined) p.reject(new Error(e.data.error));
+        else p.resolve(e.data.total ?? 0);
+      };
+      worker.onerror = (e) => this.fail(new Error(`tokenizer thread failed: ${e.message}`));
+      worker.unref(); // never keeps the process alive
+      this.worker = worker;
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Tokens in all of `texts`. Starts the thread if needed; rejects if it cannot run. */
+  count(texts: string[]): Promise<number> {
+    this.start();
+    if (this.failure || !this.worker) return Promise.reject(this.failure ?? new Error("tokenizer unavailable"));
+    const id = this.nextId++;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, texts });
+    });
+  }
+
+  stop(): void {
+    this.fail(new Error("tokenizer stopped"), false);
+  }
+
+  private fail(err: Error, report = true): void {
+    if (!this.failure && report) this.onFailure(err);
+    this.failure = err;
+    this.worker?.terminate();
+    this.worker = null;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
 }
