@@ -17,6 +17,7 @@ import { toChatRequest } from "../translate/request";
 import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
 import { StreamTranslator } from "../translate/stream";
 import { estimateInputTokens } from "../translate/usage";
+import { redactSecrets } from "../redact";
 import { pump } from "./pump";
 
 const SSE_HEADERS = {
@@ -54,6 +55,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     stream: upstreamStream,
   });
   for (const w of warnings) deps.logger.warn(w, { request_id: rc.id });
+  if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(body) });
 
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
@@ -131,7 +133,11 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       let error: string | undefined;
       try {
         await write(translator.start());
-        await pump({ body: upstreamBody, translator, abort, sink: write });
+        const sink = (events: StreamEvent[]) => {
+          rc.firstToken();
+          return write(events);
+        };
+        await pump({ body: upstreamBody, translator, abort, sink });
       } catch (err) {
         if (!request.signal.aborted) {
           const e = toApiError(err);
