@@ -38,13 +38,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = cmd;
-  const logger = createLogger({
-    file: config.logFile,
-    stdout: true,
-    level: config.logLevel,
-    maxBytes: config.logMaxBytes,
-    keep: config.logKeep,
-  });
+  let logger;
+  try {
+    logger = createLogger({
+      file: config.logFile,
+      stdout: true,
+      level: config.logLevel,
+      maxBytes: config.logMaxBytes,
+      keep: config.logKeep,
+    });
+  } catch (e) {
+    process.stderr.write(`${NAME}: cannot open log file ${config.logFile}: ${(e as Error).message}\n`);
+    return 1;
+  }
   logger.setSecrets(secretsOf(config));
   let server;
   try {

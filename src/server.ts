@@ -132,6 +132,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
         await server.stop(true);
+        logger.info("stopped");
         await logger.close();
       })();
       return stopping;

@@ -75,8 +75,10 @@ export function handleSignals({ server, logger, config, loadConfig, exit }: Sign
     }
     stopping = true;
     const grace = current.shutdownGraceSeconds;
-    logger.info("shutting down", { signal, open_requests: server.inFlight, grace_seconds: grace });
-    server.stop(grace * 1000).then(
+    const open = server.inFlight;
+    const stopped = server.stop(grace * 1000); // stops accepting before it returns
+    logger.info("shutting down", { signal, open_requests: open, grace_seconds: grace });
+    stopped.then(
       () => exit(0),
       (e) => {
         process.stderr.write(`grok2api: error while shutting down: ${String(e)}\n`);

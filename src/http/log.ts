@@ -8,10 +8,10 @@
  * The file is rotated by size (`app.log` → `app.log.1` …) and reopened on
  * request (SIGUSR1, for logrotate).
  */
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from "node:fs";
+import { createWriteStream, fstatSync, mkdirSync, openSync, renameSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
-import { fingerprint } from "../upstream/keys";
+import { maskSecret } from "../redact";
 
 export const LogLevelSchema = Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]);
 export type LogLevel = Static<typeof LogLevelSchema>;
@@ -68,6 +68,8 @@ const warnStderr = (msg: string) => process.stderr.write(`grok2api: ${msg}\n`);
 class LogFile {
   private stream: WriteStream;
   private size = 0;
+  /** Streams replaced by a rotation or reopen, still flushing. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     readonly path: string,
@@ -78,14 +80,13 @@ class LogFile {
     this.stream = this.open();
   }
 
+  /** Opened synchronously, so the file exists (and can be rotated) as soon as this returns. Throws. */
   private open(): WriteStream {
-    try {
-      this.size = statSync(this.path).size;
-    } catch {
-      this.size = 0;
-    }
-    const s = createWriteStream(this.path, { flags: "a" });
+    const fd = openSync(this.path, "a");
+    const size = fstatSync(fd).size;
+    const s = createWriteStream(this.path, { fd });
     s.on("error", (e) => warnStderr(`cannot write log file ${this.path}: ${e.message}`));
+    this.size = size;
     return s;
   }
 
@@ -115,14 +116,31 @@ class LogFile {
   }
 
   /** Lines already handed to the old stream still land in the old file (it keeps its inode). */
+  /** On failure the old file stays in use. */
   reopen(): void {
+    let next: WriteStream;
+    try {
+      next = this.open();
+    } catch (e) {
+      warnStderr(`cannot reopen log file ${this.path}: ${(e as Error).message}`);
+      return;
+    }
     const old = this.stream;
-    this.stream = this.open();
-    old.end();
+    this.stream = next;
+    this.end(old);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(() => resolve()));
+  private end(stream: WriteStream): Promise<void> {
+    const done = new Promise<void>((resolve) => stream.end(() => resolve()));
+    this.ending.add(done);
+    void done.then(() => this.ending.delete(done));
+    return done;
+  }
+
+  /** Resolves when every line written so far is in the files. */
+  async close(): Promise<void> {
+    await this.end(this.stream);
+    await Promise.all([...this.ending]);
   }
 }
 
@@ -151,7 +169,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     setLevel: (level) => void (threshold = RANK[level]),
     // Matched as they appear inside a JSON line; too-short strings would mangle unrelated text.
     setSecrets: (list) =>
-      void (secrets = [...new Set(list)].filter((s) => s.length >= 8).map((s) => [JSON.stringify(s).slice(1, -1), fingerprint(s)])),
+      void (secrets = [...new Set(list)].filter((s) => s.length >= 8).map((s) => [JSON.stringify(s).slice(1, -1), maskSecret(s)])),
     reopen: () => file?.reopen(),
     close: () => file?.close() ?? Promise.resolve(),
   };
