@@ -221,7 +221,7 @@ export function describeFileErrors(file: string, data: unknown, max = 10): strin
     const key = keyName(e.path);
     if (e.type === ValueErrorType.ObjectAdditionalProperties) {
       const allowed = Object.keys((e.schema as SchemaNode).properties ?? {}).join(", ");
-      lines.push(`${file}: unknown key ${key} = ${showValue(e.path, e.value)} (expected one of the keys ${allowed})`);
+      lines.push(`${file}: unknown key "${key}" = ${showValue(e.path, e.value)} (expected one of the keys ${allowed})`);
     } else if (e.type === ValueErrorType.ObjectRequiredProperty) {
       lines.push(`${file}: ${key} is missing (expected ${describeExpected(e.schema as SchemaNode)})`);
     } else {

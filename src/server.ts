@@ -63,9 +63,9 @@ export function createApp(deps: AppDeps) {
       rc?.finish(err.status, err.type);
       return errorResponse(err, path, rc?.id ?? "");
     })
+    .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
-    .use(messagesRoutes(deps))
-    .use(metricsRoutes(deps));
+    .use(messagesRoutes(deps));
 }
 
 export interface RunningServer {
@@ -87,7 +87,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const startedAt = Date.now();
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    return createApp({ ...createDeps(c, logger), startedAt });
+    // Compiled now, so the first request after a reload does not pay for it.
+    return createApp({ ...createDeps(c, logger), startedAt }).compile();
   };
   let app = build(config);
   const server = Bun.serve({

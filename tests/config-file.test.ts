@@ -56,9 +56,9 @@ describe("config file errors name the key, the value and what was expected", () 
 
   test("an unknown key, at the top and in a table, with the keys that exist", async () => {
     const top = await errorOf("prot = 9527\n");
-    expect(top).toContain("unknown key prot = 9527 (expected one of the keys host, port,");
+    expect(top).toContain('unknown key "prot" = 9527 (expected one of the keys host, port,');
     const nested = await errorOf('[upstream]\nbase = "https://x"\n');
-    expect(nested).toContain('unknown key upstream.base = "https://x" (expected one of the keys base_url, api_keys)');
+    expect(nested).toContain('unknown key "upstream.base" = "https://x" (expected one of the keys base_url, api_keys)');
   });
 
   test("inside lists and maps", async () => {

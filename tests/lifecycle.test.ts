@@ -103,7 +103,7 @@ describe("SIGHUP reload", () => {
     server.signal("SIGHUP");
     const rejected = await server.waitFor((l) => l.msg.startsWith("config reload rejected"), from);
     expect(rejected.level).toBe("error");
-    expect(rejected.error).toContain("unknown key port_typo = 1");
+    expect(rejected.error).toContain('unknown key "port_typo" = 1');
     const after = await post(server.url, {});
     expect(after.status).toBe(200);
     expect(fake.last.body.model).toBe("grok-new");

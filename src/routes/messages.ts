@@ -12,12 +12,12 @@ import { readJsonBody } from "../http/body";
 import { contextOf, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest, toApiError } from "../http/errors";
 import type { ChatCompletion } from "../openai/schema";
+import { redactSecrets } from "../redact";
 import { newMessageId } from "../translate/ids";
 import { toChatRequest } from "../translate/request";
 import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
 import { StreamTranslator } from "../translate/stream";
 import { estimateInputTokens } from "../translate/usage";
-import { redactSecrets } from "../redact";
 import { pump } from "./pump";
 
 const SSE_HEADERS = {
