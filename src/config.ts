@@ -6,21 +6,21 @@
 import { parseArgs } from "node:util";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { NAME, VERSION } from "./version";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { LogLevelSchema, type LogLevel } from "./http/log";
 import { isSecretName } from "./redact";
-import { NAME, VERSION } from "./version";
 
 export const DEFAULTS = {
   host: "127.0.0.1",
   port: 9527,
   logFile: "logs/app.log",
-  baseUrl: "https://api.x.ai/v1",
-  maxBodyBytes: 32 * 1024 * 1024,
   logLevel: "info",
   logMaxBytes: 64 * 1024 * 1024,
   logKeep: 5,
   shutdownGraceSeconds: 30,
+  baseUrl: "https://api.x.ai/v1",
+  maxBodyBytes: 32 * 1024 * 1024,
 } as const;
 
 export const ConfigFileSchema = Type.Object(
@@ -65,11 +65,6 @@ export interface Config {
   /** Keys clients must present; empty = no client authentication. */
   clientKeys: string[];
   logFile: string;
-  maxBodyBytes: number;
-  configFile: string | undefined;
-  upstream: { baseUrl: string; keys: string[] };
-  /** Overrides of the default model map, from the config file. */
-  modelMap: Record<string, string>;
   logLevel: LogLevel;
   /** Rotate the log file at this size; 0 = never (rotate with logrotate and SIGUSR1). */
   logMaxBytes: number;
@@ -78,6 +73,11 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** GET /metrics. Credentials accepted: the token, and the client keys when requireClientKey; none needed if neither. */
   metrics: { enabled: boolean; token: string | undefined; requireClientKey: boolean };
+  maxBodyBytes: number;
+  configFile: string | undefined;
+  upstream: { baseUrl: string; keys: string[] };
+  /** Overrides of the default model map, from the config file. */
+  modelMap: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -339,13 +339,6 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     port,
     clientKeys: env.GROK2API_API_KEYS !== undefined ? splitList(env.GROK2API_API_KEYS) : (file.api_keys ?? []),
     logFile: env.GROK2API_LOG_FILE || file.log_file || DEFAULTS.logFile,
-    maxBodyBytes: file.max_body_bytes ?? DEFAULTS.maxBodyBytes,
-    configFile,
-    upstream: {
-      baseUrl,
-      keys: env.XAI_API_KEY !== undefined ? splitList(env.XAI_API_KEY) : (file.upstream?.api_keys ?? []),
-    },
-    modelMap: file.model_map ?? {},
     logLevel: flags.debug
       ? "debug"
       : flags["log-level"] !== undefined
@@ -357,6 +350,13 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     logKeep: file.log_keep ?? DEFAULTS.logKeep,
     shutdownGraceSeconds: file.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds,
     metrics: resolveMetrics(file, env),
+    maxBodyBytes: file.max_body_bytes ?? DEFAULTS.maxBodyBytes,
+    configFile,
+    upstream: {
+      baseUrl,
+      keys: env.XAI_API_KEY !== undefined ? splitList(env.XAI_API_KEY) : (file.upstream?.api_keys ?? []),
+    },
+    modelMap: file.model_map ?? {},
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;
   checkSecurity(config);

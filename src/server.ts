@@ -12,9 +12,9 @@ import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
 import { registerUpstreamKeys } from "./metrics";
+import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
-import { metricsRoutes } from "./routes/metrics";
 
 /** Paths whose clients speak OpenAI and expect its error envelope. */
 const isOpenAIPath = (path: string) => path.endsWith("/chat/completions");
