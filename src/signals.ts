@@ -21,13 +21,15 @@ export interface SignalOptions {
   exit: (code: number) => void;
 }
 
-/** Settings the running server cannot change; a reload that changes them says so. */
-const NEEDS_RESTART: Array<[string, (c: Config) => unknown]> = [
-  ["host", (c) => c.host],
-  ["port", (c) => c.port],
-  ["log_file", (c) => c.logFile],
-  ["log_max_bytes", (c) => c.logMaxBytes],
-  ["log_keep", (c) => c.logKeep],
+/** Settings fixed when the server started; a reload that changes them says so. */
+const NEEDS_RESTART: Array<[string, (started: Config, next: Config) => boolean]> = [
+  ["host", (a, b) => a.host !== b.host],
+  ["port", (a, b) => a.port !== b.port],
+  ["log_file", (a, b) => a.logFile !== b.logFile],
+  ["log_max_bytes", (a, b) => a.logMaxBytes !== b.logMaxBytes],
+  ["log_keep", (a, b) => a.logKeep !== b.logKeep],
+  // The HTTP server's own limit was set from it at start; lowering it works at once.
+  ["a larger max_body_bytes", (a, b) => b.maxBodyBytes > a.maxBodyBytes],
 ];
 
 export const secretsOf = (config: Config): string[] => collectSecrets(config);
@@ -45,11 +47,11 @@ export function handleSignals({ server, logger, config, loadConfig, exit }: Sign
       logger.error("config reload rejected, keeping the running configuration", { file: current.configFile, error: e.message });
       return;
     }
-    for (const [name, get] of NEEDS_RESTART) {
-      if (get(next) !== get(current)) logger.warn(`config reload: a change of ${name} takes effect after a restart`);
+    for (const [name, changed] of NEEDS_RESTART) {
+      if (changed(config, next)) logger.warn(`config reload: ${name} takes effect after a restart`);
     }
+    server.reload(next); // throws before changing anything if the new deps cannot be built
     logger.setSecrets(secretsOf(next));
-    server.reload(next);
     logger.setLevel(next.logLevel);
     current = next;
     recordConfigReload(true);
@@ -63,7 +65,10 @@ export function handleSignals({ server, logger, config, loadConfig, exit }: Sign
   };
   let reloads = Promise.resolve();
   process.on("SIGHUP", () => {
-    reloads = reloads.then(reload).catch((e) => logger.error("config reload failed", { error: String(e) }));
+    reloads = reloads.then(reload).catch((e) => {
+      recordConfigReload(false);
+      logger.error("config reload failed, keeping the running configuration", { error: String(e) });
+    });
   });
 
   let stopping = false;

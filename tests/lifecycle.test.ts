@@ -87,11 +87,14 @@ describe("SIGHUP reload", () => {
     expect(await sse.readUntil('"text":"Hello"')).toBe(true);
     expect(fake.last.body.model).toBe("grok-old");
 
-    // New model map, reload.
-    writeFileSync(configFile, configText({ model: "grok-new", logFile }));
+    // New model map, reload. A setting fixed at start is named as needing a restart.
+    writeFileSync(configFile, "log_keep = 3\n" + configText({ model: "grok-new", logFile }));
     let from = server.mark();
     server.signal("SIGHUP");
     await server.waitFor((l) => l.msg === "config reloaded", from);
+    expect(server.lines.slice(from).filter((l) => l.level === "warn").map((l) => l.msg)).toEqual([
+      "config reload: log_keep takes effect after a restart",
+    ]);
 
     const next = await post(server.url, {});
     expect(next.status).toBe(200);
