@@ -8,11 +8,18 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { ModelCaps } from "./models/capabilities";
 import { NAME, VERSION } from "./version";
+import { ValueErrorType } from "@sinclair/typebox/errors";
+import { LogLevelSchema, type LogLevel } from "./http/log";
+import { isSecretName } from "./redact";
 
 export const DEFAULTS = {
   host: "127.0.0.1",
   port: 9527,
   logFile: "logs/app.log",
+  logLevel: "info",
+  logMaxBytes: 64 * 1024 * 1024,
+  logKeep: 5,
+  shutdownGraceSeconds: 30,
   baseUrl: "https://api.x.ai/v1",
   maxBodyBytes: 32 * 1024 * 1024,
   /** Fetching a document given by URL (PDF): time and size bounds. */
@@ -41,6 +48,20 @@ export const ConfigFileSchema = Type.Object(
     api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     log_file: Type.Optional(Type.String({ minLength: 1 })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+    log_level: Type.Optional(LogLevelSchema),
+    log_max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    log_keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    shutdown_grace_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          token: Type.Optional(Type.String({ minLength: 16 })),
+          require_client_key: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     upstream: Type.Optional(
       Type.Object(
         {
@@ -74,6 +95,14 @@ export interface Config {
   /** Keys clients must present; empty = no client authentication. */
   clientKeys: string[];
   logFile: string;
+  logLevel: LogLevel;
+  /** Rotate the log file at this size; 0 = never (rotate with logrotate and SIGUSR1). */
+  logMaxBytes: number;
+  logKeep: number;
+  /** On SIGTERM/SIGINT, how long open requests may take to finish. */
+  shutdownGraceSeconds: number;
+  /** GET /metrics. Credentials accepted: the token, and the client keys when requireClientKey; none needed if neither. */
+  metrics: { enabled: boolean; token: string | undefined; requireClientKey: boolean };
   maxBodyBytes: number;
   configFile: string | undefined;
   upstream: { baseUrl: string; keys: string[] };
@@ -115,27 +144,42 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-export type Command = { kind: "help" } | { kind: "version" } | { kind: "serve"; config: Config };
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "serve"; config: Config }
+  | { kind: "print-config"; config: Config }
+  | { kind: "check-config"; file: string; config: Config };
 
 export const HELP = `${NAME} ${VERSION} — Anthropic Messages API and OpenAI chat completions over xAI Grok
 
-Usage: ${NAME} [--host ADDR] [--port N] [--config FILE]
+Usage: ${NAME} [--host ADDR] [--port N] [--config FILE] [--log-level LEVEL | --debug]
+       ${NAME} --print-config [--config FILE]
+       ${NAME} --check-config FILE
        ${NAME} --help | --version
 
 Options:
-  --host ADDR      address to listen on (env GROK2API_HOST, default ${DEFAULTS.host})
-  --port N         port to listen on (env GROK2API_PORT, default ${DEFAULTS.port})
-  --config FILE    TOML or JSON config file (env GROK2API_CONFIG)
-  -h, --help       show this help
-  -v, --version    print the version
+  --host ADDR          address to listen on (env GROK2API_HOST, default ${DEFAULTS.host})
+  --port N             port to listen on (env GROK2API_PORT, default ${DEFAULTS.port})
+  --config FILE        TOML or JSON config file (env GROK2API_CONFIG)
+  --log-level LEVEL    debug, info, warn or error (env GROK2API_LOG_LEVEL, default ${DEFAULTS.logLevel})
+  --debug              same as --log-level debug: also logs translated request bodies (keys masked)
+  --print-config       print the effective configuration (secrets masked) and exit
+  --check-config FILE  validate FILE (with this environment) and exit 0 if the server would start
+  -h, --help           show this help
+  -v, --version        print the version
 
 Environment:
   GROK2API_API_KEYS  comma-separated keys clients must present (Bearer or x-api-key)
   GROK2API_LOG_FILE  access log file (default ${DEFAULTS.logFile})
   XAI_API_KEY        upstream key(s), comma-separated
   XAI_BASE_URL       upstream base URL (default ${DEFAULTS.baseUrl})
+  GROK2API_METRICS_TOKEN  bearer token accepted by GET /metrics
 
-With no client keys and no upstream key, each client's own key is forwarded upstream.`;
+With no client keys and no upstream key, each client's own key is forwarded upstream.
+
+Signals: SIGHUP reloads the config file, SIGUSR1 reopens the log file,
+SIGTERM/SIGINT let open streams finish (shutdown_grace_seconds) and exit.`;
 
 const splitList = (s: string) =>
   s
@@ -164,15 +208,92 @@ function checkBaseUrl(raw: string, source: string): string {
   return raw.replace(/\/+$/, "");
 }
 
-function describeFileError(file: string, data: unknown): string | undefined {
-  const first = Value.Errors(ConfigFileSchema, data).First();
-  if (!first) return undefined;
-  const key = first.path.replace(/^\//, "").replace(/\//g, ".") || "(top level)";
-  if (first.schema && (first.schema as { additionalProperties?: unknown }).additionalProperties === false && first.message.includes("Unexpected property")) {
-    return `${file}: unknown key "${key}"`;
+type SchemaNode = Record<string, any>;
+
+/** What a schema accepts, in words: "an integer from 0 to 65535", "one of \"debug\", \"info\"", … */
+export function describeExpected(schema: SchemaNode): string {
+  if (typeof schema.description === "string") return schema.description;
+  if (Array.isArray(schema.anyOf)) {
+    const options = schema.anyOf as SchemaNode[];
+    if (options.every((o) => "const" in o)) return `one of ${options.map((o) => JSON.stringify(o.const)).join(", ")}`;
+    return options.map(describeExpected).join(", or ");
   }
-  return `${file}: ${key} = ${JSON.stringify(first.value)} is invalid: ${first.message.toLowerCase()}`;
+  if ("const" in schema) return JSON.stringify(schema.const);
+  switch (schema.type) {
+    case "integer":
+    case "number": {
+      const what = schema.type === "integer" ? "an integer" : "a number";
+      const { minimum: lo, maximum: hi } = schema;
+      if (lo !== undefined && hi !== undefined) return `${what} from ${lo} to ${hi}`;
+      if (lo !== undefined) return `${what} of at least ${lo}`;
+      if (hi !== undefined) return `${what} of at most ${hi}`;
+      return what;
+    }
+    case "string":
+      if (schema.minLength === 1) return "a non-empty string";
+      if (schema.minLength > 1) return `a string of at least ${schema.minLength} characters`;
+      return "a string";
+    case "boolean":
+      return "true or false";
+    case "array":
+      return `a list whose every item is ${describeExpected(schema.items ?? {})}`;
+    case "object": {
+      if (schema.patternProperties) {
+        const [value] = Object.values(schema.patternProperties as Record<string, SchemaNode>);
+        return `a table whose every value is ${describeExpected(value ?? {})}`;
+      }
+      const keys = Object.keys(schema.properties ?? {});
+      return keys.length ? `a table with the keys ${keys.join(", ")}` : "a table";
+    }
+  }
+  return "a valid value";
 }
+
+/** JSON pointer "/upstream/api_keys/0" → "upstream.api_keys[0]". */
+function keyName(pointer: string): string {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else out += (out ? "." : "") + (/^[A-Za-z0-9_-]+$/.test(seg) ? seg : JSON.stringify(seg));
+  }
+  return out || "(top level)";
+}
+
+/** A value as shown in an error; a secret's value is never shown. */
+function showValue(pointer: string, value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (pointer.split("/").some(isSecretName)) {
+    if (value === "") return '""';
+    return typeof value === "string" ? `a secret of ${value.length} characters (not shown)` : `a ${Array.isArray(value) ? "list" : typeof value} (secret, not shown)`;
+  }
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? s.slice(0, 77) + "..." : s;
+}
+
+/** Every problem of a config file, one line each: the key, its value, and what was expected. */
+export function describeFileErrors(file: string, data: unknown, max = 10): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(ConfigFileSchema, data)) {
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
+    const key = keyName(e.path);
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+      const allowed = Object.keys((e.schema as SchemaNode).properties ?? {}).join(", ");
+      lines.push(`${file}: unknown key "${key}" = ${showValue(e.path, e.value)} (expected one of the keys ${allowed})`);
+    } else if (e.type === ValueErrorType.ObjectRequiredProperty) {
+      lines.push(`${file}: ${key} is missing (expected ${describeExpected(e.schema as SchemaNode)})`);
+    } else {
+      lines.push(`${file}: ${key} = ${showValue(e.path, e.value)} is invalid (expected ${describeExpected(e.schema as SchemaNode)})`);
+    }
+    if (lines.length >= max) break;
+  }
+  return lines;
+}
+
+/** A `.json` file, or any file whose text starts with `{` (which TOML never does), is JSON. */
+const isJson = (file: string, text: string) => file.endsWith(".json") || text.trimStart().startsWith("{");
 
 export async function readConfigFile(file: string): Promise<ConfigFile> {
   const f = Bun.file(file);
@@ -180,12 +301,13 @@ export async function readConfigFile(file: string): Promise<ConfigFile> {
   const text = await f.text();
   let data: unknown;
   try {
-    data = file.endsWith(".json") ? JSON.parse(text) : Bun.TOML.parse(text);
+    data = isJson(file, text) ? JSON.parse(text) : Bun.TOML.parse(text);
   } catch (e) {
-    throw new ConfigError(`config file ${file} cannot be parsed: ${(e as Error).message.split("\n")[0]}`);
+    const format = isJson(file, text) ? "JSON" : "TOML";
+    throw new ConfigError(`config file ${file} cannot be parsed as ${format}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const problem = describeFileError(file, data);
-  if (problem) throw new ConfigError(problem);
+  const problems = describeFileErrors(file, data);
+  if (problems.length) throw new ConfigError(problems.join("\n"));
   return data as ConfigFile;
 }
 
@@ -206,6 +328,25 @@ export function checkSecurity(c: Config): void {
       `refusing to listen on ${c.host} with an upstream key and no client keys: set GROK2API_API_KEYS, or listen on 127.0.0.1`,
     );
   }
+  if (c.metrics.requireClientKey && c.clientKeys.length === 0) {
+    throw new ConfigError("metrics.require_client_key = true but no client keys are configured (expected api_keys or GROK2API_API_KEYS)");
+  }
+}
+
+function parseLogLevel(raw: string, source: string): LogLevel {
+  if (!Value.Check(LogLevelSchema, raw)) {
+    throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid (expected ${describeExpected(LogLevelSchema)})`);
+  }
+  return raw;
+}
+
+function resolveMetrics(file: ConfigFile, env: Record<string, string | undefined>): Config["metrics"] {
+  const token = env.GROK2API_METRICS_TOKEN || file.metrics?.token;
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError(`GROK2API_METRICS_TOKEN is too short (expected a string of at least 16 characters)`);
+  }
+  // requireClientKey is settled once the client keys are known.
+  return { enabled: file.metrics?.enabled ?? true, token, requireClientKey: false };
 }
 
 /** Parse the command line and environment into what to do. Throws ConfigError. */
@@ -218,6 +359,10 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
         host: { type: "string" },
         port: { type: "string" },
         config: { type: "string" },
+        "log-level": { type: "string" },
+        debug: { type: "boolean" },
+        "print-config": { type: "boolean" },
+        "check-config": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -231,7 +376,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
-  const configFile = flags.config ?? (env.GROK2API_CONFIG || undefined);
+  const configFile = flags["check-config"] ?? flags.config ?? (env.GROK2API_CONFIG || undefined);
   const file: ConfigFile = configFile ? await readConfigFile(configFile) : {};
 
   const host = flags.host ?? (env.GROK2API_HOST || undefined) ?? file.host ?? DEFAULTS.host;
@@ -254,6 +399,17 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     port,
     clientKeys: env.GROK2API_API_KEYS !== undefined ? splitList(env.GROK2API_API_KEYS) : (file.api_keys ?? []),
     logFile: env.GROK2API_LOG_FILE || file.log_file || DEFAULTS.logFile,
+    logLevel: flags.debug
+      ? "debug"
+      : flags["log-level"] !== undefined
+        ? parseLogLevel(flags["log-level"], "--log-level")
+        : env.GROK2API_LOG_LEVEL
+          ? parseLogLevel(env.GROK2API_LOG_LEVEL, "GROK2API_LOG_LEVEL")
+          : (file.log_level ?? DEFAULTS.logLevel),
+    logMaxBytes: file.log_max_bytes ?? DEFAULTS.logMaxBytes,
+    logKeep: file.log_keep ?? DEFAULTS.logKeep,
+    shutdownGraceSeconds: file.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds,
+    metrics: resolveMetrics(file, env),
     maxBodyBytes: file.max_body_bytes ?? DEFAULTS.maxBodyBytes,
     configFile,
     upstream: {
@@ -268,6 +424,9 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
     },
   };
+  config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;
   checkSecurity(config);
+  if (flags["check-config"] !== undefined) return { kind: "check-config", file: flags["check-config"], config };
+  if (flags["print-config"]) return { kind: "print-config", config };
   return { kind: "serve", config };
 }

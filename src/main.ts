@@ -1,14 +1,17 @@
 #!/usr/bin/env bun
-/** Command line entry: parse flags and environment, start the server. */
-import { ConfigError, HELP, loadCommand } from "./config";
+/** Command line entry: parse flags and environment, then serve, or print or check the configuration. */
+import { ConfigError, HELP, loadCommand, type Config } from "./config";
 import { createLogger } from "./http/log";
+import { redactSecrets } from "./redact";
 import { startServer } from "./server";
+import { handleSignals, secretsOf } from "./signals";
 import { NAME, VERSION } from "./version";
 
 async function main(): Promise<number> {
+  const argv = Bun.argv.slice(2);
   let cmd;
   try {
-    cmd = await loadCommand(Bun.argv.slice(2), process.env);
+    cmd = await loadCommand(argv, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${NAME}: ${e.message}\n`);
@@ -24,8 +27,31 @@ async function main(): Promise<number> {
     process.stdout.write(`${NAME} ${VERSION}\n`);
     return 0;
   }
+  if (cmd.kind === "print-config") {
+    // Unset options show as null rather than disappearing.
+    const shown = JSON.stringify(redactSecrets(cmd.config), (_k, v: unknown) => (v === undefined ? null : v), 2);
+    process.stdout.write(shown + "\n");
+    return 0;
+  }
+  if (cmd.kind === "check-config") {
+    process.stdout.write(`${cmd.file}: ok\n`);
+    return 0;
+  }
   const { config } = cmd;
-  const logger = createLogger({ file: config.logFile, stdout: true });
+  let logger;
+  try {
+    logger = createLogger({
+      file: config.logFile,
+      stdout: true,
+      level: config.logLevel,
+      maxBytes: config.logMaxBytes,
+      keep: config.logKeep,
+    });
+  } catch (e) {
+    process.stderr.write(`${NAME}: cannot open log file ${config.logFile}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  logger.setSecrets(secretsOf(config));
   let server;
   try {
     server = startServer(config, logger);
@@ -35,13 +61,18 @@ async function main(): Promise<number> {
   }
   const mode =
     config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
-  logger.info("listening", { url: server.url, version: VERSION, upstream: config.upstream.baseUrl, auth: mode });
-  const shutdown = async () => {
-    await server.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+  logger.info("listening", { url: server.url, version: VERSION, upstream: config.upstream.baseUrl, auth: mode, pid: process.pid });
+  handleSignals({
+    server,
+    logger,
+    config,
+    loadConfig: async (): Promise<Config> => {
+      const next = await loadCommand(argv, process.env);
+      if (next.kind !== "serve") throw new ConfigError(`unexpected command on reload: ${next.kind}`);
+      return next.config;
+    },
+    exit: (code) => process.exit(code),
+  });
   return -1;
 }
 

@@ -1,4 +1,9 @@
-/** The Elysia app: request context and errors first, then the routes. */
+/**
+ * The Elysia app: request context and errors first, then the routes; and the
+ * HTTP server that serves it. An app is built from one set of deps and never
+ * changes: a config reload builds a new app for the requests that follow, while
+ * requests in flight (open streams) finish with the app they started on.
+ */
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { createDeps, type AppDeps } from "./deps";
@@ -7,6 +12,8 @@ import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
+import { registerUpstreamKeys } from "./metrics";
+import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
 import { chatCompletionsRoutes } from "./routes/chat-completions";
@@ -43,6 +50,11 @@ export function createApp(deps: AppDeps) {
       const url = new URL(request.url);
       setContext(request, new RequestContext(id, request.method, url.pathname, logger));
     })
+    // The matched route pattern labels the request's metrics (bounded, unlike the path).
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      const rc = contextOf(request);
+      if (rc) rc.route = route;
+    })
     .onError(({ code, error, request, path }) => {
       const rc = contextOf(request);
       const err = error instanceof ApiError ? error : fromFrameworkError(code, error, request.method, path);
@@ -52,6 +64,7 @@ export function createApp(deps: AppDeps) {
       rc?.finish(err.status, err.type);
       return errorResponse(err, path, request.headers, rc?.id ?? "");
     })
+    .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
@@ -62,26 +75,72 @@ export function createApp(deps: AppDeps) {
 export interface RunningServer {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Requests being served right now, open streams included. */
+  readonly inFlight: number;
+  /** Serve the requests that arrive from now on with `config`; requests in flight keep the old one. */
+  reload(config: Config): void;
+  /**
+   * Stop accepting connections, give requests in flight up to `graceMs` to
+   * finish, close whatever is still open, then close the log. Called again
+   * with no grace while waiting, it stops waiting.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function startServer(config: Config, logger: Logger): RunningServer {
-  const deps = createDeps(config, logger);
-  const app = createApp(deps).listen({
+  const startedAt = Date.now();
+  const build = (c: Config) => {
+    registerUpstreamKeys(c.upstream.keys);
+    // Compiled now, so the first request after a reload does not pay for it.
+    return createApp({ ...createDeps(c, logger), startedAt }).compile();
+  };
+  let app = build(config);
+  const server = Bun.serve({
     hostname: config.host,
     port: config.port,
     // Our own limit answers first, with a proper 413 envelope.
     maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
     idleTimeout: 0,
+    development: false,
+    // Read on every request: each request is served by the app current when it arrived.
+    fetch: (request) => app.fetch(request),
   });
-  const server = app.server!;
   const host = server.hostname ?? config.host;
+  let stopping: Promise<void> | undefined;
+  let endGrace = () => {};
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`,
     port: server.port!,
-    async stop() {
-      await app.stop(true);
-      await logger.close();
+    get inFlight() {
+      return server.pendingRequests;
+    },
+    reload(next) {
+      app = build(next);
+    },
+    stop(graceMs = 0) {
+      if (stopping) {
+        if (graceMs <= 0) endGrace();
+        return stopping;
+      }
+      stopping = (async () => {
+        if (graceMs > 0) {
+          const graceOver = new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, graceMs);
+            endGrace = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          // server.stop(false) resolves once every request in flight has finished.
+          await Promise.race([server.stop(false), graceOver]);
+          endGrace();
+        }
+        if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
+        await server.stop(true);
+        logger.info("stopped");
+        await logger.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -22,6 +22,17 @@ export function presentedKey(headers: Headers): string | null {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
+/** A constant-time check of a presented key against `keys` (compared with every one: no early exit). */
+export function createKeyChecker(keys: readonly string[]): (presented: string) => boolean {
+  const allowed = keys.map(digest);
+  return (presented) => {
+    const d = digest(presented);
+    let ok = false;
+    for (const a of allowed) ok = timingSafeEqual(a, d) || ok;
+    return ok;
+  };
+}
+
 export type Authenticator = (headers: Headers) => string;
 
 export function createAuthenticator(clientKeys: readonly string[], pool: KeyPool): Authenticator {

@@ -1,13 +1,18 @@
 /**
  * Per-request context: the request id and the access-log entry being filled in.
  * Routes mark a streaming response as `deferred` and finish the entry when the stream ends.
+ * `finish` is the one place a request is accounted for: the access log line and the metrics.
  */
+import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import type { AccessEntry, Logger } from "./log";
 
 export class RequestContext {
   readonly start = performance.now();
   readonly entry: Partial<AccessEntry> = {};
-  deferred = false;
+  /** The route pattern that matched (set by the app before the handler runs); "" = none. */
+  route = "";
+  private streaming = false;
+  private firstTokenMs: number | undefined;
   private done = false;
 
   constructor(
@@ -17,17 +22,46 @@ export class RequestContext {
     private readonly logger: Logger,
   ) {}
 
+  /** True while a streamed response is open; it counts in the open-streams gauge until `finish`. */
+  get deferred(): boolean {
+    return this.streaming;
+  }
+  set deferred(on: boolean) {
+    if (on && !this.streaming && !this.done) streamOpened();
+    else if (!on && this.streaming) streamClosed();
+    this.streaming = on;
+  }
+
+  /** Call on every batch of streamed events; only the first call records the time to first token. */
+  firstToken(): void {
+    if (this.firstTokenMs === undefined) this.firstTokenMs = Math.round((performance.now() - this.start) * 10) / 10;
+  }
+
   finish(status: number, error?: string): void {
     if (this.done) return;
     this.done = true;
+    this.deferred = false;
+    const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
     this.logger.access({
       request_id: this.id,
       method: this.method,
       path: this.path,
       ...this.entry,
       status,
-      duration_ms: Math.round((performance.now() - this.start) * 10) / 10,
+      duration_ms,
+      ...(this.firstTokenMs !== undefined ? { ttft_ms: this.firstTokenMs } : {}),
       ...(error ? { error } : {}),
+    });
+    recordRequest({
+      route: this.route || "unmatched",
+      method: this.method,
+      status,
+      durationMs: duration_ms,
+      model: this.entry.upstream_model ?? this.entry.model,
+      stream: this.entry.stream,
+      ttftMs: this.firstTokenMs,
+      inputTokens: this.entry.input_tokens,
+      outputTokens: this.entry.output_tokens,
     });
   }
 }

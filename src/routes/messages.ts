@@ -12,6 +12,7 @@ import { readJsonBody } from "../http/body";
 import { contextOf, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest, toApiError } from "../http/errors";
 import type { ChatCompletion } from "../openai/schema";
+import { redactSecrets } from "../redact";
 import { newMessageId } from "../translate/ids";
 import { toChatRequest } from "../translate/request";
 import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
@@ -54,6 +55,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     stream: upstreamStream,
   });
   for (const w of warnings) deps.logger.warn(w, { request_id: rc.id });
+  if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(body) });
 
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
@@ -134,7 +136,11 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       let error: string | undefined;
       try {
         await write(translator.start());
-        await pump({ body: upstreamBody, translator, abort, sink: write });
+        const sink = (events: StreamEvent[]) => {
+          rc.firstToken();
+          return write(events);
+        };
+        await pump({ body: upstreamBody, translator, abort, sink });
       } catch (err) {
         if (!request.signal.aborted) {
           const e = toApiError(err);

@@ -2,6 +2,7 @@
  * The upstream client: POSTs OpenAI-style JSON to the upstream and hands back the
  * Response, or throws an ApiError. It knows nothing about Anthropic.
  */
+import { recordUpstreamError } from "../metrics";
 import { fromNetworkError, fromUpstreamStatus } from "./errors";
 
 export interface UpstreamCall {
@@ -34,9 +35,11 @@ export class UpstreamClient {
       });
     } catch (err) {
       if (call.signal.aborted) throw err;
+      recordUpstreamError(call.key, "network");
       throw fromNetworkError(err);
     }
     if (!res.ok) {
+      recordUpstreamError(call.key, res.status);
       const text = await res.text().catch(() => "");
       throw fromUpstreamStatus(res.status, text, res.headers);
     }

@@ -23,9 +23,14 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     configFile: undefined,
     upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
     modelMap: {},
+    logLevel: DEFAULTS.logLevel,
+    logMaxBytes: DEFAULTS.logMaxBytes,
+    logKeep: DEFAULTS.logKeep,
+    shutdownGraceSeconds: DEFAULTS.shutdownGraceSeconds,
+    metrics: { enabled: true, token: undefined, requireClientKey: false },
     ...overrides,
   };
-  const logger = createLogger({ file: config.logFile, stdout: false });
+  const logger = createLogger({ file: config.logFile, stdout: false, level: config.logLevel });
   const server = startServer(config, logger);
   return { ...server, logFile: config.logFile, config };
 }
