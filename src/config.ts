@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { ModelCaps } from "./models/capabilities";
+import { DEFAULT_ROUTING, type RoutingConfig } from "./models/routing";
 import { NAME, VERSION } from "./version";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { LogLevelSchema, type LogLevel } from "./http/log";
@@ -72,6 +73,20 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     model_map: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+    routing: Type.Optional(
+      Type.Object(
+        {
+          default: Type.Optional(Type.String({ minLength: 1 })),
+          fast: Type.Optional(Type.String({ minLength: 1 })),
+          reasoning: Type.Optional(Type.String({ minLength: 1 })),
+          vision: Type.Optional(Type.String({ minLength: 1 })),
+          long_context: Type.Optional(Type.String({ minLength: 1 })),
+          long_context_threshold: Type.Optional(Type.Integer({ minimum: 1 })),
+          advertise: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
     documents: Type.Optional(
       Type.Object(
@@ -108,6 +123,8 @@ export interface Config {
   upstream: { baseUrl: string; keys: string[] };
   /** Overrides of the default model map, from the config file. */
   modelMap: Record<string, string>;
+  /** Which upstream model serves Claude-style names the model map does not name. */
+  routing: RoutingConfig;
   /** Capability overrides from the config file, in file order (glob, caps). */
   capabilities?: Array<[string, Partial<ModelCaps>]>;
   /** How document URLs (PDFs) are fetched. */
@@ -417,6 +434,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       keys: env.XAI_API_KEY !== undefined ? splitList(env.XAI_API_KEY) : (file.upstream?.api_keys ?? []),
     },
     modelMap: file.model_map ?? {},
+    routing: { ...DEFAULT_ROUTING, ...file.routing },
     capabilities: capabilityOverrides(file.capabilities),
     documents: {
       allowPrivateUrls: file.documents?.allow_private_urls ?? DEFAULT_DOCUMENT_FETCH.allowPrivateUrls,

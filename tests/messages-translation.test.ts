@@ -43,9 +43,10 @@ describe("tools", () => {
       ],
       tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
     });
+    // Sorted by name: the prompt prefix stays byte-stable for the upstream's cache whatever the client's order.
     expect(h.fake.last.body.tools).toEqual([
-      { type: "function", function: { name: "weather", description: "Weather for a city", parameters: weatherTool.input_schema } },
       { type: "function", function: { name: "lookup", parameters: { type: "object" } } },
+      { type: "function", function: { name: "weather", description: "Weather for a city", parameters: weatherTool.input_schema } },
     ]);
     expect(h.fake.last.body.tool_choice).toEqual({ type: "function", function: { name: "weather" } });
     expect(h.fake.last.body.parallel_tool_calls).toBe(false);

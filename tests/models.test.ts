@@ -6,6 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { DEFAULT_MODEL_MAP } from "../src/models/map";
+import { DEFAULT_ROUTING } from "../src/models/routing";
 import { FakeUpstream, modelList, xaiError, type Recorded } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
 
@@ -17,8 +18,11 @@ let models: (req: Recorded) => Response;
 
 const UPSTREAM = ["grok-4.3", "grok-4.20-0309-reasoning", "grok-imagine-image"];
 const OVERRIDES = { "claude-sonnet-4-5": "grok-4.3", "my-fast": "grok-4.20-0309-reasoning", "claude-*": "grok-4.3" };
-/** Claude-style names first (overrides, then the default map), then other mapped names, then the upstream's. */
-const EXPECTED_IDS = ["claude-sonnet-4-5", ...Object.keys(DEFAULT_MODEL_MAP), "my-fast", ...UPSTREAM];
+/**
+ * Claude-style names first (the advertised routed names, then the overrides, then the default
+ * map), then other mapped names, then the upstream's.
+ */
+const EXPECTED_IDS = [...DEFAULT_ROUTING.advertise, "claude-sonnet-4-5", ...Object.keys(DEFAULT_MODEL_MAP), "my-fast", ...UPSTREAM];
 
 beforeAll(() => {
   fake = new FakeUpstream();
@@ -57,8 +61,8 @@ describe("Anthropic clients", () => {
     expect(page.data).toEqual([
       {
         type: "model",
-        id: "claude-sonnet-4-5",
-        display_name: "claude-sonnet-4-5 (grok-4.3)",
+        id: "claude-opus-4-8",
+        display_name: "claude-opus-4-8 (grok-4.3)",
         created_at: "2026-02-02T02:40:00Z",
         max_input_tokens: 1_000_000,
         max_tokens: 131_072,
@@ -138,7 +142,7 @@ describe("OpenAI clients", () => {
   test("models.list(): OpenAI's list shape with every model", async () => {
     const page = await openai.models.list();
     expect(page.data.map((m) => m.id)).toEqual(EXPECTED_IDS);
-    expect(page.data[0]).toEqual({ id: "claude-sonnet-4-5", object: "model", created: 1770000000, owned_by: "grok2api" } as OpenAI.Model);
+    expect(page.data[0]).toEqual({ id: "claude-opus-4-8", object: "model", created: 1770000000, owned_by: "grok2api" } as OpenAI.Model);
     expect(page.data.at(-1)).toEqual({ id: "grok-imagine-image", object: "model", created: 1770000002, owned_by: "xai" } as OpenAI.Model);
     const raw = await fetch(`${gw.url}/v1/models`, { headers: { authorization: "Bearer x" } });
     expect(((await raw.json()) as { object: string }).object).toBe("list");

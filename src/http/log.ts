@@ -27,6 +27,8 @@ export interface AccessEntry {
   ttft_ms?: number;
   model?: string;
   upstream_model?: string;
+  /** The routing rule that chose the upstream model. */
+  route?: string;
   stream?: boolean;
   input_tokens?: number;
   output_tokens?: number;

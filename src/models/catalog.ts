@@ -1,10 +1,15 @@
 /**
- * The models the gateway offers: every exact name of the model map (Claude-style
+ * The models the gateway offers: the advertised routed names and every exact name of the model map (Claude-style
  * names first: Claude Code's model discovery keeps only ids starting with
  * `claude` or `anthropic`), then the upstream's own models. Pure.
  */
 import type { UpstreamModel } from "../upstream/models";
-import type { ModelMap } from "./map";
+
+/** The client-facing names to list, and where each name goes (a ModelMap is one). */
+export interface Naming {
+  names(): string[];
+  resolve(name: string): string;
+}
 
 export interface CatalogEntry {
   /** The name a client uses. */
@@ -18,7 +23,7 @@ export interface CatalogEntry {
 
 const isClaudeStyle = (name: string) => /^(claude|anthropic)/i.test(name);
 
-export function buildCatalog(map: ModelMap, upstream: readonly UpstreamModel[]): CatalogEntry[] {
+export function buildCatalog(map: Naming, upstream: readonly UpstreamModel[]): CatalogEntry[] {
   const known = new Map(upstream.map((m) => [m.id, m]));
   const names = map.names();
   const ordered = [...names.filter(isClaudeStyle), ...names.filter((n) => !isClaudeStyle(n))];
@@ -38,7 +43,7 @@ export function buildCatalog(map: ModelMap, upstream: readonly UpstreamModel[]):
 }
 
 /** The entry for `id`: listed, or a name a model-map glob sends elsewhere; undefined otherwise. */
-export function findModel(catalog: readonly CatalogEntry[], map: ModelMap, id: string): CatalogEntry | undefined {
+export function findModel(catalog: readonly CatalogEntry[], map: Naming, id: string): CatalogEntry | undefined {
   const listed = catalog.find((e) => e.id === id);
   if (listed) return listed;
   const target = map.resolve(id);

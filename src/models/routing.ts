@@ -20,6 +20,8 @@ export interface RoutingConfig {
   long_context: string;
   /** Estimated input tokens above which the long-context model is used. */
   long_context_threshold: number;
+  /** Claude-style names `/v1/models` lists, so Claude Code's model discovery finds them. */
+  advertise: string[];
 }
 
 /** Built-in choices among xAI's current models (late 2026). All overridable in `[routing]`. */
@@ -30,6 +32,7 @@ export const DEFAULT_ROUTING: RoutingConfig = {
   vision: "grok-4.3",
   long_context: "grok-4.20-0309-reasoning",
   long_context_threshold: 800_000,
+  advertise: ["claude-opus-4-8", "claude-sonnet-4-6", "claude-haiku-4-5"],
 };
 
 export interface RouteFacts {
@@ -79,3 +82,7 @@ export function createRouter(map: ModelMap, caps: CapabilityTable, routing: Rout
 }
 
 export type Router = ReturnType<typeof createRouter>;
+
+/** The model a bare name resolves to, for requests without a prompt to judge (model lists). */
+export const resolveName = (route: Router, model: string) =>
+  route({ model, inputTokens: 0, thinking: false, images: false }).model;

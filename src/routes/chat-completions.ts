@@ -43,7 +43,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
-  const upstreamModel = deps.modelMap.resolve(requested);
+  const upstreamModel = deps.resolveModel(requested);
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });
 

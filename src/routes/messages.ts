@@ -16,7 +16,9 @@ import { redactSecrets } from "../redact";
 import { newMessageId } from "../translate/ids";
 import { toChatRequest } from "../translate/request";
 import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
+import { conversationId } from "../translate/conversation";
 import { StreamTranslator } from "../translate/stream";
+import { inspectPrompt } from "../translate/usage";
 import { pump } from "./pump";
 
 const SSE_HEADERS = {
@@ -43,11 +45,17 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   // PDFs and URL documents become text first (async, may fetch); the translation after is pure.
   const req = await deps.documents.resolve(v.value, request.signal);
 
-  const upstreamModel = deps.modelMap.resolve(req.model);
+  const prompt = inspectPrompt(req);
+  const { model: upstreamModel, rule } = deps.route({
+    model: req.model,
+    inputTokens: prompt.tokens,
+    thinking: req.thinking !== undefined && req.thinking.type !== "disabled",
+    images: prompt.images > 0,
+  });
   const wantStream = req.stream === true;
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
-  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, stream: wantStream });
+  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, route: rule, stream: wantStream });
 
   const { body, warnings } = toChatRequest(req, {
     model: upstreamModel,
@@ -61,11 +69,19 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const onClientGone = () => abort.abort();
   request.signal.addEventListener("abort", onClientGone, { once: true });
 
-  const inputTokens = deps.tokens.measure(req, upstreamModel);
+  const inputTokens = deps.tokens.measure(req, upstreamModel, prompt.tokens);
+  // Every turn of a Claude Code session goes to the same xAI prompt cache.
+  const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   const inputTokensEstimate = inputTokens.estimate;
   let res: Response;
   try {
-    res = await deps.upstream.post({ path: "/chat/completions", body, key: upstreamKey, signal: abort.signal });
+    res = await deps.upstream.post({
+      path: "/chat/completions",
+      body,
+      key: upstreamKey,
+      signal: abort.signal,
+      headers: convId ? { "x-grok-conv-id": convId } : undefined,
+    });
   } catch (err) {
     request.signal.removeEventListener("abort", onClientGone);
     throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;

@@ -8,12 +8,18 @@ import type { AppDeps } from "../deps";
 import { contextOf } from "../http/context";
 import { ApiError } from "../http/errors";
 import { isAnthropicClient } from "../http/face";
-import { buildCatalog, findModel, type CatalogEntry } from "../models/catalog";
+import { buildCatalog, findModel, type CatalogEntry, type Naming } from "../models/catalog";
 import { anthropicModel, openaiModel, pageOf, parsePageQuery } from "../models/listing";
+
+/** The advertised Claude-style names (served by routing), then the model map's own names. */
+const naming = (deps: AppDeps): Naming => ({
+  names: () => [...new Set([...deps.config.routing.advertise, ...deps.modelMap.names()])],
+  resolve: deps.resolveModel,
+});
 
 async function catalogFor(deps: AppDeps, request: Request): Promise<CatalogEntry[]> {
   const key = deps.authenticate(request.headers);
-  return buildCatalog(deps.modelMap, await deps.upstreamModels.list(key));
+  return buildCatalog(naming(deps), await deps.upstreamModels.list(key));
 }
 
 async function listModels(deps: AppDeps, request: Request): Promise<Response> {
@@ -34,7 +40,7 @@ async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Pr
     id = rawId;
   }
   const catalog = await catalogFor(deps, request);
-  const entry = findModel(catalog, deps.modelMap, id);
+  const entry = findModel(catalog, naming(deps), id);
   if (!entry) {
     throw new ApiError(404, `model ${JSON.stringify(id.slice(0, 200))} not found: it is neither in the grok2api model map nor served by the upstream`, {
       retryable: false,

@@ -81,8 +81,8 @@ export class TokenCounter {
     );
   }
 
-  measure(req: CountableRequest, model: string): Measured {
-    const raw = estimateInputTokens(req);
+  /** `raw`: the character estimate, when the caller has it already. */
+  measure(req: CountableRequest, model: string, raw = estimateInputTokens(req)): Measured {
     return {
       estimate: Math.max(1, Math.round(raw * this.charRatios.ratio(model))),
       learn: (reported) => {

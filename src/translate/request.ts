@@ -51,11 +51,18 @@ type Turn = { role: "user" | "assistant" | "system"; blocks: Block[] };
 
 const textOf = (b: Block) => (b.type === "text" ? (b as { text: string }).text : "");
 
+/**
+ * Claude Code opens its system prompt with a billing line for Anthropic
+ * (`x-anthropic-billing-header: cc_version=2.1.197.1c0; …`) whose suffix changes
+ * between sessions. It means nothing to the upstream and would break the cached prefix.
+ */
+const BILLING_LINE = /^x-anthropic-billing-header:[^\n]*(\n+|$)/;
+
 export function systemText(system: MessagesRequest["system"]): string {
   if (system === undefined) return "";
-  if (typeof system === "string") return system;
+  if (typeof system === "string") return system.replace(BILLING_LINE, "");
   return system
-    .map((b) => b.text)
+    .map((b) => b.text.replace(BILLING_LINE, ""))
     .filter((t) => t.length > 0)
     .join("\n\n");
 }
@@ -291,6 +298,9 @@ export function convertTools(tools: Tool[] | undefined): { tools: FunctionTool[]
     if (t.description) fn.description = t.description;
     out.push({ type: "function", function: fn });
   }
+  // Sorted by name, so the translated prefix stays byte-stable for the upstream's prompt
+  // cache even when a client lists the same tools in another order.
+  out.sort((a, b) => (a.function.name < b.function.name ? -1 : a.function.name > b.function.name ? 1 : 0));
   return { tools: out, dropped };
 }
 

@@ -73,8 +73,20 @@ function safeJsonLength(v: unknown): number {
   }
 }
 
+export interface PromptSize {
+  /** Estimated input tokens (never 0). */
+  tokens: number;
+  /** Images anywhere in the messages, tool results included. */
+  images: number;
+}
+
 /** A quick local estimate of the prompt's input tokens (never 0). */
 export function estimateInputTokens(req: Pick<MessagesRequest, "messages" | "system" | "tools">): number {
+  return inspectPrompt(req).tokens;
+}
+
+/** One walk over the prompt: its estimated tokens and its images. */
+export function inspectPrompt(req: Pick<MessagesRequest, "messages" | "system" | "tools">): PromptSize {
   let chars = 0;
   let images = 0;
   if (typeof req.system === "string") chars += req.system.length;
@@ -90,5 +102,5 @@ export function estimateInputTokens(req: Pick<MessagesRequest, "messages" | "sys
       }
   }
   for (const t of req.tools ?? []) chars += t.name.length + (t.description?.length ?? 0) + safeJsonLength(t.input_schema);
-  return Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS);
+  return { tokens: Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS), images };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { DEFAULTS } from "../../src/config";
 import { createLogger } from "../../src/http/log";
+import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { startServer, type RunningServer } from "../../src/server";
 
 export interface Gateway extends RunningServer {
@@ -23,6 +24,7 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     configFile: undefined,
     upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
     modelMap: {},
+    routing: DEFAULT_ROUTING,
     logLevel: DEFAULTS.logLevel,
     logMaxBytes: DEFAULTS.logMaxBytes,
     logKeep: DEFAULTS.logKeep,
