@@ -9,22 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../src/tokens/prompt-parts";
+import { compiledBinary } from "./helpers/binary";
 import { FakeUpstream, completion, streamOf, textChunks, xaiError } from "./helpers/fake-upstream";
 
-const root = join(import.meta.dir, "..");
-const work = mkdtempSync(join(tmpdir(), "grok2api-bin-"));
-const binary = join(work, "grok2api");
+let binary: string;
 let fake: FakeUpstream;
+const work = mkdtempSync(join(tmpdir(), "grok2api-bin-run-"));
 
 beforeAll(async () => {
-  // The same entry points as `npm run build`: the server and the tokenizer's worker thread.
-  const build = Bun.spawn([process.execPath, "build", "--compile", "src/main.ts", "src/tokens/worker.ts", "--outfile", binary], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const code = await build.exited;
-  if (code !== 0) throw new Error(`bun build --compile failed: ${await new Response(build.stderr).text()}`);
+  binary = await compiledBinary();
   fake = new FakeUpstream();
 }, 120_000);
 afterAll(() => fake?.stop());
