@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
-import { DEFAULTS } from "../../src/config";
+import { DEFAULTS, RESILIENCE_DEFAULTS, type Resilience } from "../../src/config";
 import { createLogger } from "../../src/http/log";
 import { startServer, type RunningServer } from "../../src/server";
 
@@ -23,11 +23,17 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     configFile: undefined,
     upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
     modelMap: {},
+    resilience: { ...RESILIENCE_DEFAULTS, fallbacks: [] },
     ...overrides,
   };
   const logger = createLogger({ file: config.logFile, stdout: false });
   const server = startServer(config, logger);
   return { ...server, logFile: config.logFile, config };
+}
+
+/** Resilience settings for tests: the defaults with short waits, plus overrides. */
+export function resilience(overrides: Partial<Resilience> = {}): Resilience {
+  return { ...RESILIENCE_DEFAULTS, backoffInitialMs: 5, backoffMaxMs: 20, fallbacks: [], ...overrides };
 }
 
 /** Raw SSE text → list of {event, data}. */
