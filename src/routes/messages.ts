@@ -73,6 +73,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     });
   } catch (err) {
     request.signal.removeEventListener("abort", onClientGone);
+    if (request.signal.aborted) rc.finish(499, "client_closed");
     throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
   }
   const { response: res, watchdog } = result;
