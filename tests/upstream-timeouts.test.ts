@@ -86,6 +86,16 @@ describe("first byte, idle and total timeouts", () => {
     expect(await within(fake.last.closed, 1000)).toBe(true);
   });
 
+  test("a stream that keeps talking outlives the idle timeout many times over", async () => {
+    // 40 words, one every 20 ms: 800 ms in all against a 150 ms idle timeout.
+    const words = Array.from({ length: 40 }, (_, i) => `w${i} `).join("");
+    const pieces = sseText(textChunks(words)).split("\n\n").filter(Boolean).map((f) => new TextEncoder().encode(f + "\n\n"));
+    fake.on(() => sseResponse(pieces, { delayMs: 20 }));
+    const final = await client.messages.stream(request).finalMessage();
+    expect(final.stop_reason).toBe("end_turn");
+    expect(final.content).toEqual([{ type: "text", text: words }] as never);
+  });
+
   test("the SDK surfaces a mid-stream timeout as an error, not a short message", async () => {
     const s = controlledStream();
     fake.on(() => {

@@ -170,7 +170,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       let error: string | undefined;
       try {
         await write(translator.start());
-        await pump({ body: upstreamBody, translator, abort, sink: write });
+        await pump({ body: upstreamBody, translator, abort, watchdog, sink: write });
       } catch (err) {
         if (!request.signal.aborted) {
           const e = toApiError(err);

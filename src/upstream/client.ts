@@ -101,9 +101,15 @@ export class UpstreamClient {
     return this.targets[0]!.baseUrl;
   }
 
-  /** The Response of a successful call (status 2xx). Prefer `send` to get the watchdog too. */
+  /**
+   * The Response of a successful call (status 2xx), with retries, keys, fallbacks and the
+   * connect / first-byte timeouts. The idle and total timeouts of the body are left to the
+   * caller: use `send` and feed its watchdog to have them.
+   */
   async post(call: UpstreamCall): Promise<Response> {
-    return (await this.send(call)).response;
+    const result = await this.send(call);
+    result.watchdog.stop(); // nobody would tell it about the chunks: it would cut a busy stream
+    return result.response;
   }
 
   /** Call the upstream: retries, key rotation and fallbacks, until a 2xx or a final error. */
