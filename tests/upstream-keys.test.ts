@@ -109,6 +109,29 @@ describe("pool mode, through the server", () => {
   });
 });
 
+describe("plain 401 and 403 also take a key out of rotation", () => {
+  for (const code of [401, 403]) {
+    test(`${code}`, async () => {
+      const fake = new FakeUpstream();
+      const gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [DEAD, GOOD] }, resilience: resilience() });
+      try {
+        fake.on((req) =>
+          bearer(req) === DEAD
+            ? Response.json({ error: { message: "This key cannot be used", type: "invalid_request_error" } }, { status: code })
+            : Response.json(completion({ content: "ok" })),
+        );
+        const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+        for (let i = 0; i < 4; i++) await ask(client);
+        expect(fake.requests.map(bearer).filter((k) => k === DEAD)).toHaveLength(1);
+        expect(fake.requests.map(bearer).filter((k) => k === GOOD)).toHaveLength(4);
+      } finally {
+        await gw.stop();
+        fake.stop();
+      }
+    });
+  }
+});
+
 describe("every key rate limited or rejected", () => {
   let fake: FakeUpstream;
   let gw: Gateway;
