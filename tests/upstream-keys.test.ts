@@ -38,12 +38,27 @@ describe("KeyPool", () => {
     expect([pool.pick(), pool.pick(), pool.pick()].sort()).toEqual(["a", "b", "c"]);
   });
 
-  test("only rejected keys left: waiting would not help", () => {
-    const pool = new KeyPool(["a"], () => 0);
-    pool.reject("a", 1000);
-    expect(pool.pick()).toBeNull();
-    expect(pool.msUntilCooled()).toBeNull();
+  test("the last usable key is never taken out of rotation", () => {
+    const single = new KeyPool(["a"], () => 0);
+    expect(single.reject("a", 1000)).toBe(false);
+    expect(single.pick()).toBe("a");
+
+    const pool = new KeyPool(["a", "b"], () => 0);
+    expect(pool.reject("a", 1000)).toBe(true);
+    expect(pool.reject("b", 1000)).toBe(false);
+    expect([pool.pick(), pool.pick()]).toEqual(["b", "b"]);
     expect(pool.rejectedCount).toBe(1);
+  });
+
+  test("rejected keys and resting keys: waiting helps only for the resting ones", () => {
+    let now = 0;
+    const pool = new KeyPool(["a", "b"], () => now);
+    pool.coolDown("b", 300);
+    expect(pool.reject("a", 1000)).toBe(true); // b is resting, not rejected: still usable later
+    expect(pool.pick()).toBeNull();
+    expect(pool.msUntilCooled()).toBe(300);
+    now = 300;
+    expect(pool.pick()).toBe("b");
   });
 
   test("fingerprints never contain the key", () => {
@@ -164,7 +179,7 @@ describe("every key rate limited or rejected", () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  test("all keys rejected: a clean 502 that says to check the keys, not retried by clients", async () => {
+  test("all keys rejected: a clean 502 that says to check the keys (not a 401: the client is fine)", async () => {
     fake.reset().on(() => xaiError(400, "Incorrect API key provided: xa***aa. You can obtain an API key from https://console.x.ai."));
     // The keys from the previous test are resting (retry-after 30): use a fresh gateway.
     const gw2 = startGateway(fake.baseUrl, {
@@ -182,9 +197,43 @@ describe("every key rate limited or rejected", () => {
       const body = (await res.json()) as any;
       expect(body.error.type).toBe("api_error");
       expect(body.error.message).toContain("rejected every configured upstream key");
+      expect(body.error.message).toContain("Incorrect API key provided");
       expect(fake.requests).toHaveLength(2);
+      // The last key stays in rotation: a later request tries it again rather than failing blind.
+      const again = await fetch(`${gw2.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(again.status).toBe(502);
+      expect(fake.requests).toHaveLength(3);
     } finally {
       await gw2.stop();
+    }
+  });
+});
+
+describe("a single key refused for one model does not lock the gateway out", () => {
+  test("403 keeps the upstream's words and the key stays usable for other requests", async () => {
+    const fake = new FakeUpstream();
+    const gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [GOOD] }, resilience: resilience() });
+    try {
+      fake.on((req) =>
+        req.body.model === "grok-4-heavy"
+          ? xaiError(403, "Your team does not have permission to use model grok-4-heavy")
+          : Response.json(completion({ content: "ok" })),
+      );
+      const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+      const err = await client.messages
+        .create({ model: "grok-4-heavy", max_tokens: 5, messages: [{ role: "user", content: "hi" }] })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
+      expect(err.message).toContain("does not have permission to use model grok-4-heavy");
+      expect(err.message).not.toContain(GOOD);
+      expect((await ask(client)).content[0]).toEqual({ type: "text", text: "ok" } as never);
+    } finally {
+      await gw.stop();
+      fake.stop();
     }
   });
 });

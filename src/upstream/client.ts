@@ -161,6 +161,7 @@ export class UpstreamClient {
     let tries = 0;
     let retries = 0;
     let last: UpstreamError | undefined;
+    let lastKey: string | undefined;
     for (;;) {
       if (call.signal.aborted) throw clientClosed();
       if (performance.now() >= deadline) throw last ?? timeoutError("the request took longer than the total timeout");
@@ -168,7 +169,7 @@ export class UpstreamClient {
       if (!key) {
         if (!pool) throw new ApiError(401, "missing API key: send your xAI API key as x-api-key or Authorization: Bearer", { retryable: false });
         const wait = pool.msUntilCooled();
-        if (wait === null) throw allKeysRejected(pool.size, last);
+        if (wait === null) throw keysRejected(pool.size, lastKey, last);
         if (retries >= p.maxRetries || !mayWait(wait)) throw allKeysCooling(pool.size, wait, last);
         await sleep(wait, call.signal).catch(() => {
           throw clientClosed();
@@ -193,6 +194,7 @@ export class UpstreamClient {
         if (call.signal.aborted) throw clientClosed();
         if (!(err instanceof UpstreamError)) throw err;
         last = err;
+        lastKey = key;
         const fields = {
           request_id: call.requestId,
           target: target.label,
@@ -201,13 +203,14 @@ export class UpstreamClient {
           error: err.kind === "status" ? err.type : err.kind,
         };
         if (pool && err.badKey) {
-          pool.reject(key, p.badKeyQuarantineMs);
-          this.logger?.warn("upstream rejected a key: out of rotation", {
+          const out = pool.reject(key, p.badKeyQuarantineMs);
+          this.logger?.warn(out ? "upstream rejected a key: out of rotation" : "upstream rejected the last usable key", {
             ...fields,
-            for_s: Math.round(p.badKeyQuarantineMs / 1000),
+            ...(out ? { for_s: Math.round(p.badKeyQuarantineMs / 1000) } : {}),
             message: redact(err.message, key),
           });
-          continue;
+          if (out) continue;
+          throw keysRejected(pool.size, key, err);
         }
         if (!err.transient) throw err;
         if (pool && err.upstreamStatus === 429) {
@@ -347,13 +350,20 @@ function redact(message: string, key: string): string {
   return key.length >= 8 ? message.split(key).join(fingerprint(key)) : message;
 }
 
-function allKeysRejected(size: number, last: UpstreamError | undefined): UpstreamError {
-  const detail = last ? `: ${last.message}` : "";
+/**
+ * The pool's keys were refused by the upstream. Not the client's fault, so not a 401:
+ * a 403 stays a 403 (permission_error), anything else is a 502; a retry will not help.
+ */
+function keysRejected(size: number, key: string | undefined, last: UpstreamError | undefined): UpstreamError {
+  const which = size === 1 ? "the configured upstream key" : `every configured upstream key (${size})`;
+  const fp = key ? fingerprint(key) : undefined;
+  const detail = last ? `: ${key ? redact(last.message, key) : last.message}` : "";
+  const forbidden = last?.upstreamStatus === 403;
   return new UpstreamError(
-    502,
-    `the upstream rejected every configured upstream key (${size})${detail} — check XAI_API_KEY / upstream.api_keys`,
+    forbidden ? 403 : 502,
+    `the upstream rejected ${which}${fp ? ` (last tried: ${fp})` : ""}${detail} — check XAI_API_KEY / upstream.api_keys`,
     "status",
-    { type: "api_error", retryable: false, upstreamStatus: last?.upstreamStatus, badKey: true },
+    { type: forbidden ? "permission_error" : "api_error", retryable: false, upstreamStatus: last?.upstreamStatus, badKey: true },
   );
 }
 

@@ -1,8 +1,8 @@
 /**
  * The pool of upstream keys: round robin over the keys that are healthy now.
  * A key the upstream rejects (401/403, or xAI's 400 "incorrect API key") leaves
- * the rotation for a quarantine; a rate-limited key cools down for its
- * retry-after. Keys are only ever shown by fingerprint.
+ * the rotation for a quarantine (the last usable key excepted); a rate-limited key
+ * cools down for its retry-after. Keys are only ever shown by fingerprint.
  */
 import { createHash } from "node:crypto";
 
@@ -54,12 +54,21 @@ export class KeyPool {
     return null;
   }
 
-  /** Take a key out of rotation (rejected by the upstream) for `forMs`. */
-  reject(key: string, forMs: number): void {
+  /**
+   * Take a key out of rotation (rejected by the upstream) for `forMs`, unless it is the
+   * last usable key: that one stays, so that a rejection that was not really about the
+   * key (a 403 for one model, say) cannot lock every request out for the whole quarantine.
+   * Returns whether the key left the rotation.
+   */
+  reject(key: string, forMs: number): boolean {
     const s = this.find(key);
-    if (!s) return;
+    if (!s) return false;
+    const now = this.now();
+    const othersUsable = this.states.some((o) => o !== s && !(o.rejected && o.until > now));
+    if (!othersUsable) return false;
     s.rejected = true;
-    s.until = this.now() + Math.max(0, forMs);
+    s.until = now + Math.max(0, forMs);
+    return true;
   }
 
   /** Rest a rate-limited key for `forMs` (never shortens a longer rest). */
