@@ -77,10 +77,13 @@ describe("upstream failures mid-stream", () => {
     const s = controlledStream();
     fake.on(() => {
       s.push(chunk({ content: "The beginning", role: "assistant" }));
-      setTimeout(() => s.cut(), 20);
       return s.response;
     });
-    const events = parseSSE(await (await postStream(gw)).text());
+    const res = await postStream(gw);
+    // Cut only once the first words have reached the client: the 200 is long sent.
+    const before = await readEvents(res, (ev) => ev.some((e) => e.event === "content_block_delta"));
+    s.cut();
+    const events = [...before, ...(await readEvents(res))];
     const types = events.map((e) => e.event);
     expect(types.slice(0, 3)).toEqual(["message_start", "content_block_start", "content_block_delta"]);
     expect(types).not.toContain("message_stop");
@@ -200,7 +203,7 @@ describe("keep-alive pings", () => {
     // The upstream says nothing more until the client has seen two pings.
     const reader = readEvents(res, (ev) => ev.filter((e) => e.event === "ping").length >= 2);
     const before = await reader;
-    expect(before.filter((e) => e.event === "ping")).toHaveLength(2);
+    expect(before.filter((e) => e.event === "ping").length).toBeGreaterThanOrEqual(2); // one read may bring several
     expect(before.filter((e) => e.event === "ping").every((e) => e.data?.type === "ping")).toBe(true);
     s.push(chunk({ content: " done." }));
     s.push(chunk({}, "stop"));
@@ -261,5 +264,5 @@ describe("concurrency", () => {
     });
     expect(fake.requests).toHaveLength(N);
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-  });
+  }, 60_000); // usually well under a second; generous for loaded CI machines
 });

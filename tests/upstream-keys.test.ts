@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { fingerprint, KeyPool } from "../src/upstream/keys";
 import { FakeUpstream, completion, xaiError } from "./helpers/fake-upstream";
-import { resilience, startGateway, type Gateway } from "./helpers/gateway";
+import { logText, resilience, startGateway, type Gateway } from "./helpers/gateway";
 
 const DEAD = "xai-dead-key-0000000000";
 const GOOD = "xai-good-key-1111111111";
@@ -104,7 +104,7 @@ describe("pool mode, through the server", () => {
     expect(used.filter((k) => k !== DEAD)).toHaveLength(6);
     expect(new Set(used.filter((k) => k !== DEAD))).toEqual(new Set([GOOD, BUSY]));
 
-    const log = await Bun.file(gw.logFile).text();
+    const log = await logText(gw.logFile, (t) => t.includes("out of rotation") && t.split("\n").length > 6);
     expect(log).toContain(fingerprint(DEAD));
     expect(log).toContain("out of rotation");
     expect(log).not.toContain(DEAD);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { backoffMs } from "../src/upstream/backoff";
 import { parseRetryAfter } from "../src/upstream/errors";
 import { FakeUpstream, closedPort, completion, sequence, streamOf, textChunks, xaiError } from "./helpers/fake-upstream";
-import { resilience, startGateway, type Gateway } from "./helpers/gateway";
+import { logText, resilience, startGateway, type Gateway } from "./helpers/gateway";
 
 const request = { model: "grok-4", max_tokens: 10, messages: [{ role: "user" as const, content: "hi" }] };
 const ok = (text = "served") => Response.json(completion({ content: text }));
@@ -212,7 +212,7 @@ describe("fallbacks", () => {
     expect(backup.requests).toHaveLength(1);
     expect(backup.last.body.model).toBe("grok-4.20-0309-non-reasoning");
     expect(backup.last.headers.get("authorization")).toBe("Bearer xai-backup-key-0000");
-    const log = await Bun.file(gw.logFile).text();
+    const log = await logText(gw.logFile, (t) => t.includes('"upstream_target"'));
     expect(log).toContain('"upstream_target":"fallback 1"');
   });
 

@@ -33,7 +33,8 @@ describe("first byte, idle and total timeouts", () => {
     fake = new FakeUpstream();
     gw = startGateway(fake.baseUrl, {
       upstream: { baseUrl: fake.baseUrl, keys: ["xai-timeout-key-000"] },
-      resilience: resilience({ maxRetries: 0, firstByteTimeoutMs: 150, idleTimeoutMs: 150, totalTimeoutMs: 5000 }),
+      // Generous first-byte timeout: the tests below are about what happens after the headers.
+      resilience: resilience({ maxRetries: 0, firstByteTimeoutMs: 10_000, idleTimeoutMs: 150, totalTimeoutMs: 10_000 }),
     });
     client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
   });
@@ -44,19 +45,27 @@ describe("first byte, idle and total timeouts", () => {
   beforeEach(() => fake.reset());
 
   test("no response headers in time: 504 timeout_error, and the upstream request is closed", async () => {
-    fake.on(hang);
-    const res = await post(gw);
-    expect(res.status).toBe(504);
-    const body = (await res.json()) as any;
-    expect(body.error.type).toBe("timeout_error");
-    expect(body.error.message).toContain("no response within");
-    expect(await within(fake.last.closed, 1000)).toBe(true);
+    const gw2 = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: ["xai-timeout-key-333"] },
+      resilience: resilience({ maxRetries: 0, firstByteTimeoutMs: 150 }),
+    });
+    try {
+      fake.on(hang);
+      const res = await post(gw2);
+      expect(res.status).toBe(504);
+      const body = (await res.json()) as any;
+      expect(body.error.type).toBe("timeout_error");
+      expect(body.error.message).toContain("no response within");
+      expect(await within(fake.last.closed, 1000)).toBe(true);
+    } finally {
+      await gw2.stop();
+    }
   });
 
   test("a first-byte timeout is retried when retries are allowed", async () => {
     const gw2 = startGateway(fake.baseUrl, {
       upstream: { baseUrl: fake.baseUrl, keys: ["xai-timeout-key-111"] },
-      resilience: resilience({ maxRetries: 1, firstByteTimeoutMs: 150 }),
+      resilience: resilience({ maxRetries: 1, firstByteTimeoutMs: 300 }),
     });
     try {
       fake.on(sequence(hang, () => Response.json(completion({ content: "second try" }))));
@@ -86,11 +95,11 @@ describe("first byte, idle and total timeouts", () => {
     expect(await within(fake.last.closed, 1000)).toBe(true);
   });
 
-  test("a stream that keeps talking outlives the idle timeout many times over", async () => {
-    // 40 words, one every 20 ms: 800 ms in all against a 150 ms idle timeout.
-    const words = Array.from({ length: 40 }, (_, i) => `w${i} `).join("");
+  test("a stream that keeps talking outlives the idle timeout several times over", async () => {
+    // 80 words, one every 5 ms: about 0.5 s in all (or more on a busy machine) against a 150 ms idle timeout.
+    const words = Array.from({ length: 80 }, (_, i) => `w${i} `).join("");
     const pieces = sseText(textChunks(words)).split("\n\n").filter(Boolean).map((f) => new TextEncoder().encode(f + "\n\n"));
-    fake.on(() => sseResponse(pieces, { delayMs: 20 }));
+    fake.on(() => sseResponse(pieces, { delayMs: 5 }));
     const final = await client.messages.stream(request).finalMessage();
     expect(final.stop_reason).toBe("end_turn");
     expect(final.content).toEqual([{ type: "text", text: words }] as never);

@@ -253,8 +253,16 @@ export function controlledStream(): StreamControl {
   };
 }
 
-/** A loopback port with nothing listening on it (connections are refused). */
+/**
+ * A loopback port with nothing listening on it (connections are refused). Port 1 when it
+ * is free: privileged, so no parallel test can take it over; else a port just released.
+ */
 export async function closedPort(): Promise<number> {
+  const refused = await Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {} } }).then(
+    (s) => (s.end(), false),
+    () => true,
+  );
+  if (refused) return 1;
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = probe.port;
   probe.stop(true);

@@ -51,3 +51,19 @@ export function parseSSE(text: string): Array<{ event: string | null; data: any 
   }
   return out;
 }
+
+/**
+ * The log file's text once `pred` holds for it (the log is written asynchronously);
+ * polls for at most `maxMs`, then returns what is there.
+ */
+export async function logText(file: string, pred: (text: string) => boolean, maxMs = 2000): Promise<string> {
+  let text = "";
+  for (let waited = 0; waited <= maxMs; waited += 20) {
+    text = await Bun.file(file)
+      .text()
+      .catch(() => "");
+    if (pred(text)) return text;
+    await Bun.sleep(20);
+  }
+  return text;
+}
