@@ -10,8 +10,8 @@
  *   exponential backoff and jitter (or the upstream's retry-after), within
  *   `maxRetries` and `retryBudgetMs` per target and the request's total timeout;
  * - fallbacks: when the primary is exhausted, each fallback target is tried in order;
- * - timeouts: connect (see connect.ts), first byte (response headers), then idle and
- *   total while the body is read (see watchdog.ts);
+ * - timeouts: connect (connect.ts) and first byte (attempt.ts) per attempt, then idle
+ *   and total while the body is read (watchdog.ts);
  * - aborts: the caller's signal (client gone) aborts the fetch at once.
  *
  * Everything happens before the Response is handed over: nothing has been sent to
@@ -20,11 +20,12 @@
 import type { Resilience } from "../config";
 import { ApiError, invalidRequest } from "../http/errors";
 import type { Logger } from "../http/log";
-import { backoffMs, clampDelay, sleep } from "./backoff";
+import { attempt } from "./attempt";
+import { backoffMs, sleep } from "./backoff";
 import { ConnectWatch } from "./connect";
-import { fromNetworkError, fromUpstreamStatus, retryAfterHeaders, timeoutError, UpstreamError } from "./errors";
-import { fingerprint, type KeyPool } from "./keys";
-import { Watchdog } from "./watchdog";
+import { allKeysCooling, clientClosed, keysRejected, timeoutError, UpstreamError } from "./errors";
+import { redact, type KeyPool } from "./keys";
+import type { Watchdog } from "./watchdog";
 
 export interface UpstreamTarget {
   /** For the log: "primary", "fallback 1", … */
@@ -71,15 +72,6 @@ export interface UpstreamClientOptions {
   policy: Resilience;
   logger?: Logger;
   connect?: ConnectWatch;
-}
-
-/** Largest upstream error body read (the message is what matters). */
-const MAX_ERROR_BODY = 64 * 1024;
-
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-
-export function clientClosed(): ApiError {
-  return new ApiError(499, "the client closed the request", { type: "api_error" });
 }
 
 export class UpstreamClient {
@@ -181,7 +173,16 @@ export class UpstreamClient {
       tries++;
       tally.attempts++;
       try {
-        const { response, watchdog } = await this.attempt(url, key, payload, call, deadline);
+        const { response, watchdog } = await attempt({
+          url,
+          key,
+          payload,
+          headers: call.headers,
+          signal: call.signal,
+          deadline,
+          policy: p,
+          connect: this.connect,
+        });
         return {
           response,
           model,
@@ -229,74 +230,6 @@ export class UpstreamClient {
       }
     }
   }
-
-  /** One fetch, up to good response headers. */
-  private async attempt(
-    url: URL,
-    key: string,
-    payload: string | undefined,
-    call: UpstreamCall,
-    deadline: number,
-  ): Promise<{ response: Response; watchdog: Watchdog }> {
-    const p = this.policy;
-    const ac = new AbortController();
-    const parent = call.signal;
-    const onParent = () => ac.abort(parent.reason);
-    parent.addEventListener("abort", onParent, { once: true });
-
-    const untilDeadline = deadline - performance.now();
-    const firstByte = p.firstByteTimeoutMs > 0 ? p.firstByteTimeoutMs : Infinity;
-    const wait = Math.min(firstByte, untilDeadline);
-    const timer =
-      wait === Infinity
-        ? null
-        : setTimeout(
-            () =>
-              ac.abort(
-                timeoutError(
-                  wait === firstByte ? `no response within ${seconds(firstByte)}` : "the request took longer than the total timeout",
-                ),
-              ),
-            clampDelay(wait),
-          );
-    const endWatch = this.connect.watch(url, p.connectTimeoutMs, () =>
-      ac.abort(timeoutError(`could not connect to ${url.host} within ${seconds(p.connectTimeoutMs)}`)),
-    );
-
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: payload === undefined ? "GET" : "POST",
-        headers: {
-          ...(payload === undefined ? {} : { "content-type": "application/json" }),
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${key}`,
-          ...call.headers,
-        },
-        body: payload,
-        signal: ac.signal,
-        // Bun's own 5-minute socket timeout would cut long reasoning silences; ours govern.
-        timeout: false,
-      });
-      endWatch();
-      if (!response.ok) {
-        const text = await readSome(response, MAX_ERROR_BODY);
-        throw fromUpstreamStatus(response.status, text, response.headers);
-      }
-    } catch (err) {
-      endWatch();
-      parent.removeEventListener("abort", onParent);
-      if (parent.aborted) throw clientClosed();
-      if (err instanceof UpstreamError) throw err; // a status, or one of our timeouts
-      if (ac.signal.reason instanceof UpstreamError) throw ac.signal.reason;
-      throw fromNetworkError(err);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-    this.connect.alive(url);
-    const watchdog = new Watchdog({ idleMs: p.idleTimeoutMs, deadline, abort: (reason) => ac.abort(reason) });
-    return { response, watchdog };
-  }
 }
 
 function usesPool(t: UpstreamTarget): boolean {
@@ -324,55 +257,4 @@ function requestBody(call: UpstreamCall, model: string | undefined): { model: st
     if (err instanceof RangeError) throw invalidRequest("request body is nested too deeply");
     throw err;
   }
-}
-
-/** Up to `limit` characters of a body; the rest is not read. */
-async function readSome(res: Response, limit: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (text.length < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch (err) {
-    if (err instanceof UpstreamError) throw err; // timed out while reading
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return text.slice(0, limit);
-}
-
-function redact(message: string, key: string): string {
-  return key.length >= 8 ? message.split(key).join(fingerprint(key)) : message;
-}
-
-/**
- * The pool's keys were refused by the upstream. Not the client's fault, so not a 401:
- * a 403 stays a 403 (permission_error), anything else is a 502; a retry will not help.
- */
-function keysRejected(size: number, key: string | undefined, last: UpstreamError | undefined): UpstreamError {
-  const which = size === 1 ? "the configured upstream key" : `every configured upstream key (${size})`;
-  const fp = key ? fingerprint(key) : undefined;
-  const detail = last ? `: ${key ? redact(last.message, key) : last.message}` : "";
-  const forbidden = last?.upstreamStatus === 403;
-  return new UpstreamError(
-    forbidden ? 403 : 502,
-    `the upstream rejected ${which}${fp ? ` (last tried: ${fp})` : ""}${detail} — check XAI_API_KEY / upstream.api_keys`,
-    "status",
-    { type: forbidden ? "permission_error" : "api_error", retryable: false, upstreamStatus: last?.upstreamStatus, badKey: true },
-  );
-}
-
-function allKeysCooling(size: number, waitMs: number, last: UpstreamError | undefined): UpstreamError {
-  const message =
-    last?.upstreamStatus === 429 ? last.message : `all ${size} upstream key${size === 1 ? " is" : "s are"} rate limited`;
-  return new UpstreamError(429, message, "status", {
-    headers: retryAfterHeaders(waitMs),
-    upstreamStatus: 429,
-    retryAfterMs: waitMs,
-  });
 }

@@ -5,6 +5,7 @@
  */
 import { ApiError, type AnthropicErrorType } from "../http/errors";
 import { upstreamErrorMessage } from "../openai/sse-reader";
+import { fingerprint, redact } from "./keys";
 
 export type FailureKind =
   /** The upstream answered with an error status. */
@@ -107,4 +108,32 @@ export function fromNetworkError(err: unknown): UpstreamError {
 
 export function timeoutError(what: string): UpstreamError {
   return new UpstreamError(504, `the upstream timed out: ${what}`, "timeout", { type: "timeout_error" });
+}
+
+/** The caller's signal aborted: the client went away. Only the access log sees it. */
+export function clientClosed(): ApiError {
+  return new ApiError(499, "the client closed the request", { type: "api_error" });
+}
+
+/**
+ * The pool's keys were refused by the upstream. Not the client's fault, so not a 401:
+ * a 403 stays a 403 (permission_error), anything else is a 502; a retry will not help.
+ */
+export function keysRejected(size: number, key: string | undefined, last: UpstreamError | undefined): UpstreamError {
+  const which = size === 1 ? "the configured upstream key" : `every configured upstream key (${size})`;
+  const tried = key ? ` (last tried: ${fingerprint(key)})` : "";
+  const detail = last ? `: ${key ? redact(last.message, key) : last.message}` : "";
+  const forbidden = last?.upstreamStatus === 403;
+  return new UpstreamError(
+    forbidden ? 403 : 502,
+    `the upstream rejected ${which}${tried}${detail} — check XAI_API_KEY / upstream.api_keys`,
+    "status",
+    { type: forbidden ? "permission_error" : "api_error", retryable: false, upstreamStatus: last?.upstreamStatus, badKey: true },
+  );
+}
+
+/** Every key of the pool is resting after a 429 for longer than the gateway may wait. */
+export function allKeysCooling(size: number, waitMs: number, last: UpstreamError | undefined): UpstreamError {
+  const message = last?.upstreamStatus === 429 ? last.message : `all ${size} upstream key${size === 1 ? " is" : "s are"} rate limited`;
+  return new UpstreamError(429, message, "status", { headers: retryAfterHeaders(waitMs), upstreamStatus: 429, retryAfterMs: waitMs });
 }

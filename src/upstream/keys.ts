@@ -10,6 +10,11 @@ export function fingerprint(key: string): string {
   return "key_" + createHash("sha256").update(key).digest("hex").slice(0, 8);
 }
 
+/** `message` with every occurrence of `key` replaced by its fingerprint. */
+export function redact(message: string, key: string): string {
+  return key.length >= 8 ? message.split(key).join(fingerprint(key)) : message;
+}
+
 interface KeyState {
   readonly key: string;
   readonly fp: string;
