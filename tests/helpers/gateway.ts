@@ -23,7 +23,8 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     configFile: undefined,
     upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
     modelMap: {},
-    resilience: { ...RESILIENCE_DEFAULTS, fallbacks: [] },
+    // Retries on, but with millisecond backoffs so that tests of upstream errors stay quick.
+    resilience: resilience(),
     ...overrides,
   };
   const logger = createLogger({ file: config.logFile, stdout: false });
