@@ -42,6 +42,33 @@ const CapabilityOverride = Type.Object(
   { additionalProperties: false },
 );
 
+/** Seconds, fractions allowed; capped so every timer fits in a 32-bit millisecond delay. */
+const Seconds = () => Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 }));
+
+/** Timeouts, retries and keep-alive pings, under `[upstream]`; all in seconds. */
+const ResilienceFileKeys = {
+  connect_timeout: Seconds(),
+  first_byte_timeout: Seconds(),
+  idle_timeout: Seconds(),
+  total_timeout: Seconds(),
+  max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+  retry_budget: Seconds(),
+  backoff_initial: Seconds(),
+  backoff_max: Seconds(),
+  bad_key_quarantine: Seconds(),
+  ping_interval: Seconds(),
+};
+
+/** One `[[fallback]]`: another upstream and/or model, tried in order when the primary is exhausted. */
+const FallbackFileEntry = Type.Object(
+  {
+    base_url: Type.Optional(Type.String({ minLength: 1 })),
+    api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    model: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigFileSchema = Type.Object(
   {
     host: Type.Optional(Type.String({ minLength: 1 })),
@@ -68,10 +95,12 @@ export const ConfigFileSchema = Type.Object(
         {
           base_url: Type.Optional(Type.String({ minLength: 1 })),
           api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          ...ResilienceFileKeys,
         },
         { additionalProperties: false },
       ),
     ),
+    fallback: Type.Optional(Type.Array(FallbackFileEntry)),
     model_map: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
     routing: Type.Optional(
       Type.Object(
@@ -104,6 +133,49 @@ export const ConfigFileSchema = Type.Object(
 );
 export type ConfigFile = Static<typeof ConfigFileSchema>;
 
+/** A fallback target. Unset fields default to the primary's base URL and keys, and the routed model. */
+export interface FallbackTarget {
+  baseUrl?: string;
+  keys?: string[];
+  model?: string;
+}
+
+/** How hard the gateway tries before giving up, in milliseconds. 0 disables a timeout (or pings). */
+export interface Resilience {
+  connectTimeoutMs: number;
+  /** Until the upstream's response headers (for a non-streaming request: the whole answer). */
+  firstByteTimeoutMs: number;
+  /** Longest silence between two chunks of the upstream's body. */
+  idleTimeoutMs: number;
+  /** Whole request, retries included. */
+  totalTimeoutMs: number;
+  /** Retries per upstream target (moving to another key after a rejected key is not a retry). */
+  maxRetries: number;
+  /** Time one target may spend on failed attempts and backoff before the next target is tried. */
+  retryBudgetMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** How long a key rejected by the upstream (401/403) stays out of rotation. */
+  badKeyQuarantineMs: number;
+  /** `event: ping` to the client after this much silence on an open stream. */
+  pingIntervalMs: number;
+  fallbacks: FallbackTarget[];
+}
+
+export const RESILIENCE_DEFAULTS: Readonly<Resilience> = Object.freeze({
+  connectTimeoutMs: 10_000,
+  firstByteTimeoutMs: 600_000,
+  idleTimeoutMs: 300_000,
+  totalTimeoutMs: 900_000,
+  maxRetries: 3,
+  retryBudgetMs: 60_000,
+  backoffInitialMs: 500,
+  backoffMaxMs: 8_000,
+  badKeyQuarantineMs: 900_000,
+  pingIntervalMs: 5_000,
+  fallbacks: [],
+});
+
 export interface Config {
   host: string;
   port: number;
@@ -129,6 +201,8 @@ export interface Config {
   capabilities?: Array<[string, Partial<ModelCaps>]>;
   /** How document URLs (PDFs) are fetched. */
   documents?: DocumentFetchConfig;
+  /** Timeouts, retries, pings and fallbacks (`[upstream]` timing keys and `[[fallback]]`). */
+  resilience: Resilience;
 }
 
 export interface DocumentFetchConfig {
@@ -340,7 +414,8 @@ export function checkSecurity(c: Config): void {
       "client keys are configured (GROK2API_API_KEYS) but no upstream key: set XAI_API_KEY so authenticated clients can be served",
     );
   }
-  if (c.upstream.keys.length > 0 && c.clientKeys.length === 0 && !isLoopback(c.host)) {
+  const anyUpstreamKey = c.upstream.keys.length > 0 || (c.resilience?.fallbacks ?? []).some((f) => (f.keys?.length ?? 0) > 0);
+  if (anyUpstreamKey && c.clientKeys.length === 0 && !isLoopback(c.host)) {
     throw new ConfigError(
       `refusing to listen on ${c.host} with an upstream key and no client keys: set GROK2API_API_KEYS, or listen on 127.0.0.1`,
     );
@@ -364,6 +439,30 @@ function resolveMetrics(file: ConfigFile, env: Record<string, string | undefined
   }
   // requireClientKey is settled once the client keys are known.
   return { enabled: file.metrics?.enabled ?? true, token, requireClientKey: false };
+}
+
+const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : Math.round(seconds * 1000));
+
+export function resilienceFromFile(file: ConfigFile, configFile: string | undefined): Resilience {
+  const u = file.upstream ?? {};
+  const d = RESILIENCE_DEFAULTS;
+  return {
+    connectTimeoutMs: ms(u.connect_timeout, d.connectTimeoutMs),
+    firstByteTimeoutMs: ms(u.first_byte_timeout, d.firstByteTimeoutMs),
+    idleTimeoutMs: ms(u.idle_timeout, d.idleTimeoutMs),
+    totalTimeoutMs: ms(u.total_timeout, d.totalTimeoutMs),
+    maxRetries: u.max_retries ?? d.maxRetries,
+    retryBudgetMs: ms(u.retry_budget, d.retryBudgetMs),
+    backoffInitialMs: ms(u.backoff_initial, d.backoffInitialMs),
+    backoffMaxMs: ms(u.backoff_max, d.backoffMaxMs),
+    badKeyQuarantineMs: ms(u.bad_key_quarantine, d.badKeyQuarantineMs),
+    pingIntervalMs: ms(u.ping_interval, d.pingIntervalMs),
+    fallbacks: (file.fallback ?? []).map((f, i) => ({
+      ...(f.base_url ? { baseUrl: checkBaseUrl(f.base_url, `${configFile}: fallback[${i}].base_url`) } : {}),
+      ...(f.api_keys ? { keys: f.api_keys } : {}),
+      ...(f.model ? { model: f.model } : {}),
+    })),
+  };
 }
 
 /** Parse the command line and environment into what to do. Throws ConfigError. */
@@ -441,6 +540,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       timeoutMs: file.documents?.fetch_timeout_ms ?? DEFAULT_DOCUMENT_FETCH.timeoutMs,
       maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
     },
+    resilience: resilienceFromFile(file, configFile),
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;
   checkSecurity(config);

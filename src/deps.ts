@@ -7,7 +7,7 @@ import { createModelMap, type ModelMap } from "./models/map";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
 import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
-import { UpstreamClient } from "./upstream/client";
+import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { UpstreamModels } from "./upstream/models";
 
@@ -31,8 +31,20 @@ export interface AppDeps {
   upstreamModels: UpstreamModels;
 }
 
+/** The primary upstream, then each `[[fallback]]`; a fallback without keys of its own shares the primary's pool. */
+export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamTarget[] {
+  const primary: UpstreamTarget = { label: "primary", baseUrl: config.upstream.baseUrl, pool: primaryPool };
+  const fallbacks = (config.resilience.fallbacks ?? []).map((f, i): UpstreamTarget => {
+    const baseUrl = f.baseUrl ?? config.upstream.baseUrl;
+    const pool = f.keys ? new KeyPool(f.keys) : baseUrl === config.upstream.baseUrl ? primaryPool : new KeyPool(config.upstream.keys);
+    return { label: `fallback ${i + 1}`, baseUrl, pool, ...(f.model ? { model: f.model } : {}) };
+  });
+  return [primary, ...fallbacks];
+}
+
 export function createDeps(config: Config, logger: Logger): AppDeps {
-  const upstream = new UpstreamClient(config.upstream.baseUrl);
+  const pool = new KeyPool(config.upstream.keys);
+  const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
   const modelMap = createModelMap(config.modelMap);
   const caps = createCapabilityTable(config.capabilities);
   const route = createRouter(modelMap, caps, config.routing);
@@ -45,7 +57,7 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: createAuthenticator(config.clientKeys, new KeyPool(config.upstream.keys)),
+    authenticate: createAuthenticator(config.clientKeys, pool),
     startedAt: Date.now(),
     tokens: new TokenCounter(upstream, logger),
     upstreamModels: new UpstreamModels(upstream, logger),

@@ -183,8 +183,9 @@ describe("404, 413 and routes", () => {
 describe("upstream errors, mapped by status with the upstream's message kept", () => {
   test.each([
     [xaiError(400, "Invalid request: temperature out of range"), 400, "invalid_request_error", "temperature out of range"],
-    [xaiError(400, "Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai."), 401, "authentication_error", "Incorrect API key"],
-    [Response.json({ error: { message: "Bad key", type: "invalid_request_error" } }, { status: 401 }), 401, "authentication_error", "Bad key"],
+    // The gateway's own (pooled) key was refused: the operator's problem, not the client's key.
+    [xaiError(400, "Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai."), 502, "api_error", "Incorrect API key"],
+    [Response.json({ error: { message: "Bad key", type: "invalid_request_error" } }, { status: 401 }), 502, "api_error", "Bad key"],
     [xaiError(403, "Your team has no credits"), 403, "permission_error", "no credits"],
     [xaiError(422, "Failed to deserialize the JSON body"), 400, "invalid_request_error", "deserialize"],
     [xaiError(500, "Internal server error"), 529, "overloaded_error", "Internal server error"],
@@ -198,12 +199,39 @@ describe("upstream errors, mapped by status with the upstream's message kept", (
     expect(r.json.error.message).toContain(text);
   });
 
-  test("429 keeps retry-after", async () => {
-    fake.on(() => Response.json({ error: "Rate limit reached" }, { status: 429, headers: { "retry-after": "7" } }));
-    const r = await send(valid);
-    expect(r.status).toBe(429);
-    expectEnvelope(r.json, "rate_limit_error");
-    expect(r.res.headers.get("retry-after")).toBe("7");
+  test("429 keeps retry-after (longer than the gateway may wait itself)", async () => {
+    // A gateway of its own: its only key rests for those 70 s afterwards.
+    const limited = startGateway(fake.baseUrl);
+    try {
+      fake.on(() => Response.json({ error: "Rate limit reached" }, { status: 429, headers: { "retry-after": "70" } }));
+      const res = await fetch(`${limited.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(valid) });
+      expect(res.status).toBe(429);
+      const json = (await res.json()) as any;
+      expectEnvelope(json, "rate_limit_error");
+      expect(json.error.message).toContain("Rate limit reached");
+      expect(res.headers.get("retry-after")).toBe("70");
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  test("the client's own forwarded key refused upstream → 401 authentication_error", async () => {
+    const forwarding = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [] } });
+    try {
+      fake.on(() => xaiError(400, "Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai."));
+      const res = await fetch(`${forwarding.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "xai-wrong" },
+        body: JSON.stringify(valid),
+      });
+      expect(res.status).toBe(401);
+      const json = (await res.json()) as any;
+      expectEnvelope(json, "authentication_error");
+      expect(json.error.message).toContain("Incorrect API key");
+      expect(res.headers.get("x-should-retry")).toBe("false");
+    } finally {
+      await forwarding.stop();
+    }
   });
 
   test("404 for a model explains the mapping and points at the model map", async () => {

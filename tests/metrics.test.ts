@@ -4,6 +4,7 @@
  * streams and upstream errors are counted. Counters are compared before and
  * after, since the registry lives as long as the process.
  */
+import { RESILIENCE_DEFAULTS } from "../src/config";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { recordUpstreamRetry } from "../src/metrics";
 import { fingerprint } from "../src/upstream/keys";
@@ -110,7 +111,7 @@ describe("GET /metrics", () => {
     expect((await ask(g, { max_tokens: "many" })).status).toBe(400);
     const after = await scrape(g);
     const unmatched = { route: "unmatched", method: "GET", status: "404" };
-    const invalid = { route: "/v1/messages", method: "POST", status: "400" };
+    const invalid = { route: "/v1/messages", method: "POST", status: "400", model: "" }; // invalid: no model known
     expect(valueOf(after, "grok2api_requests_total", unmatched) - valueOf(before, "grok2api_requests_total", unmatched)).toBe(1);
     expect(valueOf(after, "grok2api_requests_total", invalid) - valueOf(before, "grok2api_requests_total", invalid)).toBe(1);
     const paths = [...after.get("grok2api_requests_total")!.samples].map((s) => s.labels.route);
@@ -130,8 +131,12 @@ describe("GET /metrics", () => {
 
     const after = await scrape(pooled);
     const delta = (name: string, labels: Record<string, string>) => valueOf(after, name, labels) - valueOf(before, name, labels);
-    expect(delta("grok2api_upstream_errors_total", { key: fp, status: "500" })).toBe(1);
-    expect(delta("grok2api_upstream_errors_total", { key: "client", status: "500" })).toBe(1);
+    // Every attempt counts: the first and each of the retries (max_retries = 3).
+    const attempts = 1 + RESILIENCE_DEFAULTS.maxRetries;
+    expect(delta("grok2api_upstream_errors_total", { key: fp, status: "500" })).toBe(attempts);
+    expect(delta("grok2api_upstream_errors_total", { key: "client", status: "500" })).toBe(attempts);
+    expect(delta("grok2api_upstream_retries_total", { key: fp, reason: "5xx" })).toBe(attempts - 1);
+    expect(delta("grok2api_upstream_retries_total", { key: "client", reason: "5xx" })).toBe(attempts - 1);
     expect(delta("grok2api_upstream_retries_total", { key: fp, reason: "429" })).toBe(1);
     const text = await (await fetch(`${pooled.url}/metrics`)).text();
     expect(text).not.toContain(UPSTREAM_KEY);

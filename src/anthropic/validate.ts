@@ -116,7 +116,8 @@ function firstProblem(schema: TSchema, value: unknown, prefix: string, check?: T
 
 function validateBlock(block: unknown, path: string): string | undefined {
   const type = (block as { type?: unknown }).type;
-  const check = typeof type === "string" ? checkBlock[type] : undefined;
+  // Own keys only: a block of type "constructor" or "__proto__" must not find Object's.
+  const check = typeof type === "string" && Object.hasOwn(checkBlock, type) ? checkBlock[type] : undefined;
   if (!check || check.Check(block)) return undefined;
   // tool_result content items are a union of blocks: name the precise field inside.
   if (type === "tool_result") {

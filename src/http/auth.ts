@@ -1,5 +1,5 @@
 /**
- * Client authentication and the choice of upstream key.
+ * Client authentication, and whose key goes upstream.
  * - client keys configured: the client must present one; the upstream key comes from the pool;
  * - no client keys, upstream keys configured: anyone on loopback is served with the pool;
  * - neither: the client's own key is forwarded upstream (zero-configuration mode).
@@ -33,21 +33,19 @@ export function createKeyChecker(keys: readonly string[]): (presented: string) =
   };
 }
 
-export type Authenticator = (headers: Headers) => string;
+/** The client's own key to forward upstream, or undefined when the gateway's key pool serves the request. */
+export type Authenticator = (headers: Headers) => string | undefined;
 
 export function createAuthenticator(clientKeys: readonly string[], pool: KeyPool): Authenticator {
-  const allowed = clientKeys.map(digest);
+  const isClientKey = createKeyChecker(clientKeys);
   return (headers) => {
     const presented = presentedKey(headers);
-    if (allowed.length > 0) {
+    if (clientKeys.length > 0) {
       if (!presented) throw new ApiError(401, "missing API key: send it as x-api-key or Authorization: Bearer", { retryable: false });
-      const d = digest(presented);
-      let ok = false;
-      for (const a of allowed) ok = timingSafeEqual(a, d) || ok; // compare with every key: no early exit
-      if (!ok) throw new ApiError(401, "invalid API key", { retryable: false });
+      if (!isClientKey(presented)) throw new ApiError(401, "invalid API key", { retryable: false });
     }
-    const pooled = pool.pick();
-    if (pooled) return pooled;
+    // The upstream client picks a healthy key from the pool per attempt.
+    if (pool.size > 0) return undefined;
     if (!presented) {
       throw new ApiError(401, "missing API key: send your xAI API key as x-api-key or Authorization: Bearer", {
         retryable: false,

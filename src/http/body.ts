@@ -6,8 +6,33 @@ import { ApiError, invalidRequest } from "./errors";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Deepest nesting of arrays and objects accepted. JSON.parse copes with far more,
+ * but JSON.stringify and any recursive walk further on would overflow the stack
+ * (a 500), so such bodies are refused up front. Real requests stay far below this.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether the JSON text's nesting stays within `limit` (brackets inside strings do not count). */
+export function withinDepth(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0, n = bytes.length; i < n; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return false;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return true;
+}
+
 export function tooLarge(limit: number): ApiError {
-  return new ApiError(413, `request body is larger than the ${Math.round(limit / (1024 * 1024))} MB limit`, {
+  const size = limit >= 1024 * 1024 ? `${Math.round(limit / (1024 * 1024))} MB` : `${Math.round(limit / 1024)} KB`;
+  return new ApiError(413, `request body is larger than the ${size} limit`, {
     type: "request_too_large",
     retryable: false,
   });
@@ -59,6 +84,9 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   const bytes = await readLimited(request, limit);
   if (bytes.byteLength > limit) throw tooLarge(limit);
   if (bytes.byteLength === 0) throw invalidRequest("request body is empty: expected a JSON object");
+  if (!withinDepth(bytes, MAX_JSON_DEPTH)) {
+    throw invalidRequest(`request body is nested too deeply (more than ${MAX_JSON_DEPTH} levels of arrays and objects)`);
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);

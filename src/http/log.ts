@@ -32,6 +32,12 @@ export interface AccessEntry {
   stream?: boolean;
   input_tokens?: number;
   output_tokens?: number;
+  /** Upstream requests made for this one (retries and key moves included). */
+  upstream_attempts?: number;
+  /** Set when a fallback served the request: "fallback 1", … */
+  upstream_target?: string;
+  /** Fingerprint of the pooled key that served it (never the key). */
+  upstream_key?: string;
   error?: string;
 }
 

@@ -4,7 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
-import { encodeEvent, type StreamEvent } from "../anthropic/events";
+import { encodeEvent, PING_FRAME, type StreamEvent } from "../anthropic/events";
 import type { MessagesRequest } from "../anthropic/schema";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
@@ -19,6 +19,7 @@ import { toAnthropicMessage, UnparseableToolArguments } from "../translate/respo
 import { conversationId } from "../translate/conversation";
 import { StreamTranslator } from "../translate/stream";
 import { inspectPrompt } from "../translate/usage";
+import type { UpstreamResult } from "../upstream/client";
 import { pump } from "./pump";
 
 const SSE_HEADERS = {
@@ -38,7 +39,7 @@ export function explainModelError(err: ApiError, requested: string, upstreamMode
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const upstreamKey = deps.authenticate(request.headers);
+  const clientKey = deps.authenticate(request.headers);
   const raw = await readJsonBody(request, deps.config.maxBodyBytes);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
@@ -57,35 +58,45 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, route: rule, stream: wantStream });
 
-  const { body, warnings } = toChatRequest(req, {
-    model: upstreamModel,
-    caps: deps.caps.get(upstreamModel),
-    stream: upstreamStream,
-  });
+  // A fallback may name another model: translate again for its capabilities.
+  const translate = (model: string) => toChatRequest(req, { model, caps: deps.caps.get(model), stream: upstreamStream });
+  const { body, warnings } = translate(upstreamModel);
   for (const w of warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(body) });
 
+  // The client going away stops the upstream at once, before the first byte or mid-stream.
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
   request.signal.addEventListener("abort", onClientGone, { once: true });
+  if (request.signal.aborted) abort.abort();
 
   const inputTokens = deps.tokens.measure(req, upstreamModel, prompt.tokens);
+  const inputTokensEstimate = inputTokens.estimate;
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
-  const inputTokensEstimate = inputTokens.estimate;
-  let res: Response;
+  let result: UpstreamResult;
   try {
-    res = await deps.upstream.post({
+    result = await deps.upstream.send({
       path: "/chat/completions",
       body,
-      key: upstreamKey,
+      bodyFor: (model) => translate(model).body,
+      key: clientKey,
       signal: abort.signal,
+      requestId: rc.id,
       headers: convId ? { "x-grok-conv-id": convId } : undefined,
     });
   } catch (err) {
     request.signal.removeEventListener("abort", onClientGone);
+    if (request.signal.aborted) rc.finish(499, "client_closed");
     throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
   }
+  const { response: res, watchdog } = result;
+  Object.assign(rc.entry, {
+    upstream_model: result.model ?? upstreamModel,
+    upstream_attempts: result.attempts,
+    ...(result.target !== "primary" ? { upstream_target: result.target } : {}),
+    ...(result.keyFingerprint ? { upstream_key: result.keyFingerprint } : {}),
+  });
 
   const messageId = newMessageId();
   if (!upstreamStream) {
@@ -100,6 +111,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       if (err instanceof SyntaxError) throw new ApiError(502, "the upstream sent a response that is not valid JSON", { type: "api_error" });
       throw err;
     } finally {
+      watchdog.stop();
       request.signal.removeEventListener("abort", onClientGone);
     }
   }
@@ -111,7 +123,10 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     stopSequences: req.stop_sequences,
   });
   const upstreamBody = res.body;
-  if (!upstreamBody) throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
+  if (!upstreamBody) {
+    watchdog.stop();
+    throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
+  }
 
   const recordUsage = () => {
     inputTokens.learn(translator.upstreamPromptTokens);
@@ -128,8 +143,9 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     const acc = new MessageAccumulator();
     acc.applyAll(translator.start());
     try {
-      await pump({ body: upstreamBody, translator, abort, sink: (events) => void acc.applyAll(events) });
+      await pump({ body: upstreamBody, translator, abort, watchdog, sink: (events) => void acc.applyAll(events) });
     } finally {
+      watchdog.stop();
       request.signal.removeEventListener("abort", onClientGone);
     }
     recordUsage();
@@ -140,14 +156,32 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const stream = new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {
+      let writing = false;
+      let closed = false;
       const write = async (events: StreamEvent[]) => {
-        for (const e of events) {
-          const r = controller.write(encodeEvent(e));
-          if (typeof r !== "number") await r; // backpressure: wait for the client to drain
+        writing = true;
+        try {
+          for (const e of events) {
+            const r = controller.write(encodeEvent(e));
+            if (typeof r !== "number") await r; // backpressure: wait for the client to drain
+          }
+          const f = controller.flush();
+          if (typeof f !== "number") await f;
+        } finally {
+          writing = false;
+          watchdog.sent();
         }
-        const f = controller.flush();
-        if (typeof f !== "number") await f;
       };
+      // Keep-alive: clients with idle watchdogs keep waiting while the upstream thinks in silence.
+      watchdog.keepAlive(deps.config.resilience.pingIntervalMs, () => {
+        if (writing || closed) return;
+        try {
+          controller.write(PING_FRAME);
+          controller.flush();
+        } catch {
+          // the client is gone; the abort path ends the stream
+        }
+      });
       let status = 200;
       let error: string | undefined;
       try {
@@ -156,7 +190,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
           rc.firstToken();
           return write(events);
         };
-        await pump({ body: upstreamBody, translator, abort, sink });
+        await pump({ body: upstreamBody, translator, abort, watchdog, sink });
       } catch (err) {
         if (!request.signal.aborted) {
           const e = toApiError(err);
@@ -172,6 +206,8 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
           status = 499;
         }
       } finally {
+        closed = true;
+        watchdog.stop();
         request.signal.removeEventListener("abort", onClientGone);
         recordUsage();
         rc.finish(status, error);

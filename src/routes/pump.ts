@@ -16,9 +16,11 @@ export interface PumpOptions {
   abort: AbortController;
   /** Receives events; may return a promise to apply backpressure. */
   sink: (events: StreamEvent[]) => void | Promise<void>;
+  /** Told of every chunk read, to time the upstream's silences. */
+  watchdog?: { touch(): void };
 }
 
-export async function pump({ body, translator, abort, sink }: PumpOptions): Promise<void> {
+export async function pump({ body, translator, abort, sink, watchdog }: PumpOptions): Promise<void> {
   const reader = body.getReader();
   const decoder = createChunkDecoder();
   let sawDone = false;
@@ -26,14 +28,18 @@ export async function pump({ body, translator, abort, sink }: PumpOptions): Prom
   try {
     read: for (;;) {
       let result: Awaited<ReturnType<typeof reader.read>>;
+      watchdog?.touch(); // time spent in the sink (a slow client) is not upstream silence
       try {
         result = await reader.read();
       } catch (err) {
+        // An idle or total timeout aborts the read with its own ApiError (504 timeout_error).
+        if (err instanceof ApiError) throw err;
         if (abort.signal.aborted) throw err;
         throw new ApiError(529, `the upstream connection failed mid-stream: ${(err as Error).message}`, {
           type: "overloaded_error",
         });
       }
+      watchdog?.touch();
       const items = result.done ? decoder.end() : decoder.push(result.value);
       const events: StreamEvent[] = [];
       for (const item of items) {

@@ -95,7 +95,7 @@ export class TokenCounter {
     };
   }
 
-  async count(req: CountableRequest, model: string, call: { key: string; signal: AbortSignal }): Promise<Counted> {
+  async count(req: CountableRequest, model: string, call: { key: string | undefined; signal: AbortSignal }): Promise<Counted> {
     const parts = promptParts(req);
     if (!this.tokenizer.started) {
       this.tokenizer.start(); // loads while the upstream is asked
@@ -124,7 +124,7 @@ export class TokenCounter {
     );
   }
 
-  private async remoteCount(parts: PromptParts, model: string, call: { key: string; signal: AbortSignal }): Promise<number | undefined> {
+  private async remoteCount(parts: PromptParts, model: string, call: { key: string | undefined; signal: AbortSignal }): Promise<number | undefined> {
     const downUntil = this.remoteDownUntil.get(model);
     if (downUntil !== undefined && Date.now() < downUntil) return undefined;
     let chars = 0;

@@ -1,67 +1,265 @@
 /**
- * The upstream client: POSTs OpenAI-style JSON to the upstream and hands back the
- * Response, or throws an ApiError. It knows nothing about Anthropic.
+ * The upstream client: sends OpenAI-style JSON to the upstream and hands back
+ * the Response once its status is good, or throws an ApiError. It knows nothing
+ * about Anthropic. Around the single fetch it owns the resilience rules:
+ *
+ * - keys: round robin over the target's healthy keys; a rejected key (401/403,
+ *   xAI's 400 "incorrect API key") leaves the rotation, a 429 rests the key for
+ *   its retry-after, and the request moves on to the next key;
+ * - retries: connection errors, timeouts, 408, 409, 429 and 5xx are retried with
+ *   exponential backoff and jitter (or the upstream's retry-after), within
+ *   `maxRetries` and `retryBudgetMs` per target and the request's total timeout;
+ * - fallbacks: when the primary is exhausted, each fallback target is tried in order;
+ * - timeouts: connect (connect.ts) and first byte (attempt.ts) per attempt, then idle
+ *   and total while the body is read (watchdog.ts);
+ * - aborts: the caller's signal (client gone) aborts the fetch at once.
+ *
+ * Everything happens before the Response is handed over: nothing has been sent to
+ * the client yet, so a retry is always safe.
  */
-import { recordUpstreamError } from "../metrics";
-import { fromNetworkError, fromUpstreamStatus } from "./errors";
+import type { Resilience } from "../config";
+import { ApiError, invalidRequest } from "../http/errors";
+import type { Logger } from "../http/log";
+import { recordUpstreamError, recordUpstreamRetry } from "../metrics";
+import { attempt } from "./attempt";
+import { backoffMs, sleep } from "./backoff";
+import { ConnectWatch } from "./connect";
+import { allKeysCooling, clientClosed, keysRejected, timeoutError, UpstreamError } from "./errors";
+import { redact, type KeyPool } from "./keys";
+import type { Watchdog } from "./watchdog";
+
+export interface UpstreamTarget {
+  /** For the log: "primary", "fallback 1", … */
+  label: string;
+  baseUrl: string;
+  /** The target's keys; null or empty: the client's own key is forwarded (zero-configuration mode). */
+  pool: KeyPool | null;
+  /** Model to ask this target for instead of the routed one. */
+  model?: string;
+}
 
 export interface UpstreamCall {
   /** Path under the base URL, e.g. `/chat/completions`. */
   path: string;
-  body: unknown;
-  /** Bearer key for the upstream. */
-  key: string;
-  /** Aborts the upstream request (client gone, stop sequence hit, timeout). */
+  /** JSON body; POST when given, GET otherwise. */
+  body?: unknown;
+  /** The client's own key, forwarded to targets without a key pool. */
+  key?: string;
+  /** Aborts the upstream request (client gone, stop sequence hit). */
   signal: AbortSignal;
   headers?: Record<string, string>;
+  /** The body to send when a fallback names another model; default: `body` with `model` replaced. */
+  bodyFor?: (model: string) => unknown;
+  /** For the log. */
+  requestId?: string;
+}
+
+export interface UpstreamResult {
+  response: Response;
+  /** The model the upstream was asked for (a fallback may have changed it). */
+  model: string | undefined;
+  /** Guards the body: idle and total timeouts, keep-alive pings. Stop it when done. */
+  watchdog: Watchdog;
+  /** Upstream requests made, the successful one included. */
+  attempts: number;
+  /** Label of the target that answered. */
+  target: string;
+  /** Fingerprint of the key that was used. */
+  keyFingerprint: string | undefined;
+}
+
+export interface UpstreamClientOptions {
+  targets: UpstreamTarget[];
+  policy: Resilience;
+  logger?: Logger;
+  connect?: ConnectWatch;
 }
 
 export class UpstreamClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly targets: UpstreamTarget[];
+  private readonly policy: Resilience;
+  private readonly logger: Logger | undefined;
+  private readonly connect: ConnectWatch;
 
-  async post(call: UpstreamCall): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + call.path, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${call.key}`,
-          ...call.headers,
-        },
-        body: JSON.stringify(call.body),
-        signal: call.signal,
-      });
-    } catch (err) {
-      if (call.signal.aborted) throw err;
-      recordUpstreamError(call.key, "network");
-      throw fromNetworkError(err);
-    }
-    if (!res.ok) {
-      recordUpstreamError(call.key, res.status);
-      const text = await res.text().catch(() => "");
-      throw fromUpstreamStatus(res.status, text, res.headers);
-    }
-    return res;
+  constructor(opts: UpstreamClientOptions) {
+    if (opts.targets.length === 0) throw new Error("UpstreamClient needs at least one target");
+    this.targets = opts.targets;
+    this.policy = opts.policy;
+    this.logger = opts.logger;
+    this.connect = opts.connect ?? new ConnectWatch();
   }
 
-  /** GET a JSON resource under the base URL (e.g. `/models`); errors as for `post`. */
-  async get(call: Omit<UpstreamCall, "body">): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + call.path, {
-        headers: { accept: "application/json", authorization: `Bearer ${call.key}`, ...call.headers },
-        signal: call.signal,
-      });
-    } catch (err) {
-      if (call.signal.aborted) throw err;
-      throw fromNetworkError(err);
+  /** Base URL of the primary upstream. */
+  get baseUrl(): string {
+    return this.targets[0]!.baseUrl;
+  }
+
+  /**
+   * The Response of a successful call (status 2xx), with retries, keys, fallbacks and the
+   * connect / first-byte timeouts. The idle and total timeouts of the body are left to the
+   * caller: use `send` and feed its watchdog to have them.
+   */
+  async post(call: UpstreamCall): Promise<Response> {
+    const result = await this.send(call);
+    result.watchdog.stop(); // nobody would tell it about the chunks: it would cut a busy stream
+    return result.response;
+  }
+
+  /** Call the upstream: retries, key rotation and fallbacks, until a 2xx or a final error. */
+  async send(call: UpstreamCall): Promise<UpstreamResult> {
+    const deadline = this.policy.totalTimeoutMs > 0 ? performance.now() + this.policy.totalTimeoutMs : Infinity;
+    const tally = { attempts: 0 };
+    let last: UpstreamError | undefined;
+    for (let i = 0; i < this.targets.length; i++) {
+      const target = this.targets[i]!;
+      if (i > 0) {
+        if (performance.now() >= deadline) break;
+        if (last) recordUpstreamRetry(call.key ?? "", "fallback");
+        this.logger?.warn("upstream exhausted, trying fallback", {
+          request_id: call.requestId,
+          fallback: target.label,
+          base_url: target.baseUrl,
+          ...(target.model ? { model: target.model } : {}),
+          error: last?.message,
+        });
+      }
+      try {
+        return await this.tryTarget(target, call, deadline, tally);
+      } catch (err) {
+        if (call.signal.aborted) throw clientClosed();
+        if (!(err instanceof UpstreamError)) throw err;
+        last = err;
+        if (!fallbackMayHelp(err, usesPool(target))) throw err;
+      }
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => "");
-      throw fromUpstreamStatus(res.status, text, res.headers);
+    throw last ?? timeoutError("the request took longer than the total timeout");
+  }
+
+  /** All attempts against one target: keys, retries, backoff. */
+  private async tryTarget(
+    target: UpstreamTarget,
+    call: UpstreamCall,
+    deadline: number,
+    tally: { attempts: number },
+  ): Promise<UpstreamResult> {
+    const p = this.policy;
+    const started = performance.now();
+    const pool = usesPool(target) ? target.pool : null;
+    const { model, payload } = requestBody(call, target.model);
+    const url = new URL(target.baseUrl + call.path);
+    const maxTries = p.maxRetries + 1 + (pool?.size ?? 0);
+    const mayWait = (ms: number) => {
+      const at = performance.now() + ms;
+      return at - started <= p.retryBudgetMs && at < deadline;
+    };
+    let tries = 0;
+    let retries = 0;
+    let last: UpstreamError | undefined;
+    let lastKey: string | undefined;
+    for (;;) {
+      if (call.signal.aborted) throw clientClosed();
+      if (performance.now() >= deadline) throw last ?? timeoutError("the request took longer than the total timeout");
+      const key = pool ? pool.pick() : call.key;
+      if (!key) {
+        if (!pool) throw new ApiError(401, "missing API key: send your xAI API key as x-api-key or Authorization: Bearer", { retryable: false });
+        const wait = pool.msUntilCooled();
+        if (wait === null) throw keysRejected(pool.size, lastKey, last);
+        if (retries >= p.maxRetries || !mayWait(wait)) throw allKeysCooling(pool.size, wait, last);
+        await sleep(wait, call.signal).catch(() => {
+          throw clientClosed();
+        });
+        retries++;
+        continue;
+      }
+      if (tries >= maxTries && last) throw last;
+      tries++;
+      tally.attempts++;
+      try {
+        const { response, watchdog } = await attempt({
+          url,
+          key,
+          payload,
+          headers: call.headers,
+          signal: call.signal,
+          deadline,
+          policy: p,
+          connect: this.connect,
+        });
+        return {
+          response,
+          model,
+          watchdog,
+          attempts: tally.attempts,
+          target: target.label,
+          keyFingerprint: pool ? pool.fingerprintOf(key) : undefined,
+        };
+      } catch (err) {
+        if (call.signal.aborted) throw clientClosed();
+        if (!(err instanceof UpstreamError)) throw err;
+        last = err;
+        lastKey = key;
+        recordUpstreamError(key, err.kind === "status" ? (err.upstreamStatus ?? err.status) : err.kind);
+        const fields = {
+          request_id: call.requestId,
+          target: target.label,
+          ...(pool ? { key: pool.fingerprintOf(key) } : {}),
+          status: err.upstreamStatus,
+          error: err.kind === "status" ? err.type : err.kind,
+        };
+        if (pool && err.badKey) {
+          const out = pool.reject(key, p.badKeyQuarantineMs);
+          this.logger?.warn(out ? "upstream rejected a key: out of rotation" : "upstream rejected the last usable key", {
+            ...fields,
+            ...(out ? { for_s: Math.round(p.badKeyQuarantineMs / 1000) } : {}),
+            message: redact(err.message, key),
+          });
+          if (out) continue;
+          throw keysRejected(pool.size, key, err);
+        }
+        if (!err.transient) throw err;
+        if (pool && err.upstreamStatus === 429) {
+          const rest = err.retryAfterMs ?? backoffMs(retries, p.backoffInitialMs, p.backoffMaxMs);
+          pool.coolDown(key, rest);
+          recordUpstreamRetry(key, "429");
+          this.logger?.info("upstream key rate limited: cooling down", { ...fields, for_ms: Math.round(rest) });
+          continue; // the next healthy key, or a wait for the first one to cool
+        }
+        const delay = err.retryAfterMs ?? backoffMs(retries, p.backoffInitialMs, p.backoffMaxMs);
+        if (retries >= p.maxRetries || !mayWait(delay)) throw err;
+        recordUpstreamRetry(key, err.kind === "status" ? (err.upstreamStatus === 429 ? "429" : `${String(err.upstreamStatus ?? 500)[0]}xx`) : err.kind);
+        this.logger?.info("upstream attempt failed: retrying", { ...fields, retry: retries + 1, delay_ms: Math.round(delay) });
+        await sleep(delay, call.signal).catch(() => {
+          throw clientClosed();
+        });
+        retries++;
+      }
     }
-    return res;
+  }
+}
+
+function usesPool(t: UpstreamTarget): boolean {
+  return t.pool !== null && t.pool.size > 0;
+}
+
+/** Whether another target could succeed where this one failed. */
+function fallbackMayHelp(err: UpstreamError, pooled: boolean): boolean {
+  if (err.kind !== "status" || err.transient) return true;
+  if (err.badKey) return pooled; // the client's own key is bad: say so, do not spend the operator's
+  const s = err.upstreamStatus;
+  return s === 402 || s === 404;
+}
+
+function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: string | undefined } {
+  const routed = typeof (call.body as { model?: unknown } | undefined)?.model === "string" ? (call.body as { model: string }).model : undefined;
+  if (call.body === undefined) return { model: routed, payload: undefined };
+  let body: unknown = call.body;
+  if (model !== undefined && model !== routed) {
+    body = call.bodyFor ? call.bodyFor(model) : { ...(call.body as object), model };
+  }
+  try {
+    return { model: model ?? routed, payload: JSON.stringify(body) };
+  } catch (err) {
+    if (err instanceof RangeError) throw invalidRequest("request body is nested too deeply");
+    throw err;
   }
 }

@@ -62,9 +62,12 @@ export class UpstreamModels {
     private readonly opts: UpstreamModelsOptions = DEFAULT_UPSTREAM_MODELS_OPTIONS,
   ) {}
 
-  /** The upstream's models as seen with `key` (possibly from cache; empty when never reachable). */
-  list(key: string): Promise<UpstreamModel[]> {
-    const id = fingerprint(key);
+  /**
+   * The upstream's models as seen with `key` — the client's own key, or undefined when the
+   * gateway's key pool serves (possibly from cache; empty when never reachable).
+   */
+  list(key: string | undefined): Promise<UpstreamModel[]> {
+    const id = key === undefined ? "pool" : fingerprint(key);
     const hit = this.cache.get(id);
     if (hit && Date.now() < hit.freshUntil) return Promise.resolve(hit.models);
     let pending = this.inflight.get(id);
@@ -75,11 +78,11 @@ export class UpstreamModels {
     return pending;
   }
 
-  private async refresh(id: string, key: string, stale: UpstreamModel[]): Promise<UpstreamModel[]> {
+  private async refresh(id: string, key: string | undefined, stale: UpstreamModel[]): Promise<UpstreamModel[]> {
     let models = stale;
     let freshFor = this.opts.retryMs;
     try {
-      const res = await this.upstream.get({ path: "/models", key, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      const res = await this.upstream.post({ path: "/models", key, signal: AbortSignal.timeout(this.opts.timeoutMs) }); // no body: GET
       models = parseModelList(await res.json());
       freshFor = this.opts.ttlMs;
     } catch (err) {

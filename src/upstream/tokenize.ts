@@ -7,7 +7,8 @@ import type { UpstreamClient } from "./client";
 export interface TokenizeCall {
   text: string;
   model: string;
-  key: string;
+  /** The client's own key, or undefined when the key pool serves. */
+  key: string | undefined;
   signal: AbortSignal;
 }
 

@@ -203,3 +203,89 @@ export class FakeUpstream {
     this.server.stop(true);
   }
 }
+
+// ---- Fault injection ----
+
+/** Answers the n-th request (1-based) with the n-th handler; the last one repeats. */
+export function sequence(...handlers: Handler[]): Handler {
+  if (handlers.length === 0) throw new Error("sequence() needs at least one handler");
+  return (req, n) => handlers[Math.min(n, handlers.length) - 1]!(req, n);
+}
+
+/** Never answers: the response only settles (empty) once the gateway gives up on the request. */
+export function hang(req: Recorded): Promise<Response> {
+  return req.closed.then(() => new Response(null, { status: 499 }));
+}
+
+/**
+ * A stream the test drives by hand: push chunks (objects become `data:` lines, strings go
+ * as they are), end it cleanly, or cut the connection. `cancelled` resolves when the
+ * gateway stopped reading.
+ */
+export interface StreamControl {
+  response: Response;
+  push(item: unknown): void;
+  end(opts?: { done?: boolean }): void;
+  /** Drop the connection mid-stream (the gateway sees a connection reset). */
+  cut(): void;
+  cancelled: Promise<void>;
+}
+
+export function controlledStream(): StreamControl {
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  let onCancel!: () => void;
+  const cancelled = new Promise<void>((r) => (onCancel = r));
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctrl = c;
+    },
+    cancel() {
+      onCancel();
+    },
+  });
+  const safe = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // the gateway already went away
+    }
+  };
+  return {
+    response: new Response(stream, { headers: { "content-type": "text/event-stream" } }),
+    push: (item) => safe(() => ctrl.enqueue(enc.encode(typeof item === "string" ? item : `data: ${JSON.stringify(item)}\n\n`))),
+    end: (opts = {}) =>
+      safe(() => {
+        if (opts.done !== false) ctrl.enqueue(enc.encode("data: [DONE]\n\n"));
+        ctrl.close();
+      }),
+    cut: () => safe(() => ctrl.error(new Error("fake upstream: connection cut on purpose"))),
+    cancelled,
+  };
+}
+
+/**
+ * A loopback port with nothing listening on it (connections are refused). Port 1 when it
+ * is free: privileged, so no parallel test can take it over; else a port just released.
+ */
+export async function closedPort(): Promise<number> {
+  const refused = await Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {} } }).then(
+    (s) => (s.end(), false),
+    () => true,
+  );
+  if (refused) return 1;
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise (a bounded wait, not a timing assertion). */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

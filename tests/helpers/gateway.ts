@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
-import { DEFAULTS } from "../../src/config";
+import { DEFAULTS, RESILIENCE_DEFAULTS, type Resilience } from "../../src/config";
 import { createLogger } from "../../src/http/log";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { startServer, type RunningServer } from "../../src/server";
@@ -30,11 +30,18 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     logKeep: DEFAULTS.logKeep,
     shutdownGraceSeconds: DEFAULTS.shutdownGraceSeconds,
     metrics: { enabled: true, token: undefined, requireClientKey: false },
+    // Retries on, but with millisecond backoffs so that tests of upstream errors stay quick.
+    resilience: resilience(),
     ...overrides,
   };
   const logger = createLogger({ file: config.logFile, stdout: false, level: config.logLevel });
   const server = startServer(config, logger);
   return { ...server, logFile: config.logFile, config };
+}
+
+/** Resilience settings for tests: the defaults with short waits, plus overrides. */
+export function resilience(overrides: Partial<Resilience> = {}): Resilience {
+  return { ...RESILIENCE_DEFAULTS, backoffInitialMs: 5, backoffMaxMs: 20, fallbacks: [], ...overrides };
 }
 
 /** Raw SSE text → list of {event, data}. */
@@ -51,4 +58,20 @@ export function parseSSE(text: string): Array<{ event: string | null; data: any 
     out.push({ event, data: data.length ? JSON.parse(data.join("\n")) : null });
   }
   return out;
+}
+
+/**
+ * The log file's text once `pred` holds for it (the log is written asynchronously);
+ * polls for at most `maxMs`, then returns what is there.
+ */
+export async function logText(file: string, pred: (text: string) => boolean, maxMs = 2000): Promise<string> {
+  let text = "";
+  for (let waited = 0; waited <= maxMs; waited += 20) {
+    text = await Bun.file(file)
+      .text()
+      .catch(() => "");
+    if (pred(text)) return text;
+    await Bun.sleep(20);
+  }
+  return text;
 }

@@ -1,0 +1,105 @@
+/**
+ * One upstream request, up to good response headers: the fetch with its connect
+ * and first-byte timeouts, tied to the caller's signal. A status of 400 or more
+ * becomes an UpstreamError carrying the upstream's message; a good Response comes
+ * back with a Watchdog that guards the reading of its body (idle and total timeouts).
+ */
+import type { Resilience } from "../config";
+import { clampDelay } from "./backoff";
+import type { ConnectWatch } from "./connect";
+import { clientClosed, fromNetworkError, fromUpstreamStatus, timeoutError, UpstreamError } from "./errors";
+import { Watchdog } from "./watchdog";
+
+export interface AttemptOptions {
+  url: URL;
+  key: string;
+  /** JSON text; POST when given, GET otherwise. */
+  payload: string | undefined;
+  headers: Record<string, string> | undefined;
+  /** The caller's signal: the client is gone, or the caller stopped reading. */
+  signal: AbortSignal;
+  /** The request's total deadline, on the `performance.now()` clock. */
+  deadline: number;
+  policy: Resilience;
+  connect: ConnectWatch;
+}
+
+/** Largest upstream error body read (the message is what matters). */
+const MAX_ERROR_BODY = 64 * 1024;
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+export async function attempt(o: AttemptOptions): Promise<{ response: Response; watchdog: Watchdog }> {
+  const { url, policy: p } = o;
+  // Everything below aborts this controller, with an UpstreamError as the reason when it is a timeout.
+  const ac = new AbortController();
+  const onParent = () => ac.abort(o.signal.reason);
+  o.signal.addEventListener("abort", onParent, { once: true });
+
+  const firstByte = p.firstByteTimeoutMs > 0 ? p.firstByteTimeoutMs : Infinity;
+  const wait = Math.min(firstByte, o.deadline - performance.now());
+  const timer =
+    wait === Infinity
+      ? null
+      : setTimeout(() => {
+          const what = wait === firstByte ? `no response within ${seconds(firstByte)}` : "the request took longer than the total timeout";
+          ac.abort(timeoutError(what));
+        }, clampDelay(wait));
+  const endWatch = o.connect.watch(url, p.connectTimeoutMs, () =>
+    ac.abort(timeoutError(`could not connect to ${url.host} within ${seconds(p.connectTimeoutMs)}`)),
+  );
+
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: o.payload === undefined ? "GET" : "POST",
+      headers: {
+        ...(o.payload === undefined ? {} : { "content-type": "application/json" }),
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${o.key}`,
+        ...o.headers,
+      },
+      body: o.payload,
+      signal: ac.signal,
+      // Bun's own 5-minute socket timer would cut long reasoning silences; ours govern.
+      timeout: false,
+    });
+    endWatch();
+    if (!response.ok) {
+      const text = await readSome(response, MAX_ERROR_BODY); // still under the first-byte timer
+      throw fromUpstreamStatus(response.status, text, response.headers);
+    }
+  } catch (err) {
+    endWatch();
+    o.signal.removeEventListener("abort", onParent);
+    if (o.signal.aborted) throw clientClosed();
+    if (err instanceof UpstreamError) throw err; // a status, or one of our timeouts
+    if (ac.signal.reason instanceof UpstreamError) throw ac.signal.reason;
+    throw fromNetworkError(err);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  o.connect.alive(url);
+  const watchdog = new Watchdog({ idleMs: p.idleTimeoutMs, deadline: o.deadline, abort: (reason) => ac.abort(reason) });
+  return { response, watchdog };
+}
+
+/** Up to `limit` characters of a body; the rest is not read. */
+async function readSome(res: Response, limit: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err; // timed out while reading
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return text.slice(0, limit);
+}
