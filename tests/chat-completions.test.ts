@@ -16,7 +16,7 @@ import {
   usageChunk,
   xaiError,
 } from "./helpers/fake-upstream";
-import { startGateway, type Gateway } from "./helpers/gateway";
+import { resilience, startGateway, type Gateway } from "./helpers/gateway";
 
 let fake: FakeUpstream;
 let gw: Gateway;
@@ -191,6 +191,57 @@ describe("chat.completions.create, streaming", () => {
     }
     await fake.last.closed;
     expect(fake.last.aborted()).toBe(true);
+  });
+
+  test("a silent upstream: keep-alive comments between events, then the stream completes", async () => {
+    const pinging = startGateway(fake.baseUrl, { resilience: resilience({ pingIntervalMs: 40 }) });
+    try {
+      const pieces = [chunk({ role: "assistant", content: "thinking" }), chunk({ content: " done" }, "stop")].map((c) => enc.encode(`data: ${JSON.stringify(c)}\n\n`));
+      pieces.push(enc.encode("data: [DONE]\n\n"));
+      fake.on(() => sseResponse(pieces, { delayMs: 250 }));
+      const res = await fetch(`${pinging.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer k" },
+        body: JSON.stringify({ model: "grok-3", messages: [{ role: "user", content: "hi" }], stream: true }),
+      });
+      const text = await res.text();
+      expect(text).toContain(": ping\n\n");
+      // Pings sit between events, never inside one; the events themselves pass untouched.
+      const events = text.split("\n\n").filter((e) => e && !e.startsWith(": ping"));
+      expect(events.map((e) => e.slice(0, 6))).toEqual(["data: ", "data: ", "data: "]);
+      expect(text.replaceAll(": ping\n\n", "")).toBe(new TextDecoder().decode(Buffer.concat(pieces)));
+      // …and the SDK reads through them.
+      fake.on(() => sseResponse(pieces, { delayMs: 150 }));
+      const sdk = new OpenAI({ baseURL: `${pinging.url}/v1`, apiKey: "k", maxRetries: 0 });
+      let content = "";
+      for await (const c of await sdk.chat.completions.create({ model: "grok-3", messages: [{ role: "user", content: "hi" }], stream: true })) {
+        content += c.choices[0]?.delta.content ?? "";
+      }
+      expect(content).toBe("thinking done");
+    } finally {
+      await pinging.stop();
+    }
+  });
+
+  test("an upstream silent past the idle timeout: the stream ends with an error event", async () => {
+    const strict = startGateway(fake.baseUrl, { resilience: resilience({ idleTimeoutMs: 100, pingIntervalMs: 0 }) });
+    try {
+      fake.on(() => sseResponse(sseText([chunk({ role: "assistant", content: "first" })], { done: false }), { hang: true }));
+      const sdk = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: "k", maxRetries: 0 });
+      const got: string[] = [];
+      const err = await (async () => {
+        for await (const c of await sdk.chat.completions.create({ model: "grok-3", messages: [{ role: "user", content: "hi" }], stream: true })) {
+          got.push(c.choices[0]?.delta.content ?? "");
+        }
+      })().catch((e) => e);
+      expect(got).toEqual(["first"]);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(String(err.message)).toMatch(/idle|timed out|silent/i);
+      await fake.last.closed;
+      expect(fake.last.aborted()).toBe(true);
+    } finally {
+      await strict.stop();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "./messages";
 import { relaySse } from "./relay";
+import type { UpstreamResult } from "../upstream/client";
 
 /** Client headers that mean something to xAI and go along. */
 const FORWARDED_HEADERS = ["x-grok-conv-id"];
@@ -55,19 +56,27 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   request.signal.addEventListener("abort", onClientGone, { once: true });
   const done = () => request.signal.removeEventListener("abort", onClientGone);
 
-  let res: Response;
+  let result: UpstreamResult;
   try {
-    res = await deps.upstream.post({
+    result = await deps.upstream.send({
       path: "/chat/completions",
       body,
       key,
       signal: abort.signal,
       headers: forwardedHeaders(request),
+      requestId: rc.id,
     });
   } catch (err) {
     done();
     throw err instanceof ApiError ? explainModelError(err, requested, upstreamModel) : err;
   }
+  const { response: res, watchdog } = result;
+  Object.assign(rc.entry, {
+    upstream_model: result.model ?? upstreamModel,
+    upstream_attempts: result.attempts,
+    ...(result.target !== "primary" ? { upstream_target: result.target } : {}),
+    ...(result.keyFingerprint ? { upstream_key: result.keyFingerprint } : {}),
+  });
 
   const headers: Record<string, string> = {
     "content-type": res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json"),
@@ -82,6 +91,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
       throw new ApiError(502, `the upstream connection failed: ${(err as Error).message}`, { type: "api_error" });
     } finally {
+      watchdog.stop();
       done();
     }
     Object.assign(rc.entry, usageOf(bytes));
@@ -89,12 +99,15 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   }
 
   if (!res.body) {
+    watchdog.stop();
     done();
     throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
   }
   rc.deferred = true;
   const relayed = relaySse(res.body, {
     abort,
+    watchdog,
+    pingMs: deps.config.resilience.pingIntervalMs,
     onEnd: ({ status, error }) => {
       done();
       rc.finish(status, error);

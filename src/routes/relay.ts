@@ -5,6 +5,7 @@
  * OpenAI-style error event, so the client is not left with a silently cut answer.
  */
 import { openaiErrorBody } from "../http/errors";
+import type { Watchdog } from "../upstream/watchdog";
 
 export interface RelayOutcome {
   status: number;
@@ -14,11 +15,17 @@ export interface RelayOutcome {
 export interface RelayOptions {
   /** Aborted when the client goes, to stop the upstream. */
   abort: AbortController;
+  /** Idle and total timeouts of the upstream body, and keep-alive comments while it is silent. */
+  watchdog?: Pick<Watchdog, "touch" | "sent" | "keepAlive" | "stop">;
+  /** Keep-alive interval, ms (0: none). */
+  pingMs?: number;
   /** Called once, when the relay ends for whatever reason. */
   onEnd(outcome: RelayOutcome): void;
 }
 
 const enc = new TextEncoder();
+/** An SSE comment: every OpenAI client skips it, idle watchdogs see traffic. */
+const KEEP_ALIVE = enc.encode(": ping\n\n");
 const TAIL_BYTES = 64;
 const ENDS_WITH_DONE = /data:\s*\[DONE\]\s*$/;
 
@@ -43,14 +50,29 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
   const end = (outcome: RelayOutcome) => {
     if (ended) return;
     ended = true;
+    opts.watchdog?.stop();
     opts.onEnd(outcome);
   };
+  // Keep-alives go out only between events: never inside one the upstream is halfway through.
+  let betweenEvents = true;
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        opts.watchdog?.keepAlive(opts.pingMs ?? 0, () => {
+          if (ended || !betweenEvents) return;
+          try {
+            controller.enqueue(KEEP_ALIVE);
+            opts.watchdog?.sent();
+          } catch {
+            // closed meanwhile
+          }
+        });
+      },
       async pull(controller) {
         let result: Awaited<ReturnType<typeof reader.read>>;
         try {
           result = await reader.read();
+          opts.watchdog?.touch();
         } catch (err) {
           if (opts.abort.signal.aborted) {
             end({ status: 499, error: "client_closed" });
@@ -70,7 +92,9 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           return;
         }
         tail = keepTail(tail, result.value);
+        betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
         controller.enqueue(result.value);
+        opts.watchdog?.sent();
       },
       cancel() {
         opts.abort.abort();
