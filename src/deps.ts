@@ -13,6 +13,8 @@ import { UpstreamModels } from "./upstream/models";
 
 export interface AppDeps {
   config: Config;
+  /** The primary upstream's keys and their health (rested, quarantined). */
+  pool: KeyPool;
   logger: Logger;
   modelMap: ModelMap;
   caps: CapabilityTable;
@@ -42,14 +44,23 @@ export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamT
   return [primary, ...fallbacks];
 }
 
-export function createDeps(config: Config, logger: Logger): AppDeps {
-  const pool = new KeyPool(config.upstream.keys);
+const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
+
+/**
+ * Built once at start and again on each config reload. State worth keeping carries over
+ * from `previous`: what the token counter learned (and its tokenizer thread), and the key
+ * pool's health when the keys are the same.
+ */
+export function createDeps(config: Config, logger: Logger, previous?: AppDeps): AppDeps {
+  const pool =
+    previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
   const modelMap = createModelMap(config.modelMap);
   const caps = createCapabilityTable(config.capabilities);
   const route = createRouter(modelMap, caps, config.routing);
   return {
     config,
+    pool,
     logger,
     modelMap,
     caps,
@@ -59,7 +70,7 @@ export function createDeps(config: Config, logger: Logger): AppDeps {
     upstream,
     authenticate: createAuthenticator(config.clientKeys, pool),
     startedAt: Date.now(),
-    tokens: new TokenCounter(upstream, logger),
+    tokens: previous?.tokens ?? new TokenCounter(logger),
     upstreamModels: new UpstreamModels(upstream, logger),
   };
 }

@@ -89,10 +89,12 @@ export interface RunningServer {
 
 export function startServer(config: Config, logger: Logger): RunningServer {
   const startedAt = Date.now();
+  let deps: AppDeps | undefined;
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
+    deps = { ...createDeps(c, logger, deps), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
-    return createApp({ ...createDeps(c, logger), startedAt }).compile();
+    return createApp(deps).compile();
   };
   let app = build(config);
   const server = Bun.serve({
@@ -137,6 +139,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
         await server.stop(true);
+        deps?.tokens.stop();
         logger.info("stopped");
         await logger.close();
       })();

@@ -19,7 +19,7 @@ async function countTokens(deps: AppDeps, request: Request): Promise<Response> {
   // PDFs are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal);
   const upstreamModel = deps.resolveModel(req.model);
-  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { key, signal: request.signal });
+  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
   Object.assign(contextOf(request)?.entry ?? {}, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }

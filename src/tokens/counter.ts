@@ -51,6 +51,14 @@ export interface Counted {
   source: "upstream" | "estimate";
 }
 
+export interface CountCall {
+  /** Asked first: the upstream's own tokenizer. */
+  upstream: UpstreamClient;
+  /** The client's own key, or undefined when the key pool serves. */
+  key: string | undefined;
+  signal: AbortSignal;
+}
+
 interface Sample {
   parts: PromptParts;
   model: string;
@@ -72,7 +80,6 @@ export class TokenCounter {
   private backlog: Sample[] = [];
 
   constructor(
-    private readonly upstream: UpstreamClient,
     private readonly logger: Logger,
     private readonly opts: CounterOptions = DEFAULT_COUNTER_OPTIONS,
   ) {
@@ -95,7 +102,7 @@ export class TokenCounter {
     };
   }
 
-  async count(req: CountableRequest, model: string, call: { key: string | undefined; signal: AbortSignal }): Promise<Counted> {
+  async count(req: CountableRequest, model: string, call: CountCall): Promise<Counted> {
     const parts = promptParts(req);
     if (!this.tokenizer.started) {
       this.tokenizer.start(); // loads while the upstream is asked
@@ -124,14 +131,14 @@ export class TokenCounter {
     );
   }
 
-  private async remoteCount(parts: PromptParts, model: string, call: { key: string | undefined; signal: AbortSignal }): Promise<number | undefined> {
+  private async remoteCount(parts: PromptParts, model: string, call: CountCall): Promise<number | undefined> {
     const downUntil = this.remoteDownUntil.get(model);
     if (downUntil !== undefined && Date.now() < downUntil) return undefined;
     let chars = 0;
     for (const t of parts.texts) chars += t.length + 1;
     if (chars > this.opts.remoteMaxChars) return undefined;
     try {
-      const textTokens = await tokenizeRemote(this.upstream, {
+      const textTokens = await tokenizeRemote(call.upstream, {
         text: parts.texts.join("\n"),
         model,
         key: call.key,

@@ -13,9 +13,10 @@ export interface Gateway extends RunningServer {
   config: Config;
 }
 
-export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config> = {}): Gateway {
+/** A complete configuration for tests: loopback, a free port, a temp log file, quick backoffs. */
+export function testConfig(upstreamBaseUrl: string, overrides: Partial<Config> = {}): Config {
   const dir = mkdtempSync(join(tmpdir(), "grok2api-test-"));
-  const config: Config = {
+  return {
     host: "127.0.0.1",
     port: 0,
     clientKeys: [],
@@ -34,6 +35,10 @@ export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config>
     resilience: resilience(),
     ...overrides,
   };
+}
+
+export function startGateway(upstreamBaseUrl: string, overrides: Partial<Config> = {}): Gateway {
+  const config = testConfig(upstreamBaseUrl, overrides);
   const logger = createLogger({ file: config.logFile, stdout: false, level: config.logLevel });
   const server = startServer(config, logger);
   return { ...server, logFile: config.logFile, config };
