@@ -11,7 +11,8 @@
  * - {mode:"probe", targets:[{name,url,body}], count, warmup}: one request at a time,
  *   the targets interleaved, each timed to the first body byte and to the end.
  * - {mode:"idle", url, body, count, holdSeconds}: opens `count` streams at once and
- *   waits for the first body byte of each, prints {"open":n}, then holds them until a
+ *   waits for the first body byte of each (giving up when none has come for 3 s), prints
+ *   {"open":n,"failed":n}, then holds them until a
  *   line arrives on stdin (or holdSeconds pass), closes them all and prints {"closed":n}.
  */
 import http from "node:http";
@@ -126,10 +127,19 @@ async function idle({ url, body, count, holdSeconds }) {
   const opened = await new Promise((resolve) => {
     let n = 0;
     let settled = 0;
-    const deadline = setTimeout(() => resolve(n), 20_000);
+    // Give up when no stream has opened for 3 s (a cap in the server) or after 30 s.
+    let lastProgress = Date.now();
+    const started = Date.now();
+    const watch = setInterval(() => {
+      if (Date.now() - lastProgress > 3000 || Date.now() - started > 30_000) {
+        clearInterval(watch);
+        resolve(n);
+      }
+    }, 250);
     const settle = () => {
+      lastProgress = Date.now();
       if (++settled === count) {
-        clearTimeout(deadline);
+        clearInterval(watch);
         resolve(n);
       }
     };
