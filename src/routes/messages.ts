@@ -19,6 +19,10 @@ import { StreamTranslator } from "../translate/stream";
 import { estimateInputTokens } from "../translate/usage";
 import { pump } from "./pump";
 
+/** A direct stream's flush() answers a number, or a promise while the client drains. */
+const flushed = (f: number | Promise<number>): Promise<void> | undefined =>
+  typeof f === "number" ? undefined : f.then(() => undefined);
+
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
@@ -119,13 +123,14 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const stream = new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {
-      const write = async (events: StreamEvent[]) => {
-        for (const e of events) {
-          const r = controller.write(encodeEvent(e));
-          if (typeof r !== "number") await r; // backpressure: wait for the client to drain
-        }
-        const f = controller.flush();
-        if (typeof f !== "number") await f;
+      // One write and one flush per batch of events (all that one upstream read produced);
+      // a promise only when the client is slow to drain (backpressure).
+      const write = (events: StreamEvent[]): Promise<void> | undefined => {
+        let frames = "";
+        for (const e of events) frames += encodeEvent(e);
+        const r = controller.write(frames);
+        if (typeof r !== "number") return r.then(() => flushed(controller.flush()));
+        return flushed(controller.flush());
       };
       let status = 200;
       let error: string | undefined;
