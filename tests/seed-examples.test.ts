@@ -36,7 +36,7 @@ describe("seed examples", () => {
     expect(msg.role).toBe("assistant");
     expect(msg.id).toMatch(/^msg_/);
     expect(msg.model).toBe("claude-3-5-sonnet-20241022");
-    expect(msg.content).toEqual([{ type: "text", text: "Hello! How can I help?" }]);
+    expect(msg.content as unknown).toEqual([{ type: "text", text: "Hello! How can I help?" }]);
     expect(msg.stop_reason).toBe("end_turn");
     expect(msg.usage.input_tokens).toBe(10);
     expect(msg.usage.output_tokens).toBe(7);
@@ -60,7 +60,7 @@ describe("seed examples", () => {
     const final = await stream.finalMessage();
     expect(pieces.length).toBeGreaterThan(3);
     expect(pieces.join("")).toBe("The sky is blue because of Rayleigh scattering.");
-    expect(final.content).toEqual([{ type: "text", text: "The sky is blue because of Rayleigh scattering." }]);
+    expect(final.content as unknown).toEqual([{ type: "text", text: "The sky is blue because of Rayleigh scattering." }]);
     expect(final.stop_reason).toBe("end_turn");
     expect(final.usage.output_tokens).toBe(11);
     expect(final.usage.input_tokens).toBe(20);
@@ -99,7 +99,7 @@ describe("seed examples", () => {
         },
       ],
     });
-    expect(msg.content[0]).toEqual({ type: "text", text: "A red pixel." });
+    expect(msg.content[0] as unknown).toEqual({ type: "text", text: "A red pixel." });
     expect(fake.last.body.messages[0].content).toEqual([
       { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } },
       { type: "text", text: "What is this?" },
@@ -120,7 +120,7 @@ describe("seed examples", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("request-id")).toMatch(/^req_/);
     const msg = (await res.json()) as Anthropic.Message;
-    expect(msg.content).toEqual([{ type: "text", text: "pong" }]);
+    expect(msg.content as unknown).toEqual([{ type: "text", text: "pong" }]);
     expect(fake.last.headers.get("authorization")).toBe("Bearer xai-curl-key");
     expect(fake.last.body.model).toBe("grok-2-1212");
   });
