@@ -395,7 +395,7 @@ async function coldStart(up: Upstream): Promise<ColdStart> {
   return { runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), cpuMedian: median(cpu) };
 }
 
-const LIFT_CAP = "BUN_CONFIG_MAX_HTTP_REQUESTS=65536";
+const LIFT_CAP = "BUN_CONFIG_MAX_HTTP_REQUESTS=65535"; // the largest value Bun accepts
 
 interface IdleStreams {
   /** Set when the gateway ran with this extra environment. */
