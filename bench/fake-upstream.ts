@@ -3,7 +3,7 @@
  * answering in xAI's wire format from bytes prepared once at start-up, so that it
  * is never the bottleneck. Not used by the tests (see tests/helpers/fake-upstream.ts).
  *
- *   bun bench/fake-upstream.ts [--port N] [--chunks N] [--batch N]
+ *   bun bench/fake-upstream.ts [--port N] [--chunks N] [--batch N] [--gap-ms N]
  *
  * Prints `ready <port>` on stdout once listening. The answer depends on the body:
  * - `"stream":true` → an SSE stream of --chunks text chunks (default 200), then a
@@ -11,6 +11,8 @@
  *   --batch chunks per write (default 1: chunk by chunk, as xAI sends them);
  * - model `bench-idle` (streaming) → the first chunk, then nothing until the client
  *   goes away (the 1000-idle-streams scenario);
+ * - model `bench-paced` (streaming) → the same stream, one chunk every --gap-ms (default 2),
+ *   as a real model produces tokens;
  * - otherwise → a small non-streaming completion.
  * `GET /__last` returns the last request body received, so the benchmark can send
  * the direct requests with exactly the body the gateway sends upstream.
@@ -23,10 +25,12 @@ const { values } = parseArgs({
     port: { type: "string", default: "0" },
     chunks: { type: "string", default: "200" },
     batch: { type: "string", default: "1" },
+    "gap-ms": { type: "string", default: "2" },
   },
 });
 const CHUNKS = Number(values.chunks);
 const BATCH = Math.max(1, Number(values.batch));
+const GAP_MS = Number(values["gap-ms"]);
 
 const enc = new TextEncoder();
 const ID = "f0f0f217-c24d-1fee-5fe3-28fa1d3c8c94";
@@ -96,6 +100,22 @@ function streamResponse(): Response {
   return new Response(body, { headers: SSE_HEADERS });
 }
 
+function pacedResponse(signal: AbortSignal): Response {
+  const body = new ReadableStream({
+    type: "direct",
+    async pull(c: ReadableStreamDirectController) {
+      for (const f of frames) {
+        if (signal.aborted) break;
+        c.write(f);
+        c.flush();
+        await Bun.sleep(GAP_MS);
+      }
+      c.close();
+    },
+  });
+  return new Response(body, { headers: SSE_HEADERS });
+}
+
 function idleResponse(signal: AbortSignal): Response {
   const body = new ReadableStream({
     type: "direct",
@@ -130,6 +150,7 @@ const server = Bun.serve({
     last = text;
     if (!text.includes('"stream":true')) return new Response(COMPLETION, { headers: JSON_HEADERS });
     if (text.includes('"model":"bench-idle"')) return idleResponse(req.signal);
+    if (text.includes('"model":"bench-paced"')) return pacedResponse(req.signal);
     return streamResponse();
   },
 });

@@ -10,10 +10,12 @@
  *   bun run bench --quick          short run, writes bench/.work/RESULTS-quick.md
  *   bun run bench --sustained 20   sustained-load duration in seconds (env BENCH_SUSTAINED_S)
  *   bun run bench --no-build       use dist/grok2api as it is
+ *   bun run bench --bin FILE       measure another build of the binary (implies --no-build)
  *   bun run bench --out FILE       write the report elsewhere
  *
- * Other knobs (env): BENCH_CONNECTIONS (default 32), BENCH_IDLE_STREAMS (1000),
- * BENCH_CHUNKS (200), BENCH_LOADGEN=node|bun (runtime for autocannon, default node).
+ * Other knobs (env): BENCH_CONNECTIONS (default 32), BENCH_PACED_CONNECTIONS (32),
+ * BENCH_IDLE_STREAMS (1000), BENCH_CHUNKS (200), BENCH_LOADGEN=node|bun (runtime for
+ * autocannon, default node).
  *
  * Everything listens on 127.0.0.1 only, every load is bounded in time, and every
  * process started here is killed on the way out (normal end, error, Ctrl-C, SIGTERM).
@@ -26,7 +28,7 @@ import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dir, "..");
 const WORK = join(ROOT, "bench/.work");
-const BIN = join(ROOT, "dist/grok2api");
+const DIST_BIN = join(ROOT, "dist/grok2api");
 const LOAD = join(ROOT, "bench/load.mjs");
 const UPSTREAM = join(ROOT, "bench/fake-upstream.ts");
 const HOST = "127.0.0.1";
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     sustained: { type: "string" },
     "no-build": { type: "boolean", default: false },
     out: { type: "string" },
+    bin: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -58,6 +61,7 @@ const O = {
   roundS: QUICK ? 2 : 5,
   rounds: QUICK ? 1 : 3,
   connections: num(env.BENCH_CONNECTIONS, 32),
+  pacedConnections: num(env.BENCH_PACED_CONNECTIONS, 32),
   idleStreams: num(env.BENCH_IDLE_STREAMS, 1000),
   chunks: num(env.BENCH_CHUNKS, 200),
   coldRuns: QUICK ? 5 : 15,
@@ -65,6 +69,7 @@ const O = {
   streamProbeN: QUICK ? 60 : 300,
   loadgen: env.BENCH_LOADGEN === "bun" ? process.execPath : "node",
 };
+const BIN = flags.bin ? resolve(flags.bin) : DIST_BIN;
 const OUT = flags.out ? resolve(flags.out) : QUICK ? join(WORK, "RESULTS-quick.md") : join(ROOT, "bench/RESULTS.md");
 
 // ---------------------------------------------------------------- processes
@@ -207,8 +212,11 @@ function gatewayEnv(up: Upstream, port: number, extra: Record<string, string> = 
   };
 }
 
+/** The fake upstream's default gap between chunks of a `bench-paced` stream. */
+const PACED_GAP_MS = 2;
 const MSG_NS = JSON.stringify({ model: "grok-3-mini", max_tokens: 256, messages: [{ role: "user", content: "Hello, Grok!" }] });
 const MSG_S = JSON.stringify({ model: "grok-3-mini", max_tokens: 256, stream: true, messages: [{ role: "user", content: "Hello, Grok!" }] });
+const MSG_PACED = JSON.stringify({ model: "bench-paced", max_tokens: 256, stream: true, messages: [{ role: "user", content: "Hello, Grok!" }] });
 const MSG_IDLE = JSON.stringify({ model: "bench-idle", max_tokens: 256, stream: true, messages: [{ role: "user", content: "Hello, Grok!" }] });
 const JSON_HEADERS = { "content-type": "application/json", "anthropic-version": "2023-06-01" };
 
@@ -258,8 +266,8 @@ async function load<T>(job: Record<string, unknown>, timeoutS: number): Promise<
   return JSON.parse(text.trim().split("\n").pop()!) as T;
 }
 
-function cannon(url: string, body: string, seconds: number): Promise<CannonResult> {
-  return load<CannonResult>({ mode: "cannon", url, body, connections: O.connections, seconds }, seconds + 60);
+function cannon(url: string, body: string, seconds: number, connections = O.connections): Promise<CannonResult> {
+  return load<CannonResult>({ mode: "cannon", url, body, connections, seconds }, seconds + 60);
 }
 
 function checkCannon(what: string, r: CannonResult): void {
@@ -292,19 +300,26 @@ interface Compared {
 }
 
 /** The same work straight to the upstream and through the gateway, in alternating rounds. */
-async function compare(label: string, up: Upstream, gw: Gateway, directBody: string, gwBody: string): Promise<Compared> {
+async function compare(
+  label: string,
+  up: Upstream,
+  gw: Gateway,
+  directBody: string,
+  gwBody: string,
+  connections = O.connections,
+): Promise<Compared> {
   const directUrl = `${up.base}/v1/chat/completions`;
   const gwUrl = `${gw.base}/v1/messages`;
   // Warm-up (JIT, connection pools), not counted.
-  checkCannon(`${label} warm-up direct`, await cannon(directUrl, directBody, 1));
-  checkCannon(`${label} warm-up gateway`, await cannon(gwUrl, gwBody, 1));
+  checkCannon(`${label} warm-up direct`, await cannon(directUrl, directBody, 1, connections));
+  checkCannon(`${label} warm-up gateway`, await cannon(gwUrl, gwBody, 1, connections));
   const runs: Record<"direct" | "gateway", { r: CannonResult; gwCpu: number; upCpu: number }[]> = { direct: [], gateway: [] };
   for (let round = 0; round < O.rounds; round++) {
     const order: Array<"direct" | "gateway"> = round % 2 === 0 ? ["direct", "gateway"] : ["gateway", "direct"];
     for (const side of order) {
       const g0 = cpuMs(gw.pid);
       const u0 = cpuMs(up.p.pid);
-      const r = await cannon(side === "direct" ? directUrl : gwUrl, side === "direct" ? directBody : gwBody, O.roundS);
+      const r = await cannon(side === "direct" ? directUrl : gwUrl, side === "direct" ? directBody : gwBody, O.roundS, connections);
       checkCannon(`${label} ${side}`, r);
       runs[side].push({ r, gwCpu: cpuMs(gw.pid) - g0, upCpu: cpuMs(up.p.pid) - u0 });
       process.stdout.write(`  ${label} round ${round + 1}/${O.rounds} ${side.padEnd(7)} ${fmtInt(r.rps)} req/s  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}\n`);
@@ -545,7 +560,8 @@ interface Results {
   stream: Compared;
   streamProbe: ProbeResult;
   sustained: Sustained;
-  upstreamBodies: { nonStream: string; stream: string };
+  paced: Compared;
+  upstreamBodies: { nonStream: string; stream: string; paced: string };
 }
 
 function targets(r: Results) {
@@ -593,6 +609,20 @@ function figures(r: Results): string[][] {
     ["", "time to first byte p50 / p99 (one at a time)", `${fmtMs(sp.direct.ttfb.p50)} / ${fmtMs(sp.direct.ttfb.p99)}`, `${fmtMs(sp.gateway.ttfb.p50)} / ${fmtMs(sp.gateway.ttfb.p99)}`, `+${fmtMs(sp.gateway.ttfb.p50 - sp.direct.ttfb.p50)} at p50`],
     ["", "whole stream p50 / p99 (one at a time)", `${fmtMs(sp.direct.total.p50)} / ${fmtMs(sp.direct.total.p99)}`, `${fmtMs(sp.gateway.total.p50)} / ${fmtMs(sp.gateway.total.p99)}`, ""],
     ["", "gateway CPU per stream", "", fmtMs(s.gateway.cpuPerReq!), `${((s.gateway.cpuPerReq! * 1000) / O.chunks).toFixed(1)} µs per chunk`],
+    [
+      `paced stream, a chunk every ${PACED_GAP_MS} ms`,
+      `streams/s (${O.pacedConnections} connections)`,
+      fmtInt(r.paced.direct.rps),
+      fmtInt(r.paced.gateway.rps),
+      fmtX(r.paced.ratio),
+    ],
+    [
+      "",
+      "p50 / p99 whole stream",
+      `${fmtMs(r.paced.direct.p50)} / ${fmtMs(r.paced.direct.p99)}`,
+      `${fmtMs(r.paced.gateway.p50)} / ${fmtMs(r.paced.gateway.p99)}`,
+      `+${fmtMs(r.paced.gateway.p50 - r.paced.direct.p50)} at p50`,
+    ],
     ["idle", "RSS fresh / after warm-up", "", `${fmtMB(r.fresh.rssKB)} / ${fmtMB(r.idleRssKB)}`, ""],
     ...(r.idle.env
       ? [[`${O.idleStreams} idle streams`, "opened with default settings", "", `${r.idleDefault.opened} (the rest wait: Bun's fetch cap)`, ""]]
@@ -630,7 +660,7 @@ ${O.quick ? "\n**Quick run**: short rounds, not the real report.\n" : ""}
 | OS | ${m.os} |
 | Bun (runtime of the binary and the fake upstream) | ${m.bun} |
 | load generator | ${m.loadgen}${m.node !== "(not used)" ? ` ${m.node}` : ""} |
-| commit | ${m.commit}${m.dirty ? " (with uncommitted changes in src/)" : ""} |
+| binary | ${relative(ROOT, BIN)}${flags.bin ? "" : `, built from commit ${m.commit}${m.dirty ? " with uncommitted changes in src/" : ""}`} |
 | load average before / after | ${m.load.map((x) => x.toFixed(2)).join(" ")} / ${r.loadAfter.map((x) => x.toFixed(2)).join(" ")} |
 
 All processes (load generator, gateway, fake upstream) share these cores, so absolute figures move
@@ -659,6 +689,9 @@ Per-round stream ratios: ${r.stream.roundRatios.map(fmtX).join(", ")}; non-strea
   every response's own time (autocannon's histogram keeps whole milliseconds only).
 - **One at a time**: ${O.probeN} non-stream and ${O.streamProbeN} stream requests per side, one after another on a
   kept-alive connection, direct and gateway interleaved; time to first body byte and to the end.
+- **Paced stream**: the same ${O.chunks}-chunk stream with the fake upstream waiting ${PACED_GAP_MS} ms between chunks, as a
+  model produces tokens, at ${O.pacedConnections} connections (few enough that one read and one write per chunk do not saturate 2 cores): what a
+  client sees when the upstream, not the CPU, sets the pace.
 - **Idle streams**: ${O.idleStreams} streams opened at once through the gateway against an upstream that sends
   one chunk and then nothing; VmRSS of the gateway (from /proc) before, 1 s after all got their
   first byte, and 1 s after closing them.
@@ -684,8 +717,8 @@ function printSummary(r: Results): void {
 // ---------------------------------------------------------------- main
 
 async function build(): Promise<void> {
-  if (flags["no-build"]) {
-    if (!existsSync(BIN)) throw new Error("dist/grok2api does not exist: run without --no-build");
+  if (flags["no-build"] || flags.bin) {
+    if (!existsSync(BIN)) throw new Error(`${relative(ROOT, BIN)} does not exist${flags.bin ? "" : ": run without --no-build"}`);
     return;
   }
   process.stdout.write("building dist/grok2api …\n");
@@ -712,6 +745,7 @@ async function main(): Promise<void> {
   const upstreamBodies = {
     nonStream: await upstreamBodyFor(up, gw, MSG_NS),
     stream: await upstreamBodyFor(up, gw, MSG_S),
+    paced: await upstreamBodyFor(up, gw, MSG_PACED),
   };
   await warmUp(gw);
   await Bun.sleep(1000);
@@ -738,6 +772,9 @@ async function main(): Promise<void> {
   process.stdout.write("stream …\n");
   const stream = await compare("stream", up, gw, upstreamBodies.stream, MSG_S);
   const streamProbe = await probe(up, gw, upstreamBodies.stream, MSG_S, O.streamProbeN, 20);
+
+  process.stdout.write("paced stream …\n");
+  const paced = await compare("paced", up, gw, upstreamBodies.paced, MSG_PACED, O.pacedConnections);
   await stop(gw.p);
 
   process.stdout.write(`sustained, ${O.sustainedS} s …\n`);
@@ -762,6 +799,7 @@ async function main(): Promise<void> {
     nonStreamProbe,
     stream,
     streamProbe,
+    paced,
     sustained: sus,
     upstreamBodies,
   };
