@@ -4,7 +4,6 @@
  * - no client keys, upstream keys configured: anyone on loopback is served with the pool;
  * - neither: the client's own key is forwarded upstream (zero-configuration mode).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { KeyPool } from "../upstream/keys";
 import { ApiError } from "./errors";
 
@@ -20,7 +19,7 @@ export function presentedKey(headers: Headers): string | null {
   return null;
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
+const digest = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest();
 
 export type Authenticator = (headers: Headers) => string;
 
@@ -32,7 +31,7 @@ export function createAuthenticator(clientKeys: readonly string[], pool: KeyPool
       if (!presented) throw new ApiError(401, "missing API key: send it as x-api-key or Authorization: Bearer", { retryable: false });
       const d = digest(presented);
       let ok = false;
-      for (const a of allowed) ok = timingSafeEqual(a, d) || ok; // compare with every key: no early exit
+      for (const a of allowed) ok = crypto.timingSafeEqual(a, d) || ok; // compare with every key: no early exit
       if (!ok) throw new ApiError(401, "invalid API key", { retryable: false });
     }
     const pooled = pool.pick();

@@ -1,8 +1,6 @@
 /** The pool of upstream keys, used round robin. Keys are only ever logged by fingerprint. */
-import { createHash } from "node:crypto";
-
 export function fingerprint(key: string): string {
-  return "key_" + createHash("sha256").update(key).digest("hex").slice(0, 8);
+  return "key_" + new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 8);
 }
 
 export class KeyPool {
