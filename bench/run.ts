@@ -728,7 +728,7 @@ function printSummary(r: Results): void {
 
 async function build(): Promise<void> {
   if (flags["no-build"] || flags.bin) {
-    if (!existsSync(BIN)) throw new Error(`${relative(ROOT, BIN)} does not exist${flags.bin ? "" : ": run without --no-build"}`);
+    if (!existsSync(BIN)) throw new Error(`${flags.bin ?? "dist/grok2api"} does not exist${flags.bin ? "" : ": run without --no-build"}`);
     return;
   }
   process.stdout.write("building dist/grok2api …\n");
