@@ -7,7 +7,7 @@
  * x64 builds use Bun's "baseline" runtime, so they run on any x86-64 CPU.
  */
 import { rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { VERSION } from "../src/version";
 
 const TARGETS: ReadonlyArray<{ target: string; file: string }> = [
@@ -23,7 +23,7 @@ const dist = join(root, "dist");
 
 async function build(target: string, outfile: string): Promise<void> {
   const proc = Bun.spawn(
-    [process.execPath, "build", "--compile", "--minify", "--sourcemap", `--target=${target}`, "src/main.ts", "src/tokens/worker.ts", "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--sourcemap", `--target=${target}`, "src/main.ts", "--outfile", outfile],
     { cwd: root, stdout: "pipe", stderr: "pipe" },
   );
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -33,7 +33,6 @@ async function build(target: string, outfile: string): Promise<void> {
   }
   // The source map is embedded in the binary; the file beside it is not shipped.
   rmSync(`${outfile}.map`, { force: true });
-  rmSync(join(dirname(outfile), "worker.js.map"), { force: true });
 }
 
 async function sha256(path: string): Promise<string> {

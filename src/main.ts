@@ -76,5 +76,6 @@ async function main(): Promise<number> {
   return -1;
 }
 
-const code = await main();
-if (code >= 0) process.exit(code);
+void main().then((code) => {
+  if (code >= 0) process.exit(code);
+});

@@ -11,6 +11,7 @@ import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../src/tokens/prompt-parts";
 import { compiledBinary } from "./helpers/binary";
 import { FakeUpstream, completion, streamOf, textChunks, xaiError } from "./helpers/fake-upstream";
+import { makePdf } from "./helpers/pdf";
 
 let binary: string;
 let fake: FakeUpstream;
@@ -85,10 +86,20 @@ test("serves the Messages API, streaming and not, and exits cleanly on SIGTERM",
       .finalMessage();
     expect(final.content as unknown).toEqual([{ type: "text", text: "streamed through the binary" }]);
 
+    // A PDF document: read by pdf.js in its own thread, bundled into the binary.
+    fake.on(() => Response.json(completion({ content: "read it" })));
+    const pdf = Buffer.from(makePdf(["Quarterly numbers went up."])).toString("base64");
+    await client.messages.create({
+      model: "grok-4",
+      max_tokens: 20,
+      messages: [{ role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf } }, { type: "text", text: "Summarise" }] }],
+    });
+    expect(JSON.stringify(fake.last.body.messages)).toContain("Quarterly numbers went up.");
+
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const log = await Bun.file(join(work, "logs", "app.log")).text();
-    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(3);
+    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(4);
   } finally {
     proc.kill("SIGKILL");
   }

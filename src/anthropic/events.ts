@@ -26,8 +26,26 @@ export type StreamEvent =
   | { type: "ping" }
   | { type: "error"; error: { type: string; message: string } };
 
-/** One SSE frame: the `event:` line always equals `data.type`. */
+/**
+ * One SSE frame: the `event:` line always equals `data.type`.
+ * Deltas (nearly every frame of a stream) are written from a template, so only their
+ * text goes through JSON.stringify; the bytes are exactly JSON.stringify(e)'s.
+ */
 export function encodeEvent(e: StreamEvent): string {
+  if (e.type === "content_block_delta") {
+    const d = e.delta;
+    const head = `event: content_block_delta\ndata: {"type":"content_block_delta","index":${e.index},"delta":{"type":"${d.type}",`;
+    switch (d.type) {
+      case "text_delta":
+        return `${head}"text":${JSON.stringify(d.text)}}}\n\n`;
+      case "thinking_delta":
+        return `${head}"thinking":${JSON.stringify(d.thinking)}}}\n\n`;
+      case "signature_delta":
+        return `${head}"signature":${JSON.stringify(d.signature)}}}\n\n`;
+      case "input_json_delta":
+        return `${head}"partial_json":${JSON.stringify(d.partial_json)}}}\n\n`;
+    }
+  }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 

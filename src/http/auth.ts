@@ -4,7 +4,6 @@
  * - no client keys, upstream keys configured: anyone on loopback is served with the pool;
  * - neither: the client's own key is forwarded upstream (zero-configuration mode).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { KeyPool } from "../upstream/keys";
 import { ApiError } from "./errors";
 
@@ -20,7 +19,7 @@ export function presentedKey(headers: Headers): string | null {
   return null;
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
+const digest = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest();
 
 /** A constant-time check of a presented key against `keys` (compared with every one: no early exit). */
 export function createKeyChecker(keys: readonly string[]): (presented: string) => boolean {
@@ -28,7 +27,7 @@ export function createKeyChecker(keys: readonly string[]): (presented: string) =
   return (presented) => {
     const d = digest(presented);
     let ok = false;
-    for (const a of allowed) ok = timingSafeEqual(a, d) || ok;
+    for (const a of allowed) ok = crypto.timingSafeEqual(a, d) || ok;
     return ok;
   };
 }

@@ -22,6 +22,10 @@ import { inspectPrompt } from "../translate/usage";
 import type { UpstreamResult } from "../upstream/client";
 import { pump } from "./pump";
 
+/** A direct stream's flush() answers a number, or a promise while the client drains. */
+const flushed = (f: number | Promise<number>): Promise<void> | undefined =>
+  typeof f === "number" ? undefined : f.then(() => undefined);
+
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
@@ -156,21 +160,22 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const stream = new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {
-      let writing = false;
+      // One write and one flush per batch of events (all that one upstream read produced);
+      // a promise only when the client is slow to drain (backpressure).
+      let writing = false; // waiting for the client to drain: no ping may slip in between
       let closed = false;
-      const write = async (events: StreamEvent[]) => {
+      const write = (events: StreamEvent[]): Promise<void> | undefined => {
+        let frames = "";
+        for (const e of events) frames += encodeEvent(e);
+        watchdog.sent();
+        const w = controller.write(frames);
+        const pending = typeof w === "number" ? flushed(controller.flush()) : w.then(() => flushed(controller.flush()));
+        if (!pending) return undefined;
         writing = true;
-        try {
-          for (const e of events) {
-            const r = controller.write(encodeEvent(e));
-            if (typeof r !== "number") await r; // backpressure: wait for the client to drain
-          }
-          const f = controller.flush();
-          if (typeof f !== "number") await f;
-        } finally {
+        return pending.finally(() => {
           writing = false;
           watchdog.sent();
-        }
+        });
       };
       // Keep-alive: clients with idle watchdogs keep waiting while the upstream thinks in silence.
       watchdog.keepAlive(deps.config.resilience.pingIntervalMs, () => {

@@ -58,7 +58,10 @@ export async function pump({ body, translator, abort, sink, watchdog }: PumpOpti
           throw new ApiError(529, `the upstream failed mid-stream: ${item.message}`, { type: "overloaded_error" });
         }
       }
-      if (events.length) await sink(events);
+      if (events.length) {
+        const pending = sink(events);
+        if (pending) await pending; // no promise to wait for unless the client is slow
+      }
       if (translator.stopped) break read;
       if (result.done) {
         if (!sawDone && !translator.sawFinishReason) {

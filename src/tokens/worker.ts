@@ -1,8 +1,8 @@
 /**
- * The local tokenizer's thread. gpt-tokenizer's o200k ranks take a second or more
- * to load and tokenizing a long prompt takes milliseconds, so both happen here,
- * never on the thread that serves requests.
- * In: `{ id, texts }`. Out: `{ id, total }` (or `{ id, error }`).
+ * The local tokenizer's thread (started by tokenizer.ts from bundled source).
+ * gpt-tokenizer's o200k ranks take a second or more to load and tokenizing a long
+ * prompt takes milliseconds, so both happen here, never on the thread that serves requests.
+ * In: `{ id, texts }`. Out: `{ id, result: total }` or `{ id, error }`.
  * Counts of long texts are memoised: a conversation resends the same blocks every turn.
  */
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
@@ -39,7 +39,7 @@ self.onmessage = (e: MessageEvent<{ id: number; texts: string[] }>) => {
   try {
     let total = 0;
     for (const t of texts) total += count(t);
-    self.postMessage({ id, total });
+    self.postMessage({ id, result: total });
   } catch (err) {
     self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }

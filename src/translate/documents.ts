@@ -11,13 +11,16 @@
  * - Extracted text is kept in a small cache keyed by the PDF's hash, since clients
  *   resend the same document on every turn of a conversation.
  */
-import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-import { extractText, getDocumentProxy } from "unpdf";
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
 import { invalidRequest } from "../http/errors";
+import { bundledWorker } from "../workers/bundle" with { type: "macro" };
+import { WorkerThread } from "../workers/thread";
+import { startsWithPdfMagic } from "./pdf-text";
+
+const PDF_WORKER = bundledWorker("translate/pdf-worker.ts");
 
 export interface DocumentFetchOptions {
   /** Let URLs reach loopback / private / link-local addresses. */
@@ -33,12 +36,10 @@ export interface DocumentResolver {
   resolve<T extends Pick<MessagesRequest, "messages">>(req: T, signal?: AbortSignal): Promise<T>;
 }
 
-export const NO_TEXT_LAYER =
-  "[This PDF has no extractable text (it may consist of scanned images); its content could not be read.]";
+export { NO_TEXT_LAYER } from "./pdf-text";
 
 const MAX_REDIRECTS = 5;
 const CACHE_ENTRIES = 32;
-const PDF_MAGIC = "%PDF-";
 
 type Source = DocumentBlock["source"];
 type TextDocument = DocumentBlock & { source: { type: "text"; media_type: "text/plain"; data: string } };
@@ -148,30 +149,14 @@ async function fetchDocument(raw: string, opts: DocumentFetchOptions, signal: Ab
 
 // ---- reading ----
 
-const startsWithPdfMagic = (bytes: Uint8Array) =>
-  bytes.length >= PDF_MAGIC.length && new TextDecoder().decode(bytes.subarray(0, 1024)).includes(PDF_MAGIC);
+/** How long one PDF may take to parse before its thread is ended. */
+const PDF_TIMEOUT_MS = 60_000;
+const pdfThread = new WorkerThread<{ bytes: Uint8Array }, string>("PDF reader", PDF_WORKER);
 
-/** Text of every page, pages separated by blank lines. Throws with a reason in plain words. */
-export async function pdfText(bytes: Uint8Array): Promise<string> {
-  if (!startsWithPdfMagic(bytes)) throw new Error("it is not a PDF file (no %PDF- header)");
-  let doc: Awaited<ReturnType<typeof getDocumentProxy>>;
-  try {
-    // pdf.js may take over the buffer: give it a copy.
-    doc = await getDocumentProxy(bytes.slice(), { verbosity: 0, isEvalSupported: false });
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === "PasswordException") throw new Error("it is encrypted (password-protected)");
-    throw new Error(`it is damaged or not a valid PDF (${(e as Error).message})`);
-  }
-  try {
-    const { text } = await extractText(doc, { mergePages: false });
-    const pages = text.map((t) => t.trim());
-    return pages.some(Boolean) ? pages.join("\n\n").trim() : NO_TEXT_LAYER;
-  } catch (e) {
-    throw new Error(`its text could not be extracted (${(e as Error).message})`);
-  } finally {
-    await doc.destroy().catch(() => {});
-  }
+/** Text of every page, pages separated by blank lines (read in a worker thread). Throws with a reason in plain words. */
+export function pdfText(bytes: Uint8Array): Promise<string> {
+  const copy = bytes.slice(); // handed over to the thread (pdf.js may take over the buffer)
+  return pdfThread.call({ bytes: copy }, PDF_TIMEOUT_MS, [copy.buffer]);
 }
 
 function decodeBase64(data: string): Uint8Array {
@@ -199,7 +184,7 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
   const cache = new Map<string, string>();
 
   async function cachedPdfText(bytes: Uint8Array): Promise<string> {
-    const key = createHash("sha256").update(bytes).digest("base64url");
+    const key = new Bun.CryptoHasher("sha256").update(bytes).digest("base64");
     const hit = cache.get(key);
     if (hit !== undefined) {
       cache.delete(key); // most recently used goes last

@@ -1,10 +1,8 @@
 /** Identifiers we mint: message ids, tool-use ids, request ids. */
-import { randomBytes } from "node:crypto";
-
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 export function randomId(prefix: string, length = 24): string {
-  const bytes = randomBytes(length);
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
   let s = prefix;
   for (let i = 0; i < length; i++) s += ALPHABET[bytes[i]! % 62];
   return s;

@@ -2,7 +2,6 @@
  * Signatures for thinking blocks we produce. Claude Code drops thinking blocks
  * without one; the prefix lets us recognise ours when they come back.
  */
-import { createHash, type Hash } from "node:crypto";
 
 export const SIGNATURE_PREFIX = "grok2api.v1.";
 
@@ -12,7 +11,7 @@ export function isOurSignature(sig: string | undefined): boolean {
 
 /** Incremental signer: feed thinking text as it streams, sign at the end. */
 export class ThinkingSigner {
-  private hash: Hash = createHash("sha256");
+  private hash = new Bun.CryptoHasher("sha256");
   update(text: string): void {
     this.hash.update(text);
   }

@@ -4,10 +4,8 @@
  * the rotation for a quarantine (the last usable key excepted); a rate-limited key
  * cools down for its retry-after. Keys are only ever shown by fingerprint.
  */
-import { createHash } from "node:crypto";
-
 export function fingerprint(key: string): string {
-  return "key_" + createHash("sha256").update(key).digest("hex").slice(0, 8);
+  return "key_" + new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 8);
 }
 
 /** `message` with every occurrence of `key` replaced by its fingerprint. */

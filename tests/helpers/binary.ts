@@ -1,4 +1,4 @@
-/** Builds the compiled executable once per test run (same entry points as `npm run build`). */
+/** Builds the compiled executable once per test run (the same flags as `npm run build`). */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ export function compiledBinary(): Promise<string> {
   built ??= (async () => {
     const binary = join(mkdtempSync(join(tmpdir(), "grok2api-bin-")), "grok2api");
     const build = Bun.spawn(
-      [process.execPath, "build", "--compile", "src/main.ts", "src/tokens/worker.ts", "--outfile", binary],
+      [process.execPath, "build", "--compile", "--bytecode", "--minify", "src/main.ts", "--outfile", binary],
       { cwd: root, stdout: "pipe", stderr: "pipe" },
     );
     const code = await build.exited;
