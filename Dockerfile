@@ -26,6 +26,8 @@ COPY --from=build /src/dist/grok2api /usr/local/bin/grok2api
 WORKDIR /app
 USER 10001:10001
 ENV GROK2API_HOST=0.0.0.0
+# Bun's fetch runs at most 256 upstream requests at once unless told otherwise at start-up.
+ENV BUN_CONFIG_MAX_HTTP_REQUESTS=4096
 EXPOSE 9527
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/grok2api"]

@@ -9,6 +9,7 @@
 import { rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { VERSION } from "../src/version";
+import { compile } from "./build";
 
 const TARGETS: ReadonlyArray<{ target: string; file: string }> = [
   { target: "bun-linux-x64-baseline", file: "grok2api-linux-x64" },
@@ -22,11 +23,7 @@ const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
 
 async function build(target: string, outfile: string): Promise<void> {
-  const proc = Bun.spawn(
-    [process.execPath, "build", "--compile", "--minify", "--sourcemap", `--target=${target}`, "src/main.ts", "--outfile", outfile],
-    { cwd: root, stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const { code, out, err } = await compile(outfile, target);
   if (code !== 0) {
     const detail = (err.trim() || out.trim()).split("\n").slice(-5).join("\n  ");
     throw new Error(`target ${target} (${basename(outfile)}) failed, exit code ${code}:\n  ${detail}`);

@@ -62,6 +62,10 @@ async function main(): Promise<number> {
   const mode =
     config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
   logger.info("listening", { url: server.url, version: VERSION, upstream: config.upstream.baseUrl, auth: mode, pid: process.pid });
+  if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
+    // Read by Bun only at start-up: it cannot be raised from here.
+    logger.info("at most 256 upstream requests run at once (Bun's fetch limit); start with BUN_CONFIG_MAX_HTTP_REQUESTS=4096 to raise it");
+  }
   handleSignals({
     server,
     logger,

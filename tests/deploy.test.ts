@@ -46,7 +46,7 @@ describe("deploy/grok2api.service", () => {
     for (const key of ["NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateDevices", "RestrictSUIDSGID"]) expect(one(key)).toBe("yes");
     expect(one("ProtectSystem")).toBe("strict");
     expect(one("LogsDirectory")).toBe("grok2api");
-    expect(one("Environment")).toBe("GROK2API_LOG_FILE=/var/log/grok2api/app.log");
+    expect(one("Environment")).toBe("GROK2API_LOG_FILE=/var/log/grok2api/app.log BUN_CONFIG_MAX_HTTP_REQUESTS=4096");
     // Longer than the default shutdown grace period (30 s), so systemd does not kill open streams.
     expect(Number(one("TimeoutStopSec"))).toBeGreaterThan(30);
   });

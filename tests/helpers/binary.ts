@@ -2,19 +2,15 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compile } from "../../scripts/build";
 
-const root = join(import.meta.dir, "..", "..");
 let built: Promise<string> | undefined;
 
 export function compiledBinary(): Promise<string> {
   built ??= (async () => {
     const binary = join(mkdtempSync(join(tmpdir(), "grok2api-bin-")), "grok2api");
-    const build = Bun.spawn(
-      [process.execPath, "build", "--compile", "--bytecode", "--minify", "src/main.ts", "--outfile", binary],
-      { cwd: root, stdout: "pipe", stderr: "pipe" },
-    );
-    const code = await build.exited;
-    if (code !== 0) throw new Error(`bun build --compile failed: ${await new Response(build.stderr).text()}`);
+    const { code, err } = await compile(binary);
+    if (code !== 0) throw new Error(`bun build --compile failed: ${err}`);
     return binary;
   })();
   return built;
