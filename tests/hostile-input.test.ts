@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeUpstream, completion, streamOf, textChunks } from "./helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "./helpers/gateway";
+import { rng } from "./helpers/random";
 
 const valid = { model: "grok-4", max_tokens: 16, messages: [{ role: "user", content: "hi" }] };
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -198,17 +199,6 @@ describe("bodies over the limit → 413", () => {
 
 // ---- Seeded fuzzing ----
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   valid,
@@ -307,7 +297,7 @@ function mutate(seed: unknown, r: () => number): string | Uint8Array {
 
 describe("fuzz", () => {
   test("2000 mutated valid requests: no 5xx, every error a proper envelope, the server alive after", async () => {
-    const r = prng(0x5eed);
+    const r = rng(0x5eed);
     const N = 2000;
     const BATCH = 25;
     const statuses = new Map<number, number>();

@@ -70,3 +70,17 @@ const contexts = new WeakMap<Request, RequestContext>();
 
 export const setContext = (req: Request, ctx: RequestContext) => contexts.set(req, ctx);
 export const contextOf = (req: Request): RequestContext | undefined => contexts.get(req);
+
+/**
+ * Wraps a route handler so its request is logged when it answers: the access-log
+ * entry is finished with the response's status, unless the handler deferred it (a
+ * stream finishes its own entry when it ends). Errors are logged by the error hook.
+ */
+export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestContext) => Response | Promise<Response>) {
+  return async (c: C): Promise<Response> => {
+    const rc = contextOf(c.request)!;
+    const res = await fn(c, rc);
+    if (!rc.deferred) rc.finish(res.status);
+    return res;
+  };
+}

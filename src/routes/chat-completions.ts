@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { contextOf, type RequestContext } from "../http/context";
+import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
@@ -117,12 +117,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
 }
 
 export const chatCompletionsRoutes = (deps: AppDeps) => {
-  const handler = async ({ request }: { request: Request }) => {
-    const rc = contextOf(request)!;
-    const res = await handleChatCompletions(deps, request, rc);
-    if (!rc.deferred) rc.finish(res.status);
-    return res;
-  };
+  const handler = logged(({ request }, rc) => handleChatCompletions(deps, request, rc));
   return new Elysia({ name: "routes/chat-completions" })
     .post("/v1/chat/completions", handler, { parse: "none" })
     .post("/v1/v1/chat/completions", handler, { parse: "none" });

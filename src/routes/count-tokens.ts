@@ -9,10 +9,10 @@ import type { CountTokensRequest } from "../anthropic/schema";
 import { validateCountTokensRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { contextOf } from "../http/context";
+import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 
-async function countTokens(deps: AppDeps, request: Request): Promise<Response> {
+async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = deps.authenticate(request.headers);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
@@ -20,16 +20,12 @@ async function countTokens(deps: AppDeps, request: Request): Promise<Response> {
   const req = await deps.documents.resolve(v.value, request.signal);
   const upstreamModel = deps.resolveModel(req.model);
   const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
-  Object.assign(contextOf(request)?.entry ?? {}, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
+  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }
 
 export const countTokensRoutes = (deps: AppDeps) => {
-  const handler = async ({ request }: { request: Request }) => {
-    const res = await countTokens(deps, request);
-    contextOf(request)?.finish(res.status);
-    return res;
-  };
+  const handler = logged(({ request }, rc) => countTokens(deps, request, rc));
   return new Elysia({ name: "routes/count-tokens" })
     .post("/v1/messages/count_tokens", handler, { parse: "none" })
     .post("/v1/v1/messages/count_tokens", handler, { parse: "none" });

@@ -9,7 +9,7 @@ import type { MessagesRequest } from "../anthropic/schema";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { contextOf, type RequestContext } from "../http/context";
+import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest, toApiError } from "../http/errors";
 import type { ChatCompletion } from "../openai/schema";
 import { redactSecrets } from "../redact";
@@ -231,12 +231,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
 }
 
 export const messagesRoutes = (deps: AppDeps) => {
-  const handler = async ({ request }: { request: Request }) => {
-    const rc = contextOf(request)!;
-    const res = await handleMessages(deps, request, rc);
-    if (!rc.deferred) rc.finish(res.status);
-    return res;
-  };
+  const handler = logged(({ request }, rc) => handleMessages(deps, request, rc));
   return new Elysia({ name: "routes/messages" })
     .post("/v1/messages", handler, { parse: "none" })
     .post("/v1/v1/messages", handler, { parse: "none" });

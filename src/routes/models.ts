@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { contextOf } from "../http/context";
+import { logged } from "../http/context";
 import { ApiError } from "../http/errors";
 import { isAnthropicClient } from "../http/face";
 import { buildCatalog, findModel, type CatalogEntry, type Naming } from "../models/catalog";
@@ -50,13 +50,10 @@ async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Pr
 }
 
 export const modelsRoutes = (deps: AppDeps) => {
-  const finish = (request: Request, res: Response) => {
-    contextOf(request)?.finish(res.status);
-    return res;
-  };
-  const list = async ({ request }: { request: Request }) => finish(request, await listModels(deps, request));
-  const retrieve = async ({ request, params }: { request: Request; params: Record<string, string> }) =>
-    finish(request, await retrieveModel(deps, request, params["*"] ?? ""));
+  const list = logged(({ request }: { request: Request }) => listModels(deps, request));
+  const retrieve = logged(({ request, params }: { request: Request; params: Record<string, string> }) =>
+    retrieveModel(deps, request, params["*"] ?? ""),
+  );
   return new Elysia({ name: "routes/models" })
     .get("/v1/models", list)
     .get("/v1/v1/models", list)
