@@ -8,72 +8,40 @@
  *   recordUpstreamRetry(key, reason)   an upstream call is being retried
  *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
  *
+ * The registry (metrics-registry.ts) is loaded on first use, in a later turn of the
+ * event loop, so start-up and the first answer do not wait for prom-client; what is
+ * recorded meanwhile is queued and applied when it arrives. A scrape waits for it.
+ *
  * Label values are bounded: keys appear only as fingerprints, and only for the
  * configured upstream keys (a client's own forwarded key is "client"); model
  * names past the first MAX_MODELS distinct ones are counted as "other".
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { fingerprint } from "./upstream/keys";
-import { VERSION } from "./version";
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+type Registry = typeof import("./metrics-registry");
 
-const registers = [registry];
+let loaded: Registry | null = null;
+let loading: Promise<Registry> | null = null;
+let queue: Array<(m: Registry) => void> = [];
+/** Records kept while the registry loads; past this, the oldest are dropped. */
+const MAX_QUEUED = 10_000;
 
-const requests = new Counter({
-  name: "grok2api_requests_total",
-  help: "Requests answered, by route, method, status and model",
-  labelNames: ["route", "method", "status", "model"] as const,
-  registers,
-});
-const duration = new Histogram({
-  name: "grok2api_request_duration_seconds",
-  help: "Time from request to the end of the response (a stream's last byte)",
-  labelNames: ["route", "stream"] as const,
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
-  registers,
-});
-const ttft = new Histogram({
-  name: "grok2api_time_to_first_token_seconds",
-  help: "Time from request to the first streamed token",
-  labelNames: ["model"] as const,
-  buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
-  registers,
-});
-const tokens = new Counter({
-  name: "grok2api_tokens_total",
-  help: "Tokens billed, by model and direction (input or output)",
-  labelNames: ["model", "direction"] as const,
-  registers,
-});
-const upstreamErrors = new Counter({
-  name: "grok2api_upstream_errors_total",
-  help: "Failed upstream calls, by key fingerprint and upstream status",
-  labelNames: ["key", "status"] as const,
-  registers,
-});
-const upstreamRetries = new Counter({
-  name: "grok2api_upstream_retries_total",
-  help: "Upstream calls retried, by key fingerprint and reason",
-  labelNames: ["key", "reason"] as const,
-  registers,
-});
-const openStreams = new Gauge({
-  name: "grok2api_open_streams",
-  help: "SSE streams being sent to clients right now",
-  registers,
-});
-const reloads = new Counter({
-  name: "grok2api_config_reloads_total",
-  help: "Configuration reloads (SIGHUP), by result",
-  labelNames: ["result"] as const,
-  registers,
-});
-new Gauge({ name: "grok2api_build_info", help: "Always 1; the version is a label", labelNames: ["version"] as const, registers }).set(
-  { version: VERSION },
-  1,
-);
+function load(): Promise<Registry> {
+  loading ??= import("./metrics-registry").then((m) => {
+    loaded = m;
+    for (const f of queue) f(m);
+    queue = [];
+    return m;
+  });
+  return loading;
+}
+
+function use(f: (m: Registry) => void): void {
+  if (loaded) return f(loaded);
+  if (queue.length >= MAX_QUEUED) queue.shift();
+  queue.push(f);
+  if (queue.length === 1 && !loading) setImmediate(() => void load());
+}
 
 export const MAX_MODELS = 100;
 const models = new Set<string>();
@@ -108,29 +76,34 @@ export interface RequestRecord {
 
 export function recordRequest(r: RequestRecord): void {
   const model = modelLabel(r.model);
-  requests.inc({ route: r.route, method: r.method, status: String(r.status), model });
-  duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, r.durationMs / 1000);
-  if (r.ttftMs !== undefined) ttft.observe({ model }, r.ttftMs / 1000);
-  if (r.inputTokens) tokens.inc({ model, direction: "input" }, r.inputTokens);
-  if (r.outputTokens) tokens.inc({ model, direction: "output" }, r.outputTokens);
+  use((m) => {
+    m.requests.inc({ route: r.route, method: r.method, status: String(r.status), model });
+    m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, r.durationMs / 1000);
+    if (r.ttftMs !== undefined) m.ttft.observe({ model }, r.ttftMs / 1000);
+    if (r.inputTokens) m.tokens.inc({ model, direction: "input" }, r.inputTokens);
+    if (r.outputTokens) m.tokens.inc({ model, direction: "output" }, r.outputTokens);
+  });
 }
 
-export const streamOpened = (): void => openStreams.inc();
-export const streamClosed = (): void => openStreams.dec();
+export const streamOpened = (): void => use((m) => m.openStreams.inc());
+export const streamClosed = (): void => use((m) => m.openStreams.dec());
 
 /** `status`: the upstream's HTTP status, or "network" / "timeout" when there was none. */
 export function recordUpstreamError(key: string, status: number | "network" | "timeout"): void {
-  upstreamErrors.inc({ key: keyLabel(key), status: String(status) });
+  const labels = { key: keyLabel(key), status: String(status) };
+  use((m) => m.upstreamErrors.inc(labels));
 }
 
 /** `reason`: a short fixed word such as "429", "5xx", "network", "timeout". */
 export function recordUpstreamRetry(key: string, reason: string): void {
-  upstreamRetries.inc({ key: keyLabel(key), reason });
+  const labels = { key: keyLabel(key), reason };
+  use((m) => m.upstreamRetries.inc(labels));
 }
 
-export const recordConfigReload = (ok: boolean): void => reloads.inc({ result: ok ? "ok" : "error" });
+export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 
-/** The exposition text and its content type. */
+/** The exposition text and its content type (everything recorded so far included). */
 export async function metricsText(): Promise<{ body: string; contentType: string }> {
+  const { registry } = await load();
   return { body: await registry.metrics(), contentType: registry.contentType };
 }
