@@ -7,13 +7,14 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
+import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "./messages";
 import { relaySse } from "./relay";
-import type { UpstreamResult } from "../upstream/client";
+import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 
 /** Client headers that mean something to xAI and go along. */
 const FORWARDED_HEADERS = ["x-grok-conv-id"];
@@ -51,10 +52,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const { body, adjusted } = fitChatRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort();
-  request.signal.addEventListener("abort", onClientGone, { once: true });
-  const done = () => request.signal.removeEventListener("abort", onClientGone);
+  const { abort, release: done } = abortWhenClientGoes(request);
 
   let result: UpstreamResult;
   try {
@@ -71,12 +69,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     throw err instanceof ApiError ? explainModelError(err, requested, upstreamModel) : err;
   }
   const { response: res, watchdog } = result;
-  Object.assign(rc.entry, {
-    upstream_model: result.model ?? upstreamModel,
-    upstream_attempts: result.attempts,
-    ...(result.target !== "primary" ? { upstream_target: result.target } : {}),
-    ...(result.keyFingerprint ? { upstream_key: result.keyFingerprint } : {}),
-  });
+  Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
 
   const headers: Record<string, string> = {
     "content-type": res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json"),

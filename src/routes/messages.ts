@@ -9,6 +9,7 @@ import type { MessagesRequest } from "../anthropic/schema";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
+import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest, toApiError } from "../http/errors";
 import type { ChatCompletion } from "../openai/schema";
@@ -19,7 +20,7 @@ import { toAnthropicMessage, UnparseableToolArguments } from "../translate/respo
 import { conversationId } from "../translate/conversation";
 import { StreamTranslator } from "../translate/stream";
 import { inspectPrompt } from "../translate/usage";
-import type { UpstreamResult } from "../upstream/client";
+import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { pump } from "./pump";
 
 /** A direct stream's flush() answers a number, or a promise while the client drains. */
@@ -69,10 +70,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(body) });
 
   // The client going away stops the upstream at once, before the first byte or mid-stream.
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort();
-  request.signal.addEventListener("abort", onClientGone, { once: true });
-  if (request.signal.aborted) abort.abort();
+  const { abort, release } = abortWhenClientGoes(request);
 
   const inputTokens = deps.tokens.measure(req, upstreamModel, prompt.tokens);
   const inputTokensEstimate = inputTokens.estimate;
@@ -90,17 +88,12 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       headers: convId ? { "x-grok-conv-id": convId } : undefined,
     });
   } catch (err) {
-    request.signal.removeEventListener("abort", onClientGone);
+    release();
     if (request.signal.aborted) rc.finish(499, "client_closed");
     throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
   }
   const { response: res, watchdog } = result;
-  Object.assign(rc.entry, {
-    upstream_model: result.model ?? upstreamModel,
-    upstream_attempts: result.attempts,
-    ...(result.target !== "primary" ? { upstream_target: result.target } : {}),
-    ...(result.keyFingerprint ? { upstream_key: result.keyFingerprint } : {}),
-  });
+  Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
 
   const messageId = newMessageId();
   if (!upstreamStream) {
@@ -116,7 +109,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       throw err;
     } finally {
       watchdog.stop();
-      request.signal.removeEventListener("abort", onClientGone);
+      release();
     }
   }
 
@@ -150,7 +143,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       await pump({ body: upstreamBody, translator, abort, watchdog, sink: (events) => void acc.applyAll(events) });
     } finally {
       watchdog.stop();
-      request.signal.removeEventListener("abort", onClientGone);
+      release();
     }
     recordUsage();
     return Response.json(acc.message);
@@ -213,7 +206,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       } finally {
         closed = true;
         watchdog.stop();
-        request.signal.removeEventListener("abort", onClientGone);
+        release();
         recordUsage();
         rc.finish(status, error);
         try {

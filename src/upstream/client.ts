@@ -68,6 +68,16 @@ export interface UpstreamResult {
   keyFingerprint: string | undefined;
 }
 
+/** What the access log says about how the upstream answered. */
+export function upstreamLogFields(result: UpstreamResult, routedModel: string) {
+  return {
+    upstream_model: result.model ?? routedModel,
+    upstream_attempts: result.attempts,
+    ...(result.target !== "primary" ? { upstream_target: result.target } : {}),
+    ...(result.keyFingerprint ? { upstream_key: result.keyFingerprint } : {}),
+  };
+}
+
 export interface UpstreamClientOptions {
   targets: UpstreamTarget[];
   policy: Resilience;
