@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { encodeEvent, type StreamEvent } from "../src/anthropic/events";
 import { createChunkDecoder } from "../src/openai/sse-reader";
-import { StreamTranslator } from "../src/translate/stream";
+import { StreamTranslator } from "../src/translate/chat/stream";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

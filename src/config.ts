@@ -59,9 +59,20 @@ const ResilienceFileKeys = {
   ping_interval: Seconds(),
 };
 
+/** `[upstream] api` / `[[fallback]] api` (env GROK2API_UPSTREAM_API): the upstream's API dialect. */
+export const UPSTREAM_APIS = ["auto", "responses", "chat"] as const;
+export type UpstreamApiSetting = (typeof UPSTREAM_APIS)[number];
+const UpstreamApiKey = Type.Optional(Type.Union(UPSTREAM_APIS.map((a) => Type.Literal(a))));
+function parseUpstreamApi(v: string, where: string): UpstreamApiSetting {
+  const a = v.trim().toLowerCase();
+  if ((UPSTREAM_APIS as readonly string[]).includes(a)) return a as UpstreamApiSetting;
+  throw new ConfigError(`${where}: expected one of ${UPSTREAM_APIS.join(", ")} (got "${v}")`);
+}
+
 /** One `[[fallback]]`: another upstream and/or model, tried in order when the primary is exhausted. */
 const FallbackFileEntry = Type.Object(
   {
+    api: UpstreamApiKey,
     base_url: Type.Optional(Type.String({ minLength: 1 })),
     api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     model: Type.Optional(Type.String({ minLength: 1 })),
@@ -95,6 +106,7 @@ export const ConfigFileSchema = Type.Object(
         {
           base_url: Type.Optional(Type.String({ minLength: 1 })),
           api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          api: UpstreamApiKey,
           ...ResilienceFileKeys,
         },
         { additionalProperties: false },
@@ -135,6 +147,8 @@ export type ConfigFile = Static<typeof ConfigFileSchema>;
 
 /** A fallback target. Unset fields default to the primary's base URL and keys, and the routed model. */
 export interface FallbackTarget {
+  /** Its API dialect; default `auto` (judged by its own base URL). */
+  api?: UpstreamApiSetting;
   baseUrl?: string;
   keys?: string[];
   model?: string;
@@ -192,7 +206,8 @@ export interface Config {
   metrics: { enabled: boolean; token: string | undefined; requireClientKey: boolean };
   maxBodyBytes: number;
   configFile: string | undefined;
-  upstream: { baseUrl: string; keys: string[] };
+  /** `api`: the dialect (`auto`: Responses for *.x.ai, chat completions elsewhere); absent = auto. */
+  upstream: { baseUrl: string; keys: string[]; api?: UpstreamApiSetting };
   /** Overrides of the default model map, from the config file. */
   modelMap: Record<string, string>;
   /** Which upstream model serves Claude-style names the model map does not name. */
@@ -265,6 +280,7 @@ Environment:
   GROK2API_LOG_FILE  access log file (default ${DEFAULTS.logFile})
   XAI_API_KEY        upstream key(s), comma-separated
   XAI_BASE_URL       upstream base URL (default ${DEFAULTS.baseUrl})
+  GROK2API_UPSTREAM_API  auto, responses or chat (default auto: responses for *.x.ai)
   GROK2API_METRICS_TOKEN  bearer token accepted by GET /metrics
 
 With no client keys and no upstream key, each client's own key is forwarded upstream.
@@ -458,6 +474,7 @@ export function resilienceFromFile(file: ConfigFile, configFile: string | undefi
     badKeyQuarantineMs: ms(u.bad_key_quarantine, d.badKeyQuarantineMs),
     pingIntervalMs: ms(u.ping_interval, d.pingIntervalMs),
     fallbacks: (file.fallback ?? []).map((f, i) => ({
+      ...(f.api ? { api: f.api } : {}),
       ...(f.base_url ? { baseUrl: checkBaseUrl(f.base_url, `${configFile}: fallback[${i}].base_url`) } : {}),
       ...(f.api_keys ? { keys: f.api_keys } : {}),
       ...(f.model ? { model: f.model } : {}),
@@ -531,6 +548,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     upstream: {
       baseUrl,
       keys: env.XAI_API_KEY !== undefined ? splitList(env.XAI_API_KEY) : (file.upstream?.api_keys ?? []),
+      api: env.GROK2API_UPSTREAM_API ? parseUpstreamApi(env.GROK2API_UPSTREAM_API, "GROK2API_UPSTREAM_API") : (file.upstream?.api ?? "auto"),
     },
     modelMap: file.model_map ?? {},
     routing: { ...DEFAULT_ROUTING, ...file.routing },

@@ -6,6 +6,7 @@ import { createCapabilityTable, type CapabilityTable } from "./models/capabiliti
 import { createModelMap, type ModelMap } from "./models/map";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
+import { resolveApi } from "./translate/dialect";
 import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
@@ -35,11 +36,17 @@ export interface AppDeps {
 
 /** The primary upstream, then each `[[fallback]]`; a fallback without keys of its own shares the primary's pool. */
 export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamTarget[] {
-  const primary: UpstreamTarget = { label: "primary", baseUrl: config.upstream.baseUrl, pool: primaryPool };
+  const primary: UpstreamTarget = {
+    label: "primary",
+    baseUrl: config.upstream.baseUrl,
+    pool: primaryPool,
+    api: resolveApi(config.upstream.api, config.upstream.baseUrl),
+  };
   const fallbacks = (config.resilience.fallbacks ?? []).map((f, i): UpstreamTarget => {
     const baseUrl = f.baseUrl ?? config.upstream.baseUrl;
     const pool = f.keys ? new KeyPool(f.keys) : baseUrl === config.upstream.baseUrl ? primaryPool : new KeyPool(config.upstream.keys);
-    return { label: `fallback ${i + 1}`, baseUrl, pool, ...(f.model ? { model: f.model } : {}) };
+    const api = resolveApi(f.api, baseUrl);
+    return { label: `fallback ${i + 1}`, baseUrl, pool, api, ...(f.model ? { model: f.model } : {}) };
   });
   return [primary, ...fallbacks];
 }

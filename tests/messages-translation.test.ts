@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../src/config";
-import { INTERRUPTED_TOOL_RESULT } from "../src/translate/request";
+import { INTERRUPTED_TOOL_RESULT } from "../src/translate/chat/request";
 import { chunk, completion, streamOf, usageChunk } from "./helpers/fake-upstream";
 import { startGateway } from "./helpers/gateway";
 import { makePdf, toBase64 } from "./helpers/pdf";

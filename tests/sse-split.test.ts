@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MessageAccumulator } from "../src/anthropic/accumulate";
 import type { StreamEvent } from "../src/anthropic/events";
 import { createChunkDecoder } from "../src/openai/sse-reader";
-import { StreamTranslator } from "../src/translate/stream";
+import { StreamTranslator } from "../src/translate/chat/stream";
 import { FakeUpstream, sseResponse } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
 

@@ -108,6 +108,9 @@ export const Thinking = Type.Union([
   Obj({ type: Type.Literal("disabled") }),
 ]);
 
+/** Structured output: `{type:"json_schema", schema}`; other types are refused with a 400 (see translate/structured-output.ts). */
+export const OutputFormat = Obj({ type: Type.String({ minLength: 1 }), schema: Type.Optional(Type.Unknown()) });
+
 export const MessagesRequest = Obj({
   model: Type.String({ minLength: 1 }),
   messages: Type.Array(Message, { minItems: 1 }),
@@ -122,7 +125,9 @@ export const MessagesRequest = Obj({
   tools: Type.Optional(Type.Array(Tool)),
   tool_choice: Type.Optional(ToolChoice),
   thinking: Type.Optional(Thinking),
-  output_config: Type.Optional(Obj({ effort: Type.Optional(Type.String()) })),
+  output_config: Type.Optional(Obj({ effort: Type.Optional(Type.String()), format: Type.Optional(Type.Union([OutputFormat, Type.Null()])) })),
+  /** The beta spelling of `output_config.format` (structured-outputs-2025-11-13). */
+  output_format: Type.Optional(Type.Union([OutputFormat, Type.Null()])),
 });
 
 /** `POST /v1/messages/count_tokens`: a Messages request without `max_tokens` (a sent one is ignored). */
@@ -139,6 +144,7 @@ export type ContentBlock = Static<typeof ContentBlock>;
 export type Tool = Static<typeof Tool>;
 export type ToolChoice = Static<typeof ToolChoice>;
 export type Thinking = Static<typeof Thinking>;
+export type OutputFormat = Static<typeof OutputFormat>;
 /** A request after validation: content blocks are known block types only where `type` is known. */
 export type MessagesRequest = Omit<Static<typeof MessagesRequest>, "messages"> & {
   messages: Array<{ role: "user" | "assistant" | "system"; content: string | Array<ContentBlock | { type: string }> }>;

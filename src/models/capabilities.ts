@@ -45,6 +45,9 @@ const REASONING: Partial<ModelCaps> = { stop: false, penalties: false };
  * Override per model in the config file (`[capabilities."<glob>"]`).
  */
 export const BUILTIN_CAPS: ReadonlyArray<[string, Partial<ModelCaps>]> = [
+  // grok-4.6 and grok-4.7 (docs.x.ai model pages, 2026-09): low|medium|high|xhigh, reasoning cannot be turned off.
+  ["grok-4.7*", { ...REASONING, reasoningEffort: ["low", "medium", "high", "xhigh"], contextWindow: 500_000 }],
+  ["grok-4.6*", { ...REASONING, reasoningEffort: ["low", "medium", "high", "xhigh"], contextWindow: 500_000 }],
   ["grok-4.5*", { ...REASONING, reasoningEffort: ["low", "medium", "high"], contextWindow: 500_000 }],
   ["grok-4.3*", { ...REASONING, reasoningEffort: ["none", "low", "medium", "high"], contextWindow: 1_000_000 }],
   // An alias that moves with each release: only the effort values every recent flagship takes.

@@ -61,6 +61,12 @@ export const ChatRequest = Type.Object({
   parallel_tool_calls: Type.Optional(Type.Boolean()),
   reasoning_effort: Type.Optional(Type.String()),
   user: Type.Optional(Type.String()),
+  response_format: Type.Optional(
+    Type.Object({
+      type: Type.Literal("json_schema"),
+      json_schema: Type.Object({ name: Type.String(), schema: Type.Unknown(), strict: Type.Boolean() }),
+    }),
+  ),
 });
 
 export const ChatUsage = Type.Object({

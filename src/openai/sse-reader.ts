@@ -6,15 +6,20 @@
 import { createParser } from "eventsource-parser";
 import type { ChatChunk } from "./schema";
 
-export type UpstreamItem =
-  | { kind: "chunk"; chunk: ChatChunk }
+export type UpstreamItem<T = ChatChunk> =
+  | { kind: "chunk"; chunk: T }
   | { kind: "done" }
   | { kind: "error"; message: string; status?: number };
 
-export interface ChunkDecoder {
-  push(bytes: Uint8Array): UpstreamItem[];
-  end(): UpstreamItem[];
+export interface EventDecoder<T> {
+  push(bytes: Uint8Array): UpstreamItem<T>[];
+  end(): UpstreamItem<T>[];
 }
+
+export type ChunkDecoder = EventDecoder<ChatChunk>;
+
+/** Whether a parsed event is the upstream reporting an error, by its SSE event name and its data. */
+export type ErrorTest = (eventName: string | undefined, data: Record<string, unknown>) => boolean;
 
 /** Upper bound for one SSE event (a single chunk can carry a whole tool call). */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -31,9 +36,17 @@ export function upstreamErrorMessage(body: unknown): string | undefined {
   return typeof m === "string" ? m : undefined;
 }
 
+/** Chat completions: an `error` event, or an object with `error` and no `choices`. */
+const chatError: ErrorTest = (name, data) => name === "error" || (data.error !== undefined && data.choices === undefined);
+
 export function createChunkDecoder(): ChunkDecoder {
+  return createEventDecoder<ChatChunk>(chatError);
+}
+
+/** SSE bytes → parsed JSON events of one dialect; `[DONE]`, errors and bad JSON as their own items. */
+export function createEventDecoder<T>(isError: ErrorTest): EventDecoder<T> {
   const decoder = new TextDecoder();
-  let out: UpstreamItem[] = [];
+  let out: UpstreamItem<T>[] = [];
   const parser = createParser({
     maxBufferSize: MAX_EVENT_BYTES,
     onEvent(ev) {
@@ -50,12 +63,15 @@ export function createChunkDecoder(): ChunkDecoder {
         out.push({ kind: "error", message: "the upstream sent a stream event that is not valid JSON" });
         return;
       }
-      const obj = parsed as ChatChunk & { error?: unknown };
-      if (ev.event === "error" || (obj.error !== undefined && obj.choices === undefined)) {
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        out.push({ kind: "error", message: "the upstream sent a stream event that is not a JSON object" });
+        return;
+      }
+      if (isError(ev.event, parsed as Record<string, unknown>)) {
         out.push({ kind: "error", message: upstreamErrorMessage(parsed) ?? "the upstream reported an error mid-stream" });
         return;
       }
-      out.push({ kind: "chunk", chunk: obj });
+      out.push({ kind: "chunk", chunk: parsed as T });
     },
     onError(err) {
       // Unknown fields and bad `retry:` lines are harmless; an event too large to hold is not.

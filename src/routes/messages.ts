@@ -1,37 +1,29 @@
 /**
- * POST /v1/messages (also /v1/v1/messages): authenticate, validate, translate,
- * call the upstream, translate back — as JSON or as an SSE stream.
+ * POST /v1/messages (also /v1/v1/messages): authenticate, validate, translate for the
+ * upstream's dialect (chat completions or Responses, see translate/dialect.ts), call the
+ * upstream, translate back — as JSON or as an SSE stream.
  */
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
-import { encodeEvent, PING_FRAME, type StreamEvent } from "../anthropic/events";
 import type { MessagesRequest } from "../anthropic/schema";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
-import { ApiError, invalidRequest, toApiError } from "../http/errors";
-import type { ChatCompletion } from "../openai/schema";
+import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
-import { newMessageId } from "../translate/ids";
-import { toChatRequest } from "../translate/request";
-import { toAnthropicMessage, UnparseableToolArguments } from "../translate/response";
 import { conversationId } from "../translate/conversation";
-import { StreamTranslator } from "../translate/stream";
+import { dialectFor, type Dialect, type UpstreamApi } from "../translate/dialect";
+import { newMessageId } from "../translate/ids";
+import { MalformedUpstream } from "../translate/malformed";
+import { FailedResponse } from "../translate/responses/response";
 import { inspectPrompt } from "../translate/usage";
+import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { pump } from "./pump";
-
-/** A direct stream's flush() answers a number, or a promise while the client drains. */
-const flushed = (f: number | Promise<number>): Promise<void> | undefined =>
-  typeof f === "number" ? undefined : f.then(() => undefined);
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-};
+import { sseAnswer } from "./sse-answer";
+import { readUpstreamJson } from "./upstream-json";
 
 /** A 404 for a model says which name it was mapped from and where to change that. */
 export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
@@ -41,6 +33,23 @@ export function explainModelError(err: ApiError, requested: string, upstreamMode
     type: "not_found_error",
     retryable: false,
   });
+}
+
+/** xAI could not use replayed reasoning (another key's, damaged, or stale): worth one retry without it. */
+const UNUSABLE_REASONING = /could not (decrypt|decode)/i;
+
+interface Exchange {
+  deps: AppDeps;
+  req: MessagesRequest;
+  rc: RequestContext;
+  result: UpstreamResult;
+  dialect: Dialect<unknown>;
+  messageId: string;
+  inputTokensEstimate: number;
+  learn(promptTokens: number | undefined): void;
+  release(): void;
+  abort: AbortController;
+  clientSignal: AbortSignal;
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -63,164 +72,156 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, route: rule, stream: wantStream });
 
-  // A fallback may name another model: translate again for its capabilities.
-  const translate = (model: string) => toChatRequest(req, { model, caps: deps.caps.get(model), stream: upstreamStream });
-  const { body, warnings } = translate(upstreamModel);
-  for (const w of warnings) deps.logger.warn(w, { request_id: rc.id });
-  if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(body) });
+  // Every turn of a Claude Code session goes to the same xAI prompt cache.
+  const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
+  let withoutEncryptedReasoning = false;
+  // Each target gets the body of its own dialect; a fallback may name another model.
+  const translate = (api: UpstreamApi, model: string) => {
+    const dialect = dialectFor(api);
+    const t = dialect.request(req, { model, caps: deps.caps.get(model), stream: upstreamStream, cacheKey: convId, withoutEncryptedReasoning });
+    return { dialect, ...t };
+  };
+  const first = translate(deps.upstream.api, upstreamModel); // validates and logs once, before anything is sent
+  for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
+  if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
 
   // The client going away stops the upstream at once, before the first byte or mid-stream.
   const { abort, release } = abortWhenClientGoes(request);
-
   const inputTokens = deps.tokens.measure(req, upstreamModel, prompt.tokens);
-  const inputTokensEstimate = inputTokens.estimate;
-  // Every turn of a Claude Code session goes to the same xAI prompt cache.
-  const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
-  let result: UpstreamResult;
-  try {
-    result = await deps.upstream.send({
-      path: "/chat/completions",
-      body,
-      bodyFor: (model) => translate(model).body,
+  const send = () =>
+    deps.upstream.send({
+      path: first.dialect.path,
+      build: (api, model) => {
+        const t = translate(api, model ?? upstreamModel);
+        return { path: t.dialect.path, body: t.body };
+      },
       key: clientKey,
       signal: abort.signal,
       requestId: rc.id,
       headers: convId ? { "x-grok-conv-id": convId } : undefined,
     });
+  let result: UpstreamResult;
+  try {
+    try {
+      result = await send();
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.upstreamStatus === 400 && UNUSABLE_REASONING.test(err.message) && first.replayedReasoning > 0)) throw err;
+      deps.logger.warn("upstream could not use the replayed reasoning: retrying without its encrypted content", {
+        request_id: rc.id,
+        items: first.replayedReasoning,
+        error: err.message,
+      });
+      withoutEncryptedReasoning = true;
+      result = await send();
+    }
   } catch (err) {
     release();
     if (request.signal.aborted) rc.finish(499, "client_closed");
     throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
   }
-  const { response: res, watchdog } = result;
   Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
+  const x: Exchange = {
+    deps,
+    req,
+    rc,
+    result,
+    dialect: dialectFor(result.api),
+    messageId: newMessageId(),
+    inputTokensEstimate: inputTokens.estimate,
+    learn: (n) => inputTokens.learn(n),
+    release,
+    abort,
+    clientSignal: request.signal,
+  };
+  if (!upstreamStream) return answerJson(x);
+  return wantStream ? answerStream(x) : answerJsonFromStream(x);
+}
 
-  const messageId = newMessageId();
-  if (!upstreamStream) {
-    try {
-      const completion = (await res.json()) as ChatCompletion;
-      const message = toAnthropicMessage(completion, { id: messageId, model: req.model, inputTokensEstimate });
-      inputTokens.learn(completion.usage?.prompt_tokens);
-      Object.assign(rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
-      return Response.json(message);
-    } catch (err) {
-      if (err instanceof UnparseableToolArguments) throw new ApiError(502, err.message, { type: "api_error" });
-      if (err instanceof SyntaxError) throw new ApiError(502, "the upstream sent a response that is not valid JSON", { type: "api_error" });
-      throw err;
-    } finally {
-      watchdog.stop();
-      release();
-    }
+/** A non-streaming upstream answer → one JSON message. */
+async function answerJson(x: Exchange): Promise<Response> {
+  try {
+    const json = await readUpstreamJson(x.result.response);
+    const { message, promptTokens } = x.dialect.message(json, { id: x.messageId, model: x.req.model, inputTokensEstimate: x.inputTokensEstimate });
+    x.learn(promptTokens);
+    Object.assign(x.rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
+    return Response.json(message);
+  } catch (err) {
+    if (err instanceof MalformedUpstream) throw new ApiError(502, err.message, { type: "api_error" });
+    if (err instanceof FailedResponse) throw new ApiError(502, `the upstream failed the response: ${err.message}`, { type: "api_error" });
+    throw err;
+  } finally {
+    x.result.watchdog.stop();
+    x.release();
   }
+}
 
-  const translator = new StreamTranslator({
-    messageId,
-    model: req.model,
-    inputTokensEstimate,
-    stopSequences: req.stop_sequences,
-  });
-  const upstreamBody = res.body;
-  if (!upstreamBody) {
-    watchdog.stop();
+function translatorFor(x: Exchange) {
+  const body = x.result.response.body;
+  if (!body) {
+    x.result.watchdog.stop();
+    x.release();
     throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
   }
-
+  const translator = x.dialect.stream({
+    id: x.messageId,
+    model: x.req.model,
+    inputTokensEstimate: x.inputTokensEstimate,
+    stopSequences: x.req.stop_sequences,
+  });
   const recordUsage = () => {
-    inputTokens.learn(translator.upstreamPromptTokens);
-    if (translator.usage) {
-      Object.assign(rc.entry, {
-        input_tokens: translator.usage.input_tokens,
-        output_tokens: translator.usage.output_tokens,
-      });
-    }
+    x.learn(translator.upstreamPromptTokens);
+    if (translator.usage) Object.assign(x.rc.entry, { input_tokens: translator.usage.input_tokens, output_tokens: translator.usage.output_tokens });
   };
+  return { body, translator, recordUsage };
+}
 
-  if (!wantStream) {
-    // Non-streaming answer served from an upstream stream (stop sequences).
-    const acc = new MessageAccumulator();
-    acc.applyAll(translator.start());
-    try {
-      await pump({ body: upstreamBody, translator, abort, watchdog, sink: (events) => void acc.applyAll(events) });
-    } finally {
-      watchdog.stop();
-      release();
-    }
-    recordUsage();
-    return Response.json(acc.message);
+/** A non-streaming answer served from an upstream stream (stop sequences are watched on it). */
+async function answerJsonFromStream(x: Exchange): Promise<Response> {
+  const { body, translator, recordUsage } = translatorFor(x);
+  const acc = new MessageAccumulator();
+  acc.applyAll(translator.start());
+  try {
+    await pump({ body, translator, decoder: x.dialect.decoder(), abort: x.abort, watchdog: x.result.watchdog, sink: (events) => void acc.applyAll(events) });
+  } finally {
+    x.result.watchdog.stop();
+    x.release();
   }
+  recordUsage();
+  return Response.json(acc.message);
+}
 
-  rc.deferred = true;
-  const stream = new ReadableStream({
-    type: "direct",
-    async pull(controller: ReadableStreamDirectController) {
-      // One write and one flush per batch of events (all that one upstream read produced);
-      // a promise only when the client is slow to drain (backpressure).
-      let writing = false; // waiting for the client to drain: no ping may slip in between
-      let closed = false;
-      const write = (events: StreamEvent[]): Promise<void> | undefined => {
-        let frames = "";
-        for (const e of events) frames += encodeEvent(e);
-        watchdog.sent();
-        const w = controller.write(frames);
-        const pending = typeof w === "number" ? flushed(controller.flush()) : w.then(() => flushed(controller.flush()));
-        if (!pending) return undefined;
-        writing = true;
-        return pending.finally(() => {
-          writing = false;
-          watchdog.sent();
-        });
-      };
-      // Keep-alive: clients with idle watchdogs keep waiting while the upstream thinks in silence.
-      watchdog.keepAlive(deps.config.resilience.pingIntervalMs, () => {
-        if (writing || closed) return;
-        try {
-          controller.write(PING_FRAME);
-          controller.flush();
-        } catch {
-          // the client is gone; the abort path ends the stream
-        }
-      });
-      let status = 200;
-      let error: string | undefined;
-      try {
-        await write(translator.start());
-        const sink = (events: StreamEvent[]) => {
-          rc.firstToken();
+/** The answer as Anthropic SSE, event by event as the upstream sends. */
+function answerStream(x: Exchange): Response {
+  const { body, translator, recordUsage } = translatorFor(x);
+  const { watchdog } = x.result;
+  x.rc.deferred = true;
+  return sseAnswer({
+    start: translator.start(),
+    run: (write) =>
+      pump({
+        body,
+        translator,
+        decoder: x.dialect.decoder(),
+        abort: x.abort,
+        watchdog,
+        sink: (events) => {
+          x.rc.firstToken();
           return write(events);
-        };
-        await pump({ body: upstreamBody, translator, abort, watchdog, sink });
-      } catch (err) {
-        if (!request.signal.aborted) {
-          const e = toApiError(err);
-          if (!(err instanceof ApiError)) deps.logger.warn("stream failed", { request_id: rc.id, error: String(err) });
-          error = e.type;
-          try {
-            await write([{ type: "error", error: { type: e.type, message: e.message } }]);
-          } catch {
-            // client already gone
-          }
-        } else {
-          error = "client_closed";
-          status = 499;
-        }
-      } finally {
-        closed = true;
-        watchdog.stop();
-        release();
-        recordUsage();
-        rc.finish(status, error);
-        try {
-          controller.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    cancel() {
-      abort.abort();
+        },
+      }),
+    watchdog,
+    pingMs: x.deps.config.resilience.pingIntervalMs,
+    abort: x.abort,
+    clientSignal: x.clientSignal,
+    logger: x.deps.logger,
+    requestId: x.rc.id,
+    onEnd(status, error) {
+      watchdog.stop();
+      x.release();
+      recordUsage();
+      x.rc.finish(status, error);
     },
   });
-  return new Response(stream, { headers: SSE_HEADERS });
 }
 
 export const messagesRoutes = (deps: AppDeps) => {

@@ -6,12 +6,17 @@
  */
 import type { StreamEvent } from "../anthropic/events";
 import { ApiError } from "../http/errors";
-import { createChunkDecoder } from "../openai/sse-reader";
-import { ToolArgumentsError, type StreamTranslator } from "../translate/stream";
+import type { EventDecoder } from "../openai/sse-reader";
+import { ToolArgumentsError } from "../translate/chat/stream";
+import type { StreamTranslatorLike } from "../translate/dialect";
+import { MalformedUpstream } from "../translate/malformed";
+import { ResponsesStreamFailed } from "../translate/responses/stream";
 
-export interface PumpOptions {
+export interface PumpOptions<E> {
   body: ReadableStream<Uint8Array>;
-  translator: StreamTranslator;
+  translator: StreamTranslatorLike<E>;
+  /** The dialect's SSE decoder: bytes in, parsed upstream events out. */
+  decoder: EventDecoder<E>;
   /** Aborted to stop the upstream (stop sequence matched). */
   abort: AbortController;
   /** Receives events; may return a promise to apply backpressure. */
@@ -20,9 +25,15 @@ export interface PumpOptions {
   watchdog?: { touch(): void };
 }
 
-export async function pump({ body, translator, abort, sink, watchdog }: PumpOptions): Promise<void> {
+/** What a translator throws about the upstream's stream, as the error the client gets. */
+function asApiError(err: unknown): unknown {
+  if (err instanceof ToolArgumentsError || err instanceof MalformedUpstream) return new ApiError(502, err.message, { type: "api_error" });
+  if (err instanceof ResponsesStreamFailed) return new ApiError(529, `the upstream failed mid-stream: ${err.message}`, { type: "overloaded_error" });
+  return err;
+}
+
+export async function pump<E>({ body, translator, decoder, abort, sink, watchdog }: PumpOptions<E>): Promise<void> {
   const reader = body.getReader();
-  const decoder = createChunkDecoder();
   let sawDone = false;
   let clean = false;
   try {
@@ -47,8 +58,8 @@ export async function pump({ body, translator, abort, sink, watchdog }: PumpOpti
           try {
             for (const e of translator.push(item.chunk)) events.push(e);
           } catch (err) {
-            if (err instanceof ToolArgumentsError) throw new ApiError(502, err.message, { type: "api_error" });
-            throw err;
+            if (events.length) await sink(events);
+            throw asApiError(err);
           }
           if (translator.stopped) break;
         } else if (item.kind === "done") {
@@ -64,7 +75,7 @@ export async function pump({ body, translator, abort, sink, watchdog }: PumpOpti
       }
       if (translator.stopped) break read;
       if (result.done) {
-        if (!sawDone && !translator.sawFinishReason) {
+        if (!sawDone && !translator.complete) {
           throw new ApiError(529, "the upstream closed the stream before the message was complete", {
             type: "overloaded_error",
           });
@@ -82,8 +93,7 @@ export async function pump({ body, translator, abort, sink, watchdog }: PumpOpti
   try {
     final = translator.finish();
   } catch (err) {
-    if (err instanceof ToolArgumentsError) throw new ApiError(502, err.message, { type: "api_error" });
-    throw err;
+    throw asApiError(err);
   }
   await sink(final);
 }

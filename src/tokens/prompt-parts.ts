@@ -6,7 +6,7 @@
  * sent, so they are not counted.
  */
 import type { DocumentBlock, MessagesRequest, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
-import { isServerTool } from "../translate/request";
+import { isServerTool } from "../anthropic/server-tools";
 import { IMAGE_TOKENS } from "../translate/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */

@@ -5,7 +5,7 @@
  * left exactly as sent. Pure.
  */
 import type { ModelCaps } from "../models/capabilities";
-import { nearestEffort } from "./request";
+import { nearestEffort } from "../models/effort";
 
 export interface FittedChatRequest {
   body: Record<string, unknown>;

@@ -36,6 +36,8 @@ export interface UpstreamTarget {
   pool: KeyPool | null;
   /** Model to ask this target for instead of the routed one. */
   model?: string;
+  /** The target's API dialect (resolved: never "auto"); default chat completions. */
+  api?: "chat" | "responses";
 }
 
 export interface UpstreamCall {
@@ -50,6 +52,11 @@ export interface UpstreamCall {
   headers?: Record<string, string>;
   /** The body to send when a fallback names another model; default: `body` with `model` replaced. */
   bodyFor?: (model: string) => unknown;
+  /**
+   * Per-dialect calls: the path and body for a target's API dialect and model (its own, or
+   * the routed one when undefined). When given, `path`, `body` and `bodyFor` are not used.
+   */
+  build?: (api: "chat" | "responses", model: string | undefined) => { path: string; body: { model: string } };
   /** For the log. */
   requestId?: string;
 }
@@ -64,6 +71,8 @@ export interface UpstreamResult {
   attempts: number;
   /** Label of the target that answered. */
   target: string;
+  /** The API dialect of the target that answered. */
+  api: "chat" | "responses";
   /** Fingerprint of the key that was used. */
   keyFingerprint: string | undefined;
 }
@@ -97,6 +106,11 @@ export class UpstreamClient {
     this.policy = opts.policy;
     this.logger = opts.logger;
     this.connect = opts.connect ?? new ConnectWatch();
+  }
+
+  /** API dialect of the primary upstream. */
+  get api(): "chat" | "responses" {
+    return this.targets[0]!.api ?? "chat";
   }
 
   /** Base URL of the primary upstream. */
@@ -155,8 +169,10 @@ export class UpstreamClient {
     const p = this.policy;
     const started = performance.now();
     const pool = usesPool(target) ? target.pool : null;
-    const { model, payload } = requestBody(call, target.model);
-    const url = new URL(target.baseUrl + call.path);
+    const api = target.api ?? "chat";
+    const built = call.build?.(api, target.model);
+    const { model, payload } = built ? serialize(built.body) : requestBody(call, target.model);
+    const url = new URL(target.baseUrl + (built ? built.path : call.path));
     const maxTries = p.maxRetries + 1 + (pool?.size ?? 0);
     const mayWait = (ms: number) => {
       const at = performance.now() + ms;
@@ -201,6 +217,7 @@ export class UpstreamClient {
           watchdog,
           attempts: tally.attempts,
           target: target.label,
+          api,
           keyFingerprint: pool ? pool.fingerprintOf(key) : undefined,
         };
       } catch (err) {
@@ -257,6 +274,15 @@ function fallbackMayHelp(err: UpstreamError, pooled: boolean): boolean {
   if (err.badKey) return pooled; // the client's own key is bad: say so, do not spend the operator's
   const s = err.upstreamStatus;
   return s === 402 || s === 404;
+}
+
+function serialize(body: { model: string }): { model: string; payload: string } {
+  try {
+    return { model: body.model, payload: JSON.stringify(body) };
+  } catch (err) {
+    if (err instanceof RangeError) throw invalidRequest("request body is nested too deeply");
+    throw err;
+  }
 }
 
 function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: string | undefined } {

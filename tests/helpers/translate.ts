@@ -1,7 +1,7 @@
 /** Runs upstream SSE bytes through the real decoder and stream translator, the way routes/pump.ts does. */
 import type { StreamEvent } from "../../src/anthropic/events";
 import { createChunkDecoder } from "../../src/openai/sse-reader";
-import { StreamTranslator, type StreamOptions } from "../../src/translate/stream";
+import { StreamTranslator, type StreamOptions } from "../../src/translate/chat/stream";
 
 export const enc = new TextEncoder();
 

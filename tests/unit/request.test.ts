@@ -8,9 +8,9 @@ import {
   convertToolChoice,
   convertTools,
   INTERRUPTED_TOOL_RESULT,
-  reasoningEffort,
   toChatRequest,
-} from "../../src/translate/request";
+} from "../../src/translate/chat/request";
+import { reasoningEffort } from "../../src/models/effort";
 
 const caps = createCapabilityTable();
 type Msgs = MessagesRequest["messages"];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isOurSignature, signThinking } from "../../src/translate/signature";
-import { toAnthropicMessage, UnparseableToolArguments } from "../../src/translate/response";
+import { toAnthropicMessage, UnparseableToolArguments } from "../../src/translate/chat/response";
 import { completion, usage } from "../helpers/fake-upstream";
 
 const opts = { id: "msg_1", model: "claude-sonnet-4-5", inputTokensEstimate: 33 };

@@ -17,21 +17,16 @@
  * turns, encrypted), and resending it as text would bill it as input and let the model
  * mistake its old scratchpad for something the user said.
  */
-import type {
-  ContentBlock,
-  DocumentBlock,
-  ImageBlock,
-  MessagesRequest,
-  Tool,
-  ToolChoice,
-  ToolResultBlock,
-} from "../anthropic/schema";
-import { invalidRequest } from "../http/errors";
-import type { ModelCaps } from "../models/capabilities";
-import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../openai/schema";
-import { upstreamToolCallId } from "./ids";
+import type { ContentBlock, ImageBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
+import { isServerTool } from "../../anthropic/server-tools";
+import type { ModelCaps } from "../../models/capabilities";
+import { reasoningEffort } from "../../models/effort";
+import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../../openai/schema";
+import { upstreamToolCallId } from "../ids";
+import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, turnText } from "../prompt";
+import { structuredOutput } from "../structured-output";
 
-export const INTERRUPTED_TOOL_RESULT = "Error: the tool call was interrupted before it returned a result.";
+export { INTERRUPTED_TOOL_RESULT };
 
 export interface TranslateOptions {
   /** Upstream model id (after the model map / routing). */
@@ -44,63 +39,6 @@ export interface Translated {
   body: ChatRequest;
   /** Things dropped on purpose, for the log (never prompt text). */
   warnings: string[];
-}
-
-type Block = ContentBlock | { type: string };
-type Turn = { role: "user" | "assistant" | "system"; blocks: Block[] };
-
-const textOf = (b: Block) => (b.type === "text" ? (b as { text: string }).text : "");
-
-/**
- * Claude Code opens its system prompt with a billing line for Anthropic
- * (`x-anthropic-billing-header: cc_version=2.1.197.1c0; …`) whose suffix changes
- * between sessions. It means nothing to the upstream and would break the cached prefix.
- */
-const BILLING_LINE = /^x-anthropic-billing-header:[^\n]*(\n+|$)/;
-
-export function systemText(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system.replace(BILLING_LINE, "");
-  return system
-    .map((b) => b.text.replace(BILLING_LINE, ""))
-    .filter((t) => t.length > 0)
-    .join("\n\n");
-}
-
-/** Consecutive turns of the same role are one turn (the Anthropic API merges them too). */
-export function mergeTurns(messages: MessagesRequest["messages"]): Turn[] {
-  const turns: Turn[] = [];
-  for (const m of messages) {
-    const blocks: Block[] = typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content;
-    const last = turns[turns.length - 1];
-    if (last && last.role === m.role) last.blocks = last.blocks.concat(blocks);
-    else turns.push({ role: m.role, blocks: [...blocks] });
-  }
-  return turns;
-}
-
-export function imageUrl(img: ImageBlock): string {
-  return img.source.type === "base64" ? `data:${img.source.media_type};base64,${img.source.data}` : img.source.url;
-}
-
-/** A document as text for the model. PDFs must have been turned into text sources before. */
-export function documentText(doc: DocumentBlock): string {
-  const src = doc.source;
-  let body: string;
-  if (src.type === "text") body = src.data;
-  else if (src.type === "content") {
-    body =
-      typeof src.content === "string"
-        ? src.content
-        : src.content.map((b) => textOf(b as Block)).filter(Boolean).join("\n\n");
-  } else {
-    const kind = src.type === "base64" ? src.media_type : "url";
-    throw invalidRequest(`document source of type ${src.type} (${kind}) is not supported; send text or PDF documents`);
-  }
-  const head = [doc.title ? `Document: ${doc.title}` : "Document", doc.context ? `Context: ${doc.context}` : ""]
-    .filter(Boolean)
-    .join("\n");
-  return `<document>\n${head}\n\n${body}\n</document>`;
 }
 
 /** What the conversion needs to know about the target model. */
@@ -124,16 +62,14 @@ function imagePart(img: ImageBlock, opts: ConvertOptions, stats: ConvertStats): 
   return { type: "image_url", image_url: { url: imageUrl(img) } };
 }
 
-function toPart(b: Block, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
+function toPart(b: ContentBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
   switch (b.type) {
-    case "text": {
-      const text = textOf(b);
-      return text.length > 0 ? { type: "text", text } : null;
-    }
+    case "text":
+      return b.text.length > 0 ? { type: "text", text: b.text } : null;
     case "image":
-      return imagePart(b as ImageBlock, opts, stats);
+      return imagePart(b, opts, stats);
     case "document":
-      return { type: "text", text: documentText(b as DocumentBlock) };
+      return { type: "text", text: documentText(b) };
     default:
       return null;
   }
@@ -172,11 +108,6 @@ export function toolResultContent(
   return { text: text || "(no output)", images };
 }
 
-function stringifyInput(input: unknown): string {
-  if (input === undefined || input === null) return "{}";
-  return typeof input === "string" ? input : JSON.stringify(input);
-}
-
 export function convertMessages(
   req: Pick<MessagesRequest, "system" | "messages">,
   opts: ConvertOptions = {},
@@ -205,9 +136,9 @@ export function convertMessages(
     placeHeldSystem();
   };
 
-  for (const turn of mergeTurns(req.messages)) {
+  for (const turn of promptTurns(req.messages)) {
     if (turn.role === "system") {
-      const text = turn.blocks.map(textOf).filter(Boolean).join("\n\n");
+      const text = turnText(turn.blocks);
       if (!text) continue;
       if (pending.length > 0) heldSystem.push(text);
       else out.push({ role: "system", content: text });
@@ -220,9 +151,9 @@ export function convertMessages(
       const calls: ToolCall[] = [];
       const ids: string[] = [];
       for (const b of turn.blocks) {
-        if (b.type === "text" && textOf(b)) texts.push(textOf(b));
+        if (b.type === "text" && b.text) texts.push(b.text);
         else if (b.type === "tool_use") {
-          const u = b as Extract<ContentBlock, { type: "tool_use" }>;
+          const u = b;
           if (ids.includes(u.id)) continue; // a repeated id would make the results ambiguous
           ids.push(u.id);
           calls.push({
@@ -248,7 +179,7 @@ export function convertMessages(
     const orphanTexts: ContentPart[] = [];
     for (const b of turn.blocks) {
       if (b.type === "tool_result") {
-        const r = b as ToolResultBlock;
+        const r = b;
         if (pending.includes(r.tool_use_id) && !results.has(r.tool_use_id)) results.set(r.tool_use_id, r);
         else {
           const { text, images } = toolResultContent(r, opts, stats);
@@ -276,11 +207,6 @@ export function convertMessages(
   }
   answerMissing();
   return out;
-}
-
-/** Server tools (web_search_*, bash_*, text_editor_*, …) have a versioned `type`; the upstream cannot run them. */
-export function isServerTool(t: Tool): boolean {
-  return typeof t.type === "string" && t.type !== "custom";
 }
 
 export function convertTools(tools: Tool[] | undefined): { tools: FunctionTool[]; dropped: string[] } {
@@ -324,43 +250,6 @@ export function convertToolChoice(
   }
 }
 
-const EFFORT_ORDER = ["none", "minimal", "low", "medium", "high", "xhigh", "max"];
-
-/** The closest value the model accepts to the wanted effort. */
-export function nearestEffort(wanted: string, accepted: readonly string[]): string | undefined {
-  if (accepted.includes(wanted)) return wanted;
-  const w = EFFORT_ORDER.indexOf(wanted);
-  if (w === -1) return undefined;
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const a of accepted) {
-    const i = EFFORT_ORDER.indexOf(a);
-    if (i === -1 || (a === "none" && wanted !== "none")) continue;
-    const d = Math.abs(i - w) + (i < w ? 0.5 : 0); // on a tie, prefer more effort
-    if (d < bestDist) {
-      bestDist = d;
-      best = a;
-    }
-  }
-  return best;
-}
-
-/** Anthropic thinking / output_config.effort → `reasoning_effort`, only if the model takes one. */
-export function reasoningEffort(req: Pick<MessagesRequest, "thinking" | "output_config">, caps: ModelCaps): string | undefined {
-  const accepted = caps.reasoningEffort;
-  if (!accepted || accepted.length === 0) return undefined;
-  let wanted: string | undefined;
-  const effort = req.output_config?.effort;
-  if (req.thinking?.type === "disabled") wanted = "none";
-  else if (effort) wanted = effort;
-  else if (req.thinking?.type === "enabled") {
-    const budget = req.thinking.budget_tokens ?? 0;
-    wanted = budget < 4096 ? "low" : budget < 16384 ? "medium" : "high";
-  }
-  if (!wanted) return undefined;
-  return nearestEffort(wanted, accepted);
-}
-
 export function toChatRequest(req: MessagesRequest, opts: TranslateOptions): Translated {
   const warnings: string[] = [];
   const stats: ConvertStats = { imagesOmitted: 0 };
@@ -388,6 +277,9 @@ export function toChatRequest(req: MessagesRequest, opts: TranslateOptions): Tra
 
   const effort = reasoningEffort(req, opts.caps);
   if (effort) body.reasoning_effort = effort;
+
+  const format = structuredOutput(req);
+  if (format) body.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: true } };
 
   if (opts.stream) {
     body.stream = true;

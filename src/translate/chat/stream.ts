@@ -12,15 +12,15 @@
  * - stop sequences are watched across chunk borders; on a match `stopped` turns true
  *   and the caller should abort the upstream and call finish().
  */
-import type { BlockDelta, BlockStart, StreamEvent } from "../anthropic/events";
-import type { StopReason, Usage } from "../anthropic/schema";
-import type { ChatChunk, ChatUsage, ToolCallDelta } from "../openai/schema";
-import { toolUseId } from "./ids";
-import { ThinkingSigner } from "./signature";
-import { StopSequenceWatcher } from "./stop-sequences";
-import { toStopReason } from "./stop-reason";
-import { parseToolArguments } from "./tool-args";
-import { estimateTextTokens, toAnthropicUsage } from "./usage";
+import type { BlockDelta, BlockStart, StreamEvent } from "../../anthropic/events";
+import type { StopReason, Usage } from "../../anthropic/schema";
+import type { ChatChunk, ChatUsage, ToolCallDelta } from "../../openai/schema";
+import { toolUseId } from "../ids";
+import { ThinkingSigner } from "../signature";
+import { StopSequenceWatcher } from "../stop-sequences";
+import { toStopReason } from "../stop-reason";
+import { parseToolArguments } from "../tool-args";
+import { estimateTextTokens, toAnthropicUsage } from "../usage";
 
 export interface StreamOptions {
   messageId: string;
@@ -75,6 +75,11 @@ export class StreamTranslator {
 
   /** The upstream said why it stopped (a stream without it was cut short). */
   get sawFinishReason(): boolean {
+    return this.finishReason !== null;
+  }
+
+  /** Same as sawFinishReason, under the name every dialect's translator uses. */
+  get complete(): boolean {
     return this.finishReason !== null;
   }
 

@@ -1,0 +1,24 @@
+/**
+ * The one reader of a non-streaming upstream body. A 200 whose body is empty, cut short,
+ * not JSON, or whose connection drops mid-body is the upstream's fault: MalformedUpstream,
+ * which the route answers with 502 `api_error` (never a 500).
+ */
+import { ApiError } from "../http/errors";
+import { MalformedUpstream } from "../translate/malformed";
+
+export async function readUpstreamJson(res: Response): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    // An idle or total timeout aborts the read with its own ApiError (504 timeout_error).
+    if (err instanceof ApiError) throw err;
+    throw new MalformedUpstream(`the upstream connection failed before the answer was complete: ${(err as Error).message}`);
+  }
+  if (text.trim() === "") throw new MalformedUpstream("the upstream sent an empty response");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedUpstream("the upstream sent a response that is not valid JSON");
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The seam between the route and the upstream's API dialect. Each dialect bundles its
+ * path, its request translator, its non-streaming and streaming translators and its SSE
+ * event decoder, so the route chooses none of them: it asks for the dialect of the target
+ * that answered and uses what it gets.
+ */
+import type { StreamEvent } from "../anthropic/events";
+import type { AnthropicMessage, MessagesRequest, Usage } from "../anthropic/schema";
+import type { ModelCaps } from "../models/capabilities";
+import type { ChatCompletion } from "../openai/schema";
+import { createChunkDecoder, createEventDecoder, type EventDecoder } from "../openai/sse-reader";
+import { toChatRequest } from "./chat/request";
+import { checkChatCompletion, toAnthropicMessage } from "./chat/response";
+import { StreamTranslator } from "./chat/stream";
+import { fromResponsesJson } from "./responses/response";
+import { toResponsesRequest } from "./responses/request";
+import { ResponsesStreamTranslator } from "./responses/stream";
+import type { ResponsesEvent } from "./responses/wire";
+
+export type UpstreamApi = "chat" | "responses";
+
+export interface RequestOptions {
+  model: string;
+  caps: ModelCaps;
+  stream: boolean;
+  /** The conversation's id (Claude Code session), for the upstream's prompt cache. */
+  cacheKey?: string;
+  /** Leave out encrypted reasoning (the upstream could not decrypt it). */
+  withoutEncryptedReasoning?: boolean;
+}
+
+export interface TranslatedRequest {
+  body: { model: string };
+  warnings: string[];
+  /** Reasoning items replayed with their encrypted content (Responses only). */
+  replayedReasoning: number;
+}
+
+export interface MessageOptions {
+  id: string;
+  model: string;
+  inputTokensEstimate: number;
+}
+
+export interface StreamOptions extends MessageOptions {
+  stopSequences?: string[];
+}
+
+/** What the pump drives: upstream events in, Anthropic events out. */
+export interface StreamTranslatorLike<E> {
+  start(): StreamEvent[];
+  push(e: E): StreamEvent[];
+  finish(): StreamEvent[];
+  /** A stop sequence matched: stop reading. */
+  readonly stopped: boolean;
+  /** The upstream said the message is over (a stream that ends without it was cut). */
+  readonly complete: boolean;
+  readonly upstreamPromptTokens: number | undefined;
+  readonly usage: Usage | null;
+}
+
+export interface Dialect<E = unknown> {
+  api: UpstreamApi;
+  /** Path under the base URL. */
+  path: string;
+  request(req: MessagesRequest, opts: RequestOptions): TranslatedRequest;
+  /** A non-streaming answer's parsed JSON → message (throws MalformedUpstream on a wrong shape). */
+  message(json: unknown, opts: MessageOptions): { message: AnthropicMessage; promptTokens: number | undefined };
+  stream(opts: StreamOptions): StreamTranslatorLike<E>;
+  decoder(): EventDecoder<E>;
+}
+
+export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
+  api: "chat",
+  path: "/chat/completions",
+  request: (req, o) => ({ ...toChatRequest(req, o), replayedReasoning: 0 }),
+  message(json, o) {
+    const c: ChatCompletion = checkChatCompletion(json);
+    return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens };
+  },
+  stream: (o) => new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
+  decoder: createChunkDecoder,
+};
+
+export const responsesDialect: Dialect<ResponsesEvent> = {
+  api: "responses",
+  path: "/responses",
+  request: (req, o) => toResponsesRequest(req, o),
+  message: (json, o) => fromResponsesJson(json, o),
+  stream: (o) =>
+    new ResponsesStreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
+  // Responses streams name every event; `error` events (and `type:"error"` data) are the upstream's failures.
+  decoder: () => createEventDecoder<ResponsesEvent>((name, data) => name === "error" || data.type === "error"),
+};
+
+export function dialectFor(api: UpstreamApi): Dialect<any> {
+  return api === "responses" ? responsesDialect : chatDialect;
+}
+
+/** `auto`: Responses for xAI's own hosts (`api.x.ai`, `*.x.ai`), chat completions for any other server. */
+export function resolveApi(api: "auto" | UpstreamApi | undefined, baseUrl: string): UpstreamApi {
+  if (api === "chat" || api === "responses") return api;
+  let host = "";
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return "chat";
+  }
+  return host === "api.x.ai" || host.endsWith(".x.ai") ? "responses" : "chat";
+}

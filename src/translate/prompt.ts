@@ -1,0 +1,122 @@
+/**
+ * The one walk over an Anthropic prompt that every upstream dialect starts from. Pure.
+ *
+ * - consecutive messages of the same role are one turn (the Anthropic API merges them too),
+ *   merged in linear time: a request of 160,000 one-line user messages is one pass;
+ * - blocks of a type we do not translate are left out here, so the dialects only ever see
+ *   the tagged union `ContentBlock` and switch on `type` without casts;
+ * - the system prompt loses Claude Code's per-session billing line, so the prefix the
+ *   upstream caches stays byte-stable across sessions and turns.
+ */
+import {
+  KNOWN_BLOCKS,
+  type ContentBlock,
+  type DocumentBlock,
+  type ImageBlock,
+  type MessagesRequest,
+  type ToolResultBlock,
+} from "../anthropic/schema";
+import { invalidRequest } from "../http/errors";
+
+export interface Turn {
+  role: "user" | "assistant" | "system";
+  blocks: ContentBlock[];
+}
+
+type AnyBlock = MessagesRequest["messages"][number]["content"] extends string | Array<infer B> ? B : never;
+
+/** A block validation checked against its schema (see anthropic/validate.ts): known type, right shape. */
+export function isKnownBlock(b: AnyBlock): b is ContentBlock {
+  return Object.hasOwn(KNOWN_BLOCKS, b.type);
+}
+
+/** The messages as turns, same-role neighbours merged, unknown block types left out. Linear. */
+export function promptTurns(messages: MessagesRequest["messages"]): Turn[] {
+  const turns: Turn[] = [];
+  let last: Turn | undefined;
+  for (const m of messages) {
+    if (!last || last.role !== m.role) {
+      last = { role: m.role, blocks: [] };
+      turns.push(last);
+    }
+    if (typeof m.content === "string") last.blocks.push({ type: "text", text: m.content });
+    else for (const b of m.content) if (isKnownBlock(b)) last.blocks.push(b);
+  }
+  return turns;
+}
+
+/**
+ * Claude Code opens its system prompt with a billing line for Anthropic
+ * (`x-anthropic-billing-header: cc_version=2.1.197.1c0; …`) whose suffix changes
+ * between sessions. It means nothing to the upstream and would break the cached prefix.
+ */
+const BILLING_LINE = /^x-anthropic-billing-header:[^\n]*(\n+|$)/;
+
+export function systemText(system: MessagesRequest["system"]): string {
+  if (system === undefined) return "";
+  if (typeof system === "string") return system.replace(BILLING_LINE, "");
+  return system
+    .map((b) => b.text.replace(BILLING_LINE, ""))
+    .filter((t) => t.length > 0)
+    .join("\n\n");
+}
+
+/** The text of a turn's text blocks, joined; "" when there is none. */
+export function turnText(blocks: readonly ContentBlock[]): string {
+  const texts: string[] = [];
+  for (const b of blocks) if (b.type === "text" && b.text) texts.push(b.text);
+  return texts.join("\n\n");
+}
+
+export function imageUrl(img: ImageBlock): string {
+  return img.source.type === "base64" ? `data:${img.source.media_type};base64,${img.source.data}` : img.source.url;
+}
+
+const textOfUnknown = (b: unknown): string => {
+  const o = b as { type?: unknown; text?: unknown } | null;
+  return o && o.type === "text" && typeof o.text === "string" ? o.text : "";
+};
+
+/** A document as text for the model. PDFs must have been turned into text sources before. */
+export function documentText(doc: DocumentBlock): string {
+  const src = doc.source;
+  let body: string;
+  if (src.type === "text") body = src.data;
+  else if (src.type === "content") {
+    body = typeof src.content === "string" ? src.content : src.content.map(textOfUnknown).filter(Boolean).join("\n\n");
+  } else {
+    const kind = src.type === "base64" ? src.media_type : "url";
+    throw invalidRequest(`document source of type ${src.type} (${kind}) is not supported; send text or PDF documents`);
+  }
+  const head = [doc.title ? `Document: ${doc.title}` : "Document", doc.context ? `Context: ${doc.context}` : ""]
+    .filter(Boolean)
+    .join("\n");
+  return `<document>\n${head}\n\n${body}\n</document>`;
+}
+
+export const INTERRUPTED_TOOL_RESULT = "Error: the tool call was interrupted before it returned a result.";
+
+/** A tool_result's content: its text (errors marked) and its images, for the dialect to place. */
+export function toolResultParts(r: ToolResultBlock): { text: string; images: ImageBlock[] } {
+  const images: ImageBlock[] = [];
+  let text: string;
+  if (r.content === undefined) text = "";
+  else if (typeof r.content === "string") text = r.content;
+  else {
+    const texts: string[] = [];
+    for (const b of r.content) {
+      if (b.type === "image") images.push(b);
+      else if (b.type === "document") texts.push(documentText(b));
+      else if (b.text.length > 0) texts.push(b.text);
+    }
+    text = texts.join("\n\n");
+    if (!text && images.length > 0) text = `(${images.length} image${images.length > 1 ? "s" : ""} attached below)`;
+  }
+  if (r.is_error) text = text ? `Error: ${text}` : "Error: the tool failed without a message.";
+  return { text: text || "(no output)", images };
+}
+
+export function stringifyInput(input: unknown): string {
+  if (input === undefined || input === null) return "{}";
+  return typeof input === "string" ? input : JSON.stringify(input);
+}

@@ -1,0 +1,240 @@
+/**
+ * Anthropic Messages request → xAI Responses request (`POST /v1/responses`). Pure.
+ *
+ * - `system` → `instructions` (billing line stripped); mid-conversation system turns → system items;
+ * - user text / images / documents → a user item of `input_text` / `input_image` parts;
+ * - an assistant turn → its items in block order: our reasoning (from the signature) as
+ *   `{type:"reasoning", summary, encrypted_content}`, text as an assistant message,
+ *   `tool_use` as `function_call` with the exact xAI `call_id`;
+ * - `tool_result` → `function_call_output` right after, in call order (errors marked,
+ *   images in a user item after the outputs); a call without a result gets an error output;
+ * - thinking blocks signed by anyone else are dropped, never forwarded;
+ * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
+ */
+import type { ContentBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
+import { isServerTool } from "../../anthropic/server-tools";
+import type { ModelCaps } from "../../models/capabilities";
+import { reasoningEffort } from "../../models/effort";
+import { upstreamToolCallId } from "../ids";
+import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, toolResultParts, turnText } from "../prompt";
+import { decodeReasoningSignature } from "../signature";
+import { structuredOutput } from "../structured-output";
+import type { FunctionToolDef, InputItem, InputPart, ResponsesRequest, ResponsesToolChoice } from "./wire";
+
+export interface ResponsesTranslateOptions {
+  model: string;
+  caps: ModelCaps;
+  stream: boolean;
+  /** The conversation's prompt-cache key (Claude Code session), when known. */
+  cacheKey?: string;
+  /** Leave out the encrypted reasoning (after xAI refused to decrypt it); summaries stay. */
+  withoutEncryptedReasoning?: boolean;
+}
+
+export interface ResponsesTranslated {
+  body: ResponsesRequest;
+  warnings: string[];
+  /** Reasoning items replayed with their encrypted content. */
+  replayedReasoning: number;
+}
+
+const IMAGE_OMITTED = "[image omitted: the model this request was routed to does not accept images]";
+
+/** Reasoning models: every one that rejects `stop` (the capability table marks them so) or has an effort dial. */
+export const isReasoningModel = (caps: ModelCaps) => !caps.stop || (caps.reasoningEffort?.length ?? 0) > 0;
+
+interface Walk {
+  items: InputItem[];
+  vision: boolean;
+  keepEncrypted: boolean;
+  imagesOmitted: number;
+  foreignThinking: number;
+  replayed: number;
+}
+
+function userParts(blocks: readonly ContentBlock[], w: Walk): InputPart[] {
+  const parts: InputPart[] = [];
+  for (const b of blocks) {
+    if (b.type === "text") {
+      if (b.text) parts.push({ type: "input_text", text: b.text });
+    } else if (b.type === "image") {
+      if (w.vision) parts.push({ type: "input_image", image_url: imageUrl(b) });
+      else {
+        w.imagesOmitted++;
+        parts.push({ type: "input_text", text: IMAGE_OMITTED });
+      }
+    } else if (b.type === "document") parts.push({ type: "input_text", text: documentText(b) });
+  }
+  return parts;
+}
+
+function pushUser(parts: InputPart[], w: Walk): void {
+  if (parts.length === 0) return;
+  const only = parts[0]!;
+  w.items.push({ role: "user", content: parts.length === 1 && only.type === "input_text" ? only.text : parts });
+}
+
+function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
+  const ids: string[] = [];
+  let text: string[] = [];
+  const flushText = () => {
+    if (text.length) w.items.push({ role: "assistant", content: [{ type: "output_text", text: text.join("\n\n") }] });
+    text = [];
+  };
+  for (const b of blocks) {
+    if (b.type === "text") {
+      if (b.text) text.push(b.text);
+    } else if (b.type === "thinking") {
+      const carried = decodeReasoningSignature(b.signature);
+      if (!carried) {
+        w.foreignThinking++;
+        continue;
+      }
+      flushText();
+      const summary = b.thinking ? [{ type: "summary_text" as const, text: b.thinking }] : [];
+      if (w.keepEncrypted) {
+        w.items.push({ type: "reasoning", summary, encrypted_content: carried.encryptedContent });
+        w.replayed++;
+      } else if (summary.length) {
+        // xAI could not decrypt it: the readable summary still tells the model what it thought.
+        w.items.push({ type: "reasoning", summary });
+      }
+    } else if (b.type === "redacted_thinking") {
+      w.foreignThinking++;
+    } else if (b.type === "tool_use") {
+      if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
+      flushText();
+      ids.push(b.id);
+      w.items.push({ type: "function_call", call_id: upstreamToolCallId(b.id), name: b.name, arguments: stringifyInput(b.input) });
+    }
+  }
+  flushText();
+  return ids;
+}
+
+/** The conversation as Responses input items: one walk over the turns. */
+export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): void {
+  let pending: string[] = [];
+  let heldSystem: string[] = [];
+  const output = (id: string, text: string) => w.items.push({ type: "function_call_output", call_id: upstreamToolCallId(id), output: text });
+  const placeHeldSystem = () => {
+    for (const content of heldSystem) w.items.push({ role: "system", content });
+    heldSystem = [];
+  };
+  const answerMissing = () => {
+    for (const id of pending) output(id, INTERRUPTED_TOOL_RESULT);
+    pending = [];
+    placeHeldSystem();
+  };
+  for (const turn of promptTurns(req.messages)) {
+    if (turn.role === "system") {
+      const text = turnText(turn.blocks);
+      if (!text) continue;
+      if (pending.length > 0) heldSystem.push(text);
+      else w.items.push({ role: "system", content: text });
+      continue;
+    }
+    if (turn.role === "assistant") {
+      answerMissing();
+      pending = assistantItems(turn.blocks, w);
+      continue;
+    }
+    const results = new Map<string, ToolResultBlock>();
+    const orphans: ContentBlock[] = [];
+    const rest: ContentBlock[] = [];
+    for (const b of turn.blocks) {
+      if (b.type !== "tool_result") rest.push(b);
+      else if (pending.includes(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);
+      else {
+        const { text, images } = toolResultParts(b);
+        orphans.push({ type: "text", text: `[Result of tool call ${b.tool_use_id}]\n${text}` }, ...images);
+      }
+    }
+    const resultImages: ContentBlock[] = [];
+    for (const id of pending) {
+      const r = results.get(id);
+      if (!r) {
+        output(id, INTERRUPTED_TOOL_RESULT);
+        continue;
+      }
+      const { text, images } = toolResultParts(r);
+      output(id, text);
+      resultImages.push(...images);
+    }
+    pending = [];
+    placeHeldSystem();
+    pushUser(userParts([...resultImages, ...orphans, ...rest], w), w);
+  }
+  answerMissing();
+}
+
+export function convertResponsesTools(tools: Tool[] | undefined): { tools: FunctionToolDef[]; dropped: string[] } {
+  const out: FunctionToolDef[] = [];
+  const dropped: string[] = [];
+  for (const t of tools ?? []) {
+    if (isServerTool(t)) {
+      dropped.push(`${t.name} (${t.type})`);
+      continue;
+    }
+    const fn: FunctionToolDef = { type: "function", name: t.name, parameters: t.input_schema ?? { type: "object", properties: {} } };
+    if (t.description) fn.description = t.description;
+    out.push(fn);
+  }
+  // Sorted by name: a byte-stable prefix for the prompt cache whatever order the client lists them in.
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { tools: out, dropped };
+}
+
+export function convertResponsesToolChoice(
+  choice: ToolChoice | undefined,
+  names: ReadonlySet<string>,
+): { tool_choice?: ResponsesToolChoice; parallel_tool_calls?: boolean } {
+  if (!choice || names.size === 0) return {};
+  const parallel = "disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use ? { parallel_tool_calls: false } : {};
+  switch (choice.type) {
+    case "auto":
+      return { tool_choice: "auto", ...parallel };
+    case "any":
+      return { tool_choice: "required", ...parallel };
+    case "none":
+      return { tool_choice: "none" };
+    case "tool":
+      return names.has(choice.name) ? { tool_choice: { type: "function", name: choice.name }, ...parallel } : parallel;
+  }
+}
+
+export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslateOptions): ResponsesTranslated {
+  const warnings: string[] = [];
+  const w: Walk = {
+    items: [],
+    vision: opts.caps.vision,
+    keepEncrypted: !opts.withoutEncryptedReasoning,
+    imagesOmitted: 0,
+    foreignThinking: 0,
+    replayed: 0,
+  };
+  convertInput(req, w);
+  const body: ResponsesRequest = { model: opts.model, input: w.items, max_output_tokens: Math.min(req.max_tokens, opts.caps.maxOutput), store: false };
+  const instructions = systemText(req.system);
+  if (instructions) body.instructions = instructions;
+  if (w.imagesOmitted > 0) warnings.push(`${w.imagesOmitted} image(s) replaced by a note: model ${opts.model} does not accept images`);
+  if (w.foreignThinking > 0) warnings.push(`${w.foreignThinking} thinking block(s) not signed by this gateway dropped`);
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.top_p !== undefined) body.top_p = req.top_p;
+  if (req.top_k !== undefined) warnings.push("top_k dropped (the upstream has none)");
+
+  const { tools, dropped } = convertResponsesTools(req.tools);
+  if (dropped.length) warnings.push(`server tools dropped: ${dropped.join(", ")}`);
+  if (tools.length) {
+    body.tools = tools;
+    Object.assign(body, convertResponsesToolChoice(req.tool_choice, new Set(tools.map((t) => t.name))));
+  }
+  const effort = reasoningEffort(req, opts.caps);
+  if (effort) body.reasoning = { effort };
+  if (isReasoningModel(opts.caps)) body.include = ["reasoning.encrypted_content"];
+  const format = structuredOutput(req);
+  if (format) body.text = { format: { type: "json_schema", name: format.name, schema: format.schema, strict: true } };
+  if (opts.cacheKey) body.prompt_cache_key = opts.cacheKey;
+  if (opts.stream) body.stream = true;
+  return { body, warnings, replayedReasoning: w.replayed };
+}

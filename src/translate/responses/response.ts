@@ -1,0 +1,81 @@
+/** Non-streaming Responses JSON → Anthropic message. Pure; a body of the wrong shape throws MalformedUpstream. */
+import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
+import { toolUseId } from "../ids";
+import { isRecord, MalformedUpstream } from "../malformed";
+import { parseToolArguments } from "../tool-args";
+import { estimateTextTokens } from "../usage";
+import { failureMessage, reasoningSignature, responsesStopReason, summaryText } from "./items";
+import { responsesUsage } from "./usage";
+
+export interface ResponsesMessageOptions {
+  id: string;
+  /** The model name the client asked for. */
+  model: string;
+  inputTokensEstimate: number;
+}
+
+export interface TranslatedMessage {
+  message: AnthropicMessage;
+  /** The prompt tokens the upstream counted, to learn from. */
+  promptTokens: number | undefined;
+}
+
+/** The upstream failed the response (status "failed"): its words, as a 502. */
+export class FailedResponse extends Error {}
+
+export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions): TranslatedMessage {
+  if (!isRecord(json)) throw new MalformedUpstream("the upstream sent a response that is not a JSON object");
+  if (json.status === "failed") throw new FailedResponse(failureMessage(json));
+  const output = json.output;
+  if (!Array.isArray(output)) throw new MalformedUpstream("the upstream sent a response without an output list");
+  const content: ResponseBlock[] = [];
+  let chars = 0;
+  for (const item of output) {
+    if (!isRecord(item)) continue;
+    if (item.type === "reasoning") {
+      const text = summaryText(item);
+      if (!text && typeof item.encrypted_content !== "string") continue;
+      content.push({ type: "thinking", thinking: text, signature: reasoningSignature(item, text) });
+      chars += text.length;
+    } else if (item.type === "message") {
+      if (!Array.isArray(item.content)) continue;
+      let text = "";
+      for (const part of item.content) {
+        if (!isRecord(part)) continue;
+        if (part.type === "output_text" && typeof part.text === "string") text += part.text;
+        else if (part.type === "refusal" && typeof part.refusal === "string") text += part.refusal;
+      }
+      if (text) {
+        const last = content.at(-1);
+        if (last?.type === "text") last.text += text;
+        else content.push({ type: "text", text });
+        chars += text.length;
+      }
+    } else if (item.type === "function_call") {
+      if (typeof item.name !== "string" || !item.name) throw new MalformedUpstream("the upstream returned a tool call without a tool name");
+      if (typeof item.call_id !== "string") throw new MalformedUpstream(`the upstream returned a call of tool "${item.name}" without a call id`);
+      const args = parseToolArguments(typeof item.arguments === "string" ? item.arguments : "");
+      if (!args.ok) {
+        throw new MalformedUpstream(`the upstream returned arguments for tool "${item.name}" that are not valid JSON and could not be repaired`);
+      }
+      content.push({ type: "tool_use", id: toolUseId(item.call_id), name: item.name, input: args.input });
+      chars += args.json.length;
+    }
+    // web_search_call, x_search_call, code_interpreter_call, …: the upstream ran them; nothing for the client.
+  }
+  const emittedToolUse = content.some((b) => b.type === "tool_use");
+  const { usage, promptTokens } = responsesUsage(json.usage, { input: opts.inputTokensEstimate, output: estimateTextTokens(chars) });
+  return {
+    message: {
+      id: opts.id,
+      type: "message",
+      role: "assistant",
+      model: opts.model,
+      content,
+      stop_reason: responsesStopReason(json.status, json.incomplete_details, emittedToolUse),
+      stop_sequence: null,
+      usage,
+    },
+    promptTokens,
+  };
+}

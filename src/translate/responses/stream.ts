@@ -1,0 +1,251 @@
+/**
+ * xAI Responses stream events → Anthropic stream events. A pure state machine, like the
+ * chat dialect's StreamTranslator: the caller feeds decoded events, writes what comes back.
+ *
+ * - reasoning summary deltas → `thinking_delta` as they arrive; the block is signed when the
+ *   reasoning item is done (its `encrypted_content` comes only on `output_item.done`), with
+ *   our signature carrying it for the next turn;
+ * - output text (and refusal text) → `text` blocks, watched for stop sequences;
+ * - a `function_call` → one `tool_use` block when its item is done (arguments gathered from
+ *   one delta or many, checked and repaired), id from the exact xAI `call_id`;
+ * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
+ *   ResponsesStreamFailed; unknown events and item types are skipped.
+ */
+import type { BlockDelta, BlockStart, StreamEvent } from "../../anthropic/events";
+import type { StopReason, Usage } from "../../anthropic/schema";
+import { ToolArgumentsError } from "../chat/stream";
+import { toolUseId } from "../ids";
+import { isRecord } from "../malformed";
+import { StopSequenceWatcher } from "../stop-sequences";
+import { parseToolArguments } from "../tool-args";
+import { estimateTextTokens } from "../usage";
+import { failureMessage, reasoningSignature, responsesStopReason } from "./items";
+import { responsesUsage } from "./usage";
+import type { ResponsesEvent } from "./wire";
+
+export interface ResponsesStreamOptions {
+  messageId: string;
+  model: string;
+  inputTokensEstimate: number;
+  stopSequences?: string[];
+}
+
+/** The upstream said the response failed (`response.failed`), after the 200. */
+export class ResponsesStreamFailed extends Error {}
+
+interface Call {
+  callId: string;
+  name: string;
+  args: string;
+}
+
+export class ResponsesStreamTranslator {
+  private nextIndex = 0;
+  private open: { kind: "text" | "thinking"; index: number; item?: string } | null = null;
+  private thinkingText = "";
+  private summaryIndex = 0;
+  private readonly watcher: StopSequenceWatcher;
+  private readonly calls = new Map<string, Call>();
+  private toolsEmitted = 0;
+  private rawUsage: unknown = undefined;
+  private status: unknown = undefined;
+  private incomplete: unknown = undefined;
+  private ended = false;
+  private matched: string | null = null;
+  private outputChars = 0;
+  private finished = false;
+  stopReason: StopReason | null = null;
+  usage: Usage | null = null;
+  /** The prompt tokens the upstream reported, after finish(). */
+  upstreamPromptTokens: number | undefined;
+
+  constructor(private readonly opts: ResponsesStreamOptions) {
+    this.watcher = new StopSequenceWatcher(opts.stopSequences);
+  }
+
+  get stopped(): boolean {
+    return this.matched !== null;
+  }
+
+  /** The response reached `response.completed` or `response.incomplete` (a stream without it was cut short). */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  start(): StreamEvent[] {
+    return [
+      {
+        type: "message_start",
+        message: {
+          id: this.opts.messageId,
+          type: "message",
+          role: "assistant",
+          model: this.opts.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: this.opts.inputTokensEstimate, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        },
+      },
+    ];
+  }
+
+  push(e: ResponsesEvent): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (this.matched !== null || this.finished || !isRecord(e)) return out;
+    switch (e.type) {
+      case "response.reasoning_summary_text.delta":
+        if (typeof e.delta === "string" && e.delta) this.thinking(e.delta, e.item_id, (e as { summary_index?: unknown }).summary_index, out);
+        break;
+      case "response.output_text.delta":
+      case "response.refusal.delta":
+        if (typeof e.delta === "string" && e.delta) this.text(e.delta, out);
+        break;
+      case "response.output_item.added":
+        if (isRecord(e.item) && e.item.type === "function_call") this.addCall(e.item);
+        break;
+      case "response.function_call_arguments.delta": {
+        const call = typeof e.item_id === "string" ? this.calls.get(e.item_id) : undefined;
+        if (call && typeof e.delta === "string") call.args += e.delta;
+        break;
+      }
+      case "response.output_item.done":
+        if (isRecord(e.item)) this.itemDone(e.item, out);
+        break;
+      case "response.completed":
+      case "response.incomplete":
+        this.ended = true;
+        this.closeBlock(out);
+        if (isRecord(e.response)) {
+          this.rawUsage = e.response.usage;
+          this.status = e.response.status ?? (e.type === "response.incomplete" ? "incomplete" : "completed");
+          this.incomplete = e.response.incomplete_details;
+        }
+        break;
+      case "response.failed":
+        throw new ResponsesStreamFailed(failureMessage(e.response));
+      default:
+      // response.created, in_progress, part added/done, text done, annotations, web search progress, …
+    }
+    return out;
+  }
+
+  finish(): StreamEvent[] {
+    if (this.finished) return [];
+    const out: StreamEvent[] = [];
+    this.closeBlock(out);
+    this.finished = true;
+    this.stopReason =
+      this.matched !== null ? "stop_sequence" : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0);
+    const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) });
+    this.usage = read.usage;
+    this.upstreamPromptTokens = read.promptTokens;
+    out.push(
+      { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: this.matched }, usage: this.usage },
+      { type: "message_stop" },
+    );
+    return out;
+  }
+
+  // ---- blocks ----
+
+  private openBlock(kind: "text" | "thinking", out: StreamEvent[], item?: string): number {
+    if (this.open?.kind === kind && (kind === "text" || this.open.item === item)) return this.open.index;
+    this.closeBlock(out);
+    const index = this.nextIndex++;
+    const content_block: BlockStart = kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
+    out.push({ type: "content_block_start", index, content_block });
+    this.open = { kind, index, item };
+    this.thinkingText = "";
+    this.summaryIndex = 0;
+    return index;
+  }
+
+  /** Closes the open block; a thinking block still unsigned is signed with a hash (its item never finished). */
+  private closeBlock(out: StreamEvent[], signature?: string): void {
+    if (!this.open) return;
+    const { kind, index } = this.open;
+    if (kind === "text") {
+      const rest = this.watcher.flush();
+      if (rest) this.delta(index, { type: "text_delta", text: rest }, out, rest.length);
+    } else {
+      const sig = signature ?? reasoningSignature({}, this.thinkingText);
+      out.push({ type: "content_block_delta", index, delta: { type: "signature_delta", signature: sig } });
+    }
+    out.push({ type: "content_block_stop", index });
+    this.open = null;
+  }
+
+  private delta(index: number, delta: BlockDelta, out: StreamEvent[], chars: number): void {
+    this.outputChars += chars;
+    out.push({ type: "content_block_delta", index, delta });
+  }
+
+  private thinking(text: string, item: string | undefined, summaryIndex: unknown, out: StreamEvent[]): void {
+    const index = this.openBlock("thinking", out, item);
+    // A second summary part is a new paragraph, as in the non-streaming translation.
+    if (typeof summaryIndex === "number" && summaryIndex > this.summaryIndex) {
+      this.summaryIndex = summaryIndex;
+      if (this.thinkingText) text = "\n\n" + text;
+    }
+    this.thinkingText += text;
+    this.delta(index, { type: "thinking_delta", thinking: text }, out, text.length);
+  }
+
+  private text(text: string, out: StreamEvent[]): void {
+    const { emit, matched } = this.watcher.push(text);
+    if (emit) this.delta(this.openBlock("text", out), { type: "text_delta", text: emit }, out, emit.length);
+    if (matched !== null) {
+      this.matched = matched;
+      this.closeBlock(out);
+    }
+  }
+
+  // ---- items ----
+
+  private addCall(item: Record<string, unknown>): void {
+    if (typeof item.id !== "string") return;
+    this.calls.set(item.id, {
+      callId: typeof item.call_id === "string" ? item.call_id : "",
+      name: typeof item.name === "string" ? item.name : "",
+      args: "",
+    });
+  }
+
+  private itemDone(item: Record<string, unknown>, out: StreamEvent[]): void {
+    if (item.type === "reasoning") {
+      const id = typeof item.id === "string" ? item.id : undefined;
+      const encrypted = typeof item.encrypted_content === "string" && item.encrypted_content.length > 0;
+      if (this.open?.kind === "thinking" && this.open.item === id) {
+        this.closeBlock(out, reasoningSignature(item, this.thinkingText));
+      } else if (encrypted) {
+        // Reasoning without a streamed summary: still a block, so its content comes back next turn.
+        this.openBlock("thinking", out, id);
+        this.closeBlock(out, reasoningSignature(item, ""));
+      }
+      return;
+    }
+    if (item.type === "message") {
+      if (this.open?.kind === "text") this.closeBlock(out);
+      return;
+    }
+    if (item.type === "function_call") this.emitCall(item, out);
+  }
+
+  private emitCall(item: Record<string, unknown>, out: StreamEvent[]): void {
+    const known = typeof item.id === "string" ? this.calls.get(item.id) : undefined;
+    if (typeof item.id === "string") this.calls.delete(item.id);
+    const name = typeof item.name === "string" && item.name ? item.name : (known?.name ?? "");
+    const callId = typeof item.call_id === "string" && item.call_id ? item.call_id : (known?.callId ?? "");
+    const raw = typeof item.arguments === "string" && item.arguments ? item.arguments : (known?.args ?? "");
+    if (!name) throw new ToolArgumentsError("the upstream streamed a tool call without a tool name");
+    const args = parseToolArguments(raw);
+    if (!args.ok) throw new ToolArgumentsError(`the upstream streamed arguments for tool "${name}" that are not valid JSON and could not be repaired`);
+    this.closeBlock(out);
+    const index = this.nextIndex++;
+    out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: toolUseId(callId || undefined), name, input: {} } });
+    this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
+    out.push({ type: "content_block_stop", index });
+    this.toolsEmitted++;
+  }
+}

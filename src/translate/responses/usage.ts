@@ -1,0 +1,37 @@
+/**
+ * xAI Responses usage → Anthropic usage. Unlike chat completions, `output_tokens` already
+ * includes the reasoning tokens: it is taken as is, never added to. Cached input is a part
+ * of `input_tokens` (when a model reports more cached than input, input is taken as is).
+ */
+import type { Usage } from "../../anthropic/schema";
+import { count, isRecord, MalformedUpstream } from "../malformed";
+
+export interface ReadUsage {
+  usage: Usage;
+  /** The prompt tokens the upstream counted (cached included), to learn from. */
+  promptTokens: number | undefined;
+}
+
+export function responsesUsage(u: unknown, estimate: { input: number; output: number }): ReadUsage {
+  if (u === undefined || u === null) {
+    return {
+      usage: { input_tokens: estimate.input, output_tokens: estimate.output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      promptTokens: undefined,
+    };
+  }
+  if (!isRecord(u)) throw new MalformedUpstream("the upstream sent a usage that is not an object");
+  const input = count(u.input_tokens, "usage.input_tokens");
+  const output = count(u.output_tokens, "usage.output_tokens");
+  const details = u.input_tokens_details;
+  const cachedRaw = isRecord(details) ? count(details.cached_tokens, "usage.input_tokens_details.cached_tokens") : undefined;
+  const cached = cachedRaw !== undefined && input !== undefined && cachedRaw <= input ? cachedRaw : 0;
+  return {
+    usage: {
+      input_tokens: input !== undefined ? input - cached : estimate.input,
+      output_tokens: output ?? estimate.output,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: cached,
+    },
+    promptTokens: input,
+  };
+}

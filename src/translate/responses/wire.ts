@@ -1,0 +1,81 @@
+/**
+ * xAI Responses API wire shapes (`POST /v1/responses`), as the recordings show them
+ * (see tests/fixtures/xai-responses/). Only what the gateway writes or reads; unknown
+ * fields and unknown item / event types are tolerated by the readers.
+ */
+
+export type InputText = { type: "input_text"; text: string };
+export type InputImage = { type: "input_image"; image_url: string };
+export type InputPart = InputText | InputImage;
+export type SummaryText = { type: "summary_text"; text: string };
+
+export type InputItem =
+  | { role: "user" | "system"; content: string | InputPart[] }
+  | { role: "assistant"; content: Array<{ type: "output_text"; text: string }> }
+  /** Replayed reasoning: exactly these keys, never a null (xAI takes any extra key as a modified blob). */
+  | { type: "reasoning"; summary: SummaryText[]; encrypted_content?: string }
+  | { type: "function_call"; call_id: string; name: string; arguments: string }
+  | { type: "function_call_output"; call_id: string; output: string };
+
+export interface FunctionToolDef {
+  type: "function";
+  name: string;
+  description?: string;
+  parameters: unknown;
+}
+
+export type ResponsesToolChoice = "auto" | "none" | "required" | { type: "function"; name: string };
+
+export interface ResponsesRequest {
+  model: string;
+  input: InputItem[];
+  instructions?: string;
+  max_output_tokens: number;
+  temperature?: number;
+  top_p?: number;
+  tools?: FunctionToolDef[];
+  tool_choice?: ResponsesToolChoice;
+  parallel_tool_calls?: boolean;
+  reasoning?: { effort: string };
+  include?: string[];
+  text?: { format: { type: "json_schema"; name: string; schema: Record<string, unknown>; strict: true } };
+  prompt_cache_key?: string;
+  store: false;
+  stream?: true;
+}
+
+/** Usage as xAI reports it: output_tokens already includes reasoning. */
+export interface ResponsesUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number };
+  output_tokens_details?: { reasoning_tokens?: number };
+}
+
+export type OutputItem =
+  | { type: "reasoning"; id?: string; summary?: SummaryText[]; encrypted_content?: string | null }
+  | { type: "message"; id?: string; content?: Array<{ type: string; text?: string; refusal?: string }> }
+  | { type: "function_call"; id?: string; call_id: string; name: string; arguments?: string }
+  | { type: string; id?: string };
+
+export interface ResponseObject {
+  id?: string;
+  status?: string;
+  output?: OutputItem[];
+  usage?: ResponsesUsage | null;
+  incomplete_details?: { reason?: string } | null;
+  error?: { code?: string; message?: string } | null;
+}
+
+/** One stream event: `type` names it; the fields depend on the type. */
+export interface ResponsesEvent {
+  type: string;
+  sequence_number?: number;
+  response?: ResponseObject;
+  item?: OutputItem;
+  output_index?: number;
+  item_id?: string;
+  delta?: string;
+  code?: string;
+  message?: string;
+}
