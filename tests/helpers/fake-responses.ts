@@ -1,0 +1,210 @@
+/**
+ * A fake xAI Responses upstream for tests, speaking exactly as the recordings in
+ * tests/fixtures/xai-responses/ do: `event: <type>` + `data: <json>` per event, a contiguous
+ * `sequence_number` from 0, no `[DONE]`, ids `rs_<resp>` / `msg_<resp>` / `fc_<resp>_<n>`,
+ * call ids `call-<uuid>-<n>`, and `encrypted_content` only on `response.output_item.done`
+ * and in `response.completed`. Scripted answers are built from the same shapes; the
+ * recorded streams replay byte for byte.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { StreamEvent } from "../../src/anthropic/events";
+import { MessageAccumulator } from "../../src/anthropic/accumulate";
+import type { AnthropicMessage } from "../../src/anthropic/schema";
+import { responsesDialect } from "../../src/translate/dialect";
+import { sseResponse, type Handler } from "./fake-upstream";
+
+const DIR = join(import.meta.dir, "..", "fixtures", "xai-responses");
+export const fixture = (name: string) => readFileSync(join(DIR, name), "utf8");
+export const fixtureJson = (name: string) => JSON.parse(fixture(name));
+
+export const RESP_ID = "1c1cae28-e3a2-9687-8eb0-6f07b789a60e";
+export const CALL_UUID = "5386e269-cd64-432e-aa64-5c80dd4e0286";
+
+/** The wire text of events: `event:` line equal to `data.type`, sequence numbers 0..n-1. */
+export function responsesSse(events: Array<Record<string, unknown>>): string {
+  let s = "";
+  events.forEach((e, i) => {
+    const data = { sequence_number: i, ...e };
+    s += `event: ${String(e.type)}\ndata: ${JSON.stringify(data)}\n\n`;
+  });
+  return s;
+}
+
+/** The events of a recorded or scripted stream, parsed back. */
+export function sseEvents(text: string): Array<Record<string, any>> {
+  return text
+    .split("\n\n")
+    .filter((f) => f.trim())
+    .map((f) => JSON.parse(f.split("\n").find((l) => l.startsWith("data: "))!.slice(6)));
+}
+
+export interface Usage {
+  input?: number;
+  cached?: number;
+  output?: number;
+  reasoning?: number;
+}
+
+export function responsesUsage(u: Usage = {}) {
+  const input = u.input ?? 199;
+  const output = u.output ?? 160;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: u.cached ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: u.reasoning ?? 0 },
+    total_tokens: input + output,
+    num_sources_used: 0,
+    num_server_side_tools_used: 0,
+    cost_in_usd_ticks: 3515000,
+  };
+}
+
+export interface Script {
+  /** Reasoning summary pieces (one delta each), and the encrypted content given on `.done`. */
+  reasoning?: { pieces: string[]; encrypted?: string };
+  /** Output text pieces (one delta each). */
+  text?: string[];
+  /** Function calls; `args` pieces are one `arguments.delta` each. */
+  calls?: Array<{ name: string; args: string[] }>;
+  status?: "completed" | "incomplete";
+  incompleteReason?: string;
+  usage?: Usage;
+  model?: string;
+  respId?: string;
+  /** Extra events inserted right after `response.in_progress` (unknown types, …). */
+  extra?: Array<Record<string, unknown>>;
+}
+
+/** A response object in xAI's shape (the `response` of created/completed, or a non-streaming body). */
+export function responseObject(output: unknown[], s: Script, status: string): Record<string, unknown> {
+  return {
+    created_at: 1786401135,
+    completed_at: status === "in_progress" ? null : 1786401136,
+    id: s.respId ?? RESP_ID,
+    max_output_tokens: null,
+    model: s.model ?? "grok-4.3",
+    object: "response",
+    output,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: status === "in_progress" ? { effort: null, summary: null } : { effort: "low", summary: "detailed" },
+    temperature: 0.7,
+    text: { format: { type: "text" } },
+    tool_choice: "auto",
+    tools: [],
+    top_p: 0.95,
+    usage: status === "in_progress" ? null : responsesUsage(s.usage),
+    user: null,
+    incomplete_details: status === "incomplete" ? { reason: s.incompleteReason ?? "max_output_tokens" } : null,
+    status,
+    store: false,
+    metadata: { system_fingerprint: "fp_eb3c003fc66c14ed" },
+    error: null,
+  };
+}
+
+/** The output items a script produces, complete (as in `response.completed` or a JSON answer). */
+export function scriptOutput(s: Script): Array<Record<string, any>> {
+  const id = s.respId ?? RESP_ID;
+  const out: Array<Record<string, any>> = [];
+  if (s.reasoning) {
+    const item: Record<string, any> = {
+      id: `rs_${id}`,
+      summary: [{ text: s.reasoning.pieces.join(""), type: "summary_text" }],
+      type: "reasoning",
+      status: "completed",
+    };
+    if (s.reasoning.encrypted) item.encrypted_content = s.reasoning.encrypted;
+    out.push(item);
+  }
+  if (s.text) {
+    out.push({
+      content: [{ type: "output_text", text: s.text.join(""), logprobs: [], annotations: [] }],
+      id: `msg_${id}`,
+      role: "assistant",
+      type: "message",
+      status: "completed",
+    });
+  }
+  (s.calls ?? []).forEach((c, n) =>
+    out.push({ arguments: c.args.join(""), call_id: `call-${CALL_UUID}-${n}`, name: c.name, type: "function_call", id: `fc_${id}_${n}`, status: "completed" }),
+  );
+  return out;
+}
+
+/** The event list of a scripted stream, in the recorded order. */
+export function scriptEvents(s: Script): Array<Record<string, unknown>> {
+  const ev: Array<Record<string, unknown>> = [];
+  const final = scriptOutput(s);
+  ev.push({ type: "response.created", response: responseObject([], s, "in_progress") });
+  ev.push({ type: "response.in_progress", response: responseObject([], s, "in_progress") });
+  ev.push(...(s.extra ?? []));
+  let oi = 0;
+  for (const item of final) {
+    if (item.type === "reasoning") {
+      ev.push({ type: "response.output_item.added", item: { id: item.id, summary: [], type: "reasoning", status: "in_progress" }, output_index: oi });
+      ev.push({ type: "response.reasoning_summary_part.added", item_id: item.id, output_index: oi, part: { text: "", type: "summary_text" }, summary_index: 0 });
+      for (const p of s.reasoning!.pieces) ev.push({ type: "response.reasoning_summary_text.delta", delta: p, item_id: item.id, output_index: oi, summary_index: 0 });
+      ev.push({ type: "response.reasoning_summary_text.done", item_id: item.id, output_index: oi, summary_index: 0, text: item.summary[0].text });
+      ev.push({ type: "response.reasoning_summary_part.done", item_id: item.id, output_index: oi, part: item.summary[0], summary_index: 0 });
+      ev.push({ type: "response.output_item.done", item, output_index: oi });
+    } else if (item.type === "message") {
+      ev.push({ type: "response.output_item.added", item: { content: [], id: item.id, role: "assistant", type: "message", status: "in_progress" }, output_index: oi });
+      ev.push({ type: "response.content_part.added", content_index: 0, item_id: item.id, output_index: oi, part: { type: "output_text", text: "", logprobs: [], annotations: [] } });
+      for (const p of s.text!) ev.push({ type: "response.output_text.delta", content_index: 0, delta: p, item_id: item.id, output_index: oi, logprobs: [] });
+      ev.push({ type: "response.output_text.done", content_index: 0, item_id: item.id, output_index: oi, text: item.content[0].text, logprobs: [] });
+      ev.push({ type: "response.content_part.done", content_index: 0, item_id: item.id, output_index: oi, part: item.content[0] });
+      ev.push({ type: "response.output_item.done", item, output_index: oi });
+    } else {
+      const n = Number(item.id.split("_").at(-1));
+      ev.push({ type: "response.output_item.added", item: { ...item, arguments: "", status: "in_progress" }, output_index: oi });
+      for (const p of s.calls![n]!.args) ev.push({ type: "response.function_call_arguments.delta", delta: p, item_id: item.id, output_index: oi });
+      ev.push({ type: "response.function_call_arguments.done", arguments: item.arguments, item_id: item.id, output_index: oi });
+      ev.push({ type: "response.output_item.done", item, output_index: oi });
+    }
+    oi++;
+  }
+  const status = s.status ?? "completed";
+  ev.push({ type: status === "incomplete" ? "response.incomplete" : "response.completed", response: responseObject(final, s, status) });
+  return ev;
+}
+
+export const scriptStream = (s: Script) => sseResponse(responsesSse(scriptEvents(s)));
+export const scriptJson = (s: Script) => Response.json(responseObject(scriptOutput(s), s, s.status ?? "completed"));
+
+/** Answers a stream or JSON as the request asks, from a script. */
+export const answer =
+  (s: Script): Handler =>
+  (req) =>
+    req.body?.stream ? scriptStream(s) : scriptJson(s);
+
+/** A recorded `.sse` file served as it was recorded. */
+export const recordedStream = (name: string): Handler => () => sseResponse(fixture(name));
+
+/** xAI's error body: `{code, error}`. */
+export const xaiError = (status: number, error: string, code = "invalid-argument") => Response.json({ code, error }, { status });
+
+/** Runs wire pieces through the Responses decoder and translator (as the pump does), to the final message. */
+export function translateResponsesPieces(
+  pieces: Uint8Array[],
+  opts: { stopSequences?: string[] } = {},
+): { events: StreamEvent[]; message: AnthropicMessage } {
+  const decoder = responsesDialect.decoder();
+  const t = responsesDialect.stream({ id: "msg_test", model: "claude-test", inputTokensEstimate: 10, ...opts });
+  const events = [...t.start()];
+  const feed = (items: ReturnType<typeof decoder.push>) => {
+    for (const item of items) {
+      if (t.stopped) return;
+      if (item.kind === "chunk") events.push(...t.push(item.chunk));
+      else if (item.kind === "error") throw new Error(`decoder error: ${item.message}`);
+    }
+  };
+  for (const p of pieces) feed(decoder.push(p));
+  feed(decoder.end());
+  events.push(...t.finish());
+  const acc = new MessageAccumulator();
+  acc.applyAll(events);
+  return { events, message: acc.message! };
+}
