@@ -45,7 +45,8 @@ export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamT
   const fallbacks = (config.resilience.fallbacks ?? []).map((f, i): UpstreamTarget => {
     const baseUrl = f.baseUrl ?? config.upstream.baseUrl;
     const pool = f.keys ? new KeyPool(f.keys) : baseUrl === config.upstream.baseUrl ? primaryPool : new KeyPool(config.upstream.keys);
-    const api = resolveApi(f.api, baseUrl);
+    // Unset: `auto` for its own base URL; the primary's setting when it shares the primary's.
+    const api = resolveApi(f.api ?? (f.baseUrl ? "auto" : config.upstream.api), baseUrl);
     return { label: `fallback ${i + 1}`, baseUrl, pool, api, ...(f.model ? { model: f.model } : {}) };
   });
   return [primary, ...fallbacks];

@@ -29,3 +29,22 @@ export function useGateway(overrides: Partial<Config> = {}): Harness {
   beforeEach(() => h.fake.reset());
   return h;
 }
+
+/**
+ * Like useGateway, with the gateway speaking the xAI Responses dialect to the fake
+ * (`[upstream] api = "responses"`; the fake answers from tests/helpers/fake-responses.ts).
+ */
+export function useResponsesGateway(overrides: Partial<Config> = {}, keys: string[] = ["xai-test-upstream-key"]): Harness {
+  const h = {} as Harness;
+  beforeAll(() => {
+    h.fake = new FakeUpstream();
+    h.gw = startGateway(h.fake.baseUrl, { upstream: { baseUrl: h.fake.baseUrl, keys, api: "responses" }, ...overrides });
+    h.client = clientFor(h.gw);
+  });
+  afterAll(async () => {
+    await h.gw.stop();
+    h.fake.stop();
+  });
+  beforeEach(() => h.fake.reset());
+  return h;
+}
