@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
+import { answer, CALL_UUID, scriptStream } from "./helpers/fake-responses";
 import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, type Recorded } from "./helpers/fake-upstream";
 
 const CLAUDE = join(import.meta.dir, "..", "node_modules", ".bin", "claude");
@@ -16,6 +17,9 @@ const RUN_TIMEOUT_MS = 90_000;
 
 let fake: FakeUpstream;
 let gateway: RunningBinary;
+/** A second fake and binary speaking xAI's Responses API (GROK2API_UPSTREAM_API=responses). */
+let rfake: FakeUpstream;
+let rgateway: RunningBinary;
 const root = mkdtempSync(join(tmpdir(), "grok2api-claude-"));
 
 /** The main conversation carries Claude Code's tools; background calls (titles, …) do not. */
@@ -26,20 +30,28 @@ const plain = (req: Recorded, text: string) => (req.body.stream ? streamOf(textC
 beforeAll(async () => {
   fake = new FakeUpstream();
   gateway = await startBinary([], { XAI_BASE_URL: fake.baseUrl, GROK2API_LOG_FILE: join(root, "gateway.log") }, root);
+  rfake = new FakeUpstream();
+  rgateway = await startBinary(
+    [],
+    { XAI_BASE_URL: rfake.baseUrl, GROK2API_UPSTREAM_API: "responses", GROK2API_LOG_FILE: join(root, "gateway-responses.log") },
+    root,
+  );
 }, 120_000);
 afterAll(async () => {
   await gateway?.stop();
   fake?.stop();
+  await rgateway?.stop();
+  rfake?.stop();
 });
 
-async function claude(args: string[], cwd: string) {
+async function claude(args: string[], cwd: string, gw: RunningBinary = gateway) {
   const home = mkdtempSync(join(root, "home-"));
   const proc = Bun.spawn([CLAUDE, ...args], {
     cwd,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: home,
-      ANTHROPIC_BASE_URL: gateway.url,
+      ANTHROPIC_BASE_URL: gw.url,
       ANTHROPIC_API_KEY: "xai-test-key",
       DISABLE_AUTOUPDATER: "1",
       DISABLE_TELEMETRY: "1",
@@ -123,5 +135,70 @@ describe("Claude Code, headless, through the compiled binary", () => {
     const thinking = blocks.find((b: { type: string }) => b.type === "thinking");
     expect(thinking.thinking).toBe("The user wants the answer. It is well known to be 42.");
     expect(thinking.signature).toMatch(/^grok2api\.v1\./);
+  }, RUN_TIMEOUT_MS + 10_000);
+});
+
+/** Responses: tools are flat (`{type:"function", name}`), the conversation is `input` items. */
+const isMainResponsesTurn = (req: Recorded) => (req.body?.tools ?? []).some((t: { name: string }) => t.name === "Bash");
+const lastItem = (req: Recorded) => req.body.input[req.body.input.length - 1];
+
+describe("Claude Code through the compiled binary with GROK2API_UPSTREAM_API=responses", () => {
+  test("a plain answer comes back, asked of /v1/responses", async () => {
+    rfake.reset().on((req) => answer({ text: isMainResponsesTurn(req) ? ["Hello from ", "Responses Grok!"] : ["Greeting"] })(req, 0));
+    const r = resultOf(await claude(["-p", "Say hello", "--output-format", "json"], root, rgateway));
+    expect(r.is_error).toBe(false);
+    expect(r.result).toBe("Hello from Responses Grok!");
+    const main = rfake.requests.find(isMainResponsesTurn)!;
+    expect(main.path).toBe("/v1/responses");
+    expect(main.body.store).toBe(false);
+    expect(main.body.prompt_cache_key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(main.body.instructions).toBeString();
+  }, RUN_TIMEOUT_MS + 10_000);
+
+  test("a Bash tool round trip: function_call, then function_call_output with the exact call_id", async () => {
+    const cwd = join(root, "tool-work-responses");
+    mkdirSync(cwd, { recursive: true });
+    const target = join(cwd, "made-by-responses.txt");
+    rfake.reset().on((req) => {
+      if (!isMainResponsesTurn(req)) return answer({ text: ["Title"] })(req, 0);
+      if (lastItem(req).type === "function_call_output") return scriptStream({ text: ["The file ", "is written."] });
+      const args = JSON.stringify({ command: `printf grok > ${target}`, description: "Write the file" });
+      return scriptStream({ text: ["I'll create it."], calls: [{ name: "Bash", args: [args.slice(0, 10), args.slice(10)] }] });
+    });
+    const r = resultOf(await claude(["-p", "Create the file", "--output-format", "json", "--allowedTools", "Bash"], cwd, rgateway));
+    expect(r.is_error).toBe(false);
+    expect(r.result).toBe("The file is written.");
+    expect(readFileSync(target, "utf8")).toBe("grok");
+    const followUp = rfake.requests.filter(isMainResponsesTurn).at(-1)!;
+    const callId = `call-${CALL_UUID}-0`;
+    expect(lastItem(followUp)).toMatchObject({ type: "function_call_output", call_id: callId });
+    expect(followUp.body.input.find((i: { type?: string }) => i.type === "function_call")).toMatchObject({ call_id: callId, name: "Bash" });
+  }, RUN_TIMEOUT_MS + 10_000);
+
+  test("a thinking answer's reasoning is replayed on the next turn, before its function_call", async () => {
+    const cwd = join(root, "think-work-responses");
+    mkdirSync(cwd, { recursive: true });
+    const encrypted = "qZohxWFd49bV9XKre+EVkJudohb2DOSP/test==";
+    const summary = "The user wants a file listing. I will run ls.";
+    rfake.reset().on((req) => {
+      if (!isMainResponsesTurn(req)) return answer({ text: ["Title"] })(req, 0);
+      if (lastItem(req).type === "function_call_output") return scriptStream({ reasoning: { pieces: ["Listed."], encrypted: "SECOND" }, text: ["Done listing."] });
+      return scriptStream({ reasoning: { pieces: [summary.slice(0, 20), summary.slice(20)], encrypted }, calls: [{ name: "Bash", args: ['{"command":"ls","description":"List"}'] }] });
+    });
+    const run = await claude(["-p", "List the files", "--output-format", "stream-json", "--verbose", "--allowedTools", "Bash"], cwd, rgateway);
+    expect(run.code).toBe(0);
+    const events = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(events.find((e) => e.type === "result").result).toBe("Done listing.");
+    const thinking = events.filter((e) => e.type === "assistant").flatMap((e) => e.message.content).find((b: { type: string }) => b.type === "thinking");
+    expect(thinking.thinking).toBe(summary);
+    expect(thinking.signature).toMatch(/^grok2api\.r1\./);
+    const followUp = rfake.requests.filter(isMainResponsesTurn).at(-1)!;
+    const input = followUp.body.input as Array<Record<string, unknown>>;
+    const r = input.findIndex((i) => i.type === "reasoning");
+    expect(input[r]).toEqual({ type: "reasoning", summary: [{ type: "summary_text", text: summary }], encrypted_content: encrypted });
+    expect(input[r + 1]).toMatchObject({ type: "function_call", call_id: `call-${CALL_UUID}-0` });
   }, RUN_TIMEOUT_MS + 10_000);
 });
