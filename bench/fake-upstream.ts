@@ -14,6 +14,9 @@
  * - model `bench-paced` (streaming) → the same stream, one chunk every --gap-ms (default 2),
  *   as a real model produces tokens;
  * - otherwise → a small non-streaming completion.
+ * `POST /v1/responses` answers the same way in xAI's Responses format (as recorded from
+ * api.x.ai): `event:` + `data:` per event, contiguous sequence_number, no `[DONE]`; a
+ * stream of --chunks `response.output_text.delta` events, or a small response object.
  * `GET /__last` returns the last request body received, so the benchmark can send
  * the direct requests with exactly the body the gateway sends upstream.
  */
@@ -82,14 +85,68 @@ const COMPLETION = enc.encode(
     system_fingerprint: "fp_2a885414fb",
   }),
 );
+// ---- prepared Responses answers ----
+const RESP = "1c1cae28-e3a2-9687-8eb0-6f07b789a60e";
+const respUsage = (output: number) => ({
+  input_tokens: 12,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: output,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 12 + output,
+  num_sources_used: 0,
+  num_server_side_tools_used: 0,
+  cost_in_usd_ticks: 1000,
+});
+const respObject = (status: string, output: unknown[], u: unknown) => ({
+  created_at: 1786401135,
+  id: RESP,
+  model: "grok-4.3",
+  object: "response",
+  output,
+  status,
+  store: false,
+  usage: u,
+  incomplete_details: null,
+  error: null,
+});
+const message = (text: string) => ({
+  content: [{ type: "output_text", text, logprobs: [], annotations: [] }],
+  id: `msg_${RESP}`,
+  role: "assistant",
+  type: "message",
+  status: "completed",
+});
+const rFrames: string[] = [];
+{
+  let seq = 0;
+  const ev = (obj: Record<string, unknown>) => rFrames.push(`event: ${obj.type}\ndata: ${JSON.stringify({ sequence_number: seq++, ...obj })}\n\n`);
+  ev({ type: "response.created", response: respObject("in_progress", [], null) });
+  ev({ type: "response.in_progress", response: respObject("in_progress", [], null) });
+  ev({ type: "response.output_item.added", item: { content: [], id: `msg_${RESP}`, role: "assistant", type: "message", status: "in_progress" }, output_index: 0 });
+  ev({ type: "response.content_part.added", content_index: 0, item_id: `msg_${RESP}`, output_index: 0, part: { type: "output_text", text: "", logprobs: [], annotations: [] } });
+  let text = "";
+  for (let i = 0; i < CHUNKS; i++) {
+    const w = WORDS[i % WORDS.length]!;
+    text += w;
+    ev({ type: "response.output_text.delta", content_index: 0, delta: w, item_id: `msg_${RESP}`, output_index: 0, logprobs: [] });
+  }
+  ev({ type: "response.output_text.done", content_index: 0, item_id: `msg_${RESP}`, output_index: 0, text, logprobs: [] });
+  ev({ type: "response.content_part.done", content_index: 0, item_id: `msg_${RESP}`, output_index: 0, part: message(text).content[0] });
+  ev({ type: "response.output_item.done", item: message(text), output_index: 0 });
+  ev({ type: "response.completed", response: respObject("completed", [message(text)], respUsage(CHUNKS)) });
+}
+const rPieces: Uint8Array[] = [];
+for (let i = 0; i < rFrames.length; i += BATCH) rPieces.push(enc.encode(rFrames.slice(i, i + BATCH).join("")));
+const R_COMPLETION = enc.encode(JSON.stringify(respObject("completed", [message("Hello! How can I help you today?")], respUsage(9))));
+
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream" };
 
-function streamResponse(): Response {
+function streamResponse(parts: Uint8Array[] = pieces): Response {
   const body = new ReadableStream({
     type: "direct",
     async pull(c: ReadableStreamDirectController) {
-      for (const p of pieces) {
+      for (const p of parts) {
         c.write(p);
         const f = c.flush();
         if (typeof f !== "number") await f;
@@ -148,6 +205,7 @@ const server = Bun.serve({
     }
     const text = await req.text();
     last = text;
+    if (req.url.endsWith("/responses")) return text.includes('"stream":true') ? streamResponse(rPieces) : new Response(R_COMPLETION, { headers: JSON_HEADERS });
     if (!text.includes('"stream":true')) return new Response(COMPLETION, { headers: JSON_HEADERS });
     if (text.includes('"model":"bench-idle"')) return idleResponse(req.signal);
     if (text.includes('"model":"bench-paced"')) return pacedResponse(req.signal);

@@ -307,8 +307,9 @@ async function compare(
   directBody: string,
   gwBody: string,
   connections = O.connections,
+  upstreamPath = "/v1/chat/completions",
 ): Promise<Compared> {
-  const directUrl = `${up.base}/v1/chat/completions`;
+  const directUrl = `${up.base}${upstreamPath}`;
   const gwUrl = `${gw.base}/v1/messages`;
   // Warm-up (JIT, connection pools), not counted.
   checkCannon(`${label} warm-up direct`, await cannon(directUrl, directBody, 1, connections));
@@ -355,12 +356,20 @@ interface Summary {
 }
 type ProbeResult = Record<"direct" | "gateway", { ttfb: Summary; total: Summary; bytes: number }>;
 
-function probe(up: Upstream, gw: Gateway, directBody: string, gwBody: string, count: number, warmup: number): Promise<ProbeResult> {
+function probe(
+  up: Upstream,
+  gw: Gateway,
+  directBody: string,
+  gwBody: string,
+  count: number,
+  warmup: number,
+  upstreamPath = "/v1/chat/completions",
+): Promise<ProbeResult> {
   return load<ProbeResult>(
     {
       mode: "probe",
       targets: [
-        { name: "direct", url: `${up.base}/v1/chat/completions`, body: directBody },
+        { name: "direct", url: `${up.base}${upstreamPath}`, body: directBody },
         { name: "gateway", url: `${gw.base}/v1/messages`, body: gwBody },
       ],
       count,
@@ -572,13 +581,19 @@ interface Results {
   sustained: Sustained;
   paced: Compared;
   upstreamBodies: { nonStream: string; stream: string; paced: string };
+  /** The same non-stream and stream work with the gateway speaking xAI's Responses API. */
+  responses: { nonStream: Compared; nonStreamProbe: ProbeResult; stream: Compared; streamProbe: ProbeResult; upstreamBodies: { nonStream: string; stream: string } };
 }
 
 function targets(r: Results) {
   const addedP50 = r.nonStreamProbe.gateway.total.p50 - r.nonStreamProbe.direct.total.p50;
+  const rx = r.responses;
+  const rAddedP50 = rx.nonStreamProbe.gateway.total.p50 - rx.nonStreamProbe.direct.total.p50;
   return [
-    { name: "stream throughput, gateway ÷ direct", target: "≥ 0.60×", value: fmtX(r.stream.ratio), pass: r.stream.ratio >= 0.6 },
-    { name: "added p50 latency, non-stream (one at a time)", target: "< 1 ms", value: fmtMs(addedP50), pass: addedP50 < 1 },
+    { name: "stream throughput, gateway ÷ direct (chat completions)", target: "≥ 0.60×", value: fmtX(r.stream.ratio), pass: r.stream.ratio >= 0.6 },
+    { name: "added p50 latency, non-stream (one at a time, chat completions)", target: "< 1 ms", value: fmtMs(addedP50), pass: addedP50 < 1 },
+    { name: "stream throughput, gateway ÷ direct (Responses)", target: "≥ 0.60×", value: fmtX(rx.stream.ratio), pass: rx.stream.ratio >= 0.6 },
+    { name: "added p50 latency, non-stream (one at a time, Responses)", target: "< 1 ms", value: fmtMs(rAddedP50), pass: rAddedP50 < 1 },
     { name: "idle RSS (after warm-up)", target: "< 60 MB", value: fmtMB(r.idleRssKB), pass: r.idleRssKB < 60 * 1024 },
     {
       name: `${O.idleStreams} idle streams open at once (default settings)`,
@@ -633,6 +648,7 @@ function figures(r: Results): string[][] {
       `${fmtMs(r.paced.gateway.p50)} / ${fmtMs(r.paced.gateway.p99)}`,
       `+${fmtMs(r.paced.gateway.p50 - r.paced.direct.p50)} at p50`,
     ],
+    ...responsesFigures(r),
     ["idle", "RSS fresh / after warm-up", "", `${fmtMB(r.fresh.rssKB)} / ${fmtMB(r.idleRssKB)}`, ""],
     ...(r.idle.env
       ? [[`${O.idleStreams} idle streams`, "opened with default settings", "", `${r.idleDefault.opened} (the rest wait: Bun's fetch cap)`, ""]]
@@ -649,6 +665,19 @@ function figures(r: Results): string[][] {
     ["", "CPU used by then (all threads), median", "", fmtMs(r.cold.cpuMedian), ""],
     [`sustained, ${Math.round(r.sustained.seconds)} s of streams`, "streams/s, p50 / p99", "", `${fmtInt(r.sustained.rps)}, ${fmtMs(r.sustained.p50)} / ${fmtMs(r.sustained.p99)}`, ""],
     ["", "RSS before / peak / after (2 s idle)", "", `${fmtMB(r.sustained.rssBeforeKB)} / ${fmtMB(r.sustained.rssPeakKB)} / ${fmtMB(r.sustained.rssAfterKB)}`, ""],
+  ];
+}
+
+/** The Responses dialect's rows: the same work, the gateway speaking POST /v1/responses. */
+function responsesFigures(r: Results): string[][] {
+  const { nonStream: ns, stream: s, nonStreamProbe: nsp, streamProbe: sp } = r.responses;
+  return [
+    ["Responses API: non-stream", `req/s (${O.connections} connections)`, fmtInt(ns.direct.rps), fmtInt(ns.gateway.rps), fmtX(ns.ratio)],
+    ["", "p50 / p99, one request at a time", `${fmtMs(nsp.direct.total.p50)} / ${fmtMs(nsp.direct.total.p99)}`, `${fmtMs(nsp.gateway.total.p50)} / ${fmtMs(nsp.gateway.total.p99)}`, `+${fmtMs(nsp.gateway.total.p50 - nsp.direct.total.p50)} at p50`],
+    ["", "gateway CPU per request", "", fmtMs(ns.gateway.cpuPerReq!), ""],
+    [`Responses API: stream, ${O.chunks} deltas`, `streams/s (${O.connections} connections)`, fmtInt(s.direct.rps), fmtInt(s.gateway.rps), fmtX(s.ratio)],
+    ["", "time to first byte p50 / p99 (one at a time)", `${fmtMs(sp.direct.ttfb.p50)} / ${fmtMs(sp.direct.ttfb.p99)}`, `${fmtMs(sp.gateway.ttfb.p50)} / ${fmtMs(sp.gateway.ttfb.p99)}`, `+${fmtMs(sp.gateway.ttfb.p50 - sp.direct.ttfb.p50)} at p50`],
+    ["", "gateway CPU per stream", "", fmtMs(s.gateway.cpuPerReq!), `${((s.gateway.cpuPerReq! * 1000) / O.chunks).toFixed(1)} µs per delta`],
   ];
 }
 
@@ -690,7 +719,10 @@ Per-round stream ratios: ${r.stream.roundRatios.map(fmtX).join(", ")}; non-strea
 
 - **Fake upstream** (\`bench/fake-upstream.ts\`): Bun.serve on 127.0.0.1 answering from bytes prepared
   at start-up in xAI's format: a small completion, or ${O.chunks} text chunks + finish chunk + usage chunk +
-  \`[DONE]\`, written and flushed one chunk at a time.
+  \`[DONE]\`, written and flushed one chunk at a time. On \`/v1/responses\` the same in the Responses
+  format (a small response object, or created / in_progress / item and part events around ${O.chunks}
+  \`response.output_text.delta\` events / completed), for a second gateway started with
+  \`GROK2API_UPSTREAM_API=responses\` ("Responses API" rows and targets).
 - **Direct** requests go to the fake upstream with exactly the body the gateway sends it (read back
   from the fake once), so both sides ask for the same work; **gateway** requests go to
   \`dist/grok2api\` \`/v1/messages\` (access log on, as by default).
@@ -787,6 +819,20 @@ async function main(): Promise<void> {
   const paced = await compare("paced", up, gw, upstreamBodies.paced, MSG_PACED, O.pacedConnections);
   await stop(gw.p);
 
+  process.stdout.write("Responses API (GROK2API_UPSTREAM_API=responses) …\n");
+  gw = await startGateway(up, { GROK2API_UPSTREAM_API: "responses" });
+  const rBodies = { nonStream: await upstreamBodyFor(up, gw, MSG_NS), stream: await upstreamBodyFor(up, gw, MSG_S) };
+  await warmUp(gw);
+  const RPATH = "/v1/responses";
+  const responses = {
+    nonStream: await compare("responses non-stream", up, gw, rBodies.nonStream, MSG_NS, O.connections, RPATH),
+    nonStreamProbe: await probe(up, gw, rBodies.nonStream, MSG_NS, O.probeN, 100, RPATH),
+    stream: await compare("responses stream", up, gw, rBodies.stream, MSG_S, O.connections, RPATH),
+    streamProbe: await probe(up, gw, rBodies.stream, MSG_S, O.streamProbeN, 20, RPATH),
+    upstreamBodies: rBodies,
+  };
+  await stop(gw.p);
+
   process.stdout.write(`sustained, ${O.sustainedS} s …\n`);
   gw = await startGateway(up);
   await warmUp(gw);
@@ -812,6 +858,7 @@ async function main(): Promise<void> {
     paced,
     sustained: sus,
     upstreamBodies,
+    responses,
   };
   printSummary(results);
   let kept = "";
