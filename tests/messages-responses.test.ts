@@ -91,6 +91,21 @@ describe("plain answers", () => {
   });
 });
 
+describe("streamed tool calls", () => {
+  test("arguments split over several deltas: one tool_use, signature after the thinking deltas, grammar holds", async () => {
+    const s = { reasoning: { pieces: ["Run ", "it."], encrypted: "E1" }, calls: [{ name: "Bash", args: ['{"comm', 'and":"l', 's"}'] }] };
+    h.fake.on(() => scriptStream(s));
+    const final = await h.client.messages.stream({ ...ask, tools: [{ name: "Bash", input_schema: { type: "object" } }] }).finalMessage();
+    expect(final.stop_reason).toBe("tool_use");
+    expect(final.content[1]).toMatchObject({ type: "tool_use", name: "Bash", input: { command: "ls" } });
+    h.fake.on(() => scriptStream(s));
+    const frames = parseSSE((await raw({ ...ask, stream: true, tools: [{ name: "Bash", input_schema: { type: "object" } }] })).text);
+    checkFrames(frames);
+    const deltas = frames.filter((f) => f.event === "content_block_delta").map((f) => f.data.delta.type);
+    expect(deltas).toEqual(["thinking_delta", "thinking_delta", "signature_delta", "input_json_delta"]);
+  });
+});
+
 describe("a multi-turn tool conversation", () => {
   test("the second upstream request replays the reasoning item and the exact call_id, byte for byte as xAI accepted", async () => {
     h.fake.on(sequence(recordedStream("rubyllm-grok-4.3-stream-tool-call.1.sse"), recordedStream("rubyllm-grok-4.3-stream-tool-call.2.sse")));

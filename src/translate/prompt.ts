@@ -17,6 +17,7 @@ import {
   type ToolResultBlock,
 } from "../anthropic/schema";
 import { invalidRequest } from "../http/errors";
+import { isRecord } from "./malformed";
 
 export interface Turn {
   role: "user" | "assistant" | "system";
@@ -72,10 +73,7 @@ export function imageUrl(img: ImageBlock): string {
   return img.source.type === "base64" ? `data:${img.source.media_type};base64,${img.source.data}` : img.source.url;
 }
 
-const textOfUnknown = (b: unknown): string => {
-  const o = b as { type?: unknown; text?: unknown } | null;
-  return o && o.type === "text" && typeof o.text === "string" ? o.text : "";
-};
+const textOfUnknown = (b: unknown): string => (isRecord(b) && b.type === "text" && typeof b.text === "string" ? b.text : "");
 
 /** A document as text for the model. PDFs must have been turned into text sources before. */
 export function documentText(doc: DocumentBlock): string {

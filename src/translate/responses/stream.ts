@@ -95,7 +95,7 @@ export class ResponsesStreamTranslator {
     if (this.matched !== null || this.finished || !isRecord(e)) return out;
     switch (e.type) {
       case "response.reasoning_summary_text.delta":
-        if (typeof e.delta === "string" && e.delta) this.thinking(e.delta, e.item_id, (e as { summary_index?: unknown }).summary_index, out);
+        if (typeof e.delta === "string" && e.delta) this.thinking(e.delta, e.item_id, e.summary_index, out);
         break;
       case "response.output_text.delta":
       case "response.refusal.delta":

@@ -75,6 +75,7 @@ export interface ResponsesEvent {
   item?: OutputItem;
   output_index?: number;
   item_id?: string;
+  summary_index?: number;
   delta?: string;
   code?: string;
   message?: string;
