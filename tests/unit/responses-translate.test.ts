@@ -287,3 +287,56 @@ describe("usage", () => {
     expect(responsesUsage({ input_tokens: 4142, output_tokens: 5, input_tokens_details: { cached_tokens: 4328 } }, { input: 1, output: 1 }).usage.input_tokens).toBe(4142);
   });
 });
+
+describe("hostile upstream events", () => {
+  const values = [null, 0, -1, "x", "", [], {}, true, { type: "function_call" }, { type: "reasoning", summary: "x" }, [{ type: "summary_text" }]];
+  const types = [
+    "response.output_item.added",
+    "response.output_item.done",
+    "response.reasoning_summary_text.delta",
+    "response.output_text.delta",
+    "response.function_call_arguments.delta",
+    "response.completed",
+    "response.incomplete",
+    "response.refusal.delta",
+    "made.up",
+  ];
+  const fields = ["item", "delta", "item_id", "response", "summary_index", "output_index"];
+  const allowed = (err: unknown) =>
+    err instanceof MalformedUpstream || err instanceof ResponsesStreamFailed || (err instanceof Error && err.constructor.name === "ToolArgumentsError");
+
+  test("random events and fields never crash the stream translator (only the upstream's-fault errors)", () => {
+    const r = rng(1111);
+    const pick = <T,>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+    for (let run = 0; run < 300; run++) {
+      const events: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 12; i++) {
+        const e: Record<string, unknown> = { type: pick(types) };
+        for (const f of fields) if (r() < 0.5) e[f] = pick(values);
+        events.push(e);
+      }
+      try {
+        const { message } = translateResponsesPieces([enc.encode(responsesSse(events))]);
+        expect(message.type).toBe("message");
+      } catch (err) {
+        expect(allowed(err)).toBe(true);
+      }
+    }
+  });
+
+  test("random non-streaming bodies never crash the JSON translator", () => {
+    const r = rng(2222);
+    const pick = <T,>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+    const o = { id: "m", model: "c", inputTokensEstimate: 1 };
+    for (let run = 0; run < 300; run++) {
+      const body: Record<string, unknown> = { output: Array.from({ length: 3 }, () => ({ type: pick(["reasoning", "message", "function_call", "x"]), summary: pick(values), content: pick(values), call_id: pick(values), name: pick(values), arguments: pick(values), encrypted_content: pick(values) })) };
+      if (r() < 0.5) body.usage = pick(values);
+      if (r() < 0.3) body.status = pick(["failed", "incomplete", "completed", 3]);
+      try {
+        fromResponsesJson(body, o);
+      } catch (err) {
+        expect(err instanceof MalformedUpstream || (err instanceof Error && err.constructor.name === "FailedResponse")).toBe(true);
+      }
+    }
+  });
+});
