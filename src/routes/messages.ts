@@ -61,7 +61,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const req = await deps.documents.resolve(v.value, request.signal);
 
   const prompt = inspectPrompt(req);
-  const { model: upstreamModel, rule } = deps.route({
+  const { model, rule } = deps.route({
     model: req.model,
     inputTokens: prompt.tokens,
     thinking: req.thinking !== undefined && req.thinking.type !== "disabled",
@@ -70,32 +70,56 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const wantStream = req.stream === true;
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
-  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, route: rule, stream: wantStream });
+  Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
 
+  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
+  if (!upstreamStream) return answerJson(x);
+  return wantStream ? answerStream(x) : answerJsonFromStream(x);
+}
+
+interface Call {
+  deps: AppDeps;
+  request: Request;
+  rc: RequestContext;
+  req: MessagesRequest;
+  /** The routed upstream model. */
+  model: string;
+  /** Ask the upstream for a stream. */
+  stream: boolean;
+  clientKey: string | undefined;
+  promptTokens: number;
+}
+
+/**
+ * Translates for each target's dialect and calls the upstream (keys, retries, fallbacks in
+ * the client). xAI's 400 about replayed reasoning it cannot decrypt is retried once without
+ * the encrypted content.
+ */
+async function callUpstream(c: Call): Promise<Exchange> {
+  const { deps, request, rc, req } = c;
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
   // Each target gets the body of its own dialect; a fallback may name another model.
   const translate = (api: UpstreamApi, model: string) => {
     const dialect = dialectFor(api);
-    const t = dialect.request(req, { model, caps: deps.caps.get(model), stream: upstreamStream, cacheKey: convId, withoutEncryptedReasoning });
-    return { dialect, ...t };
+    return { dialect, ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning }) };
   };
-  const first = translate(deps.upstream.api, upstreamModel); // validates and logs once, before anything is sent
+  const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
 
   // The client going away stops the upstream at once, before the first byte or mid-stream.
   const { abort, release } = abortWhenClientGoes(request);
-  const inputTokens = deps.tokens.measure(req, upstreamModel, prompt.tokens);
+  const inputTokens = deps.tokens.measure(req, c.model, c.promptTokens);
   const send = () =>
     deps.upstream.send({
       path: first.dialect.path,
       build: (api, model) => {
-        const t = translate(api, model ?? upstreamModel);
+        const t = translate(api, model ?? c.model);
         return { path: t.dialect.path, body: t.body };
       },
-      key: clientKey,
+      key: c.clientKey,
       signal: abort.signal,
       requestId: rc.id,
       headers: convId ? { "x-grok-conv-id": convId } : undefined,
@@ -117,10 +141,10 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   } catch (err) {
     release();
     if (request.signal.aborted) rc.finish(499, "client_closed");
-    throw err instanceof ApiError ? explainModelError(err, req.model, upstreamModel) : err;
+    throw err instanceof ApiError ? explainModelError(err, req.model, c.model) : err;
   }
-  Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
-  const x: Exchange = {
+  Object.assign(rc.entry, upstreamLogFields(result, c.model));
+  return {
     deps,
     req,
     rc,
@@ -133,8 +157,6 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     abort,
     clientSignal: request.signal,
   };
-  if (!upstreamStream) return answerJson(x);
-  return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
 
 /** A non-streaming upstream answer → one JSON message. */
