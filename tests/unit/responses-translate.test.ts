@@ -244,6 +244,36 @@ describe("requests", () => {
     expect(warnings.join()).toContain("web_search");
   });
 
+  test("conversation shape: outputs right after their calls, images after the outputs, missing results answered, held system turns, orphans as text", () => {
+    const png = { type: "image" as const, source: { type: "base64" as const, media_type: "image/png", data: "AAAA" } };
+    const req = base([
+      { role: "user", content: "start" },
+      { role: "assistant", content: [{ type: "text", text: "calling" }, { type: "tool_use", id: "toolu_call-u-0", name: "shot", input: { a: 1 } }, { type: "tool_use", id: "toolu_call-u-1", name: "ls", input: {} }] },
+      { role: "system", content: "be brief" },
+      { role: "user", content: [{ type: "text", text: "here" }, { type: "tool_result", tool_use_id: "toolu_call-u-0", content: [{ type: "text", text: "took it" }, png] }, { type: "tool_result", tool_use_id: "toolu_gone", content: "late" }] },
+      { role: "user", content: "and more" },
+    ]);
+    const { body } = toResponsesRequest(req, opts());
+    expect(body.input).toEqual([
+      { role: "user", content: "start" },
+      { role: "assistant", content: [{ type: "output_text", text: "calling" }] },
+      { type: "function_call", call_id: "call-u-0", name: "shot", arguments: '{"a":1}' },
+      { type: "function_call", call_id: "call-u-1", name: "ls", arguments: "{}" },
+      { type: "function_call_output", call_id: "call-u-0", output: "took it" },
+      { type: "function_call_output", call_id: "call-u-1", output: "Error: the tool call was interrupted before it returned a result." },
+      { role: "system", content: "be brief" },
+      {
+        role: "user",
+        content: [
+          { type: "input_image", image_url: "data:image/png;base64,AAAA" },
+          { type: "input_text", text: "[Result of tool call toolu_gone]\nlate" },
+          { type: "input_text", text: "here" },
+          { type: "input_text", text: "and more" },
+        ],
+      },
+    ]);
+  });
+
   test("effort from the capability table: grok-4.20 none at all, grok-4.3 none..high, grok-4.6/4.7 up to xhigh", () => {
     const think = (t: MessagesRequest["thinking"], effort?: string): Pick<MessagesRequest, "thinking" | "output_config"> => ({ thinking: t, ...(effort ? { output_config: { effort } } : {}) });
     expect(toResponsesRequest(base([{ role: "user", content: "x" }], think({ type: "enabled", budget_tokens: 30000 })), opts("grok-4.20-0309-reasoning")).body.reasoning).toBeUndefined();
