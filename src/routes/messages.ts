@@ -115,8 +115,9 @@ async function callUpstream(c: Call): Promise<Exchange> {
   const send = () =>
     deps.upstream.send({
       path: first.dialect.path,
-      build: (api, model) => {
-        const t = translate(api, model ?? c.model);
+      build: (api, model = c.model) => {
+        // The primary's body is the one already translated (unless the retry changed the request).
+        const t = api === first.dialect.api && model === c.model && !withoutEncryptedReasoning ? first : translate(api, model);
         return { path: t.dialect.path, body: t.body };
       },
       key: c.clientKey,
