@@ -166,6 +166,19 @@ describe("scripted streams", () => {
     expect(message.stop_reason).toBe("max_tokens");
   });
 
+  test("refusal text is text, and the stop reason says refusal (stream and JSON)", () => {
+    const sse = responsesSse([
+      { type: "response.created", response: {} },
+      { type: "response.refusal.delta", delta: "I can't help with that.", item_id: "msg_1", output_index: 0 },
+      { type: "response.completed", response: { status: "completed", usage: null } },
+    ]);
+    const { message } = translateResponsesPieces([enc.encode(sse)]);
+    expect(message.content).toEqual([{ type: "text", text: "I can't help with that." }]);
+    expect(message.stop_reason).toBe("refusal");
+    const json = { status: "completed", output: [{ type: "message", content: [{ type: "refusal", refusal: "No." }] }] };
+    expect(fromResponsesJson(json, { id: "m", model: "c", inputTokensEstimate: 1 }).message.stop_reason).toBe("refusal");
+  });
+
   test("unknown event and item types are skipped", () => {
     const s: Script = { text: ["hi"], extra: [{ type: "response.doom_loop_check" }, { type: "response.output_item.added", item: { type: "x_search_call", id: "x" }, output_index: 9 }] };
     expect(scripted(s).message.content).toEqual([{ type: "text", text: "hi" }]);

@@ -26,6 +26,7 @@ export function responsesStopReason(
   status: unknown,
   incomplete: unknown,
   emittedToolUse: boolean,
+  refused = false,
 ): "end_turn" | "max_tokens" | "tool_use" | "refusal" {
   if (status === "incomplete") {
     const reason = isRecord(incomplete) ? incomplete.reason : undefined;
@@ -33,7 +34,8 @@ export function responsesStopReason(
     if (reason === "content_filter") return "refusal";
   }
   // xAI says "completed" after a function call too: a tool_use block is what tells.
-  return emittedToolUse ? "tool_use" : "end_turn";
+  if (emittedToolUse) return "tool_use";
+  return refused ? "refusal" : "end_turn";
 }
 
 /** The error a failed response carries, in the upstream's words. */

@@ -30,6 +30,7 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
   if (!Array.isArray(output)) throw new MalformedUpstream("the upstream sent a response without an output list");
   const content: ResponseBlock[] = [];
   let chars = 0;
+  let refused = false;
   for (const item of output) {
     if (!isRecord(item)) continue;
     if (item.type === "reasoning") {
@@ -43,7 +44,10 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       for (const part of item.content) {
         if (!isRecord(part)) continue;
         if (part.type === "output_text" && typeof part.text === "string") text += part.text;
-        else if (part.type === "refusal" && typeof part.refusal === "string") text += part.refusal;
+        else if (part.type === "refusal" && typeof part.refusal === "string") {
+          text += part.refusal;
+          refused = true;
+        }
       }
       if (text) {
         const last = content.at(-1);
@@ -72,7 +76,7 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       role: "assistant",
       model: opts.model,
       content,
-      stop_reason: responsesStopReason(json.status, json.incomplete_details, emittedToolUse),
+      stop_reason: responsesStopReason(json.status, json.incomplete_details, emittedToolUse, refused),
       stop_sequence: null,
       usage,
     },

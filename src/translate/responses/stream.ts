@@ -52,6 +52,8 @@ export class ResponsesStreamTranslator {
   private incomplete: unknown = undefined;
   private ended = false;
   private matched: string | null = null;
+  /** The model refused (refusal text instead of output text). */
+  private refused = false;
   private outputChars = 0;
   private finished = false;
   stopReason: StopReason | null = null;
@@ -97,8 +99,11 @@ export class ResponsesStreamTranslator {
       case "response.reasoning_summary_text.delta":
         if (typeof e.delta === "string" && e.delta) this.thinking(e.delta, e.item_id, e.summary_index, out);
         break;
-      case "response.output_text.delta":
       case "response.refusal.delta":
+        this.refused = true;
+        if (typeof e.delta === "string" && e.delta) this.text(e.delta, out);
+        break;
+      case "response.output_text.delta":
         if (typeof e.delta === "string" && e.delta) this.text(e.delta, out);
         break;
       case "response.output_item.added":
@@ -136,7 +141,7 @@ export class ResponsesStreamTranslator {
     this.closeBlock(out);
     this.finished = true;
     this.stopReason =
-      this.matched !== null ? "stop_sequence" : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0);
+      this.matched !== null ? "stop_sequence" : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0, this.refused);
     const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) });
     this.usage = read.usage;
     this.upstreamPromptTokens = read.promptTokens;
