@@ -5,12 +5,14 @@
  * src/routes/messages.ts drive them. Prints ns per upstream chunk (best of several runs),
  * which moves far less with machine noise than the end-to-end figures of bench/run.ts.
  *
- *   bun bench/hot-path.ts [--chunks 200] [--streams 2000] [--runs 7]
+ *   bun bench/hot-path.ts [--chunks 200] [--streams 2000] [--runs 7] [--dialect chat|responses]
+ *
+ * `--dialect responses` runs the same text as xAI Responses events (`event:` + `data:`, the
+ * recorded shapes) through the Responses decoder and translator instead.
  */
 import { parseArgs } from "node:util";
 import { encodeEvent, type StreamEvent } from "../src/anthropic/events";
-import { createChunkDecoder } from "../src/openai/sse-reader";
-import { StreamTranslator } from "../src/translate/chat/stream";
+import { dialectFor } from "../src/translate/dialect";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -19,8 +21,10 @@ const { values } = parseArgs({
     streams: { type: "string", default: "2000" },
     runs: { type: "string", default: "7" },
     warmup: { type: "string", default: "300" },
+    dialect: { type: "string", default: "chat" },
   },
 });
+const DIALECT = dialectFor(values.dialect === "responses" ? "responses" : "chat");
 const CHUNKS = Number(values.chunks);
 const STREAMS = Number(values.streams);
 const RUNS = Number(values.runs);
@@ -42,6 +46,26 @@ frames.push(
   ),
 );
 frames.push(enc.encode("data: [DONE]\n\n"));
+if (DIALECT.api === "responses") {
+  // The same text as Responses events, as bench/fake-upstream.ts sends them on /v1/responses.
+  frames.length = 0;
+  const RESP = "1c1cae28-e3a2-9687-8eb0-6f07b789a60e";
+  const item = `msg_${RESP}`;
+  let seq = 0;
+  const ev = (o: Record<string, unknown>) => frames.push(enc.encode(`event: ${o.type}\ndata: ${JSON.stringify({ sequence_number: seq++, ...o })}\n\n`));
+  const response = (status: string, output: unknown[], usage: unknown) => ({ id: RESP, object: "response", model: "grok-4.3", status, output, usage, store: false, error: null });
+  ev({ type: "response.created", response: response("in_progress", [], null) });
+  ev({ type: "response.output_item.added", item: { content: [], id: item, role: "assistant", type: "message", status: "in_progress" }, output_index: 0 });
+  let text = "";
+  for (let i = 0; i < CHUNKS; i++) {
+    const w = WORDS[i % WORDS.length]!;
+    text += w;
+    ev({ type: "response.output_text.delta", content_index: 0, delta: w, item_id: item, output_index: 0, logprobs: [] });
+  }
+  const done = { content: [{ type: "output_text", text, logprobs: [], annotations: [] }], id: item, role: "assistant", type: "message", status: "completed" };
+  ev({ type: "response.output_item.done", item: done, output_index: 0 });
+  ev({ type: "response.completed", response: response("completed", [done], { input_tokens: 12, output_tokens: CHUNKS, input_tokens_details: { cached_tokens: 0 } }) });
+}
 
 let sink = 0;
 /** What messages.ts does with a batch of events: encode them into one write. */
@@ -52,8 +76,8 @@ function write(events: StreamEvent[]): void {
 }
 
 function oneStream(): void {
-  const translator = new StreamTranslator({ messageId: "msg_bench", model: "grok-3-mini", inputTokensEstimate: 7 });
-  const decoder = createChunkDecoder();
+  const translator = DIALECT.stream({ id: "msg_bench", model: "grok-3-mini", inputTokensEstimate: 7 });
+  const decoder = DIALECT.decoder();
   write(translator.start());
   for (const bytes of frames) {
     const events: StreamEvent[] = [];
@@ -78,6 +102,6 @@ for (let r = 0; r < RUNS; r++) {
 }
 perChunk.sort((a, b) => a - b);
 process.stdout.write(
-  `hot path: ${perChunk[0]!.toFixed(0)} ns per upstream chunk (best of ${RUNS}; median ${perChunk[Math.floor(RUNS / 2)]!.toFixed(0)}), ` +
+  `hot path (${DIALECT.api}): ${perChunk[0]!.toFixed(0)} ns per upstream chunk (best of ${RUNS}; median ${perChunk[Math.floor(RUNS / 2)]!.toFixed(0)}), ` +
     `${frames.length} chunks per stream, ${bytesPerStream} characters out per stream\n`,
 );
