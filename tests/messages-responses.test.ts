@@ -5,7 +5,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { REASONING_PREFIX } from "../src/translate/signature";
-import { sequence, sseResponse } from "./helpers/fake-upstream";
+import { sequence, sseResponse, within } from "./helpers/fake-upstream";
 import { answer, fixture, fixtureJson, recordedStream, responsesSse, scriptEvents, scriptJson, scriptStream, xaiError } from "./helpers/fake-responses";
 import { logText, parseSSE } from "./helpers/gateway";
 import { useResponsesGateway } from "./helpers/setup";
@@ -148,6 +148,52 @@ describe("a multi-turn tool conversation", () => {
     expect(h.fake.requests[0]!.body.input[1].encrypted_content).toBeString();
     expect(h.fake.requests[1]!.body.input[1]).toEqual({ type: "reasoning", summary: [{ type: "summary_text", text: (first.content[0] as Anthropic.ThinkingBlock).thinking }] });
     expect(await logText(h.gw.logFile, (t) => t.includes("replayed reasoning"))).toContain("replayed reasoning");
+  });
+});
+
+describe("the client's side", () => {
+  test("a thinking block signed by Anthropic (or a hash-only grok2api.v1 one) never reaches xAI", async () => {
+    h.fake.on(answer({ text: ["ok"] }));
+    await h.client.messages.create({
+      ...ask,
+      messages: [
+        { role: "user", content: "hi" },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "anthropic's private thoughts", signature: "EqQBCkYIBxgCKkBeT0+ZGpWn4x/anthropic==" },
+            { type: "thinking", thinking: "old chat-path thoughts", signature: "grok2api.v1.abc" },
+            { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix/LafPsn4a" },
+            { type: "text", text: "hello" },
+          ],
+        },
+        { role: "user", content: "again" },
+      ],
+    });
+    const sent = JSON.stringify(h.fake.last.body);
+    for (const secret of ["private thoughts", "chat-path thoughts", "EqQBCkYI", "EmwKAhgB", "grok2api.v1"]) expect(sent).not.toContain(secret);
+    expect(h.fake.last.body.input).toEqual([
+      { role: "user", content: "hi" },
+      { role: "assistant", content: [{ type: "output_text", text: "hello" }] },
+      { role: "user", content: "again" },
+    ]);
+  });
+
+  test("a client that goes away mid-stream aborts the upstream request", async () => {
+    const events = scriptEvents({ text: ["one ", "two"] });
+    h.fake.on(() => sseResponse(responsesSse(events.slice(0, 6)), { hang: true }));
+    const abort = new AbortController();
+    const res = await fetch(`${h.gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "k" },
+      body: JSON.stringify({ ...ask, stream: true }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream has started
+    abort.abort();
+    expect(await within(h.fake.last.closed, 5000)).toBe(true);
+    expect(h.fake.last.aborted()).toBe(true);
   });
 });
 
