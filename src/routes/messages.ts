@@ -21,6 +21,8 @@ import { conversationId } from "../translate/conversation";
 import { StreamTranslator } from "../translate/stream";
 import { inspectPrompt } from "../translate/usage";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { explainModelError } from "../models/errors";
+import { ticksOf } from "../models/pricing";
 import { pump } from "./pump";
 
 /** A direct stream's flush() answers a number, or a promise while the client drains. */
@@ -32,16 +34,6 @@ const SSE_HEADERS = {
   "cache-control": "no-cache",
   connection: "keep-alive",
 };
-
-/** A 404 for a model says which name it was mapped from and where to change that. */
-export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
-  if (err.status !== 404) return err;
-  const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
-  return new ApiError(404, `${err.message} — the upstream does not serve model ${via}; change model_map in the grok2api config file`, {
-    type: "not_found_error",
-    retryable: false,
-  });
-}
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = deps.authenticate(request.headers);
@@ -102,6 +94,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       const message = toAnthropicMessage(completion, { id: messageId, model: req.model, inputTokensEstimate });
       inputTokens.learn(completion.usage?.prompt_tokens);
       Object.assign(rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
+      Object.assign(rc.entry, { cached_tokens: message.usage.cache_read_input_tokens, cost_ticks: ticksOf(completion.usage) });
       return Response.json(message);
     } catch (err) {
       if (err instanceof UnparseableToolArguments) throw new ApiError(502, err.message, { type: "api_error" });
@@ -131,6 +124,8 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
       Object.assign(rc.entry, {
         input_tokens: translator.usage.input_tokens,
         output_tokens: translator.usage.output_tokens,
+        cached_tokens: translator.usage.cache_read_input_tokens,
+        cost_ticks: translator.upstreamCostTicks,
       });
     }
   };
@@ -224,7 +219,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
 }
 
 export const messagesRoutes = (deps: AppDeps) => {
-  const handler = logged(({ request }, rc) => handleMessages(deps, request, rc));
+  const handler = logged(({ request }, rc) => handleMessages(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/messages" })
     .post("/v1/messages", handler, { parse: "none" })
     .post("/v1/v1/messages", handler, { parse: "none" });
