@@ -201,7 +201,7 @@ export interface Config {
   /** The `[routing]` keys the config file set (the rest are built-in), for --print-config. */
   routingFromFile?: string[];
   /** `[catalog]`: how often the upstream's model catalog is re-read in the background; 0 = never. */
-  catalog?: { refreshMs: number };
+  catalog?: { refreshMs: number; fromFile?: boolean };
   /** Capability overrides from the config file, in file order (glob, caps). */
   capabilities?: Array<[string, Partial<ModelCaps>]>;
   /** How document URLs (PDFs) are fetched. */
@@ -545,7 +545,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     modelMap: file.model_map ?? {},
     routing: { ...DEFAULT_ROUTING, ...file.routing },
     routingFromFile: Object.keys(file.routing ?? {}),
-    catalog: { refreshMs: ms(file.catalog?.refresh, 5 * 60_000) },
+    catalog: { refreshMs: ms(file.catalog?.refresh, 5 * 60_000), fromFile: file.catalog?.refresh !== undefined },
     capabilities: capabilityOverrides(file.capabilities),
     documents: {
       allowPrivateUrls: file.documents?.allow_private_urls ?? DEFAULT_DOCUMENT_FETCH.allowPrivateUrls,
