@@ -66,7 +66,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps): 
     logger,
     { ...DEFAULT_CATALOG_OPTIONS, refreshMs: config.catalog?.refreshMs ?? DEFAULT_CATALOG_OPTIONS.refreshMs },
     config.upstream.keys.length > 0,
-    previous?.catalog.current,
+    previous?.catalog,
   );
   const lineup = () => catalog.current;
   const caps = createCapabilityTable(config.capabilities, undefined, lineup);

@@ -128,11 +128,12 @@ export class UpstreamCatalog {
     private readonly opts: CatalogOptions = DEFAULT_CATALOG_OPTIONS,
     /** Whether the gateway has keys of its own (else only clients' keys can read the catalog). */
     private readonly pooled = true,
-    /** The catalog learned before a reload. */
-    previous?: Lineup,
+    /** The catalog before a reload: what it learned, and whether it is failing (already logged). */
+    previous?: UpstreamCatalog,
   ) {
-    this.latest = previous;
-    if (previous && pooled) this.cache.set("pool", { lineup: previous, freshUntil: 0, failing: false });
+    this.latest = previous?.current;
+    const pool = previous?.cache.get("pool");
+    if (pool && pooled) this.cache.set("pool", { ...pool, freshUntil: 0 });
   }
 
   /** The catalog routing, capabilities and prices use: the gateway's own, else the last one a client's key read. */

@@ -7,7 +7,9 @@ import { Lineup } from "../../src/models/lineup";
 import { costTicks, createPricer, formatUsd } from "../../src/models/pricing";
 import { createModelMap } from "../../src/models/map";
 import { createRouter, DEFAULT_ROUTING } from "../../src/models/routing";
-import { parseLanguageModels, parseModelList } from "../../src/upstream/models";
+import { parseLanguageModels, parseModelList, UpstreamCatalog } from "../../src/upstream/models";
+import type { UpstreamClient } from "../../src/upstream/client";
+import type { Logger } from "../../src/http/log";
 import { ApiError } from "../../src/http/errors";
 
 const body = JSON.parse(readFileSync(join(import.meta.dir, "..", "fixtures", "xai-language-models.json"), "utf8"));
@@ -117,5 +119,40 @@ describe("pricing", () => {
     expect(price("grok-4", { input_tokens: 1, output_tokens: 1 })).toBe(12500 + 25000);
     expect(price("unknown", { input_tokens: 1, output_tokens: 1 })).toBeUndefined();
     expect(price("unknown", { cost_ticks: 7 })).toBe(7);
+  });
+});
+
+describe("UpstreamCatalog", () => {
+  test("a failing upstream is logged once per run of failures, across reads and a reload; the last good catalog is kept", async () => {
+    const warnings: string[] = [];
+    const infos: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m), info: (m: string) => infos.push(m) } as unknown as Logger;
+    let up = false;
+    // The upstream as the catalog sees it (UpstreamClient.post): xAI's list when up, an error otherwise.
+    const upstream = {
+      post: async ({ path }: { path: string }) => {
+        if (!up) throw new Error("connection refused");
+        if (path !== "/language-models") throw new Error("unexpected path");
+        return Response.json(body);
+      },
+    } as unknown as UpstreamClient;
+    const opts = { refreshMs: 0, ttlMs: 0, retryMs: 0, timeoutMs: 1000 };
+    const catalog = new UpstreamCatalog(upstream, logger, opts);
+    expect(await catalog.list(undefined)).toBeUndefined();
+    expect(await catalog.refresh()).toBeUndefined();
+    expect(warnings).toEqual(["could not read the upstream's model catalog; using the built-in model table"]);
+    up = true;
+    expect((await catalog.refresh())?.serves("grok-4")).toBe(true);
+    expect(infos).toEqual(["learned the upstream's model catalog"]);
+    up = false;
+    expect((await catalog.refresh())?.serves("grok-4")).toBe(true);
+    await catalog.refresh();
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toBe("could not read the upstream's model catalog; using the last good one");
+    // A reload carries the catalog and the failing state over: no new warning.
+    const reloaded = new UpstreamCatalog(upstream, logger, opts, true, catalog);
+    expect(reloaded.current?.serves("grok-4.3")).toBe(true);
+    await reloaded.refresh();
+    expect(warnings).toHaveLength(2);
   });
 });
