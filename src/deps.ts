@@ -48,6 +48,15 @@ export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamT
   return [primary, ...fallbacks];
 }
 
+/** In forwarding mode (no upstream keys) the first client's key also teaches the gateway the upstream's catalog. */
+const learningWith =
+  (auth: Authenticator, catalog: UpstreamCatalog): Authenticator =>
+  (headers) => {
+    const key = auth(headers);
+    if (key !== undefined) catalog.learnWith(key);
+    return key;
+  };
+
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
 /**
@@ -84,7 +93,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps): 
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: createAuthenticator(config.clientKeys, pool),
+    authenticate: learningWith(createAuthenticator(config.clientKeys, pool), catalog),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
     catalog,

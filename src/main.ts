@@ -32,7 +32,11 @@ async function main(): Promise<number> {
   if (cmd.kind === "print-config") {
     // Unset options show as null rather than disappearing.
     // `models`: the effective model map, routing and catalog in the config file's words, with sources.
-    const shown = JSON.stringify({ ...(redactSecrets(cmd.config) as object), models: effectiveModels(cmd.config) }, (_k, v: unknown) => (v === undefined ? null : v), 2);
+    const shown = JSON.stringify(
+      { ...(redactSecrets(cmd.config) as object), models: effectiveModels(cmd.config) },
+      (_k, v: unknown) => (v === undefined ? null : v),
+      2,
+    );
     process.stdout.write(shown + "\n");
     return 0;
   }

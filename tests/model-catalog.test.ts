@@ -86,6 +86,24 @@ describe("current models by default", () => {
   });
 });
 
+describe("forwarding clients' keys (no upstream key configured)", () => {
+  test("the first client's request teaches the gateway the catalog, in the background, with that client's key", async () => {
+    const gw = startGateway(fake.baseUrl, { catalog: { refreshMs: 60_000 }, upstream: { baseUrl: fake.baseUrl, keys: [] } });
+    gateways.push(gw);
+    fake.reset();
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "xai-client-own-key", maxRetries: 0 });
+    await client.messages.create({ model: "grok-4.4", max_tokens: 5, messages: hi }); // nothing known yet: goes upstream
+    let read: Recorded | undefined;
+    for (let i = 0; i < 100 && !read; i++, await Bun.sleep(10)) read = fake.requests.find((r) => r.path === "/v1/language-models");
+    expect(read?.headers.get("authorization")).toBe("Bearer xai-client-own-key");
+    let err: unknown;
+    for (let i = 0; i < 100 && !(err instanceof Anthropic.NotFoundError); i++, await Bun.sleep(10)) {
+      err = await client.messages.create({ model: "grok-4.4", max_tokens: 5, messages: hi }).catch((e) => e);
+    }
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+});
+
 describe("the user's model_map wins", () => {
   test("a user glob beats the built-in routing for the guide's exact names", async () => {
     const gw = await start({ modelMap: { "claude-3-5-sonnet-*": "grok-4.7" } });

@@ -154,6 +154,18 @@ export class UpstreamCatalog {
     this.timer = undefined;
   }
 
+  /**
+   * Without keys of its own the gateway learns the catalog with a client's forwarded key: on that
+   * client's request, in the background (the request never waits), at most once per refresh interval.
+   */
+  learnWith(key: string): void {
+    if (this.pooled || this.opts.refreshMs <= 0) return;
+    const id = fingerprint(key);
+    const hit = this.cache.get(id);
+    if (hit && Date.now() < hit.freshUntil) return;
+    void this.read(id, key);
+  }
+
   /** Re-read now with the gateway's keys (reload). */
   refresh(): Promise<Lineup | undefined> {
     return this.read("pool", undefined);
