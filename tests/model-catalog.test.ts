@@ -253,6 +253,21 @@ describe("cost per request", () => {
   });
 });
 
+describe("cost of a relayed OpenAI stream", () => {
+  test("the last usage chunk is read at the end: tokens and cost_usd in the access log", async () => {
+    const gw = await start();
+    chat = () => streamOf(textChunks("streamed", { usage: usage(30, 4, { cached: 10 }) })); // cost_in_usd_ticks: 1000
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: "grok-4.3", messages: hi, stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("streamed");
+    const log = await logText(gw.logFile, (t) => t.includes('"path":"/v1/chat/completions"'));
+    const line = JSON.parse(log.split("\n").find((l) => l.includes('"path":"/v1/chat/completions"'))!);
+    expect(line).toMatchObject({ stream: true, input_tokens: 20, cached_tokens: 10, output_tokens: 4, cost_ticks: 1000, cost_usd: 1e-7 });
+  });
+});
+
 describe("an unreachable catalog", () => {
   test("does not stop start-up or requests, and the log says so once", async () => {
     const down = new FakeUpstream().on((req) =>

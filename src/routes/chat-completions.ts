@@ -49,6 +49,16 @@ function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: n
   }
 }
 
+/** Token counts of a relayed stream, from its last usage chunk (`stream_options.include_usage`), if any. */
+function usageOfStream(lastText: string): ReturnType<typeof usageOf> {
+  const at = lastText.lastIndexOf('"usage":{');
+  if (at === -1) return {};
+  const start = lastText.lastIndexOf("data:", at);
+  const end = lastText.indexOf("\n", at);
+  if (start === -1) return {};
+  return usageOf(new TextEncoder().encode(lastText.slice(start + 5, end === -1 ? undefined : end)).buffer as ArrayBuffer);
+}
+
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = deps.authenticate(request.headers);
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
@@ -110,8 +120,9 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     abort,
     watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
-    onEnd: ({ status, error }) => {
+    onEnd: ({ status, error, lastText }) => {
       done();
+      if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
       rc.finish(status, error);
     },
   });
