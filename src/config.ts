@@ -120,7 +120,7 @@ export const ConfigFileSchema = Type.Object(
           default: Type.Optional(Type.String({ minLength: 1 })),
           fast: Type.Optional(Type.String({ minLength: 1 })),
           reasoning: Type.Optional(Type.String({ minLength: 1 })),
-          vision: Type.Optional(Type.String({ minLength: 1 })),
+          vision: Type.Optional(Type.String()), // "" = refuse images for a model without image input
           long_context: Type.Optional(Type.String({ minLength: 1 })),
           long_context_threshold: Type.Optional(Type.Integer({ minimum: 1 })),
           advertise: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -128,6 +128,7 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    catalog: Type.Optional(Type.Object({ refresh: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
     capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
     documents: Type.Optional(
       Type.Object(
@@ -212,6 +213,10 @@ export interface Config {
   modelMap: Record<string, string>;
   /** Which upstream model serves Claude-style names the model map does not name. */
   routing: RoutingConfig;
+  /** The `[routing]` keys the config file set (the rest are built-in), for --print-config. */
+  routingFromFile?: string[];
+  /** `[catalog]`: how often the upstream's model catalog is re-read in the background; 0 = never. */
+  catalog?: { refreshMs: number; fromFile?: boolean };
   /** Capability overrides from the config file, in file order (glob, caps). */
   capabilities?: Array<[string, Partial<ModelCaps>]>;
   /** How document URLs (PDFs) are fetched. */
@@ -255,6 +260,7 @@ export type Command =
   | { kind: "version" }
   | { kind: "serve"; config: Config }
   | { kind: "print-config"; config: Config }
+  | { kind: "list-models"; config: Config }
   | { kind: "check-config"; file: string; config: Config };
 
 export const HELP = `${NAME} ${VERSION} — Anthropic Messages API and OpenAI chat completions over xAI Grok
@@ -262,6 +268,7 @@ export const HELP = `${NAME} ${VERSION} — Anthropic Messages API and OpenAI ch
 Usage: ${NAME} [--host ADDR] [--port N] [--config FILE] [--log-level LEVEL | --debug]
        ${NAME} --print-config [--config FILE]
        ${NAME} --check-config FILE
+       ${NAME} models | --list-models [--config FILE]
        ${NAME} --help | --version
 
 Options:
@@ -271,6 +278,7 @@ Options:
   --log-level LEVEL    debug, info, warn or error (env GROK2API_LOG_LEVEL, default ${DEFAULTS.logLevel})
   --debug              same as --log-level debug: also logs translated request bodies (keys masked)
   --print-config       print the effective configuration (secrets masked) and exit
+  --list-models        list the upstream's models (vision, context, prices, which names route there) and exit
   --check-config FILE  validate FILE (with this environment) and exit 0 if the server would start
   -h, --help           show this help
   -v, --version        print the version
@@ -495,17 +503,19 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
         "log-level": { type: "string" },
         debug: { type: "boolean" },
         "print-config": { type: "boolean" },
+        "list-models": { type: "boolean" },
         "check-config": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: argv[0] === "models", // `grok2api models`: the same as --list-models
     });
   } catch (e) {
     throw new ConfigError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }
   const flags = parsed.values;
+  if (parsed.positionals.length > 1) throw new ConfigError(`unexpected argument: ${parsed.positionals[1]} (see --help)`);
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
@@ -552,6 +562,8 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     },
     modelMap: file.model_map ?? {},
     routing: { ...DEFAULT_ROUTING, ...file.routing },
+    routingFromFile: Object.keys(file.routing ?? {}),
+    catalog: { refreshMs: ms(file.catalog?.refresh, 5 * 60_000), fromFile: file.catalog?.refresh !== undefined },
     capabilities: capabilityOverrides(file.capabilities),
     documents: {
       allowPrivateUrls: file.documents?.allow_private_urls ?? DEFAULT_DOCUMENT_FETCH.allowPrivateUrls,
@@ -564,5 +576,6 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
   checkSecurity(config);
   if (flags["check-config"] !== undefined) return { kind: "check-config", file: flags["check-config"], config };
   if (flags["print-config"]) return { kind: "print-config", config };
+  if (flags["list-models"] || parsed.positionals[0] === "models") return { kind: "list-models", config };
   return { kind: "serve", config };
 }

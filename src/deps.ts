@@ -3,14 +3,16 @@ import { DEFAULT_DOCUMENT_FETCH, type Config } from "./config";
 import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
+import { setServedLineup } from "./models/errors";
 import { createModelMap, type ModelMap } from "./models/map";
+import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
 import { resolveApi } from "./translate/dialect";
 import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
-import { UpstreamModels } from "./upstream/models";
+import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 
 export interface AppDeps {
   config: Config;
@@ -30,8 +32,10 @@ export interface AppDeps {
   startedAt: number;
   /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
   tokens: TokenCounter;
-  /** The upstream's own model list, cached. */
-  upstreamModels: UpstreamModels;
+  /** The upstream's catalog (models, aliases, image input, prices), learned from it and kept fresh. */
+  catalog: UpstreamCatalog;
+  /** A request's cost in USD ticks, from its usage and the catalog's prices. */
+  price: Pricer;
 }
 
 /** The primary upstream, then each `[[fallback]]`; a fallback without keys of its own shares the primary's pool. */
@@ -52,6 +56,15 @@ export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamT
   return [primary, ...fallbacks];
 }
 
+/** In forwarding mode (no upstream keys) the first client's key also teaches the gateway the upstream's catalog. */
+const learningWith =
+  (auth: Authenticator, catalog: UpstreamCatalog): Authenticator =>
+  (headers) => {
+    const key = auth(headers);
+    if (key !== undefined) catalog.learnWith(key);
+    return key;
+  };
+
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
 /**
@@ -64,8 +77,20 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps): 
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
   const modelMap = createModelMap(config.modelMap);
-  const caps = createCapabilityTable(config.capabilities);
-  const route = createRouter(modelMap, caps, config.routing);
+  previous?.catalog.stop();
+  const catalog = new UpstreamCatalog(
+    upstream,
+    logger,
+    { ...DEFAULT_CATALOG_OPTIONS, refreshMs: config.catalog?.refreshMs ?? DEFAULT_CATALOG_OPTIONS.refreshMs },
+    config.upstream.keys.length > 0,
+    previous?.catalog,
+  );
+  const lineup = () => catalog.current;
+  const caps = createCapabilityTable(config.capabilities, undefined, lineup);
+  const route = createRouter(modelMap, caps, config.routing, lineup);
+  setServedLineup(lineup);
+  // At start-up and on each reload: read now (never waited for), then every few minutes.
+  catalog.start();
   return {
     config,
     pool,
@@ -76,9 +101,10 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps): 
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: createAuthenticator(config.clientKeys, pool),
+    authenticate: learningWith(createAuthenticator(config.clientKeys, pool), catalog),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
-    upstreamModels: new UpstreamModels(upstream, logger),
+    catalog,
+    price: createPricer(lineup),
   };
 }

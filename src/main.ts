@@ -2,6 +2,8 @@
 /** Command line entry: parse flags and environment, then serve, or print or check the configuration. */
 import { ConfigError, HELP, loadCommand, type Config } from "./config";
 import { createLogger } from "./http/log";
+import { effectiveModels } from "./models/effective";
+import { listModelsCommand } from "./models/list-command";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
 import { handleSignals, secretsOf } from "./signals";
@@ -29,9 +31,17 @@ async function main(): Promise<number> {
   }
   if (cmd.kind === "print-config") {
     // Unset options show as null rather than disappearing.
-    const shown = JSON.stringify(redactSecrets(cmd.config), (_k, v: unknown) => (v === undefined ? null : v), 2);
+    // `models`: the effective model map, routing and catalog in the config file's words, with sources.
+    const shown = JSON.stringify(
+      { ...(redactSecrets(cmd.config) as object), models: effectiveModels(cmd.config) },
+      (_k, v: unknown) => (v === undefined ? null : v),
+      2,
+    );
     process.stdout.write(shown + "\n");
     return 0;
+  }
+  if (cmd.kind === "list-models") {
+    return listModelsCommand(cmd.config, (s) => process.stdout.write(s), (s) => process.stderr.write(`${NAME}: ${s}`));
   }
   if (cmd.kind === "check-config") {
     process.stdout.write(`${cmd.file}: ok\n`);

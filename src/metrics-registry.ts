@@ -37,6 +37,12 @@ export const tokens = new Counter({
   labelNames: ["model", "direction"] as const,
   registers,
 });
+export const cost = new Counter({
+  name: "grok2api_cost_usd_total",
+  help: "What requests cost in USD, by upstream model (the upstream's cost_in_usd_ticks, else usage × the catalog's prices)",
+  labelNames: ["model"] as const,
+  registers,
+});
 export const upstreamErrors = new Counter({
   name: "grok2api_upstream_errors_total",
   help: "Failed upstream calls, by key fingerprint and upstream status",

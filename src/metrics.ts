@@ -72,6 +72,8 @@ export interface RequestRecord {
   ttftMs?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** What the request cost, USD (when known). */
+  costUsd?: number;
 }
 
 export function recordRequest(r: RequestRecord): void {
@@ -82,6 +84,7 @@ export function recordRequest(r: RequestRecord): void {
     if (r.ttftMs !== undefined) m.ttft.observe({ model }, r.ttftMs / 1000);
     if (r.inputTokens) m.tokens.inc({ model, direction: "input" }, r.inputTokens);
     if (r.outputTokens) m.tokens.inc({ model, direction: "output" }, r.outputTokens);
+    if (r.costUsd) m.cost.inc({ model }, r.costUsd);
   });
 }
 

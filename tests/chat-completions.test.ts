@@ -60,7 +60,8 @@ describe("chat.completions.create, non-streaming", () => {
     expect(fake.last.path).toBe("/v1/chat/completions");
     expect(fake.last.headers.get("authorization")).toBe("Bearer xai-test-upstream-key");
     // Everything but the model passes untouched.
-    expect(fake.last.body).toEqual({ model: "grok-2-latest", ...params });
+    // (routed by role: no built-in model map sends it to a retired grok-2 id any more)
+    expect(fake.last.body).toEqual({ model: "grok-4.3", ...params });
   });
 
   test("an unmapped model name goes upstream unchanged; /v1/v1 works too", async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
 import { answer, CALL_UUID, scriptStream } from "./helpers/fake-responses";
-import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, type Recorded } from "./helpers/fake-upstream";
+import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, xaiError, type Recorded } from "./helpers/fake-upstream";
 
 const CLAUDE = join(import.meta.dir, "..", "node_modules", ".bin", "claude");
 const RUN_TIMEOUT_MS = 90_000;
@@ -25,7 +25,9 @@ const root = mkdtempSync(join(tmpdir(), "grok2api-claude-"));
 /** The main conversation carries Claude Code's tools; background calls (titles, …) do not. */
 const isMainTurn = (req: Recorded) => (req.body?.tools ?? []).some((t: { function: { name: string } }) => t.function.name === "Bash");
 const lastMessage = (req: Recorded) => req.body.messages[req.body.messages.length - 1];
-const plain = (req: Recorded, text: string) => (req.body.stream ? streamOf(textChunks(text)) : Response.json({ choices: [{ message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: usage() }));
+// The fake serves chat only: the gateway's catalog reads (GET /v1/language-models, /v1/models) get a 404.
+const plain = (req: Recorded, text: string) =>
+  req.method === "GET" ? xaiError(404, "no such path") : (req.body.stream ? streamOf(textChunks(text)) : Response.json({ choices: [{ message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: usage() }));
 
 beforeAll(async () => {
   fake = new FakeUpstream();

@@ -47,6 +47,7 @@ describe("Claude Code's model names resolve by role", () => {
   test("thinking → the reasoning model; long context → the long-context model; the log names the rule", async () => {
     const routed = startGateway(fake.baseUrl, {
       routing: { ...DEFAULT_ROUTING, default: "grok-plain", reasoning: "grok-thinker", long_context: "grok-long", long_context_threshold: 1000 },
+      modelMap: { "claude-3-opus-latest": "grok-pinned" },
     });
     try {
       const c = new Anthropic({ baseURL: routed.url, apiKey: "k", maxRetries: 0 });
@@ -60,7 +61,7 @@ describe("Claude Code's model names resolve by role", () => {
       expect(fake.last.body.model).toBe("grok-long");
       // an explicit mapping and a non-Claude name are never routed
       await c.messages.create({ model: "claude-3-opus-latest", max_tokens: 10, thinking: { type: "enabled", budget_tokens: 1024 }, messages: hi });
-      expect(fake.last.body.model).toBe("grok-2-latest");
+      expect(fake.last.body.model).toBe("grok-pinned");
       await c.messages.create({ model: "grok-4.20-0309-reasoning", max_tokens: 10, messages: hi });
       expect(fake.last.body.model).toBe("grok-4.20-0309-reasoning");
     } finally {

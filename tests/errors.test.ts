@@ -235,12 +235,12 @@ describe("upstream errors, mapped by status with the upstream's message kept", (
   });
 
   test("404 for a model explains the mapping and points at the model map", async () => {
-    fake.on(() => xaiError(404, "The model grok-2-latest does not exist or your team does not have access to it."));
+    fake.on(() => xaiError(404, "The model grok-4.3 does not exist or your team does not have access to it."));
     const r = await send({ ...valid, model: "claude-3-5-sonnet-latest" });
     expect(r.status).toBe(404);
     expectEnvelope(r.json, "not_found_error");
     expect(r.json.error.message).toContain("does not exist");
-    expect(r.json.error.message).toContain('"grok-2-latest" (mapped from "claude-3-5-sonnet-latest")');
+    expect(r.json.error.message).toContain('"grok-4.3" (mapped from "claude-3-5-sonnet-latest")');
     expect(r.json.error.message).toContain("model_map");
   });
 

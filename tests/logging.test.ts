@@ -44,7 +44,7 @@ test("requests are logged as JSON lines without keys or prompt text", async () =
     method: "POST",
     path: "/v1/messages",
     model: "claude-3-opus-latest",
-    upstream_model: "grok-2-latest",
+    upstream_model: "grok-4.3",
     stream: false,
     status: 200,
     input_tokens: 21,

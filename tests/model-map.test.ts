@@ -1,22 +1,18 @@
-/** The model map: seed defaults, config overrides with globs, passthrough, and the name echoed back. */
+/** The model map: no built-in table, config entries with globs, passthrough, and the name echoed back. */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEFAULT_MODEL_MAP, createModelMap } from "../src/models/map";
+import { GUIDE_MODEL_MAP, createModelMap } from "../src/models/map";
 import { FakeUpstream, completion } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
 
 describe("createModelMap", () => {
-  test("the seed's table is the default", () => {
+  test("there is no built-in map: the guide's grok-2 table is only there to pin", () => {
     const m = createModelMap();
-    expect(m.resolve("claude-3-5-sonnet-20241022")).toBe("grok-2-latest");
-    expect(m.resolve("claude-3-5-sonnet-latest")).toBe("grok-2-latest");
-    expect(m.resolve("claude-3-opus-20240229")).toBe("grok-2-latest");
-    expect(m.resolve("claude-3-opus-latest")).toBe("grok-2-latest");
-    expect(m.resolve("claude-3-sonnet-20240229")).toBe("grok-2-1212");
-    expect(m.resolve("claude-3-haiku-20240307")).toBe("grok-2-1212");
-    expect(m.resolve("claude-2.1")).toBe("grok-2");
-    expect(m.resolve("claude-2.0")).toBe("grok-2");
-    expect(Object.keys(DEFAULT_MODEL_MAP)).toHaveLength(8);
+    for (const name of Object.keys(GUIDE_MODEL_MAP)) expect(m.lookup(name)).toBeUndefined();
+    expect(Object.keys(GUIDE_MODEL_MAP)).toHaveLength(8);
+    const pinned = createModelMap(GUIDE_MODEL_MAP);
+    expect(pinned.resolve("claude-3-5-sonnet-20241022")).toBe("grok-2-latest");
+    expect(pinned.resolve("claude-3-haiku-20240307")).toBe("grok-2-1212");
   });
 
   test("other names go upstream unchanged", () => {
@@ -24,16 +20,20 @@ describe("createModelMap", () => {
     for (const name of ["grok-4", "grok-vision", "grok-4.3", "claude-sonnet-4-6"]) expect(m.resolve(name)).toBe(name);
   });
 
-  test("config overrides beat defaults; exact names beat globs; globs are tried in order", () => {
-    const m = createModelMap({
-      "claude-3-5-sonnet-20241022": "grok-4.3",
-      "claude-*-haiku-*": "grok-4.20-0309-non-reasoning",
-      "claude-*": "grok-4.3",
-      "gpt-4o*": "grok-4.20-0309-reasoning",
-    });
+  test("the user's entries beat every default, a glob included; exact names beat globs; globs are tried in order", () => {
+    const m = createModelMap(
+      {
+        "claude-3-5-sonnet-20241022": "grok-4.3",
+        "claude-*-haiku-*": "grok-4.20-0309-non-reasoning",
+        "claude-*": "grok-4.3",
+        "gpt-4o*": "grok-4.20-0309-reasoning",
+      },
+      GUIDE_MODEL_MAP,
+    );
     expect(m.resolve("claude-3-5-sonnet-20241022")).toBe("grok-4.3");
-    // an exact default still beats an override glob
-    expect(m.resolve("claude-3-haiku-20240307")).toBe("grok-2-1212");
+    // a user glob beats an exact default name
+    expect(m.resolve("claude-3-haiku-20240307")).toBe("grok-4.20-0309-non-reasoning");
+    expect(m.resolve("claude-3-opus-latest")).toBe("grok-4.3");
     expect(m.resolve("claude-3-7-haiku-20250101")).toBe("grok-4.20-0309-non-reasoning");
     expect(m.resolve("claude-opus-4-8")).toBe("grok-4.3");
     expect(m.resolve("gpt-4o-mini")).toBe("grok-4.20-0309-reasoning");
@@ -49,7 +49,7 @@ describe("createModelMap", () => {
   test("names() lists exact names, overrides first", () => {
     const names = createModelMap({ "my-model": "grok-4", "claude-*": "grok-4.3" }).names();
     expect(names[0]).toBe("my-model");
-    expect(names).toContain("claude-3-opus-latest");
+    expect(names).toEqual(["my-model"]);
     expect(names).not.toContain("claude-*");
   });
 });
@@ -71,7 +71,9 @@ describe("model map through the server", () => {
   test.each([
     ["claude-sonnet-4-6", "grok-4.3"],
     ["claude-3-opus-latest", "grok-4.20-0309-reasoning"],
-    ["claude-2.1", "grok-2"],
+    // the user's glob catches the guide's old names too
+    ["claude-2.1", "grok-4.3"],
+    ["claude-3-5-sonnet-20241022", "grok-4.3"],
     ["grok-4", "grok-4"],
   ])("%s → %s upstream, and the answer names %s", async (asked, upstream) => {
     const msg = await client.messages.create({ model: asked, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });

@@ -18,8 +18,8 @@ describe("router", () => {
 
   test("an explicit mapping wins over every other rule", () => {
     expect(route(facts("claude-special", { inputTokens: 10_000_000, thinking: true }))).toEqual({ model: "grok-special", rule: "model_map" });
-    // the seed's table is a mapping too
-    expect(route(facts("claude-3-haiku-20240307"))).toEqual({ model: "grok-2-1212", rule: "model_map" });
+    // the seed's table is no longer built in: its names are routed by role
+    expect(route(facts("claude-3-haiku-20240307"))).toEqual({ model: DEFAULT_ROUTING.fast, rule: "fast" });
   });
 
   test("non-Claude names go upstream unchanged", () => {

@@ -7,6 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeUpstream, completion, streamOf, textChunks, usage, xaiError } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
+import { DEFAULT_ROUTING } from "../src/models/routing";
 
 let fake: FakeUpstream;
 let gw: Gateway;
@@ -42,7 +43,8 @@ describe("seed examples", () => {
     expect(msg.usage.output_tokens).toBe(7);
     // The upstream saw the mapped model, the user's key and OpenAI-style messages.
     expect(fake.last.path).toBe("/v1/chat/completions");
-    expect(fake.last.body.model).toBe("grok-2-latest");
+    // The guide's names now reach today's models (routed by role), not the retired grok-2 ids.
+    expect(fake.last.body.model).toBe(DEFAULT_ROUTING.default);
     expect(fake.last.headers.get("authorization")).toBe("Bearer xai-user-key");
     expect(fake.last.body.messages).toEqual([{ role: "user", content: "Hello, Grok!" }]);
     expect(fake.last.body.max_completion_tokens).toBe(1024);
@@ -122,7 +124,7 @@ describe("seed examples", () => {
     const msg = (await res.json()) as Anthropic.Message;
     expect<unknown>(msg.content).toEqual([{ type: "text", text: "pong" }]);
     expect(fake.last.headers.get("authorization")).toBe("Bearer xai-curl-key");
-    expect(fake.last.body.model).toBe("grok-2-1212");
+    expect(fake.last.body.model).toBe(DEFAULT_ROUTING.fast);
   });
 
   test("error handling via APIError keeps the upstream's message", async () => {

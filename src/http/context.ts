@@ -4,6 +4,7 @@
  * `finish` is the one place a request is accounted for: the access log line and the metrics.
  */
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
+import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
 import type { AccessEntry, Logger } from "./log";
 
 export class RequestContext {
@@ -14,6 +15,8 @@ export class RequestContext {
   private streaming = false;
   private firstTokenMs: number | undefined;
   private done = false;
+  /** Prices the request from its entry (set by `logged` for routes that call the upstream). */
+  pricer: Pricer | undefined;
 
   constructor(
     readonly id: string,
@@ -37,11 +40,20 @@ export class RequestContext {
     if (this.firstTokenMs === undefined) this.firstTokenMs = Math.round((performance.now() - this.start) * 10) / 10;
   }
 
+  /** The request's cost in ticks so far, when the upstream or the catalog's prices say. */
+  costTicks(): number | undefined {
+    const e = this.entry;
+    if (!this.pricer || (e.input_tokens === undefined && e.output_tokens === undefined && e.cost_ticks === undefined)) return undefined;
+    return this.pricer(e.upstream_model ?? e.model, e);
+  }
+
   finish(status: number, error?: string): void {
     if (this.done) return;
     this.done = true;
     this.deferred = false;
     const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
+    const ticks = this.costTicks();
+    if (ticks !== undefined) this.entry.cost_usd = Number(formatUsd(ticks));
     this.logger.access({
       request_id: this.id,
       method: this.method,
@@ -62,6 +74,7 @@ export class RequestContext {
       ttftMs: this.firstTokenMs,
       inputTokens: this.entry.input_tokens,
       outputTokens: this.entry.output_tokens,
+      costUsd: ticks === undefined ? undefined : ticks / TICKS_PER_USD,
     });
   }
 }
@@ -76,11 +89,17 @@ export const contextOf = (req: Request): RequestContext | undefined => contexts.
  * entry is finished with the response's status, unless the handler deferred it (a
  * stream finishes its own entry when it ends). Errors are logged by the error hook.
  */
-export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestContext) => Response | Promise<Response>) {
+export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestContext) => Response | Promise<Response>, pricer?: Pricer) {
   return async (c: C): Promise<Response> => {
     const rc = contextOf(c.request)!;
+    rc.pricer = pricer;
     const res = await fn(c, rc);
-    if (!rc.deferred) rc.finish(res.status);
+    if (!rc.deferred) {
+      // A whole answer: its cost goes in a header too (a stream's is only known at its end: the log has it).
+      const ticks = res.ok ? rc.costTicks() : undefined;
+      if (ticks !== undefined) res.headers.set("grok2api-cost-usd", formatUsd(ticks));
+      rc.finish(res.status);
+    }
     return res;
   };
 }

@@ -2,10 +2,12 @@
  * What each upstream model accepts. One table, consulted by every translation,
  * so a model that rejects a parameter never receives it.
  * Patterns use `*` globs, matched case-insensitively; in each table the first match
- * wins. A config-file override is laid over the built-in entry for the same model,
- * which is laid over DEFAULT_CAPS.
+ * wins. A config-file override is laid over what the upstream's catalog says (image input),
+ * which is laid over the built-in entry for the same model, which is laid over DEFAULT_CAPS.
+ * An alias the catalog lists has its model's capabilities (`grok-4` → `grok-4.3`).
  */
 import { globToRegExp } from "./glob";
+import type { Lineup } from "./lineup";
 
 export interface ModelCaps {
   /** Accepted `reasoning_effort` values, or null when the parameter is rejected. */
@@ -82,20 +84,34 @@ const compile = (table: ReadonlyArray<[string, Partial<ModelCaps>]>): Rules =>
 
 const firstMatch = (rules: Rules, name: string) => rules.find(([re]) => re.test(name))?.[1] ?? {};
 
-/** `overrides` (from the config file) are laid over the built-in entry for the same model. */
+/**
+ * `overrides` (from the config file) are laid over the catalog's word, laid over the built-in entry.
+ * `lineup` is read on every call: the catalog changes while the gateway runs.
+ */
 export function createCapabilityTable(
   overrides: ReadonlyArray<[string, Partial<ModelCaps>]> = [],
   builtin: ReadonlyArray<[string, Partial<ModelCaps>]> = BUILTIN_CAPS,
+  lineup: () => Lineup | undefined = () => undefined,
 ): CapabilityTable {
   const own = compile(overrides);
   const known = compile(builtin);
   const cache = new Map<string, ModelCaps>();
+  let cachedFor: Lineup | undefined;
   return {
     get(model) {
+      const served = lineup();
+      if (served !== cachedFor) {
+        cache.clear();
+        cachedFor = served;
+      }
       let caps = cache.get(model);
       if (!caps) {
-        const name = model.toLowerCase();
-        caps = { ...DEFAULT_CAPS, ...firstMatch(known, name), ...firstMatch(own, name) };
+        const asked = model.toLowerCase();
+        const entry = served?.model(model);
+        const name = entry ? entry.id.toLowerCase() : asked;
+        const learned: Partial<ModelCaps> = entry?.vision !== undefined ? { vision: entry.vision } : {};
+        const mine = own.find(([re]) => re.test(asked))?.[1] ?? firstMatch(own, name);
+        caps = { ...DEFAULT_CAPS, ...firstMatch(known, name), ...learned, ...mine };
         if (cache.size < 1000) cache.set(model, caps);
       }
       return caps;

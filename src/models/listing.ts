@@ -67,7 +67,7 @@ export function anthropicModel(e: CatalogEntry, caps: ModelCaps) {
   return {
     type: "model" as const,
     id: e.id,
-    display_name: e.target === e.id ? e.id : `${e.id} (${e.target})`,
+    display_name: e.alias_of ? `${e.id} (alias of ${e.alias_of})` : e.target === e.id ? e.id : `${e.id} (${e.target})`,
     created_at: rfc3339(e.created),
     max_input_tokens: caps.contextWindow,
     max_tokens: caps.maxOutput,
@@ -80,5 +80,5 @@ export function anthropicModel(e: CatalogEntry, caps: ModelCaps) {
 }
 
 export function openaiModel(e: CatalogEntry) {
-  return { id: e.id, object: "model" as const, created: e.created, owned_by: e.owned_by };
+  return { id: e.id, object: "model" as const, created: e.created, owned_by: e.owned_by, ...(e.alias_of ? { alias_of: e.alias_of } : {}) };
 }

@@ -1,12 +1,17 @@
 /**
- * The model map: the name a client asks for → the upstream model id.
- * Exact names win over globs; globs (`*` matches anything) are tried in order;
- * a name that matches nothing goes upstream unchanged.
+ * The model map (`[model_map]`): the name a client asks for → the upstream model id.
+ * Only the user's entries: there is no built-in map, so the user's word (exact name or glob) always
+ * beats the built-in routing by role (src/models/routing.ts). Exact names win over globs; globs
+ * (`*` matches anything) are tried in file order; a name that matches nothing is routed by role
+ * (Claude-style names) or goes upstream unchanged.
  */
 import { globToRegExp, isGlob } from "./glob";
 
-/** The seed's table. The grok-2 ids are retired upstream; override them in the config file. */
-export const DEFAULT_MODEL_MAP: Readonly<Record<string, string>> = {
+/**
+ * The original API guide's table. Its grok-2 targets are retired at xAI (2026), so it is no longer the
+ * default; README shows how to pin it in `[model_map]` for an upstream that still serves them.
+ */
+export const GUIDE_MODEL_MAP: Readonly<Record<string, string>> = {
   "claude-3-5-sonnet-20241022": "grok-2-latest",
   "claude-3-5-sonnet-latest": "grok-2-latest",
   "claude-3-opus-20240229": "grok-2-latest",
@@ -26,28 +31,34 @@ export interface ModelMap {
   names(): string[];
 }
 
-/** `overrides` (from the config file) take precedence over `defaults`. */
+/**
+ * `overrides` (from the config file), then `defaults` (none unless given: tests, a library user):
+ * every entry of `overrides`, exact or glob, is tried before any entry of `defaults`.
+ */
 export function createModelMap(
   overrides: Readonly<Record<string, string>> = {},
-  defaults: Readonly<Record<string, string>> = DEFAULT_MODEL_MAP,
+  defaults: Readonly<Record<string, string>> = {},
 ): ModelMap {
-  const exact = new Map<string, string>();
-  const globs: Array<[RegExp, string]> = [];
-  for (const table of [overrides, defaults]) {
+  const tables = [overrides, defaults].map((table) => {
+    const exact = new Map<string, string>();
+    const globs: Array<[RegExp, string]> = [];
     for (const [pattern, target] of Object.entries(table)) {
       if (isGlob(pattern)) globs.push([globToRegExp(pattern), target]);
-      else if (!exact.has(pattern)) exact.set(pattern, target);
+      else exact.set(pattern, target);
     }
-  }
+    return { exact, globs };
+  });
   const lookup = (name: string): string | undefined => {
-    const hit = exact.get(name);
-    if (hit !== undefined) return hit;
-    for (const [re, target] of globs) if (re.test(name)) return target;
+    for (const { exact, globs } of tables) {
+      const hit = exact.get(name);
+      if (hit !== undefined) return hit;
+      for (const [re, target] of globs) if (re.test(name)) return target;
+    }
     return undefined;
   };
   return {
     resolve: (name) => lookup(name) ?? name,
     lookup,
-    names: () => [...exact.keys()],
+    names: () => [...new Set(tables.flatMap((t) => [...t.exact.keys()]))],
   };
 }

@@ -5,17 +5,23 @@
  * 3. long context (estimated input tokens above a threshold) → the long-context model;
  * 4. haiku-class requests (Claude Code's background and title calls) → the fast model;
  * 5. thinking requested → the reasoning model;
- * 6. otherwise the default model;
- * and if the request carries images and that model cannot see, the vision model.
- * Pure: the caller supplies what it knows about the request.
+ * 6. otherwise the default model.
+ * Then, whatever rule chose it (model map and passthrough included): if the request carries images
+ * and that model has no image input, the vision model (`[routing] vision`), or a 400 naming the
+ * setting when there is none that sees; and when the upstream's catalog is known, a model it does
+ * not serve is a 404 naming the closest ones it does, before anything is sent upstream.
+ * Pure: the caller supplies what it knows about the request, and the current catalog.
  */
 import type { CapabilityTable } from "./capabilities";
+import { noImageInputError, notServedError } from "./errors";
+import type { Lineup } from "./lineup";
 import type { ModelMap } from "./map";
 
 export interface RoutingConfig {
   default: string;
   fast: string;
   reasoning: string;
+  /** Where a request with images goes when its model has no image input; "" = refuse it (400). */
   vision: string;
   long_context: string;
   /** Estimated input tokens above which the long-context model is used. */
@@ -63,26 +69,41 @@ export function isClaudeStyle(name: string): boolean {
 
 export const isFastClass = (name: string) => name.toLowerCase().includes("haiku");
 
-export function createRouter(map: ModelMap, caps: CapabilityTable, routing: RoutingConfig = DEFAULT_ROUTING) {
-  return function route(facts: RouteFacts): Route {
+export function createRouter(
+  map: ModelMap,
+  caps: CapabilityTable,
+  routing: RoutingConfig = DEFAULT_ROUTING,
+  lineup: () => Lineup | undefined = () => undefined,
+) {
+  /** The choice by name and role alone: never throws. */
+  const choose = (facts: RouteFacts): Route => {
     const name = baseModelName(facts.model);
     const mapped = map.lookup(name) ?? (name !== facts.model ? map.lookup(facts.model) : undefined);
     if (mapped !== undefined) return { model: mapped, rule: "model_map" };
     if (!isClaudeStyle(name)) return { model: name, rule: "passthrough" };
-
-    let chosen: Route;
-    if (facts.inputTokens > routing.long_context_threshold) chosen = { model: routing.long_context, rule: "long_context" };
-    else if (isFastClass(name)) chosen = { model: routing.fast, rule: "fast" };
-    else if (facts.thinking) chosen = { model: routing.reasoning, rule: "reasoning" };
-    else chosen = { model: routing.default, rule: "default" };
-
-    if (facts.images && !caps.get(chosen.model).vision) return { model: routing.vision, rule: "vision" };
+    if (facts.inputTokens > routing.long_context_threshold) return { model: routing.long_context, rule: "long_context" };
+    if (isFastClass(name)) return { model: routing.fast, rule: "fast" };
+    if (facts.thinking) return { model: routing.reasoning, rule: "reasoning" };
+    return { model: routing.default, rule: "default" };
+  };
+  const route = (facts: RouteFacts): Route => {
+    let chosen = choose(facts);
+    if (facts.images && !caps.get(chosen.model).vision) {
+      if (!routing.vision || !caps.get(routing.vision).vision) throw noImageInputError(facts.model, chosen.model, chosen.rule, routing.vision);
+      chosen = { model: routing.vision, rule: "vision" };
+    }
+    const served = lineup();
+    if (served && served.models.length > 0 && !served.serves(chosen.model)) {
+      throw notServedError(facts.model, chosen.model, chosen.rule, served);
+    }
     return chosen;
   };
+  /** The model a bare name resolves to, for listings (no prompt to judge by; never throws). */
+  route.resolve = (model: string) => choose({ model, inputTokens: 0, thinking: false, images: false }).model;
+  return route;
 }
 
 export type Router = ReturnType<typeof createRouter>;
 
 /** The model a bare name resolves to, for requests without a prompt to judge (model lists). */
-export const resolveName = (route: Router, model: string) =>
-  route({ model, inputTokens: 0, thinking: false, images: false }).model;
+export const resolveName = (route: Router, model: string) => route.resolve(model);

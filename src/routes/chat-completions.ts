@@ -12,7 +12,9 @@ import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
-import { explainModelError } from "./messages";
+import { explainModelError } from "../models/errors";
+import { imagesInChat } from "../models/images";
+import { ticksOf } from "../models/pricing";
 import { relaySse } from "./relay";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 
@@ -28,16 +30,33 @@ function forwardedHeaders(request: Request): Record<string, string> {
   return out;
 }
 
-/** Token counts of a non-streamed answer, for the access log. */
-function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: number } {
+/** Token counts of a non-streamed answer, for the access log: input_tokens without the cached ones, as on /v1/messages. */
+function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: number; cached_tokens?: number; cost_ticks?: number } {
   try {
-    const u = (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } })
-      .usage;
+    type U = { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } };
+    const u = (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: U }).usage;
     const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-    return { input_tokens: num(u?.prompt_tokens), output_tokens: num(u?.completion_tokens) };
+    const cached = num(u?.prompt_tokens_details?.cached_tokens);
+    const prompt = num(u?.prompt_tokens);
+    return {
+      input_tokens: prompt === undefined ? undefined : Math.max(0, prompt - (cached ?? 0)),
+      output_tokens: num(u?.completion_tokens),
+      cached_tokens: cached,
+      cost_ticks: ticksOf(u),
+    };
   } catch {
     return {};
   }
+}
+
+/** Token counts of a relayed stream, from its last usage chunk (`stream_options.include_usage`), if any. */
+function usageOfStream(lastText: string): ReturnType<typeof usageOf> {
+  const at = lastText.lastIndexOf('"usage":{');
+  if (at === -1) return {};
+  const start = lastText.lastIndexOf("data:", at);
+  const end = lastText.indexOf("\n", at);
+  if (start === -1) return {};
+  return usageOf(new TextEncoder().encode(lastText.slice(start + 5, end === -1 ? undefined : end)).buffer as ArrayBuffer);
 }
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -45,7 +64,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
-  const upstreamModel = deps.resolveModel(requested);
+  const upstreamModel = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) }).model;
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });
 
@@ -101,8 +120,9 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     abort,
     watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
-    onEnd: ({ status, error }) => {
+    onEnd: ({ status, error, lastText }) => {
       done();
+      if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
       rc.finish(status, error);
     },
   });
@@ -110,7 +130,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
 }
 
 export const chatCompletionsRoutes = (deps: AppDeps) => {
-  const handler = logged(({ request }, rc) => handleChatCompletions(deps, request, rc));
+  const handler = logged(({ request }, rc) => handleChatCompletions(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/chat-completions" })
     .post("/v1/chat/completions", handler, { parse: "none" })
     .post("/v1/v1/chat/completions", handler, { parse: "none" });

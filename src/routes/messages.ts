@@ -21,19 +21,10 @@ import { FailedResponse } from "../translate/responses/response";
 import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { explainModelError } from "../models/errors";
 import { pump } from "./pump";
 import { sseAnswer } from "./sse-answer";
 import { readUpstreamJson } from "./upstream-json";
-
-/** A 404 for a model says which name it was mapped from and where to change that. */
-export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
-  if (err.status !== 404) return err;
-  const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
-  return new ApiError(404, `${err.message} — the upstream does not serve model ${via}; change model_map in the grok2api config file`, {
-    type: "not_found_error",
-    retryable: false,
-  });
-}
 
 /** xAI could not use replayed reasoning (another key's, damaged, or stale): worth one retry without it. */
 const UNUSABLE_REASONING = /could not (decrypt|decode)/i;
@@ -164,9 +155,14 @@ async function callUpstream(c: Call): Promise<Exchange> {
 async function answerJson(x: Exchange): Promise<Response> {
   try {
     const json = await readUpstreamJson(x.result.response);
-    const { message, promptTokens } = x.dialect.message(json, { id: x.messageId, model: x.req.model, inputTokensEstimate: x.inputTokensEstimate });
+    const { message, promptTokens, costTicks } = x.dialect.message(json, { id: x.messageId, model: x.req.model, inputTokensEstimate: x.inputTokensEstimate });
     x.learn(promptTokens);
-    Object.assign(x.rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });
+    Object.assign(x.rc.entry, {
+      input_tokens: message.usage.input_tokens,
+      output_tokens: message.usage.output_tokens,
+      cached_tokens: message.usage.cache_read_input_tokens,
+      cost_ticks: costTicks,
+    });
     return Response.json(message);
   } catch (err) {
     if (err instanceof MalformedUpstream) throw new ApiError(502, err.message, { type: "api_error" });
@@ -193,7 +189,14 @@ function translatorFor(x: Exchange) {
   });
   const recordUsage = () => {
     x.learn(translator.upstreamPromptTokens);
-    if (translator.usage) Object.assign(x.rc.entry, { input_tokens: translator.usage.input_tokens, output_tokens: translator.usage.output_tokens });
+    if (translator.usage) {
+      Object.assign(x.rc.entry, {
+        input_tokens: translator.usage.input_tokens,
+        output_tokens: translator.usage.output_tokens,
+        cached_tokens: translator.usage.cache_read_input_tokens,
+        cost_ticks: translator.upstreamCostTicks,
+      });
+    }
   };
   return { body, translator, recordUsage };
 }
@@ -248,7 +251,7 @@ function answerStream(x: Exchange): Response {
 }
 
 export const messagesRoutes = (deps: AppDeps) => {
-  const handler = logged(({ request }, rc) => handleMessages(deps, request, rc));
+  const handler = logged(({ request }, rc) => handleMessages(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/messages" })
     .post("/v1/messages", handler, { parse: "none" })
     .post("/v1/v1/messages", handler, { parse: "none" });

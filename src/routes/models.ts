@@ -9,6 +9,7 @@ import { logged } from "../http/context";
 import { ApiError } from "../http/errors";
 import { isAnthropicClient } from "../http/face";
 import { buildCatalog, findModel, type CatalogEntry, type Naming } from "../models/catalog";
+import type { Lineup } from "../models/lineup";
 import { anthropicModel, openaiModel, pageOf, parsePageQuery } from "../models/listing";
 
 /** The advertised Claude-style names (served by routing), then the model map's own names. */
@@ -17,16 +18,17 @@ const naming = (deps: AppDeps): Naming => ({
   resolve: deps.resolveModel,
 });
 
-async function catalogFor(deps: AppDeps, request: Request): Promise<CatalogEntry[]> {
+async function catalogFor(deps: AppDeps, request: Request): Promise<{ entries: CatalogEntry[]; lineup: Lineup | undefined }> {
   const key = deps.authenticate(request.headers);
-  return buildCatalog(naming(deps), await deps.upstreamModels.list(key));
+  const lineup = await deps.catalog.list(key);
+  return { entries: buildCatalog(naming(deps), lineup), lineup };
 }
 
 async function listModels(deps: AppDeps, request: Request): Promise<Response> {
   const anthropic = isAnthropicClient(request.headers);
   // Check the query before asking the upstream anything.
   const query = anthropic ? parsePageQuery(new URL(request.url).searchParams) : undefined;
-  const catalog = await catalogFor(deps, request);
+  const { entries: catalog } = await catalogFor(deps, request);
   if (!query) return Response.json({ object: "list", data: catalog.map(openaiModel) });
   const page = pageOf(catalog, query);
   return Response.json({ ...page, data: page.data.map((e) => anthropicModel(e, deps.caps.get(e.target))) });
@@ -39,12 +41,17 @@ async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Pr
   } catch {
     id = rawId;
   }
-  const catalog = await catalogFor(deps, request);
-  const entry = findModel(catalog, naming(deps), id);
+  const { entries: catalog, lineup } = await catalogFor(deps, request);
+  const entry = findModel(catalog, naming(deps), id, lineup);
   if (!entry) {
-    throw new ApiError(404, `model ${JSON.stringify(id.slice(0, 200))} not found: it is neither in the grok2api model map nor served by the upstream`, {
-      retryable: false,
-    });
+    const target = naming(deps).resolve(id);
+    const closest = lineup && lineup.models.length > 0 ? `; closest models it serves: ${lineup.closest(target).join(", ")}` : "";
+    const via = target === id ? "" : ` (routed to ${JSON.stringify(target.slice(0, 200))})`;
+    throw new ApiError(
+      404,
+      `model ${JSON.stringify(id.slice(0, 200))}${via} not found: the upstream does not serve it and the grok2api model map does not name it${closest}`,
+      { type: "not_found_error", retryable: false },
+    );
   }
   return Response.json(isAnthropicClient(request.headers) ? anthropicModel(entry, deps.caps.get(entry.target)) : openaiModel(entry));
 }

@@ -10,6 +10,8 @@ import type { Watchdog } from "../upstream/watchdog";
 export interface RelayOutcome {
   status: number;
   error?: string;
+  /** The text of the last few reads (where the usage chunk is), when the stream completed. */
+  lastText?: string;
 }
 
 export interface RelayOptions {
@@ -46,6 +48,8 @@ function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let tail: Uint8Array = new Uint8Array(0);
+  // The last reads, by reference (no copy per chunk): the usage chunk is among them at the end.
+  let recent: Uint8Array[] = [];
   let ended = false;
   const end = (outcome: RelayOutcome) => {
     if (ended) return;
@@ -88,10 +92,11 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           const complete = ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
           if (!complete) controller.enqueue(sseErrorEvent("the upstream closed the stream before it was complete"));
           controller.close();
-          end(complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
+          end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
           return;
         }
         tail = keepTail(tail, result.value);
+        recent = recent.length < 3 ? [...recent, result.value] : [recent[1]!, recent[2]!, result.value];
         betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
         controller.enqueue(result.value);
         opts.watchdog?.sent();

@@ -7,6 +7,7 @@
 import type { StreamEvent } from "../anthropic/events";
 import type { AnthropicMessage, MessagesRequest, Usage } from "../anthropic/schema";
 import type { ModelCaps } from "../models/capabilities";
+import { ticksOf } from "../models/pricing";
 import type { ChatCompletion } from "../openai/schema";
 import { createChunkDecoder, createEventDecoder, type EventDecoder } from "../openai/sse-reader";
 import { toChatRequest } from "./chat/request";
@@ -56,6 +57,8 @@ export interface StreamTranslatorLike<E> {
   /** The upstream said the message is over (a stream that ends without it was cut). */
   readonly complete: boolean;
   readonly upstreamPromptTokens: number | undefined;
+  /** What the upstream said the request cost (`usage.cost_in_usd_ticks`), after finish(). */
+  readonly upstreamCostTicks: number | undefined;
   readonly usage: Usage | null;
 }
 
@@ -65,7 +68,7 @@ export interface Dialect<E = unknown> {
   path: string;
   request(req: MessagesRequest, opts: RequestOptions): TranslatedRequest;
   /** A non-streaming answer's parsed JSON → message (throws MalformedUpstream on a wrong shape). */
-  message(json: unknown, opts: MessageOptions): { message: AnthropicMessage; promptTokens: number | undefined };
+  message(json: unknown, opts: MessageOptions): { message: AnthropicMessage; promptTokens: number | undefined; costTicks: number | undefined };
   stream(opts: StreamOptions): StreamTranslatorLike<E>;
   decoder(): EventDecoder<E>;
 }
@@ -76,7 +79,7 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
   request: (req, o) => ({ ...toChatRequest(req, o), replayedReasoning: 0 }),
   message(json, o) {
     const c: ChatCompletion = checkChatCompletion(json);
-    return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens };
+    return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens, costTicks: ticksOf(c.usage) };
   },
   stream: (o) => new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
   decoder: createChunkDecoder,

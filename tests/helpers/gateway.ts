@@ -26,6 +26,8 @@ export function testConfig(upstreamBaseUrl: string, overrides: Partial<Config> =
     upstream: { baseUrl: upstreamBaseUrl, keys: ["xai-test-upstream-key"] },
     modelMap: {},
     routing: DEFAULT_ROUTING,
+    // No background catalog reads: tests count the upstream's requests. Catalog tests turn it on.
+    catalog: { refreshMs: 0 },
     logLevel: DEFAULTS.logLevel,
     logMaxBytes: DEFAULTS.logMaxBytes,
     logKeep: DEFAULTS.logKeep,

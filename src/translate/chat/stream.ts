@@ -68,6 +68,12 @@ export class StreamTranslator {
     return this.matched !== null;
   }
 
+  /** What the upstream said the request cost (xAI's `usage.cost_in_usd_ticks`), if it did. */
+  get upstreamCostTicks(): number | undefined {
+    const t = (this.upstreamUsage as { cost_in_usd_ticks?: unknown } | null)?.cost_in_usd_ticks;
+    return typeof t === "number" ? t : undefined;
+  }
+
   /** The prompt tokens the upstream reported, if it did. */
   get upstreamPromptTokens(): number | undefined {
     return this.upstreamUsage?.prompt_tokens;

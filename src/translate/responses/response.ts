@@ -18,6 +18,8 @@ export interface TranslatedMessage {
   message: AnthropicMessage;
   /** The prompt tokens the upstream counted, to learn from. */
   promptTokens: number | undefined;
+  /** What the upstream said the request cost, if it did. */
+  costTicks: number | undefined;
 }
 
 /** The upstream failed the response (status "failed"): its words, as a 502. */
@@ -68,7 +70,7 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
     // web_search_call, x_search_call, code_interpreter_call, …: the upstream ran them; nothing for the client.
   }
   const emittedToolUse = content.some((b) => b.type === "tool_use");
-  const { usage, promptTokens } = responsesUsage(json.usage, { input: opts.inputTokensEstimate, output: estimateTextTokens(chars) });
+  const { usage, promptTokens, costTicks } = responsesUsage(json.usage, { input: opts.inputTokensEstimate, output: estimateTextTokens(chars) });
   return {
     message: {
       id: opts.id,
@@ -81,5 +83,6 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       usage,
     },
     promptTokens,
+    costTicks,
   };
 }

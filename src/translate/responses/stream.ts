@@ -60,6 +60,8 @@ export class ResponsesStreamTranslator {
   usage: Usage | null = null;
   /** The prompt tokens the upstream reported, after finish(). */
   upstreamPromptTokens: number | undefined;
+  /** What the upstream said the request cost, after finish(). */
+  upstreamCostTicks: number | undefined;
 
   constructor(private readonly opts: ResponsesStreamOptions) {
     this.watcher = new StopSequenceWatcher(opts.stopSequences);
@@ -145,6 +147,7 @@ export class ResponsesStreamTranslator {
     const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) });
     this.usage = read.usage;
     this.upstreamPromptTokens = read.promptTokens;
+    this.upstreamCostTicks = read.costTicks;
     out.push(
       { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: this.matched }, usage: this.usage },
       { type: "message_stop" },

@@ -4,12 +4,15 @@
  * of `input_tokens` (when a model reports more cached than input, input is taken as is).
  */
 import type { Usage } from "../../anthropic/schema";
+import { ticksOf } from "../../models/pricing";
 import { count, isRecord, MalformedUpstream } from "../malformed";
 
 export interface ReadUsage {
   usage: Usage;
   /** The prompt tokens the upstream counted (cached included), to learn from. */
   promptTokens: number | undefined;
+  /** What the upstream said the request cost (`cost_in_usd_ticks`, 10^10 per USD). */
+  costTicks: number | undefined;
 }
 
 export function responsesUsage(u: unknown, estimate: { input: number; output: number }): ReadUsage {
@@ -17,6 +20,7 @@ export function responsesUsage(u: unknown, estimate: { input: number; output: nu
     return {
       usage: { input_tokens: estimate.input, output_tokens: estimate.output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
       promptTokens: undefined,
+      costTicks: undefined,
     };
   }
   if (!isRecord(u)) throw new MalformedUpstream("the upstream sent a usage that is not an object");
@@ -33,5 +37,6 @@ export function responsesUsage(u: unknown, estimate: { input: number; output: nu
       cache_read_input_tokens: cached,
     },
     promptTokens: input,
+    costTicks: ticksOf(u),
   };
 }
