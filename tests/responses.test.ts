@@ -168,7 +168,7 @@ describe("responses.create, streaming", () => {
   });
 
   test("a silent upstream: keep-alive comments between events; the SDK reads through them", async () => {
-    const pinging = startGateway(fake.baseUrl, { resilience: resilience({ pingIntervalMs: 40 }) });
+    const pinging = startGateway(fake.baseUrl, { resilience: resilience({ pingIntervalMs: 20 }) });
     try {
       const sse = fixture(STREAM_TEXT);
       const parts = frames(sse);
@@ -198,7 +198,7 @@ describe("responses.create, streaming", () => {
       }
       expect(text.replaceAll(": ping\n\n", "")).toBe(sse);
       // The SDK skips the comments.
-      fake.on(() => replay(STREAM_TEXT, { delayMs: 60 }));
+      fake.on(() => replay(STREAM_TEXT, { delayMs: 30 }));
       const sdk = new OpenAI({ baseURL: `${pinging.url}/v1`, apiKey: "k", maxRetries: 0 });
       const final = await sdk.responses.stream({ model: "grok-4.3", input: "Count from 1 to 3" }).finalResponse();
       expect(final.output_text).toBe("1, 2, 3.");
