@@ -228,6 +228,26 @@ describe("responses.create, streaming", () => {
     expect(String(err.message)).toMatch(/closed the stream before it was complete/);
   });
 
+  test("an upstream silent past the idle timeout: the stream ends with an error event, the upstream is stopped", async () => {
+    const strict = startGateway(fake.baseUrl, { resilience: resilience({ idleTimeoutMs: 100, pingIntervalMs: 0 }) });
+    try {
+      const first = frames(fixture(STREAM_TEXT))[0]!;
+      fake.on(() => sseResponse(first, { hang: true }));
+      const sdk = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: "k", maxRetries: 0 });
+      const got: string[] = [];
+      const err = await (async () => {
+        for await (const e of await sdk.responses.create({ model: "grok-4.3", input: "hi", stream: true })) got.push(e.type);
+      })().catch((e) => e);
+      expect(got).toEqual(["response.created"]);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(String(err.message)).toMatch(/idle|timed out|silent/i);
+      await fake.last.closed;
+      expect(fake.last.aborted()).toBe(true);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   test("a client that goes away stops the upstream request", async () => {
     const held = controlledStream();
     held.push(frames(fixture(STREAM_TEXT))[0]!); // the gateway waits for the upstream's first byte
@@ -352,6 +372,15 @@ describe("errors, in OpenAI's envelope", () => {
     } finally {
       process.env.GROK2API_UPSTREAM_API = "responses";
     }
+  });
+
+  test("the upstream's 404 names both causes: an unknown model, or no Responses API", async () => {
+    fake.on(() => xaiResponsesError(404, "The model grok-9 does not exist or your team does not have access to it.", "not-found"));
+    const err = await client.responses.create({ model: "grok-9", input: "hi" }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err.error.message).toContain("The model grok-9 does not exist");
+    expect(err.error.message).toContain('does not serve model "grok-9"');
+    expect(err.error.message).toContain("GROK2API_UPSTREAM_API=chat");
   });
 
   test("client keys apply here too", async () => {

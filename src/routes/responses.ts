@@ -17,7 +17,6 @@ import { responsesCompletion, responsesErrorEvent } from "../openai/responses-st
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
 import { upstreamHost, upstreamSpeaksResponses } from "../upstream/dialect";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
-import { explainModelError } from "./messages";
 import { relaySse } from "./relay";
 
 /** Client headers that mean something to xAI and go along. */
@@ -41,6 +40,21 @@ function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: n
   } catch {
     return {};
   }
+}
+
+/**
+ * The upstream's 404: the model is unknown to it, or (an upstream wrongly taken to speak the
+ * Responses API) it has no `/responses` at all. Name both, and what to change.
+ */
+function explainNotFound(err: ApiError, requested: string, upstreamModel: string): ApiError {
+  if (err.status !== 404) return err;
+  const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
+  return new ApiError(
+    404,
+    `${err.message} — the upstream does not serve model ${via} (change model_map in the grok2api config file), ` +
+      "or it has no Responses API (then set GROK2API_UPSTREAM_API=chat and use /v1/chat/completions)",
+    { type: "not_found_error", retryable: false },
+  );
 }
 
 /** The upstream is a Chat Completions server: say so, and what to change. */
@@ -83,7 +97,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     });
   } catch (err) {
     done();
-    throw err instanceof ApiError ? explainModelError(err, requested, upstreamModel) : err;
+    throw err instanceof ApiError ? explainNotFound(err, requested, upstreamModel) : err;
   }
   const { response: res, watchdog } = result;
   Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
