@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
+import { logText } from "./helpers/gateway";
 import { FakeUpstream, sseResponse, type Recorded } from "./helpers/fake-upstream";
 import { STREAM_AFTER_TOOL, STREAM_TEXT, events, fixture, functionCallStream, RECORDED_CALL_ID } from "./helpers/fake-responses";
 
@@ -115,6 +116,14 @@ describe("Codex CLI, headless, through the compiled binary's /v1/responses", () 
     expect([...types].every((t) => ["function", "web_search"].includes(t as string))).toBe(true);
     expect(turn.body.tools.some((t: { name?: string }) => t.name === "exec_command")).toBe(true);
     expect(JSON.stringify(turn.body.input)).toContain("Count from 1 to 3");
+    // What was left out is named in the gateway's log.
+    const log = await logText(join(root, "gateway.log"), (t) => t.includes("parameters adjusted"));
+    const adjusted = log
+      .split("\n")
+      .filter((l) => l.includes("parameters adjusted"))
+      .flatMap((l) => JSON.parse(l).adjusted as string[]);
+    expect(adjusted).toContain("client_metadata dropped");
+    expect(adjusted).toContain("tools.web_search dropped (external_web_access false)");
   }, RUN_TIMEOUT_MS + 10_000);
 
   test("runs a shell command through a tool call, sends its output back, then answers", async () => {

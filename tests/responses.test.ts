@@ -4,7 +4,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, controlledStream, sseResponse } from "./helpers/fake-upstream";
+import { FakeUpstream, controlledStream, hang, sseResponse } from "./helpers/fake-upstream";
 import {
   BAD_KEY,
   GENERATE_TEXT,
@@ -248,6 +248,18 @@ describe("responses.create, streaming", () => {
     }
   });
 
+  test("a client that gives up before the answer (non-streaming) stops the upstream request", async () => {
+    fake.on(hang);
+    const ctl = new AbortController();
+    const pending = client.responses.create({ model: "grok-4.3", input: "hi" }, { signal: ctl.signal }).catch((e) => e);
+    for (let i = 0; i < 500 && fake.requests.length === 0; i++) await Bun.sleep(5);
+    expect(fake.requests.length).toBe(1);
+    ctl.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await fake.last.closed;
+    expect(fake.last.aborted()).toBe(true);
+  });
+
   test("a client that goes away stops the upstream request", async () => {
     const held = controlledStream();
     held.push(frames(fixture(STREAM_TEXT))[0]!); // the gateway waits for the upstream's first byte
@@ -353,9 +365,11 @@ describe("errors, in OpenAI's envelope", () => {
       expect(json.error.type).toBe("invalid_request_error");
       expect(json.error.message.length).toBeGreaterThan(5);
     }
-    const res = await fetch(`${gw.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+    for (const raw of ["{not json", "[]", "null", '"text"', "[".repeat(5000)]) {
+      const res = await fetch(`${gw.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: raw });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+    }
     expect(fake.requests.length).toBe(0);
   });
 
