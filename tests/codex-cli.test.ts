@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
 import { logText } from "./helpers/gateway";
 import { FakeUpstream, sseResponse, type Recorded } from "./helpers/fake-upstream";
-import { STREAM_AFTER_TOOL, STREAM_TEXT, events, fixture, functionCallStream, RECORDED_CALL_ID } from "./helpers/fake-responses";
+import { STREAM_AFTER_TOOL, STREAM_TEXT, events, fixture, frames, functionCallStream, RECORDED_CALL_ID } from "./helpers/fake-responses";
 
 const CODEX = join(import.meta.dir, "..", "node_modules", ".bin", "codex");
 const RUN_TIMEOUT_MS = 90_000;
@@ -37,8 +37,11 @@ const lastItem = (req: Recorded) => req.body.input[req.body.input.length - 1];
 
 beforeAll(async () => {
   fake = new FakeUpstream();
+  // Keep-alive comments every 20 ms, so that a slow upstream has Codex read `: ping` between events.
+  const config = join(root, "grok2api.toml");
+  writeFileSync(config, "[upstream]\nping_interval = 0.02\n");
   gateway = await startBinary(
-    [],
+    ["--config", config],
     { XAI_BASE_URL: fake.baseUrl, GROK2API_UPSTREAM_API: "responses", GROK2API_LOG_FILE: join(root, "gateway.log") },
     root,
   );
@@ -97,9 +100,10 @@ async function codex(prompt: string, cwd: string, extraArgs: string[] = []) {
 }
 
 describe("Codex CLI, headless, through the compiled binary's /v1/responses", () => {
-  test("answers a prompt", async () => {
+  test("answers a prompt, streamed slowly, with keep-alive comments between the events", async () => {
     const sse = fixture(STREAM_TEXT);
-    fake.reset().on(() => sseResponse(sse));
+    const slowly = frames(sse).map((f) => new TextEncoder().encode(f));
+    fake.reset().on(() => sseResponse(slowly, { delayMs: 50 }));
     const run = await codex("Count from 1 to 3", root);
     expect(run.last.trim()).toBe(answerOf(sse));
     const turn = fake.requests.find(isTurn)!;
