@@ -111,14 +111,8 @@ describe("responses.create, streaming", () => {
     }
     expect(types).toEqual(events(fixture(STREAM_TEXT)).map((e) => e.data.type));
     expect(text).toBe("1, 2, 3.");
-    // Codex's store:false + include go as sent.
-    expect(fake.last.body).toEqual({
-      model: "grok-4.3",
-      input: [{ role: "user", content: "Count from 1 to 3" }],
-      stream: true,
-      store: false,
-      include: ["reasoning.encrypted_content"],
-    });
+    // Exactly the request real xAI answered with this recording (store:false + include kept, as Codex sends them).
+    expect(fake.last.body).toEqual(fixtureJson("rubyllm-grok-4.3-stream-text.request.json"));
   });
 
   test("responses.stream(): finalResponse() has the text and the reasoning item with its encrypted content", async () => {
