@@ -17,6 +17,7 @@ import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
 import { chatCompletionsRoutes } from "./routes/chat-completions";
+import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps) {
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
+    .use(responsesRoutes(deps))
     .use(modelsRoutes(deps));
 }
 

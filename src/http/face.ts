@@ -1,6 +1,6 @@
 /**
  * Which dialect a client speaks, for the shape of answers and of errors:
- * `/chat/completions` is OpenAI's; `/v1/models` is shared, and a request with
+ * `/chat/completions` and `/responses` are OpenAI's; `/v1/models` is shared, and a request with
  * `anthropic-version` or `x-api-key` comes from an Anthropic client.
  */
 
@@ -9,6 +9,6 @@ export const isAnthropicClient = (headers: Headers) => headers.has("anthropic-ve
 const isModelsPath = (path: string) => /\/models(\/|$)/.test(path);
 
 export function speaksOpenAI(path: string, headers: Headers): boolean {
-  if (path.endsWith("/chat/completions")) return true;
+  if (path.endsWith("/chat/completions") || path.endsWith("/responses")) return true;
   return isModelsPath(path) && !isAnthropicClient(headers);
 }

@@ -1,8 +1,9 @@
 /**
  * Passes an upstream SSE body through to the client as it arrives: no parsing,
  * no re-buffering, backpressure from the client. Stops the upstream when the
- * client goes. A stream that fails or ends without `data: [DONE]` ends with an
- * OpenAI-style error event, so the client is not left with a silently cut answer.
+ * client goes. A stream that fails or ends incomplete (by default: without
+ * `data: [DONE]`) ends with an OpenAI-style error event, so the client is not left
+ * with a silently cut answer.
  */
 import { openaiErrorBody } from "../http/errors";
 import type { Watchdog } from "../upstream/watchdog";
@@ -23,6 +24,10 @@ export interface RelayOptions {
   pingMs?: number;
   /** Called once, when the relay ends for whatever reason. */
   onEnd(outcome: RelayOutcome): void;
+  /** Sees every chunk and tells whether the stream was complete; default: it ended with `data: [DONE]`. */
+  completion?: { see(chunk: Uint8Array): void; readonly complete: boolean };
+  /** The event that tells the client the stream failed; default: sseErrorEvent. */
+  errorEvent?: (message: string) => Uint8Array;
 }
 
 const enc = new TextEncoder();
@@ -47,6 +52,7 @@ function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
 
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const errorEvent = opts.errorEvent ?? sseErrorEvent;
   let tail: Uint8Array = new Uint8Array(0);
   // The last reads, by reference (no copy per chunk): the usage chunk is among them at the end.
   let recent: Uint8Array[] = [];
@@ -83,20 +89,21 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             controller.close();
             return;
           }
-          controller.enqueue(sseErrorEvent(`the upstream connection failed mid-stream: ${(err as Error).message}`));
+          controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${(err as Error).message}`));
           controller.close();
           end({ status: 200, error: "upstream_failed" });
           return;
         }
         if (result.done) {
-          const complete = ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
-          if (!complete) controller.enqueue(sseErrorEvent("the upstream closed the stream before it was complete"));
+          const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
+          if (!complete) controller.enqueue(errorEvent("the upstream closed the stream before it was complete"));
           controller.close();
           end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
           return;
         }
         tail = keepTail(tail, result.value);
         recent = recent.length < 3 ? [...recent, result.value] : [recent[1]!, recent[2]!, result.value];
+        opts.completion?.see(result.value);
         betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
         controller.enqueue(result.value);
         opts.watchdog?.sent();
