@@ -248,7 +248,7 @@ describe("requests", () => {
     const { body, warnings } = toResponsesRequest(req, { ...opts(), cacheKey: "sess-1" });
     expect(body.instructions).toBe("You are helpful.");
     expect(body.input).toEqual([{ role: "user", content: [{ type: "input_text", text: "look" }, { type: "input_image", image_url: "data:image/png;base64,iVBOR" }] }]);
-    expect(body.tools!.map((t) => t.name)).toEqual(["a", "b"]);
+    expect(body.tools!.map((t) => ("name" in t ? t.name : t.type))).toEqual(["a", "b"]);
     expect(body.tool_choice).toEqual({ type: "function", name: "a" });
     expect(body.parallel_tool_calls).toBe(false);
     expect(body.prompt_cache_key).toBe("sess-1");
