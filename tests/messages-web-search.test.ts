@@ -5,6 +5,10 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadCommand } from "../src/config";
 import { sequence } from "./helpers/fake-upstream";
 import { answer, fixtureJson, recordedSearch } from "./helpers/fake-responses";
 import { logText, parseSSE } from "./helpers/gateway";
@@ -148,5 +152,24 @@ describe("limits and what is not supported", () => {
     const msg = await x.client.messages.create(ask);
     expect(x.fake.last.body.tools).toEqual([{ type: "web_search" }, { type: "x_search" }]);
     expect(msg.content.filter((b) => b.type === "server_tool_use")).toHaveLength(2);
+  });
+});
+
+describe("[server_tools] in the config file", () => {
+  test("x_search = true is read; unset is false; an unknown key is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "grok2api-ws-"));
+    try {
+      const load = async (toml: string) => {
+        const file = join(dir, "c.toml");
+        writeFileSync(file, toml);
+        const cmd = await loadCommand(["--config", file], {});
+        return cmd.kind === "serve" ? cmd.config.serverTools : undefined;
+      };
+      expect(await load("[server_tools]\nx_search = true\n")).toEqual({ xSearch: true });
+      expect(await load("port = 9600\n")).toEqual({ xSearch: false });
+      await expect(load("[server_tools]\ncode_interpreter = true\n")).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
