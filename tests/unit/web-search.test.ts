@@ -171,8 +171,38 @@ describe("the recorded grok-4.3 web search as Anthropic blocks", () => {
       const { body, replayedReasoning } = toResponsesRequest(replayRequest(m), { model: "grok-4.3", caps, stream: false });
       expect(JSON.stringify(body.input)).toBe(JSON.stringify(recorded.input));
       expect(body.tools).toEqual(recorded.tools);
-      expect(replayedReasoning).toBe(2);
+      expect(replayedReasoning).toBe(4); // two reasoning items, two encrypted search outputs
     }
+  });
+
+  test("retried without encrypted content (xAI could not decrypt): searches and text still go back, no tco_ outputs, summary kept", () => {
+    const { body, replayedReasoning } = toResponsesRequest(replayRequest(json()), { model: "grok-4.3", caps, stream: false, withoutEncryptedReasoning: true });
+    const sent = JSON.stringify(body.input);
+    expect(sent).not.toContain("encrypted_content");
+    expect(sent).not.toContain("tco_");
+    expect(body.input.filter((i: any) => i.type === "web_search_call")).toHaveLength(2);
+    expect(body.input.filter((i: any) => i.type === "message")).toHaveLength(1);
+    expect(body.input.find((i: any) => i.type === "reasoning")).toEqual({
+      type: "reasoning",
+      summary: [{ type: "summary_text", text: expect.stringContaining("Search the web") }],
+    });
+    expect(replayedReasoning).toBe(0);
+  });
+
+  test("a stop sequence inside a cited answer ends it there, links never leaked, stream and stop reason right", () => {
+    const t = new ResponsesStreamTranslator({ messageId: "m", model: "x", inputTokensEstimate: 1, stopSequences: ["GitHub"], search });
+    const events = [...t.start()];
+    for (const e of streamEventsFor(fixtureJson(TURN1), 4)) {
+      if (t.stopped) break;
+      events.push(...t.push(e as never));
+    }
+    events.push(...t.finish());
+    const m = assemble(events);
+    expect(m.stop_reason).toBe("stop_sequence");
+    const text = m.content.filter((b) => b.type === "text").map((b: any) => b.text).join("");
+    expect(text).toEndWith("(a maintenance branch).\n\n");
+    expect(text).not.toContain("[[");
+    expect(m.content.filter((b: any) => b.citations).length).toBe(2);
   });
 
   test("without a web search tool on the request, an answer's text is left as it is", () => {

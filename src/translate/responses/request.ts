@@ -146,6 +146,7 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
   let outputs: ToolOutputItem[] = [];
   const flushOutputs = () => {
     for (const o of outputs) w.items.push({ id: o.i, summary: [], type: "reasoning", status: "completed", encrypted_content: o.e });
+    w.replayed += outputs.length; // encrypted too: xAI's "could not decrypt" retry leaves them out
     outputs = [];
   };
   for (const b of blocks) {
