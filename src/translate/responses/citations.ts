@@ -38,17 +38,15 @@ export class InlineCitations {
   push(text: string): CiteUnit[] {
     const out: CiteUnit[] = [];
     this.held += text;
-    for (;;) {
-      const m = LINK.exec(this.held);
-      if (!m) break;
-      const before = this.held.slice(0, m.index);
-      this.held = this.held.slice(m.index + m[0].length);
-      this.cite(before, { n: m[1]!, url: m[2]!, markup: m[0] }, out);
-    }
-    const nl = this.held.lastIndexOf("\n");
-    if (nl >= 0) {
-      this.plain(this.held.slice(0, nl + 1), out);
-      this.held = this.held.slice(nl + 1);
+    // A link can only have been completed by this text's ")"; the held line has no line break
+    // but what this text brought: short pieces of a long line cost no rescans.
+    if (text.includes(")")) this.links(out);
+    if (text.includes("\n")) {
+      const nl = this.held.lastIndexOf("\n");
+      if (nl >= 0) {
+        this.plain(this.held.slice(0, nl + 1), out);
+        this.held = this.held.slice(nl + 1);
+      }
     }
     if (this.held.length > HOLD_MAX) {
       const open = this.held.lastIndexOf("[[");
@@ -57,6 +55,16 @@ export class InlineCitations {
       this.held = this.held.slice(keep);
     }
     return out;
+  }
+
+  private links(out: CiteUnit[]): void {
+    for (;;) {
+      const m = LINK.exec(this.held);
+      if (!m) break;
+      const before = this.held.slice(0, m.index);
+      this.held = this.held.slice(m.index + m[0].length);
+      this.cite(before, { n: m[1]!, url: m[2]!, markup: m[0] }, out);
+    }
   }
 
   /** The end of the text: what is still held is plain text. */
