@@ -231,10 +231,12 @@ export function streamEventsFor(response: Record<string, any>, textPiece = 7): A
     { type: "response.in_progress", response: inProgress },
   ];
   (response.output as Array<Record<string, any>>).forEach((item, oi) => {
+    // (tests feed broken items too: the stream carries them as they are)
     const base = { item_id: item.id, output_index: oi };
     if (item.type === "reasoning") {
       ev.push({ type: "response.output_item.added", item: { id: item.id, summary: [], type: "reasoning", status: "in_progress" }, output_index: oi });
-      item.summary.forEach((part: { text: string }, si: number) => {
+      (Array.isArray(item.summary) ? item.summary : []).forEach((part: { text: string }, si: number) => {
+        if (typeof part?.text !== "string") return;
         ev.push({ type: "response.reasoning_summary_part.added", ...base, part: { text: "", type: "summary_text" }, summary_index: si });
         for (const p of pieces(part.text, textPiece)) ev.push({ type: "response.reasoning_summary_text.delta", delta: p, ...base, summary_index: si });
         ev.push({ type: "response.reasoning_summary_text.done", ...base, summary_index: si, text: part.text });
@@ -243,12 +245,12 @@ export function streamEventsFor(response: Record<string, any>, textPiece = 7): A
     } else if (item.type === "web_search_call") {
       ev.push({ type: "response.output_item.added", item: { id: item.id, type: "web_search_call", status: "in_progress", action: { type: "search", query: "", sources: [] } }, output_index: oi });
       for (const s of ["in_progress", "searching", "completed"]) ev.push({ type: `response.web_search_call.${s}`, ...base });
-    } else if (item.type === "message") {
+    } else if (item.type === "message" && typeof item.content?.[0]?.text === "string") {
       const part = item.content[0];
       ev.push({ type: "response.output_item.added", item: { content: [], id: item.id, role: "assistant", type: "message", status: "in_progress" }, output_index: oi });
       ev.push({ type: "response.content_part.added", content_index: 0, ...base, part: { type: "output_text", text: "", logprobs: [], annotations: [] } });
       for (const p of pieces(part.text, textPiece)) ev.push({ type: "response.output_text.delta", content_index: 0, delta: p, ...base, logprobs: [] });
-      part.annotations.forEach((annotation: unknown, ai: number) =>
+      (Array.isArray(part.annotations) ? part.annotations : []).forEach((annotation: unknown, ai: number) =>
         ev.push({ type: "response.output_text.annotation.added", annotation, annotation_index: ai, content_index: 0, ...base }),
       );
       ev.push({ type: "response.output_text.done", content_index: 0, ...base, text: part.text, logprobs: [] });

@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import type { AnthropicMessage, MessagesRequest } from "../../src/anthropic/schema";
 import { refuseServerTools, webSearchSpec } from "../../src/anthropic/server-tools";
+import { validateMessagesRequest } from "../../src/anthropic/validate";
 import { ApiError } from "../../src/http/errors";
 import { InlineCitations, type CiteUnit } from "../../src/translate/responses/citations";
 import { toResponsesRequest } from "../../src/translate/responses/request";
@@ -286,5 +287,64 @@ describe("the request's tools", () => {
     expect(status(() => send({ type: "code_execution_20250825", name: "code_execution" }))).toMatch(/^400 .*code_execution_20250825.*not supported.*web_search/);
     expect(status(() => refuseServerTools([{ type: "web_search_20250305", name: "web_search" }], "chat"))).toMatch(/^400 .*Responses API/);
     expect(status(() => refuseServerTools([{ type: "web_search_20250305", name: "web_search" }], "responses"))).toBe("ok");
+  });
+});
+
+describe("hostile search items and blocks", () => {
+  const values = [null, 0, "x", "", [], {}, true, [null], [{ url: 5 }], { query: 7, sources: "x" }, "tco_x", "ws_x"];
+  const allowed = (err: unknown) => err instanceof Error && ["MalformedUpstream", "ToolArgumentsError", "ResponsesStreamFailed"].includes(err.constructor.name);
+
+  test("the recorded search with random fields broken: both translators answer or say the upstream is at fault, never crash", () => {
+    const r = rng(4242);
+    const pick = <T,>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+    let answered = 0;
+    for (let run = 0; run < 300; run++) {
+      const response = fixtureJson(TURN1);
+      const output = response.output as Array<Record<string, unknown>>;
+      for (let k = 0; k < 3; k++) {
+        const item = pick(output);
+        const key = pick(["id", "type", "action", "summary", "encrypted_content", "content", "status", "name", "input"]);
+        item[key] = pick(values);
+      }
+      if (r() < 0.3) output.reverse();
+      for (const piece of [3, 40]) {
+        try {
+          json(response, { maxUses: r() < 0.3 ? 1 : undefined });
+          const { message } = streamed(response, piece);
+          expect(message.content.some((b) => b.type === "tool_use")).toBe(false);
+          answered++;
+        } catch (err) {
+          if (!allowed(err)) throw err;
+        }
+      }
+    }
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  test("random search blocks sent back never crash the request translation, and never put a null in a replayed item", () => {
+    const r = rng(99);
+    const pick = <T,>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+    const good = json().content;
+    let checked = 0;
+    for (let run = 0; run < 300; run++) {
+      const content = JSON.parse(JSON.stringify(good)) as Array<Record<string, unknown>>;
+      for (let k = 0; k < 3; k++) {
+        const b = pick(content);
+        b[pick(["id", "tool_use_id", "input", "content", "citations", "signature", "text"])] = pick([...values, "srvtoolu_ws_1", "grok2api.ws1.e30", "grok2api.ci1.e30"]);
+      }
+      const req = replayRequest({ ...json(), content } as AnthropicMessage);
+      // What the server would refuse with a 400 never reaches the translation.
+      if (!validateMessagesRequest(req).ok) continue;
+      checked++;
+      try {
+        const { body } = toResponsesRequest(req, { model: "grok-4.3", caps, stream: true });
+        expect(JSON.stringify(body.input)).not.toContain("null");
+      } catch (err) {
+        // the validator would have refused a block of the wrong shape; the translation must not crash on it either
+        if (!(err instanceof TypeError)) throw err;
+        throw new Error(`crashed on ${JSON.stringify(content).slice(0, 300)}: ${err}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 });
