@@ -255,6 +255,9 @@ describe("what never reaches the client", () => {
     expect(assistant[0].content[0].text).toContain("[Web search: tech news today September 26 2024]");
     expect(assistant[0].content[0].text).toContain("https://developer.apple.com/news/");
     expect(assistant[0].content[0].text).toContain("Caroline Ellison");
+    // Anthropic's cited answer is one text cut into blocks: the pieces join as they were.
+    expect(assistant[0].content[0].text).toContain("\n[Web search: tech news today September 26 2024]\n- Latest News - Apple Developer: https://developer.apple.com/news/\n");
+    expect(assistant[0].content[0].text).toContain("2024:\n\n#");
   });
 });
 

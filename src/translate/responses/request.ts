@@ -90,7 +90,9 @@ function textItem(run: TextLike[], w: Walk): void {
   for (const b of run) for (const c of b.citations ?? []) messageId ||= decodeCitation((c as { encrypted_index?: unknown })?.encrypted_index)?.m ?? "";
   if (!messageId) {
     const texts = run.map((b) => b.text).filter((t) => t);
-    if (texts.length) w.items.push({ role: "assistant", content: [{ type: "output_text", text: texts.join("\n\n") }] });
+    // Cited answers (anyone's) are one text cut into blocks: their pieces join as they are.
+    const sep = run.some((b) => (b.citations?.length ?? 0) > 0) ? "" : "\n\n";
+    if (texts.length) w.items.push({ role: "assistant", content: [{ type: "output_text", text: texts.join(sep) }] });
     return;
   }
   // Our blocks split the text exactly: their text and the links taken out, in order, give it back.
@@ -115,21 +117,22 @@ function textItem(run: TextLike[], w: Walk): void {
   });
 }
 
-/** Anyone else's web search (real Anthropic's): what it found, as plain text the model can read. */
-function foreignSearchText(query: string, content: unknown): string {
-  const lines = [query ? `[Web search: ${query}]` : "[Web search]"];
-  if (Array.isArray(content)) {
-    for (const r of content) {
-      const url = (r as { url?: unknown })?.url;
-      const title = (r as { title?: unknown })?.title;
-      if (typeof url === "string") lines.push(`- ${typeof title === "string" && title ? `${title}: ` : ""}${url}`);
-    }
-    if (lines.length === 1) lines.push("(no results)");
-  } else {
-    const code = (content as { error_code?: unknown })?.error_code;
-    lines.push(`(the search failed${typeof code === "string" ? `: ${code}` : ""})`);
+/** Anyone else's web search (real Anthropic's), as plain text the model can read: the query… */
+const foreignQueryText = (query: string) => (query ? `[Web search: ${query}]` : "[Web search]");
+
+/** …and what it found (titles and URLs; the encrypted page contents are Anthropic's, unreadable here). */
+function foreignResultsText(content: unknown): string {
+  if (!Array.isArray(content)) {
+    const code = (content as { error_code?: unknown } | null)?.error_code;
+    return `(the search failed${typeof code === "string" ? `: ${code}` : ""})`;
   }
-  return lines.join("\n");
+  const lines: string[] = [];
+  for (const r of content) {
+    const url = (r as { url?: unknown } | null)?.url;
+    const title = (r as { title?: unknown } | null)?.title;
+    if (typeof url === "string") lines.push(`- ${typeof title === "string" && title ? `${title}: ` : ""}${url}`);
+  }
+  return lines.length ? lines.join("\n") : "(no results)";
 }
 
 function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
@@ -156,14 +159,14 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
       if (item) {
         flushText();
         queries.set(b.id, query);
-      } else run.push({ type: "text", text: foreignSearchText(query, undefined).split("\n")[0]! });
+      } else run.push({ type: "text", text: `\n${foreignQueryText(query)}\n` });
       continue;
     }
     if (b.type === "web_search_tool_result") {
       const query = queries.get(b.tool_use_id);
       const item = searchItemId(b.tool_use_id);
       if (query === undefined || !item) {
-        run.push({ type: "text", text: foreignSearchText("", b.content).split("\n").slice(1).join("\n") });
+        run.push({ type: "text", text: `${foreignResultsText(b.content)}\n\n` });
         continue;
       }
       // A search past max_uses (an error result) never finished for us: xAI gets nothing for it.
