@@ -97,6 +97,15 @@ describe("inline citations", () => {
     expect(units.map((u) => u.kind)).toEqual(["cited", "more", "text", "text"]);
     expect(units[1]).toMatchObject({ link: { n: "2", url: "https://b.example/", markup: " [[2]](https://b.example/)" } });
     expect(rebuild(units)).toBe("Fact one.[[1]](https://a.example/x) [[2]](https://b.example/)\nNo link here");
+    const wiki = "Ruby is a language.[[3]](https://en.wikipedia.org/wiki/Ruby_(programming_language)) More.";
+    for (const n of [1, 5, 100]) {
+      const c = new InlineCitations();
+      const got: CiteUnit[] = [];
+      for (let i = 0; i < wiki.length; i += n) got.push(...c.push(wiki.slice(i, i + n)));
+      got.push(...c.finish());
+      expect(got.find((u) => u.kind === "cited")).toMatchObject({ text: "Ruby is a language.", link: { url: "https://en.wikipedia.org/wiki/Ruby_(programming_language)" } });
+      expect(rebuild(got)).toBe(wiki);
+    }
     const plain = new InlineCitations();
     expect([...plain.push("a [b](c) [[x]] ["), ...plain.finish()]).toEqual([{ kind: "text", text: "a [b](c) [[x]] [" }]);
   });

@@ -27,7 +27,8 @@ export interface Link {
   markup: string;
 }
 
-const LINK = /\[\[(\d{1,6})\]\]\((https?:\/\/[^\s()]{1,4096})\)/;
+/** `[[N]](url)`; the URL may hold balanced parentheses (`…/wiki/Ruby_(programming_language)`). */
+const LINK = /\[\[(\d{1,6})\]\]\((https?:\/\/(?:[^\s()]|\([^\s()]{0,512}\)){1,4096})\)/;
 /** A line held longer than this is passed on (all but a link that may be starting). */
 const HOLD_MAX = 8192;
 
