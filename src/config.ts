@@ -130,6 +130,8 @@ export const ConfigFileSchema = Type.Object(
     ),
     catalog: Type.Optional(Type.Object({ refresh: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
     capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
+    /** Grok's server-side tools: `x_search` joins web_search when a client asks for web search. */
+    server_tools: Type.Optional(Type.Object({ x_search: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
     documents: Type.Optional(
       Type.Object(
         {
@@ -221,6 +223,8 @@ export interface Config {
   capabilities?: Array<[string, Partial<ModelCaps>]>;
   /** How document URLs (PDFs) are fetched. */
   documents?: DocumentFetchConfig;
+  /** `[server_tools]`: extra xAI server-side tools given with web search. */
+  serverTools?: { xSearch: boolean };
   /** Timeouts, retries, pings and fallbacks (`[upstream]` timing keys and `[[fallback]]`). */
   resilience: Resilience;
 }
@@ -571,6 +575,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
     },
     resilience: resilienceFromFile(file, configFile),
+    serverTools: { xSearch: file.server_tools?.x_search ?? false },
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;
   checkSecurity(config);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
-import { answer, CALL_UUID, scriptStream } from "./helpers/fake-responses";
+import { answer, CALL_UUID, recordedSearch, scriptStream } from "./helpers/fake-responses";
 import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, xaiError, type Recorded } from "./helpers/fake-upstream";
 
 const CLAUDE = join(import.meta.dir, "..", "node_modules", ".bin", "claude");
@@ -202,5 +202,34 @@ describe("Claude Code through the compiled binary with GROK2API_UPSTREAM_API=res
     const r = input.findIndex((i) => i.type === "reasoning");
     expect(input[r]).toEqual({ type: "reasoning", summary: [{ type: "summary_text", text: summary }], encrypted_content: encrypted });
     expect(input[r + 1]).toMatchObject({ type: "function_call", call_id: `call-${CALL_UUID}-0` });
+  }, RUN_TIMEOUT_MS + 10_000);
+
+  test("WebSearch: Claude Code's search sub-request is answered by Grok's web search, and the results reach the conversation", async () => {
+    const cwd = join(root, "search-work-responses");
+    mkdirSync(cwd, { recursive: true });
+    const isSearch = (req: Recorded) => (req.body?.tools ?? []).some((t: { type: string }) => t.type === "web_search");
+    rfake.reset().on((req) => {
+      if (isSearch(req)) return recordedSearch()(req, 0);
+      if (!isMainResponsesTurn(req)) return answer({ text: ["Title"] })(req, 0);
+      if (lastItem(req).type === "function_call_output") return scriptStream({ text: ["Ruby 4.0.6 is the latest stable version."] });
+      return scriptStream({ calls: [{ name: "WebSearch", args: ['{"query":"latest stable Ruby version"}'] }] });
+    });
+    const run = await claude(["-p", "What is the latest stable Ruby?", "--output-format", "stream-json", "--verbose", "--allowedTools", "WebSearch"], cwd, rgateway);
+    expect(run.code).toBe(0);
+    const events = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(events.find((e) => e.type === "result").result).toBe("Ruby 4.0.6 is the latest stable version.");
+    // Claude Code's own sub-request: its server tool, reaching xAI as web_search.
+    const sub = rfake.requests.find(isSearch)!;
+    expect(sub.body.tools).toEqual([{ type: "web_search" }]);
+    expect(JSON.stringify(sub.body.input)).toContain("Perform a web search for the query: latest stable Ruby version");
+    // What the WebSearch tool gave the conversation names the search's results.
+    const toolResult = JSON.stringify(events.filter((e) => e.type === "user").flatMap((e) => e.message.content));
+    expect(toolResult).toContain("https://www.ruby-lang.org/en/downloads/");
+    const followUp = rfake.requests.filter(isMainResponsesTurn).at(-1)!;
+    expect(lastItem(followUp).type).toBe("function_call_output");
+    expect(lastItem(followUp).output).toContain("https://github.com/ruby/ruby/releases");
   }, RUN_TIMEOUT_MS + 10_000);
 });

@@ -27,6 +27,16 @@ const weatherTool = {
 };
 
 describe("tools", () => {
+  test("web search on this chat-completions upstream is a clear 400, never a silent drop", async () => {
+    ok();
+    const err = await h.client.messages
+      .create({ model: "grok-4.3", max_tokens: 100, messages: [{ role: "user", content: "news?" }], tools: [{ type: "web_search_20250305", name: "web_search" } as never] })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(err.error.error).toMatchObject({ type: "invalid_request_error", message: expect.stringContaining("Responses API") });
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
   test("definitions, tool_choice and the parallel flag reach the upstream; server tools are dropped with a log warning", async () => {
     ok();
     const own = startGateway(h.fake.baseUrl); // its own log file, read once the server has stopped
@@ -38,7 +48,6 @@ describe("tools", () => {
       tools: [
         weatherTool,
         { name: "lookup", input_schema: { type: "object" }, cache_control: { type: "ephemeral" } } as never,
-        { type: "web_search_20250305", name: "web_search", max_uses: 3 } as never,
         { type: "bash_20250124", name: "bash" } as never,
       ],
       tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
@@ -52,7 +61,7 @@ describe("tools", () => {
     expect(h.fake.last.body.parallel_tool_calls).toBe(false);
     await own.stop(); // flushes the log
     const log = readFileSync(own.logFile, "utf8");
-    expect(log).toContain("server tools dropped: web_search (web_search_20250305), bash (bash_20250124)");
+    expect(log).toContain("server tools dropped: bash (bash_20250124)");
     expect(log).not.toContain(SECRET_PROMPT);
     expect(log).not.toContain("xai-test-upstream-key");
   });

@@ -18,7 +18,13 @@ export class MessageAccumulator {
       case "content_block_start": {
         const b = e.content_block;
         const block: ResponseBlock =
-          b.type === "tool_use" ? { type: "tool_use", id: b.id, name: b.name, input: {} } : { ...b };
+          b.type === "tool_use"
+            ? { type: "tool_use", id: b.id, name: b.name, input: {} }
+            : b.type === "server_tool_use"
+              ? { type: "server_tool_use", id: b.id, name: b.name, input: { query: "" } }
+              : b.type === "text" && b.citations
+                ? { type: "text", text: "", citations: [] }
+                : ({ ...b } as ResponseBlock);
         this.message!.content[e.index] = block;
         break;
       }
@@ -28,13 +34,14 @@ export class MessageAccumulator {
         if (d.type === "text_delta" && block.type === "text") block.text += d.text;
         else if (d.type === "thinking_delta" && block.type === "thinking") block.thinking += d.thinking;
         else if (d.type === "signature_delta" && block.type === "thinking") block.signature = d.signature;
+        else if (d.type === "citations_delta" && block.type === "text") (block.citations ??= []).push(d.citation);
         else if (d.type === "input_json_delta") this.json.set(e.index, (this.json.get(e.index) ?? "") + d.partial_json);
         break;
       }
       case "content_block_stop": {
         const raw = this.json.get(e.index);
         const block = this.message!.content[e.index]!;
-        if (raw !== undefined && block.type === "tool_use") block.input = raw ? JSON.parse(raw) : {};
+        if (raw !== undefined && (block.type === "tool_use" || block.type === "server_tool_use")) block.input = raw ? JSON.parse(raw) : {};
         break;
       }
       case "message_delta":

@@ -1,8 +1,10 @@
 /** Anthropic streaming events, and their SSE encoding. */
-import type { AnthropicMessage, StopReason, Usage } from "./schema";
+import type { AnthropicMessage, StopReason, Usage, WebSearchCitation, WebSearchResultContent } from "./schema";
 
 export type BlockStart =
-  | { type: "text"; text: "" }
+  | { type: "text"; text: ""; citations?: [] }
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: Record<string, never> }
+  | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResultContent }
   | { type: "thinking"; thinking: ""; signature: "" }
   | { type: "tool_use"; id: string; name: string; input: Record<string, never> };
 
@@ -10,7 +12,8 @@ export type BlockDelta =
   | { type: "text_delta"; text: string }
   | { type: "thinking_delta"; thinking: string }
   | { type: "signature_delta"; signature: string }
-  | { type: "input_json_delta"; partial_json: string };
+  | { type: "input_json_delta"; partial_json: string }
+  | { type: "citations_delta"; citation: WebSearchCitation };
 
 export type StreamEvent =
   | { type: "message_start"; message: AnthropicMessage }
@@ -44,6 +47,8 @@ export function encodeEvent(e: StreamEvent): string {
         return `${head}"signature":${JSON.stringify(d.signature)}}}\n\n`;
       case "input_json_delta":
         return `${head}"partial_json":${JSON.stringify(d.partial_json)}}}\n\n`;
+      case "citations_delta":
+        return `${head}"citation":${JSON.stringify(d.citation)}}}\n\n`;
     }
   }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;

@@ -8,7 +8,13 @@ const Obj = <T extends Record<string, TSchema>>(props: T) => Type.Object(props);
 
 export const CacheControl = Type.Optional(Type.Unknown());
 
-export const TextBlock = Obj({ type: Type.Literal("text"), text: Type.String(), cache_control: CacheControl });
+export const TextBlock = Obj({
+  type: Type.Literal("text"),
+  text: Type.String(),
+  cache_control: CacheControl,
+  /** Citations of an answer sent back (ours carry what xAI needs to see the turn again, see translate/web-search). */
+  citations: Type.Optional(Type.Union([Type.Array(Type.Unknown()), Type.Null()])),
+});
 
 export const Base64Source = Obj({
   type: Type.Literal("base64"),
@@ -60,6 +66,23 @@ export const ThinkingBlock = Obj({
 });
 export const RedactedThinkingBlock = Obj({ type: Type.Literal("redacted_thinking"), data: Type.String() });
 
+/** A server tool call sent back in an assistant turn (web_search: ours or real Anthropic's). */
+export const ServerToolUseBlock = Obj({
+  type: Type.Literal("server_tool_use"),
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  input: Type.Unknown(),
+  cache_control: CacheControl,
+});
+
+/** Its result: a list of `web_search_result`, or an error object. */
+export const WebSearchToolResultBlock = Obj({
+  type: Type.Literal("web_search_tool_result"),
+  tool_use_id: Type.String({ minLength: 1 }),
+  content: Type.Union([Type.Array(Type.Unknown()), Type.Unknown()]),
+  cache_control: CacheControl,
+});
+
 /** The block types we translate. Any other `type` is accepted and dropped (with a log line). */
 export const KNOWN_BLOCKS = {
   text: TextBlock,
@@ -69,6 +92,8 @@ export const KNOWN_BLOCKS = {
   tool_result: ToolResultBlock,
   thinking: ThinkingBlock,
   redacted_thinking: RedactedThinkingBlock,
+  server_tool_use: ServerToolUseBlock,
+  web_search_tool_result: WebSearchToolResultBlock,
 } as const;
 
 export const OtherBlock = Obj({ type: Type.String() });
@@ -81,6 +106,8 @@ export const ContentBlock = Type.Union([
   ToolResultBlock,
   ThinkingBlock,
   RedactedThinkingBlock,
+  ServerToolUseBlock,
+  WebSearchToolResultBlock,
 ]);
 
 export const Message = Obj({
@@ -140,6 +167,8 @@ export type ToolUseBlock = Static<typeof ToolUseBlock>;
 export type ToolResultBlock = Static<typeof ToolResultBlock>;
 export type ThinkingBlock = Static<typeof ThinkingBlock>;
 export type RedactedThinkingBlock = Static<typeof RedactedThinkingBlock>;
+export type ServerToolUseBlock = Static<typeof ServerToolUseBlock>;
+export type WebSearchToolResultBlock = Static<typeof WebSearchToolResultBlock>;
 export type ContentBlock = Static<typeof ContentBlock>;
 export type Tool = Static<typeof Tool>;
 export type ToolChoice = Static<typeof ToolChoice>;
@@ -168,10 +197,35 @@ export interface Usage {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Searches the upstream ran for this answer (only when there were any). */
+  server_tool_use?: { web_search_requests: number; web_fetch_requests: number };
 }
 
+/** A citation of a web search result in a text block; `encrypted_index` is ours (see translate/web-search/codec.ts). */
+export interface WebSearchCitation {
+  type: "web_search_result_location";
+  url: string;
+  title: string | null;
+  cited_text: string;
+  encrypted_index: string;
+}
+
+export interface WebSearchResult {
+  type: "web_search_result";
+  url: string;
+  title: string;
+  encrypted_content: string;
+  page_age: string | null;
+}
+
+export type WebSearchResultContent =
+  | WebSearchResult[]
+  | { type: "web_search_tool_result_error"; error_code: "max_uses_exceeded" | "unavailable" | "invalid_tool_input" };
+
 export type ResponseBlock =
-  | { type: "text"; text: string }
+  | { type: "text"; text: string; citations?: WebSearchCitation[] }
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
+  | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResultContent }
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "tool_use"; id: string; name: string; input: unknown };
 

@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
 import type { MessagesRequest } from "../anthropic/schema";
+import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
@@ -18,6 +19,7 @@ import { dialectFor, type Dialect, type UpstreamApi } from "../translate/dialect
 import { newMessageId } from "../translate/ids";
 import { MalformedUpstream } from "../translate/malformed";
 import { FailedResponse } from "../translate/responses/response";
+import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
@@ -41,6 +43,7 @@ interface Exchange {
   release(): void;
   abort: AbortController;
   clientSignal: AbortSignal;
+  search: SearchOptions | undefined;
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -91,10 +94,14 @@ async function callUpstream(c: Call): Promise<Exchange> {
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
+  const xSearch = deps.config.serverTools?.xSearch ?? false;
   // Each target gets the body of its own dialect; a fallback may name another model.
   const translate = (api: UpstreamApi, model: string) => {
     const dialect = dialectFor(api);
-    return { dialect, ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning }) };
+    return {
+      dialect,
+      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch }),
+    };
   };
   const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
@@ -148,14 +155,26 @@ async function callUpstream(c: Call): Promise<Exchange> {
     release,
     abort,
     clientSignal: request.signal,
+    search: searchOptions(req),
   };
+}
+
+/** What the answer's translation needs to know about the request's web search tool. */
+function searchOptions(req: MessagesRequest): SearchOptions | undefined {
+  const spec = webSearchSpec(req.tools);
+  return spec ? { webSearch: true, ...(spec.maxUses !== undefined ? { maxUses: spec.maxUses } : {}) } : undefined;
 }
 
 /** A non-streaming upstream answer → one JSON message. */
 async function answerJson(x: Exchange): Promise<Response> {
   try {
     const json = await readUpstreamJson(x.result.response);
-    const { message, promptTokens, costTicks } = x.dialect.message(json, { id: x.messageId, model: x.req.model, inputTokensEstimate: x.inputTokensEstimate });
+    const { message, promptTokens, costTicks } = x.dialect.message(json, {
+      id: x.messageId,
+      model: x.req.model,
+      inputTokensEstimate: x.inputTokensEstimate,
+      search: x.search,
+    });
     x.learn(promptTokens);
     Object.assign(x.rc.entry, {
       input_tokens: message.usage.input_tokens,
@@ -186,6 +205,7 @@ function translatorFor(x: Exchange) {
     model: x.req.model,
     inputTokensEstimate: x.inputTokensEstimate,
     stopSequences: x.req.stop_sequences,
+    search: x.search,
   });
   const recordUsage = () => {
     x.learn(translator.upstreamPromptTokens);

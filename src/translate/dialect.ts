@@ -6,6 +6,7 @@
  */
 import type { StreamEvent } from "../anthropic/events";
 import type { AnthropicMessage, MessagesRequest, Usage } from "../anthropic/schema";
+import { refuseServerTools } from "../anthropic/server-tools";
 import type { ModelCaps } from "../models/capabilities";
 import { ticksOf } from "../models/pricing";
 import type { ChatCompletion } from "../openai/schema";
@@ -15,6 +16,7 @@ import { checkChatCompletion, toAnthropicMessage } from "./chat/response";
 import { StreamTranslator } from "./chat/stream";
 import { fromResponsesJson } from "./responses/response";
 import { toResponsesRequest } from "./responses/request";
+import type { SearchOptions } from "./responses/search";
 import { ResponsesStreamTranslator } from "./responses/stream";
 import type { ResponsesEvent } from "./responses/wire";
 
@@ -28,6 +30,8 @@ export interface RequestOptions {
   cacheKey?: string;
   /** Leave out encrypted reasoning (the upstream could not decrypt it). */
   withoutEncryptedReasoning?: boolean;
+  /** `[server_tools] x_search` (Responses only). */
+  xSearch?: boolean;
 }
 
 export interface TranslatedRequest {
@@ -41,6 +45,8 @@ export interface MessageOptions {
   id: string;
   model: string;
   inputTokensEstimate: number;
+  /** The request offered web search (Responses only). */
+  search?: SearchOptions;
 }
 
 export interface StreamOptions extends MessageOptions {
@@ -76,7 +82,10 @@ export interface Dialect<E = unknown> {
 export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
   api: "chat",
   path: "/chat/completions",
-  request: (req, o) => ({ ...toChatRequest(req, o), replayedReasoning: 0 }),
+  request: (req, o) => {
+    refuseServerTools(req.tools, "chat"); // web search exists only on the Responses upstream: a 400, not a silent drop
+    return { ...toChatRequest(req, o), replayedReasoning: 0 };
+  },
   message(json, o) {
     const c: ChatCompletion = checkChatCompletion(json);
     return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens, costTicks: ticksOf(c.usage) };
@@ -91,7 +100,13 @@ export const responsesDialect: Dialect<ResponsesEvent> = {
   request: (req, o) => toResponsesRequest(req, o),
   message: (json, o) => fromResponsesJson(json, o),
   stream: (o) =>
-    new ResponsesStreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
+    new ResponsesStreamTranslator({
+      messageId: o.id,
+      model: o.model,
+      inputTokensEstimate: o.inputTokensEstimate,
+      stopSequences: o.stopSequences,
+      search: o.search,
+    }),
   // Responses streams name every event; `error` events (and `type:"error"` data) are the upstream's failures.
   decoder: () => createEventDecoder<ResponsesEvent>((name, data) => name === "error" || data.type === "error"),
 };

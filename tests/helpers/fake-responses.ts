@@ -208,3 +208,70 @@ export function translateResponsesPieces(
   acc.applyAll(events);
   return { events, message: acc.message! };
 }
+
+/** Splits text into pieces of `n` characters (the last may be shorter). */
+const pieces = (text: string, n: number) => {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += n) out.push(text.slice(i, i + n));
+  return out;
+};
+
+/**
+ * The stream xAI sends for a recorded (non-streaming) response, event by event as reference §3.2
+ * records them: a `web_search_call` is added with an empty action, goes through
+ * `web_search_call.in_progress` / `.searching` / `.completed`, and has its query and sources only on
+ * `output_item.done`; a `tco_` or duplicate `rs_` reasoning item has no summary; the message text
+ * comes in deltas of `textPiece` characters, its `url_citation` annotations in
+ * `output_text.annotation.added` events after all of them; `response.completed` carries the whole output.
+ */
+export function streamEventsFor(response: Record<string, any>, textPiece = 7): Array<Record<string, unknown>> {
+  const inProgress = { ...response, output: [], usage: null, status: "in_progress", completed_at: null };
+  const ev: Array<Record<string, unknown>> = [
+    { type: "response.created", response: inProgress },
+    { type: "response.in_progress", response: inProgress },
+  ];
+  (response.output as Array<Record<string, any>>).forEach((item, oi) => {
+    // (tests feed broken items too: the stream carries them as they are)
+    const base = { item_id: item.id, output_index: oi };
+    if (item.type === "reasoning") {
+      ev.push({ type: "response.output_item.added", item: { id: item.id, summary: [], type: "reasoning", status: "in_progress" }, output_index: oi });
+      (Array.isArray(item.summary) ? item.summary : []).forEach((part: { text: string }, si: number) => {
+        if (typeof part?.text !== "string") return;
+        ev.push({ type: "response.reasoning_summary_part.added", ...base, part: { text: "", type: "summary_text" }, summary_index: si });
+        for (const p of pieces(part.text, textPiece)) ev.push({ type: "response.reasoning_summary_text.delta", delta: p, ...base, summary_index: si });
+        ev.push({ type: "response.reasoning_summary_text.done", ...base, summary_index: si, text: part.text });
+        ev.push({ type: "response.reasoning_summary_part.done", ...base, part, summary_index: si });
+      });
+    } else if (item.type === "web_search_call") {
+      ev.push({ type: "response.output_item.added", item: { id: item.id, type: "web_search_call", status: "in_progress", action: { type: "search", query: "", sources: [] } }, output_index: oi });
+      for (const s of ["in_progress", "searching", "completed"]) ev.push({ type: `response.web_search_call.${s}`, ...base });
+    } else if (item.type === "message" && typeof item.content?.[0]?.text === "string") {
+      const part = item.content[0];
+      ev.push({ type: "response.output_item.added", item: { content: [], id: item.id, role: "assistant", type: "message", status: "in_progress" }, output_index: oi });
+      ev.push({ type: "response.content_part.added", content_index: 0, ...base, part: { type: "output_text", text: "", logprobs: [], annotations: [] } });
+      for (const p of pieces(part.text, textPiece)) ev.push({ type: "response.output_text.delta", content_index: 0, delta: p, ...base, logprobs: [] });
+      (Array.isArray(part.annotations) ? part.annotations : []).forEach((annotation: unknown, ai: number) =>
+        ev.push({ type: "response.output_text.annotation.added", annotation, annotation_index: ai, content_index: 0, ...base }),
+      );
+      ev.push({ type: "response.output_text.done", content_index: 0, ...base, text: part.text, logprobs: [] });
+      ev.push({ type: "response.content_part.done", content_index: 0, ...base, part });
+    } else if (item.type === "custom_tool_call") {
+      ev.push({ type: "response.output_item.added", item: { ...item, input: "", status: "in_progress" }, output_index: oi });
+      ev.push({ type: "response.custom_tool_call_input.delta", ...base, delta: item.input });
+      ev.push({ type: "response.custom_tool_call_input.done", ...base, input: item.input });
+    } else {
+      ev.push({ type: "response.output_item.added", item, output_index: oi });
+    }
+    ev.push({ type: "response.output_item.done", item, output_index: oi });
+  });
+  ev.push({ type: "response.completed", response });
+  return ev;
+}
+
+/** The recorded grok-4.3 web search (turn one), as JSON or as the stream xAI sends for it, as the request asks. */
+export const recordedSearch =
+  (name = "rubyllm-grok-4.3-web-search.1.json", textPiece = 7): Handler =>
+  (req) => {
+    const json = fixtureJson(name);
+    return req.body?.stream ? sseResponse(responsesSse(streamEventsFor(json, textPiece))) : Response.json(json);
+  };

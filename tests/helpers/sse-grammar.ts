@@ -40,7 +40,8 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
         if (open) fail(i, `starts a block while block ${open.index} is open`, e);
         if (e.index !== next) fail(i, `has index ${e.index}, expected ${next}`, e);
         const b = e.content_block;
-        if (b.type === "text" && !(b.text === "" && Object.keys(b).length === 2)) fail(i, 'text start is not {"type":"text","text":""}', e);
+        const citedStart = b.type === "text" && Array.isArray(b.citations) && b.citations.length === 0 && Object.keys(b).length === 3;
+        if (b.type === "text" && !(b.text === "" && (Object.keys(b).length === 2 || citedStart))) fail(i, 'text start is not {"type":"text","text":""} (or with "citations":[])', e);
         if (b.type === "thinking" && !(b.thinking === "" && b.signature === "" && Object.keys(b).length === 3)) {
           fail(i, 'thinking start is not {"type":"thinking","thinking":"","signature":""}', e);
         }
@@ -49,8 +50,22 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
           if (typeof b.name !== "string" || !b.name) fail(i, "tool_use has no name", e);
           if (JSON.stringify(b.input) !== "{}") fail(i, 'tool_use start input is not {}', e);
         }
-        if (!["text", "thinking", "tool_use"].includes(b.type)) fail(i, "has an unknown block type", e);
-        open = { index: e.index, type: b.type, signed: false, thinkingDeltas: 0 };
+        if (b.type === "server_tool_use") {
+          if (!/^srvtoolu_[A-Za-z0-9_-]+$/.test(b.id)) fail(i, "server_tool_use id is not a srvtoolu_ id", e);
+          if (b.name !== "web_search") fail(i, "server_tool_use is not web_search", e);
+          if (JSON.stringify(b.input) !== "{}") fail(i, "server_tool_use start input is not {}", e);
+        }
+        if (b.type === "web_search_tool_result") {
+          const prev = list.slice(0, i).filter((x) => x.type === "content_block_start").at(-1);
+          if (prev?.content_block?.type !== "server_tool_use" || prev.content_block.id !== b.tool_use_id) fail(i, "result does not follow its server_tool_use", e);
+          const c = b.content;
+          const okContent = Array.isArray(c)
+            ? c.every((r: any) => r.type === "web_search_result" && typeof r.url === "string" && typeof r.title === "string" && typeof r.encrypted_content === "string" && r.page_age === null)
+            : c?.type === "web_search_tool_result_error" && typeof c.error_code === "string";
+          if (!okContent) fail(i, "result content is not web_search_result[] or an error", e);
+        }
+        if (!["text", "thinking", "tool_use", "server_tool_use", "web_search_tool_result"].includes(b.type)) fail(i, "has an unknown block type", e);
+        open = { index: e.index, type: citedStart ? "cited" : b.type, signed: false, thinkingDeltas: 0 };
         next++;
         break;
       }
@@ -58,11 +73,16 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
         if (!open || e.index !== open.index) fail(i, "is a delta for a block that is not open", e);
         const d = e.delta;
         const ok =
-          (open.type === "text" && d.type === "text_delta" && typeof d.text === "string") ||
+          ((open.type === "text" || open.type === "cited") && d.type === "text_delta" && typeof d.text === "string") ||
+          (open.type === "cited" && d.type === "citations_delta" && d.citation?.type === "web_search_result_location") ||
+          (open.type === "server_tool_use" && d.type === "input_json_delta" && typeof d.partial_json === "string") ||
           (open.type === "thinking" && d.type === "thinking_delta" && !open.signed) ||
           (open.type === "thinking" && d.type === "signature_delta") ||
           (open.type === "tool_use" && d.type === "input_json_delta" && typeof d.partial_json === "string");
         if (!ok) fail(i, `is a ${d.type} inside a ${open.type} block (or after its signature)`, e);
+        // A cited passage: its citation comes before its text (as Anthropic streams it).
+        if (open.type === "cited" && d.type === "citations_delta") open.signed = true;
+        if (open.type === "cited" && d.type === "text_delta" && !open.signed) fail(i, "is cited text before its citations_delta", e);
         if (d.type === "signature_delta") {
           if (open.signed) fail(i, "signs a block twice", e);
           if (typeof d.signature !== "string" || !d.signature) fail(i, "has an empty signature", e);

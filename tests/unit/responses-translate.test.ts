@@ -248,13 +248,14 @@ describe("requests", () => {
     const { body, warnings } = toResponsesRequest(req, { ...opts(), cacheKey: "sess-1" });
     expect(body.instructions).toBe("You are helpful.");
     expect(body.input).toEqual([{ role: "user", content: [{ type: "input_text", text: "look" }, { type: "input_image", image_url: "data:image/png;base64,iVBOR" }] }]);
-    expect(body.tools!.map((t) => t.name)).toEqual(["a", "b"]);
+    // Client tools sorted by name, then xAI's own web search for Anthropic's.
+    expect(body.tools!.map((t) => ("name" in t ? t.name : t.type))).toEqual(["a", "b", "web_search"]);
     expect(body.tool_choice).toEqual({ type: "function", name: "a" });
     expect(body.parallel_tool_calls).toBe(false);
     expect(body.prompt_cache_key).toBe("sess-1");
     expect(body.temperature).toBe(0.2);
     for (const k of ["stop", "top_k", "metadata", "presence_penalty", "frequency_penalty", "user"]) expect(k in body).toBe(false);
-    expect(warnings.join()).toContain("web_search");
+    expect(warnings.join()).toContain("top_k");
   });
 
   test("conversation shape: outputs right after their calls, images after the outputs, missing results answered, held system turns, orphans as text", () => {

@@ -84,7 +84,7 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
   }
 
   const emittedToolUse = content.some((b) => b.type === "tool_use");
-  const outputChars = content.reduce((n, b) => n + (b.type === "text" ? b.text.length : b.type === "thinking" ? b.thinking.length : JSON.stringify(b.input).length), 0);
+  const outputChars = content.reduce((n, b) => n + (b.type === "text" ? b.text.length : b.type === "thinking" ? b.thinking.length : b.type === "tool_use" ? JSON.stringify(b.input).length : 0), 0);
   return {
     id: opts.id,
     type: "message",

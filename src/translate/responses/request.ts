@@ -9,17 +9,23 @@
  * - `tool_result` → `function_call_output` right after, in call order (errors marked,
  *   images in a user item after the outputs); a call without a result gets an error output;
  * - thinking blocks signed by anyone else are dropped, never forwarded;
+ * - Anthropic's web search tool → xAI's server-side `web_search` (and `x_search` when configured);
+ *   a turn with our search blocks gives xAI back its own items, in place: reasoning with its id,
+ *   the `web_search_call` items, the `tco_` tool outputs (from the results' encrypted_content)
+ *   and the message with its inline links and annotations (from the citations' encrypted_index);
+ *   anyone else's search blocks become plain text context;
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
 import type { ContentBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
-import { isServerTool } from "../../anthropic/server-tools";
+import { isServerTool, isWebSearchTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
 import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, toolResultParts, turnText } from "../prompt";
 import { decodeReasoningSignature } from "../signature";
 import { structuredOutput } from "../structured-output";
-import type { FunctionToolDef, InputItem, InputPart, ResponsesRequest, ResponsesToolChoice } from "./wire";
+import { decodeCitation, decodeResult, searchItemId, type ToolOutputItem } from "./search-codec";
+import type { FunctionToolDef, InputItem, InputPart, ResponsesRequest, ResponsesToolChoice, ServerToolDef, UrlCitation } from "./wire";
 
 export interface ResponsesTranslateOptions {
   model: string;
@@ -29,6 +35,8 @@ export interface ResponsesTranslateOptions {
   cacheKey?: string;
   /** Leave out the encrypted reasoning (after xAI refused to decrypt it); summaries stay. */
   withoutEncryptedReasoning?: boolean;
+  /** `[server_tools] x_search`: give xAI's x_search along with web_search. */
+  xSearch?: boolean;
 }
 
 export interface ResponsesTranslated {
@@ -74,16 +82,108 @@ function pushUser(parts: InputPart[], w: Walk): void {
   w.items.push({ role: "user", content: parts.length === 1 && only.type === "input_text" ? only.text : parts });
 }
 
+type TextLike = { type: "text"; text: string; citations?: unknown[] | null };
+
+/** A run of text blocks: the message item xAI sent when our citations say which, else a plain assistant message. */
+function textItem(run: TextLike[], w: Walk): void {
+  let messageId = "";
+  for (const b of run) for (const c of b.citations ?? []) messageId ||= decodeCitation((c as { encrypted_index?: unknown })?.encrypted_index)?.m ?? "";
+  if (!messageId) {
+    const texts = run.map((b) => b.text).filter((t) => t);
+    // Cited answers (anyone's) are one text cut into blocks: their pieces join as they are.
+    const sep = run.some((b) => (b.citations?.length ?? 0) > 0) ? "" : "\n\n";
+    if (texts.length) w.items.push({ role: "assistant", content: [{ type: "output_text", text: texts.join(sep) }] });
+    return;
+  }
+  // Our blocks split the text exactly: their text and the links taken out, in order, give it back.
+  let text = "";
+  const annotations: UrlCitation[] = [];
+  for (const b of run) {
+    text += b.text;
+    for (const c of b.citations ?? []) {
+      const carried = decodeCitation((c as { encrypted_index?: unknown })?.encrypted_index);
+      if (!carried) continue;
+      const start = text.length + Math.max(0, carried.s.lastIndexOf("[["));
+      text += carried.s;
+      annotations.push({ type: "url_citation", url: carried.u, start_index: start, end_index: text.length, title: carried.n });
+    }
+  }
+  w.items.push({
+    content: [{ type: "output_text", text, logprobs: [], annotations }],
+    id: messageId,
+    role: "assistant",
+    type: "message",
+    status: "completed",
+  });
+}
+
+/** Anyone else's web search (real Anthropic's), as plain text the model can read: the query… */
+const foreignQueryText = (query: string) => (query ? `[Web search: ${query}]` : "[Web search]");
+
+/** …and what it found (titles and URLs; the encrypted page contents are Anthropic's, unreadable here). */
+function foreignResultsText(content: unknown): string {
+  if (!Array.isArray(content)) {
+    const code = (content as { error_code?: unknown } | null)?.error_code;
+    return `(the search failed${typeof code === "string" ? `: ${code}` : ""})`;
+  }
+  const lines: string[] = [];
+  for (const r of content) {
+    const url = (r as { url?: unknown } | null)?.url;
+    const title = (r as { title?: unknown } | null)?.title;
+    if (typeof url === "string") lines.push(`- ${typeof title === "string" && title ? `${title}: ` : ""}${url}`);
+  }
+  return lines.length ? lines.join("\n") : "(no results)";
+}
+
 function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
   const ids: string[] = [];
-  let text: string[] = [];
+  let run: TextLike[] = [];
   const flushText = () => {
-    if (text.length) w.items.push({ role: "assistant", content: [{ type: "output_text", text: text.join("\n\n") }] });
-    text = [];
+    if (run.length) textItem(run, w);
+    run = [];
+  };
+  // A turn with our searches is given back as xAI sent it: reasoning keeps its id and status.
+  const searchTurn = blocks.some((b) => b.type === "server_tool_use" && searchItemId(b.id) !== undefined);
+  const queries = new Map<string, string>();
+  // The tool outputs of the searches just replayed: they follow the run of searches, as xAI sent them.
+  let outputs: ToolOutputItem[] = [];
+  const flushOutputs = () => {
+    for (const o of outputs) w.items.push({ id: o.i, summary: [], type: "reasoning", status: "completed", encrypted_content: o.e });
+    w.replayed += outputs.length; // encrypted too: xAI's "could not decrypt" retry leaves them out
+    outputs = [];
   };
   for (const b of blocks) {
+    if (b.type === "server_tool_use") {
+      const item = searchItemId(b.id);
+      const query = typeof (b.input as { query?: unknown })?.query === "string" ? (b.input as { query: string }).query : "";
+      if (item) {
+        flushText();
+        queries.set(b.id, query);
+      } else run.push({ type: "text", text: `\n${foreignQueryText(query)}\n` });
+      continue;
+    }
+    if (b.type === "web_search_tool_result") {
+      const query = queries.get(b.tool_use_id);
+      const item = searchItemId(b.tool_use_id);
+      if (query === undefined || !item) {
+        run.push({ type: "text", text: `${foreignResultsText(b.content)}\n\n` });
+        continue;
+      }
+      // A search past max_uses (an error result) never finished for us: xAI gets nothing for it.
+      if (!Array.isArray(b.content)) continue;
+      const sources: Array<{ type: "url"; url: string }> = [];
+      b.content.forEach((r, k) => {
+        const url = (r as { url?: unknown })?.url;
+        if (typeof url === "string") sources.push({ type: "url", url });
+        const carried = k === 0 ? decodeResult((r as { encrypted_content?: unknown })?.encrypted_content) : undefined;
+        if (carried?.o && w.keepEncrypted) outputs.push(carried.o);
+      });
+      w.items.push({ id: item, type: "web_search_call", status: "completed", action: { type: "search", query, sources } });
+      continue;
+    }
+    flushOutputs();
     if (b.type === "text") {
-      if (b.text) text.push(b.text);
+      if (b.text || (b.citations?.length ?? 0) > 0) run.push(b);
     } else if (b.type === "thinking") {
       const carried = decodeReasoningSignature(b.signature);
       if (!carried) {
@@ -91,6 +191,12 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
         continue;
       }
       flushText();
+      if (w.keepEncrypted && searchTurn && carried.id) {
+        const summary = b.thinking ? [{ text: b.thinking, type: "summary_text" as const }] : [];
+        w.items.push({ id: carried.id, summary, type: "reasoning", status: "completed", encrypted_content: carried.encryptedContent });
+        w.replayed++;
+        continue;
+      }
       const summary = b.thinking ? [{ type: "summary_text" as const, text: b.thinking }] : [];
       if (w.keepEncrypted) {
         w.items.push({ type: "reasoning", summary, encrypted_content: carried.encryptedContent });
@@ -108,6 +214,7 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
       w.items.push({ type: "function_call", call_id: upstreamToolCallId(b.id), name: b.name, arguments: stringifyInput(b.input) });
     }
   }
+  flushOutputs();
   flushText();
   return ids;
 }
@@ -172,6 +279,7 @@ export function convertResponsesTools(tools: Tool[] | undefined): { tools: Funct
   const out: FunctionToolDef[] = [];
   const dropped: string[] = [];
   for (const t of tools ?? []) {
+    if (isWebSearchTool(t)) continue; // see serverTools
     if (isServerTool(t)) {
       dropped.push(`${t.name} (${t.type})`);
       continue;
@@ -183,6 +291,22 @@ export function convertResponsesTools(tools: Tool[] | undefined): { tools: Funct
   // Sorted by name: a byte-stable prefix for the prompt cache whatever order the client lists them in.
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { tools: out, dropped };
+}
+
+/**
+ * Anthropic's web search → xAI's server-side tools. The domain lists go in `filters{}`: the shape
+ * xAI's and OpenAI's Responses documentation give (and LiteLLM and chenyme/grok2api send to xAI);
+ * Vercel's flat fields are the other form in use, with nothing saying xAI prefers them.
+ * `max_uses` is kept by the gateway (search.ts); `user_location` has no xAI counterpart.
+ */
+export function serverTools(req: Pick<MessagesRequest, "tools">, xSearch: boolean, warnings: string[]): ServerToolDef[] {
+  const spec = webSearchSpec(req.tools);
+  if (!spec) return [];
+  const web: ServerToolDef = { type: "web_search" };
+  if (spec.allowedDomains) web.filters = { allowed_domains: spec.allowedDomains };
+  if (spec.blockedDomains) web.filters = { excluded_domains: spec.blockedDomains };
+  if (spec.userLocation) warnings.push("web_search user_location ignored: the upstream's web search has no location setting");
+  return xSearch ? [web, { type: "x_search" }] : [web];
 }
 
 export function convertResponsesToolChoice(
@@ -223,12 +347,14 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   if (req.top_p !== undefined) body.top_p = req.top_p;
   if (req.top_k !== undefined) warnings.push("top_k dropped (the upstream has none)");
 
+  refuseServerTools(req.tools, "responses");
   const { tools, dropped } = convertResponsesTools(req.tools);
   if (dropped.length) warnings.push(`server tools dropped: ${dropped.join(", ")}`);
+  const hosted = serverTools(req, opts.xSearch ?? false, warnings);
   if (tools.length) {
-    body.tools = tools;
+    body.tools = [...tools, ...hosted];
     Object.assign(body, convertResponsesToolChoice(req.tool_choice, new Set(tools.map((t) => t.name))));
-  }
+  } else if (hosted.length) body.tools = hosted;
   const effort = reasoningEffort(req, opts.caps);
   if (effort) body.reasoning = { effort };
   if (isReasoningModel(opts.caps)) body.include = ["reasoning.encrypted_content"];

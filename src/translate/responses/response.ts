@@ -5,6 +5,8 @@ import { isRecord, MalformedUpstream } from "../malformed";
 import { parseToolArguments } from "../tool-args";
 import { estimateTextTokens } from "../usage";
 import { failureMessage, reasoningSignature, responsesStopReason, summaryText } from "./items";
+import { InlineCitations, type CiteUnit } from "./citations";
+import { annotationTitles, citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
 import { responsesUsage } from "./usage";
 
 export interface ResponsesMessageOptions {
@@ -12,6 +14,8 @@ export interface ResponsesMessageOptions {
   /** The model name the client asked for. */
   model: string;
   inputTokensEstimate: number;
+  /** The request offered web search (see search.ts). */
+  search?: SearchOptions;
 }
 
 export interface TranslatedMessage {
@@ -33,8 +37,16 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
   const content: ResponseBlock[] = [];
   let chars = 0;
   let refused = false;
+  const titles = new Map<string, string>();
+  for (const item of output) if (isRecord(item) && item.type === "message") annotationTitles(item, titles);
+  const searches = new SearchPresenter(opts.search?.maxUses, titles);
   for (const item of output) {
     if (!isRecord(item)) continue;
+    if (searches.item(item, content)) {
+      if (searches.paused) break;
+      continue;
+    }
+    searches.flush(content);
     if (item.type === "reasoning") {
       const text = summaryText(item);
       if (!text && typeof item.encrypted_content !== "string") continue;
@@ -51,9 +63,14 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
           refused = true;
         }
       }
-      if (text) {
+      if (text && opts.search?.webSearch) {
+        const cites = new InlineCitations();
+        const id = typeof item.id === "string" ? item.id : "";
+        appendUnits(content, [...cites.push(text), ...cites.finish()], id, titles);
+        chars += text.length;
+      } else if (text) {
         const last = content.at(-1);
-        if (last?.type === "text") last.text += text;
+        if (last?.type === "text" && !last.citations) last.text += text;
         else content.push({ type: "text", text });
         chars += text.length;
       }
@@ -67,10 +84,13 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       content.push({ type: "tool_use", id: toolUseId(item.call_id), name: item.name, input: args.input });
       chars += args.json.length;
     }
-    // web_search_call, x_search_call, code_interpreter_call, …: the upstream ran them; nothing for the client.
+    // code_interpreter_call, image_generation_call, …: the upstream ran them; nothing for the client.
   }
+  searches.flush(content);
   const emittedToolUse = content.some((b) => b.type === "tool_use");
   const { usage, promptTokens, costTicks } = responsesUsage(json.usage, { input: opts.inputTokensEstimate, output: estimateTextTokens(chars) });
+  const serverTools = serverToolUsage(json.usage, searches.searches);
+  if (serverTools) usage.server_tool_use = serverTools;
   return {
     message: {
       id: opts.id,
@@ -78,11 +98,28 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       role: "assistant",
       model: opts.model,
       content,
-      stop_reason: responsesStopReason(json.status, json.incomplete_details, emittedToolUse, refused),
+      stop_reason: searches.paused ? "pause_turn" : responsesStopReason(json.status, json.incomplete_details, emittedToolUse, refused),
       stop_sequence: null,
       usage,
     },
     promptTokens,
     costTicks,
   };
+}
+
+/** Text pieces → text blocks: plain text joins the plain block before it, each cited passage is a block of its own. */
+export function appendUnits(content: ResponseBlock[], units: CiteUnit[], messageId: string, titles?: ReadonlyMap<string, string>): void {
+  for (const u of units) {
+    const last = content.at(-1);
+    if (u.kind === "text") {
+      if (last?.type === "text" && !last.citations) last.text += u.text;
+      else content.push({ type: "text", text: u.text });
+    } else if (u.kind === "cited") {
+      content.push({ type: "text", text: u.text, citations: [citation(u.link, u.text, messageId, titles)] });
+    } else if (last?.type === "text" && last.citations) {
+      last.citations.push(citation(u.link, last.text, messageId, titles));
+    } else {
+      content.push({ type: "text", text: "", citations: [citation(u.link, "", messageId, titles)] });
+    }
+  }
 }

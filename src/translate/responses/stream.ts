@@ -8,11 +8,15 @@
  * - output text (and refusal text) → `text` blocks, watched for stop sequences;
  * - a `function_call` → one `tool_use` block when its item is done (arguments gathered from
  *   one delta or many, checked and repaired), id from the exact xAI `call_id`;
+ * - server-side searches → `server_tool_use` + `web_search_tool_result` when their item is done
+ *   (search.ts); with web search offered, the answer's inline links become cited text blocks as
+ *   they stream (citations.ts: only the line being written is held back, because xAI's
+ *   annotations come after all the text, too late to put Anthropic's `citations_delta` first);
  * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
  *   ResponsesStreamFailed; unknown events and item types are skipped.
  */
 import type { BlockDelta, BlockStart, StreamEvent } from "../../anthropic/events";
-import type { StopReason, Usage } from "../../anthropic/schema";
+import type { ResponseBlock, StopReason, Usage } from "../../anthropic/schema";
 import { ToolArgumentsError } from "../chat/stream";
 import { toolUseId } from "../ids";
 import { isRecord } from "../malformed";
@@ -20,6 +24,8 @@ import { StopSequenceWatcher } from "../stop-sequences";
 import { parseToolArguments } from "../tool-args";
 import { estimateTextTokens } from "../usage";
 import { failureMessage, reasoningSignature, responsesStopReason } from "./items";
+import { InlineCitations, type CiteUnit } from "./citations";
+import { citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
 import { responsesUsage } from "./usage";
 import type { ResponsesEvent } from "./wire";
 
@@ -28,7 +34,16 @@ export interface ResponsesStreamOptions {
   model: string;
   inputTokensEstimate: number;
   stopSequences?: string[];
+  /** The request offered web search (see search.ts). */
+  search?: SearchOptions;
 }
+
+/** Item types that belong to a server-side search (held search blocks wait for them). */
+const isSearchItem = (item: Record<string, unknown>) =>
+  item.type === "web_search_call" ||
+  item.type === "custom_tool_call" ||
+  item.type === "x_search_call" ||
+  (item.type === "reasoning" && typeof item.id === "string" && item.id.startsWith("tco_"));
 
 /** The upstream said the response failed (`response.failed`), after the 200. */
 export class ResponsesStreamFailed extends Error {}
@@ -41,7 +56,12 @@ interface Call {
 
 export class ResponsesStreamTranslator {
   private nextIndex = 0;
-  private open: { kind: "text" | "thinking"; index: number; item?: string } | null = null;
+  private open: { kind: "text" | "thinking" | "cited"; index: number; item?: string } | null = null;
+  private readonly searches: SearchPresenter;
+  /** The message item being read for inline citations (web search offered), and its id. */
+  private cites: InlineCitations | null = null;
+  private messageItem = "";
+  private citedPassage = "";
   private thinkingText = "";
   private summaryIndex = 0;
   private readonly watcher: StopSequenceWatcher;
@@ -65,10 +85,12 @@ export class ResponsesStreamTranslator {
 
   constructor(private readonly opts: ResponsesStreamOptions) {
     this.watcher = new StopSequenceWatcher(opts.stopSequences);
+    this.searches = new SearchPresenter(opts.search?.maxUses);
   }
 
+  /** A stop sequence matched, or max_uses was passed: stop reading. */
   get stopped(): boolean {
-    return this.matched !== null;
+    return this.matched !== null || this.searches.paused;
   }
 
   /** The response reached `response.completed` or `response.incomplete` (a stream without it was cut short). */
@@ -96,7 +118,7 @@ export class ResponsesStreamTranslator {
 
   push(e: ResponsesEvent): StreamEvent[] {
     const out: StreamEvent[] = [];
-    if (this.matched !== null || this.finished || !isRecord(e)) return out;
+    if (this.stopped || this.finished || !isRecord(e)) return out;
     switch (e.type) {
       case "response.reasoning_summary_text.delta":
         if (typeof e.delta === "string" && e.delta) this.thinking(e.delta, e.item_id, e.summary_index, out);
@@ -109,7 +131,7 @@ export class ResponsesStreamTranslator {
         if (typeof e.delta === "string" && e.delta) this.text(e.delta, out);
         break;
       case "response.output_item.added":
-        if (isRecord(e.item) && e.item.type === "function_call") this.addCall(e.item);
+        if (isRecord(e.item)) this.itemAdded(e.item, out);
         break;
       case "response.function_call_arguments.delta": {
         const call = typeof e.item_id === "string" ? this.calls.get(e.item_id) : undefined;
@@ -122,6 +144,8 @@ export class ResponsesStreamTranslator {
       case "response.completed":
       case "response.incomplete":
         this.ended = true;
+        this.endText(out);
+        this.emitBlocks(this.flushSearches(), out);
         this.closeBlock(out);
         if (isRecord(e.response)) {
           this.rawUsage = e.response.usage;
@@ -140,11 +164,19 @@ export class ResponsesStreamTranslator {
   finish(): StreamEvent[] {
     if (this.finished) return [];
     const out: StreamEvent[] = [];
+    this.endText(out);
+    if (!this.stopped) this.emitBlocks(this.flushSearches(), out);
     this.closeBlock(out);
     this.finished = true;
     this.stopReason =
-      this.matched !== null ? "stop_sequence" : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0, this.refused);
+      this.matched !== null
+        ? "stop_sequence"
+        : this.searches.paused
+          ? "pause_turn"
+          : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0, this.refused);
     const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) });
+    const serverTools = serverToolUsage(this.rawUsage, this.searches.searches);
+    if (serverTools) read.usage.server_tool_use = serverTools;
     this.usage = read.usage;
     this.upstreamPromptTokens = read.promptTokens;
     this.upstreamCostTicks = read.costTicks;
@@ -159,6 +191,7 @@ export class ResponsesStreamTranslator {
 
   private openBlock(kind: "text" | "thinking", out: StreamEvent[], item?: string): number {
     if (this.open?.kind === kind && (kind === "text" || this.open.item === item)) return this.open.index;
+    if (kind === "thinking") this.endText(out);
     this.closeBlock(out);
     const index = this.nextIndex++;
     const content_block: BlockStart = kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
@@ -173,8 +206,11 @@ export class ResponsesStreamTranslator {
   private closeBlock(out: StreamEvent[], signature?: string): void {
     if (!this.open) return;
     const { kind, index } = this.open;
-    if (kind === "text") {
-      const rest = this.watcher.flush();
+    if (kind === "cited") {
+      // a cited passage is complete when it closes
+    } else if (kind === "text") {
+      // Text read for citations is drained by endText, never here.
+      const rest = this.cites ? "" : this.watcher.flush();
       if (rest) this.delta(index, { type: "text_delta", text: rest }, out, rest.length);
     } else {
       const sig = signature ?? reasoningSignature({}, this.thinkingText);
@@ -202,11 +238,71 @@ export class ResponsesStreamTranslator {
 
   private text(text: string, out: StreamEvent[]): void {
     const { emit, matched } = this.watcher.push(text);
-    if (emit) this.delta(this.openBlock("text", out), { type: "text_delta", text: emit }, out, emit.length);
+    if (this.cites) {
+      if (emit) this.emitUnits(this.cites.push(emit), out);
+      if (matched !== null) {
+        this.emitUnits(this.cites.finish(), out);
+        this.cites = null;
+      }
+    } else if (emit) this.delta(this.openBlock("text", out), { type: "text_delta", text: emit }, out, emit.length);
     if (matched !== null) {
       this.matched = matched;
       this.closeBlock(out);
     }
+  }
+
+  /** The end of a message read for citations: what the stop-sequence watcher and the citation reader held. */
+  private endText(out: StreamEvent[]): void {
+    if (!this.cites) return;
+    const cites = this.cites;
+    const rest = this.watcher.flush();
+    this.emitUnits([...(rest ? cites.push(rest) : []), ...cites.finish()], out);
+    this.cites = null;
+  }
+
+  /** Plain text joins the open text block; a cited passage is a block of its own, its citation first. */
+  private emitUnits(units: CiteUnit[], out: StreamEvent[]): void {
+    for (const u of units) {
+      if (u.kind === "text") {
+        if (u.text) this.delta(this.openBlock("text", out), { type: "text_delta", text: u.text }, out, u.text.length);
+        continue;
+      }
+      if (u.kind === "more" && this.open?.kind === "cited") {
+        out.push({ type: "content_block_delta", index: this.open.index, delta: { type: "citations_delta", citation: citation(u.link, this.citedPassage, this.messageItem) } });
+        continue;
+      }
+      const passage = u.kind === "cited" ? u.text : "";
+      this.closeBlock(out);
+      const index = this.nextIndex++;
+      out.push({ type: "content_block_start", index, content_block: { type: "text", text: "", citations: [] } });
+      this.open = { kind: "cited", index };
+      this.citedPassage = passage;
+      out.push({ type: "content_block_delta", index, delta: { type: "citations_delta", citation: citation(u.link, passage, this.messageItem) } });
+      if (passage) this.delta(index, { type: "text_delta", text: passage }, out, passage.length);
+    }
+  }
+
+  /** Search blocks, each whole: server_tool_use with its input as one delta, then the result in its start event. */
+  private emitBlocks(blocks: ResponseBlock[], out: StreamEvent[]): void {
+    for (const b of blocks) {
+      this.endText(out);
+      this.closeBlock(out);
+      const index = this.nextIndex++;
+      if (b.type === "server_tool_use") {
+        out.push({ type: "content_block_start", index, content_block: { type: "server_tool_use", id: b.id, name: b.name, input: {} } });
+        const json = JSON.stringify(b.input);
+        this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
+      } else if (b.type === "web_search_tool_result") {
+        out.push({ type: "content_block_start", index, content_block: b });
+      }
+      out.push({ type: "content_block_stop", index });
+    }
+  }
+
+  private flushSearches(): ResponseBlock[] {
+    const blocks: ResponseBlock[] = [];
+    this.searches.flush(blocks);
+    return blocks;
   }
 
   // ---- items ----
@@ -220,7 +316,26 @@ export class ResponsesStreamTranslator {
     });
   }
 
+  private itemAdded(item: Record<string, unknown>, out: StreamEvent[]): void {
+    if (isSearchItem(item)) return;
+    // Anything else starting: the searches held for their tool outputs are shown first.
+    this.emitBlocks(this.flushSearches(), out);
+    if (item.type === "function_call") this.addCall(item);
+    if (item.type === "message") {
+      this.endText(out);
+      this.messageItem = typeof item.id === "string" ? item.id : "";
+      if (this.opts.search?.webSearch) this.cites = new InlineCitations();
+    }
+  }
+
   private itemDone(item: Record<string, unknown>, out: StreamEvent[]): void {
+    const blocks: ResponseBlock[] = [];
+    if (this.searches.item(item, blocks)) {
+      this.emitBlocks(blocks, out);
+      if (this.searches.paused) this.closeBlock(out);
+      return;
+    }
+    this.emitBlocks(this.flushSearches(), out);
     if (item.type === "reasoning") {
       const id = typeof item.id === "string" ? item.id : undefined;
       const encrypted = typeof item.encrypted_content === "string" && item.encrypted_content.length > 0;
@@ -234,7 +349,8 @@ export class ResponsesStreamTranslator {
       return;
     }
     if (item.type === "message") {
-      if (this.open?.kind === "text") this.closeBlock(out);
+      this.endText(out);
+      if (this.open?.kind === "text" || this.open?.kind === "cited") this.closeBlock(out);
       return;
     }
     if (item.type === "function_call") this.emitCall(item, out);
@@ -249,6 +365,7 @@ export class ResponsesStreamTranslator {
     if (!name) throw new ToolArgumentsError("the upstream streamed a tool call without a tool name");
     const args = parseToolArguments(raw);
     if (!args.ok) throw new ToolArgumentsError(`the upstream streamed arguments for tool "${name}" that are not valid JSON and could not be repaired`);
+    this.endText(out);
     this.closeBlock(out);
     const index = this.nextIndex++;
     out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: toolUseId(callId || undefined), name, input: {} } });

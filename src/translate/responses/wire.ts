@@ -7,7 +7,7 @@
 export type InputText = { type: "input_text"; text: string };
 export type InputImage = { type: "input_image"; image_url: string };
 export type InputPart = InputText | InputImage;
-export type SummaryText = { type: "summary_text"; text: string };
+export type SummaryText = { type: "summary_text"; text: string } | { text: string; type: "summary_text" };
 
 export type InputItem =
   | { role: "user" | "system"; content: string | InputPart[] }
@@ -15,7 +15,27 @@ export type InputItem =
   /** Replayed reasoning: exactly these keys, never a null (xAI takes any extra key as a modified blob). */
   | { type: "reasoning"; summary: SummaryText[]; encrypted_content?: string }
   | { type: "function_call"; call_id: string; name: string; arguments: string }
-  | { type: "function_call_output"; call_id: string; output: string };
+  | { type: "function_call_output"; call_id: string; output: string }
+  /** Items of a turn with server-side searches, given back as xAI sent them (keys in xAI's order). */
+  | { id: string; summary: SummaryText[]; type: "reasoning"; status: "completed"; encrypted_content: string }
+  | { id: string; type: "web_search_call"; status: "completed"; action: { type: "search"; query: string; sources: Array<{ type: "url"; url: string }> } }
+  | { content: [OutputTextWithAnnotations]; id: string; role: "assistant"; type: "message"; status: "completed" };
+
+export interface UrlCitation {
+  type: "url_citation";
+  url: string;
+  start_index: number;
+  end_index: number;
+  title: string;
+}
+export type OutputTextWithAnnotations = { type: "output_text"; text: string; logprobs: []; annotations: UrlCitation[] };
+
+/** xAI's server-side web search; domain filters in `filters` (see request.ts). */
+export interface WebSearchToolDef {
+  type: "web_search";
+  filters?: { allowed_domains?: string[]; excluded_domains?: string[] };
+}
+export type ServerToolDef = WebSearchToolDef | { type: "x_search" };
 
 export interface FunctionToolDef {
   type: "function";
@@ -33,7 +53,7 @@ export interface ResponsesRequest {
   max_output_tokens: number;
   temperature?: number;
   top_p?: number;
-  tools?: FunctionToolDef[];
+  tools?: Array<FunctionToolDef | ServerToolDef>;
   tool_choice?: ResponsesToolChoice;
   parallel_tool_calls?: boolean;
   reasoning?: { effort: string };
