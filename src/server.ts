@@ -13,6 +13,7 @@ import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
 import { registerUpstreamKeys } from "./metrics";
+import { collectSecrets, scrubHeaders, scrubText, setOutboundSecrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
@@ -20,11 +21,13 @@ import { chatCompletionsRoutes } from "./routes/chat-completions";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 
+/** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
+  const message = scrubText(err.message);
   const body = speaksOpenAI(path, headers)
-    ? openaiErrorBody(err.status, err.message, err.type)
-    : anthropicErrorBody(err.type, err.message, requestId);
-  return new Response(JSON.stringify(body), { status: err.status, headers: errorHeaders(err) });
+    ? openaiErrorBody(err.status, message, err.type)
+    : anthropicErrorBody(err.type, message, requestId);
+  return new Response(JSON.stringify(body), { status: err.status, headers: scrubHeaders(errorHeaders(err)) });
 }
 
 /** Elysia's own errors (no route, unparsable body, …) → ApiError. */
@@ -92,6 +95,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   let deps: AppDeps | undefined;
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
+    setOutboundSecrets(collectSecrets(c));
     deps = { ...createDeps(c, logger, deps), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps).compile();

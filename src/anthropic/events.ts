@@ -1,4 +1,5 @@
 /** Anthropic streaming events, and their SSE encoding. */
+import { scrubText } from "../redact";
 import type { AnthropicMessage, StopReason, Usage } from "./schema";
 
 export type BlockStart =
@@ -45,6 +46,11 @@ export function encodeEvent(e: StreamEvent): string {
       case "input_json_delta":
         return `${head}"partial_json":${JSON.stringify(d.partial_json)}}}\n\n`;
     }
+  }
+  if (e.type === "error") {
+    // An upstream's error text may quote the credential it was sent: never pass a configured key on.
+    const scrubbed = { type: "error", error: { type: e.error.type, message: scrubText(e.error.message) } };
+    return `event: error\ndata: ${JSON.stringify(scrubbed)}\n\n`;
   }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }

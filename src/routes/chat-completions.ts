@@ -14,6 +14,7 @@ import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "./messages";
 import { relaySse } from "./relay";
+import { scrubText } from "../redact";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 
 /** Client headers that mean something to xAI and go along. */
@@ -72,7 +73,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
 
   const headers: Record<string, string> = {
-    "content-type": res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json"),
+    "content-type": scrubText(res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json")),
   };
   if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
 

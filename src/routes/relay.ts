@@ -5,6 +5,7 @@
  * OpenAI-style error event, so the client is not left with a silently cut answer.
  */
 import { openaiErrorBody } from "../http/errors";
+import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
 export interface RelayOutcome {
@@ -31,7 +32,7 @@ const ENDS_WITH_DONE = /data:\s*\[DONE\]\s*$/;
 
 /** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
 export function sseErrorEvent(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, message, "upstream_error"))}\n\n`);
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(message), "upstream_error"))}\n\n`);
 }
 
 /** The last few bytes seen, enough to tell whether the stream ended with `data: [DONE]`. */
@@ -45,6 +46,8 @@ function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
 
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  // The upstream's own events (an error quoting its credential) pass through with our keys scrubbed.
+  const scrubber = streamScrubber();
   let tail: Uint8Array = new Uint8Array(0);
   let ended = false;
   const end = (outcome: RelayOutcome) => {
@@ -85,15 +88,22 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           return;
         }
         if (result.done) {
+          const held = scrubber.end();
+          if (held.byteLength) {
+            tail = keepTail(tail, held);
+            controller.enqueue(held);
+          }
           const complete = ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
           if (!complete) controller.enqueue(sseErrorEvent("the upstream closed the stream before it was complete"));
           controller.close();
           end(complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
           return;
         }
-        tail = keepTail(tail, result.value);
+        const out = scrubber.push(result.value);
+        if (out.byteLength === 0) return; // held back: maybe the start of a key
+        tail = keepTail(tail, out);
         betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
-        controller.enqueue(result.value);
+        controller.enqueue(out);
         opts.watchdog?.sent();
       },
       cancel() {
