@@ -489,6 +489,9 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     throw new ConfigError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }
   const flags = parsed.values;
+  // An empty (or blank) variable means "not set", for every variable alike: `GROK2API_API_KEYS=`
+  // in an env file must not switch off the client keys of the config file.
+  env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
