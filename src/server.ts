@@ -44,6 +44,19 @@ function fromFrameworkError(code: unknown, error: unknown, method: string, path:
   }
 }
 
+/**
+ * The request as the router must see it. The router takes the path to start at the
+ * first "/" after the 11th character of the URL, so a very short Host (`Host: ab`)
+ * would shift it (`http://ab/v1/metrics` routed as `/metrics`); such a request is
+ * re-addressed to a long enough host, keeping its path, query, body and signal.
+ */
+export function routable(request: Request): Request {
+  const url = request.url;
+  const pathAt = url.indexOf("/", url.indexOf("://") + 3);
+  if (pathAt >= 11 && url.indexOf("/", 11) === pathAt) return request;
+  return new Request(`http://localhost${pathAt < 0 ? "/" : url.slice(pathAt)}`, request);
+}
+
 export function createApp(deps: AppDeps) {
   const { logger } = deps;
   return new Elysia({ name: "grok2api" })
@@ -109,7 +122,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     idleTimeout: 0,
     development: false,
     // Read on every request: each request is served by the app current when it arrived.
-    fetch: (request) => app.fetch(request),
+    fetch: (request) => app.fetch(routable(request)),
   });
   const host = server.hostname ?? config.host;
   let stopping: Promise<void> | undefined;
