@@ -101,6 +101,15 @@ export function fromUpstreamStatus(status: number, bodyText: string, headers: He
   return new UpstreamError(502, message, "status", { ...base, type: "api_error" });
 }
 
+/** The upstream answered with a redirect, which is never followed (the prompt would go elsewhere). */
+export function redirected(status: number): UpstreamError {
+  return new UpstreamError(502, `the upstream answered with a redirect (HTTP ${status}), which grok2api does not follow — check upstream.base_url`, "status", {
+    type: "api_error",
+    retryable: false,
+    upstreamStatus: status,
+  });
+}
+
 export function fromNetworkError(err: unknown): UpstreamError {
   const detail = err instanceof Error ? err.message : String(err);
   return new UpstreamError(502, `could not reach the upstream: ${detail}`, "network", { type: "api_error" });
