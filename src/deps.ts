@@ -6,7 +6,7 @@ import { createCapabilityTable, type CapabilityTable } from "./models/capabiliti
 import { createModelMap, type ModelMap } from "./models/map";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
-import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
+import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { UpstreamModels } from "./upstream/models";

@@ -26,7 +26,7 @@ test.each([301, 302, 307, 308])("an upstream %d is answered 502 and not followed
     body: JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "secret prompt" }] }),
   });
   expect(messages.status).toBe(502);
-  const body = await messages.json();
+  const body = (await messages.json()) as any;
   expect(body.error.type).toBe("api_error");
   expect(body.error.message).toContain("redirect");
   const chat = await fetch(gw.url + "/v1/chat/completions", {
@@ -35,7 +35,7 @@ test.each([301, 302, 307, 308])("an upstream %d is answered 502 and not followed
     body: JSON.stringify({ model: "grok-4", messages: [{ role: "user", content: "secret prompt" }] }),
   });
   expect(chat.status).toBe(502);
-  expect((await chat.json()).error.message).toContain("redirect");
+  expect(((await chat.json()) as any).error.message).toContain("redirect");
   expect(elsewhere.requests.length).toBe(0);
   expect(fake.requests.length).toBe(2); // one each, no retry
 });

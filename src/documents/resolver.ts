@@ -1,0 +1,265 @@
+/**
+ * Documents the upstream cannot take as they are — PDFs (base64 or URL), base64 text —
+ * turned into text documents before the (pure) translation. This is the one async,
+ * I/O-doing step of the translation, so it runs as a pre-pass in the route.
+ *
+ * - PDF text is extracted with unpdf (pdf.js); an unreadable PDF is a 400 that says so;
+ *   a PDF without a text layer (scanned pages) becomes a note saying so, for the model.
+ * - URLs are fetched with bounds on time, size and redirects, and by default never
+ *   reach loopback, private or link-local addresses (a gateway must not be a way into
+ *   the network it runs in); `[documents] allow_private_urls = true` lifts that.
+ * - Extracted text is kept in a small cache keyed by the PDF's hash, since clients
+ *   resend the same document on every turn of a conversation.
+ */
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
+import { readAllLimited } from "../http/body";
+import { invalidRequest } from "../http/errors";
+import { bundledWorker } from "../workers/bundle" with { type: "macro" };
+import { WorkerThread } from "../workers/thread";
+import { startsWithPdfMagic } from "./pdf-text";
+
+const PDF_WORKER = bundledWorker("documents/pdf-worker.ts");
+
+export interface DocumentFetchOptions {
+  /** Let URLs reach loopback / private / link-local addresses. */
+  allowPrivateUrls: boolean;
+  /** Whole fetch (all redirects and the body), milliseconds. */
+  timeoutMs: number;
+  /** Largest body accepted, bytes. */
+  maxBytes: number;
+}
+
+export interface DocumentResolver {
+  /** The request with every PDF / base64-text document replaced by a text document. */
+  resolve<T extends Pick<MessagesRequest, "messages">>(req: T, signal?: AbortSignal): Promise<T>;
+}
+
+export { NO_TEXT_LAYER } from "./pdf-text";
+
+const MAX_REDIRECTS = 5;
+const CACHE_ENTRIES = 32;
+
+type Source = DocumentBlock["source"];
+type TextDocument = DocumentBlock & { source: { type: "text"; media_type: "text/plain"; data: string } };
+
+const needsResolving = (b: unknown): b is DocumentBlock => {
+  const d = b as { type?: unknown; source?: { type?: unknown } } | null;
+  return d?.type === "document" && (d.source?.type === "base64" || d.source?.type === "url");
+};
+
+/** Tool-result content items, when the block is a tool_result with an array content. */
+const resultItems = (b: { type: string }): unknown[] | null => {
+  const content = b.type === "tool_result" ? (b as ToolResultBlock).content : undefined;
+  return Array.isArray(content) ? content : null;
+};
+
+const blockHasWork = (b: { type: string }) => needsResolving(b) || (resultItems(b)?.some(needsResolving) ?? false);
+
+// ---- the SSRF guard ----
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 3],
+] as const) {
+  PRIVATE.addSubnet(net, bits, "ipv4");
+}
+for (const [net, bits] of [
+  ["::", 128],
+  ["::1", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  PRIVATE.addSubnet(net, bits, "ipv6");
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const kind = isIP(address);
+  if (kind === 4) return PRIVATE.check(address, "ipv4");
+  if (kind === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
+    return PRIVATE.check(address, "ipv6");
+  }
+  return true; // not an address at all: refuse
+}
+
+async function assertPublic(url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+  if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
+    throw new Error(
+      `${url.host} is a loopback, private or link-local address (set allow_private_urls in the [documents] section of the config file to allow it)`,
+    );
+  }
+}
+
+// ---- fetching ----
+
+interface Fetched {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+async function readBounded(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new Error(`it is larger than ${maxBytes} bytes`);
+  const declared = Number(res.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (!res.body) return new Uint8Array(0);
+  const bytes = await readAllLimited(res.body, maxBytes);
+  if (bytes === null) throw tooLarge();
+  return bytes;
+}
+
+async function fetchDocument(raw: string, opts: DocumentFetchOptions, signal: AbortSignal): Promise<Fetched> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error("it is not a valid URL");
+  }
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("only http:// and https:// URLs can be fetched");
+    if (!opts.allowPrivateUrls) await assertPublic(url);
+    const res = await fetch(url, { redirect: "manual", signal, headers: { accept: "application/pdf, text/*;q=0.9, */*;q=0.1" } });
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      await res.body?.cancel().catch(() => {});
+      url = new URL(res.headers.get("location")!, url);
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`the server answered HTTP ${res.status}`);
+    }
+    return { bytes: await readBounded(res, opts.maxBytes), contentType: res.headers.get("content-type") ?? "" };
+  }
+  throw new Error(`it redirected more than ${MAX_REDIRECTS} times`);
+}
+
+// ---- reading ----
+
+/** How long one PDF may take to parse before its thread is ended. */
+const PDF_TIMEOUT_MS = 60_000;
+const pdfThread = new WorkerThread<{ bytes: Uint8Array }, string>("PDF reader", PDF_WORKER);
+
+/** Text of every page, pages separated by blank lines (read in a worker thread). Throws with a reason in plain words. */
+export function pdfText(bytes: Uint8Array): Promise<string> {
+  const copy = bytes.slice(); // handed over to the thread (pdf.js may take over the buffer)
+  return pdfThread.call({ bytes: copy }, PDF_TIMEOUT_MS, [copy.buffer]);
+}
+
+function decodeBase64(data: string): Uint8Array {
+  const clean = data.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) throw new Error("its data is not valid base64");
+  return new Uint8Array(Buffer.from(clean, "base64"));
+}
+
+const isTextType = (mediaType: string) => /^text\//i.test(mediaType.trim());
+const isPdfType = (mediaType: string) => /^application\/(x-)?pdf\b/i.test(mediaType.trim());
+
+function utf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error("its text is not valid UTF-8");
+  }
+}
+
+/** Where a block sits, in the words validation errors use. */
+const where = (m: number, b: number, inner?: number) =>
+  `messages[${m}].content[${b}]${inner === undefined ? "" : `.content[${inner}]`}`;
+
+export function createDocumentResolver(opts: DocumentFetchOptions): DocumentResolver {
+  const cache = new Map<string, string>();
+
+  async function cachedPdfText(bytes: Uint8Array): Promise<string> {
+    const key = new Bun.CryptoHasher("sha256").update(bytes).digest("base64");
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      cache.delete(key); // most recently used goes last
+      cache.set(key, hit);
+      return hit;
+    }
+    const text = await pdfText(bytes);
+    cache.set(key, text);
+    if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    return text;
+  }
+
+  async function textOf(source: Extract<Source, { type: "base64" | "url" }>, signal: AbortSignal): Promise<string> {
+    if (source.type === "base64") {
+      const bytes = decodeBase64(source.data);
+      if (isPdfType(source.media_type)) return cachedPdfText(bytes);
+      if (isTextType(source.media_type)) return utf8(bytes);
+      throw new Error(`documents of media_type "${source.media_type}" are not supported (send application/pdf or text)`);
+    }
+    let fetched: Fetched;
+    try {
+      fetched = await fetchDocument(source.url, opts, signal);
+    } catch (e) {
+      if (signal.aborted) {
+        const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
+        throw new Error(timedOut ? `fetching ${source.url} took longer than ${opts.timeoutMs} ms` : "the request was cancelled");
+      }
+      throw new Error(`${source.url} could not be fetched: ${(e as Error).message}`);
+    }
+    if (isPdfType(fetched.contentType) || startsWithPdfMagic(fetched.bytes)) return cachedPdfText(fetched.bytes);
+    if (isTextType(fetched.contentType)) return utf8(fetched.bytes);
+    throw new Error(`${source.url} is neither a PDF nor text (content-type "${fetched.contentType || "none"}")`);
+  }
+
+  async function resolveBlock(doc: DocumentBlock, at: string, signal: AbortSignal): Promise<TextDocument> {
+    let text: string;
+    try {
+      text = await textOf(doc.source as Extract<Source, { type: "base64" | "url" }>, signal);
+    } catch (e) {
+      throw invalidRequest(`${at}: the document could not be read: ${(e as Error).message}`);
+    }
+    return { ...doc, source: { type: "text", media_type: "text/plain", data: text } };
+  }
+
+  return {
+    async resolve(req, clientSignal) {
+      // Fast path: nothing to do for the vast majority of requests.
+      if (!req.messages.some((m) => Array.isArray(m.content) && m.content.some(blockHasWork))) return req;
+
+      const timeout = AbortSignal.timeout(opts.timeoutMs);
+      const signal = clientSignal ? AbortSignal.any([timeout, clientSignal]) : timeout;
+      const messages = [];
+      for (let m = 0; m < req.messages.length; m++) {
+        const msg = req.messages[m]!;
+        if (!Array.isArray(msg.content)) {
+          messages.push(msg);
+          continue;
+        }
+        const content = [];
+        for (let b = 0; b < msg.content.length; b++) {
+          const block = msg.content[b]!;
+          const items = resultItems(block);
+          if (needsResolving(block)) content.push(await resolveBlock(block, where(m, b), signal));
+          else if (items?.some(needsResolving)) {
+            const inner = [];
+            for (let i = 0; i < items.length; i++) {
+              const item = items[i];
+              inner.push(needsResolving(item) ? await resolveBlock(item, where(m, b, i), signal) : item);
+            }
+            content.push({ ...block, content: inner });
+          } else content.push(block);
+        }
+        messages.push({ ...msg, content });
+      }
+      return { ...req, messages };
+    },
+  };
+}
