@@ -11,14 +11,15 @@
  * - Extracted text is kept in a small cache keyed by the PDF's hash, since clients
  *   resend the same document on every turn of a conversation.
  */
-import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
 import { invalidRequest } from "../http/errors";
 import { bundledWorker } from "../workers/bundle" with { type: "macro" };
 import { WorkerThread } from "../workers/thread";
 import { startsWithPdfMagic } from "./pdf-text";
+import { checkedAddress, pinnedRequest, type Lookup } from "./url-guard";
+
+export { isPrivateAddress } from "./url-guard";
 
 const PDF_WORKER = bundledWorker("documents/pdf-worker.ts");
 
@@ -29,6 +30,8 @@ export interface DocumentFetchOptions {
   timeoutMs: number;
   /** Largest body accepted, bytes. */
   maxBytes: number;
+  /** Name resolution (tests); default: the system resolver. */
+  lookup?: Lookup;
 }
 
 export interface DocumentResolver {
@@ -57,54 +60,6 @@ const resultItems = (b: { type: string }): unknown[] | null => {
 
 const blockHasWork = (b: { type: string }) => needsResolving(b) || (resultItems(b)?.some(needsResolving) ?? false);
 
-// ---- the SSRF guard ----
-
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 3],
-] as const) {
-  PRIVATE.addSubnet(net, bits, "ipv4");
-}
-for (const [net, bits] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  PRIVATE.addSubnet(net, bits, "ipv6");
-}
-
-export function isPrivateAddress(address: string): boolean {
-  const kind = isIP(address);
-  if (kind === 4) return PRIVATE.check(address, "ipv4");
-  if (kind === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
-    return PRIVATE.check(address, "ipv6");
-  }
-  return true; // not an address at all: refuse
-}
-
-async function assertPublic(url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-  if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
-    throw new Error(
-      `${url.host} is a loopback, private or link-local address (set allow_private_urls in the [documents] section of the config file to allow it)`,
-    );
-  }
-}
-
 // ---- fetching ----
 
 interface Fetched {
@@ -131,8 +86,15 @@ async function fetchDocument(raw: string, opts: DocumentFetchOptions, signal: Ab
   }
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("only http:// and https:// URLs can be fetched");
-    if (!opts.allowPrivateUrls) await assertPublic(url);
-    const res = await fetch(url, { redirect: "manual", signal, headers: { accept: "application/pdf, text/*;q=0.9, */*;q=0.1" } });
+    const accept = { accept: "application/pdf, text/*;q=0.9, */*;q=0.1" };
+    // The name is resolved once, here: the connection goes to the address that was checked.
+    const pinned = pinnedRequest(url, await checkedAddress(url, opts.allowPrivateUrls, opts.lookup));
+    const res = await fetch(pinned.url, {
+      redirect: "manual",
+      signal,
+      headers: { ...accept, ...pinned.headers },
+      ...(pinned.tls ? { tls: pinned.tls } : {}),
+    });
     if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
       await res.body?.cancel().catch(() => {});
       url = new URL(res.headers.get("location")!, url);
