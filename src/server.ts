@@ -5,7 +5,8 @@
  * requests in flight (open streams) finish with the app they started on.
  */
 import { Elysia } from "elysia";
-import type { Config } from "./config";
+import { DEFAULTS, type Config } from "./config";
+import { setBodyTimeout } from "./http/body";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
@@ -109,6 +110,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
     setOutboundSecrets(collectSecrets(c));
+    setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
     deps = { ...createDeps(c, logger, deps), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps).compile();
@@ -117,8 +119,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    // Our own limit answers first, with a proper 413 envelope.
-    maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+    // Our own limit answers (body.ts), always with a proper 413 envelope: Bun's would be a bare 413.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 0,
     development: false,
     // Read on every request: each request is served by the app current when it arrived.

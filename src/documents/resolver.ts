@@ -73,7 +73,7 @@ async function readBounded(res: Response, maxBytes: number): Promise<Uint8Array>
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!res.body) return new Uint8Array(0);
   const bytes = await readAllLimited(res.body, maxBytes);
-  if (bytes === null) throw tooLarge();
+  if (bytes === null || bytes === "timeout") throw tooLarge();
   return bytes;
 }
 
