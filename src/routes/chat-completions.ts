@@ -15,6 +15,8 @@ import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "./messages";
 import { relaySse } from "./relay";
 import { scrubText } from "../redact";
+import { upstreamErrorMessage } from "../openai/sse-reader";
+import { readBounded } from "../upstream/read";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 
 /** Client headers that mean something to xAI and go along. */
@@ -29,16 +31,31 @@ function forwardedHeaders(request: Request): Record<string, string> {
   return out;
 }
 
-/** Token counts of a non-streamed answer, for the access log. */
-function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: number } {
+/**
+ * A non-streamed answer, checked: JSON with a `choices` list, as the upstream promised
+ * with its 200. Anything else (an HTML page, an SSE body, `[DONE]` alone, an error
+ * object) is the upstream's fault, answered 502 rather than passed on as a success.
+ */
+export function checkCompletion(bytes: Uint8Array): { text: string; input_tokens?: number; output_tokens?: number } {
+  const text = new TextDecoder().decode(bytes);
+  let body: unknown;
   try {
-    const u = (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } })
-      .usage;
-    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-    return { input_tokens: num(u?.prompt_tokens), output_tokens: num(u?.completion_tokens) };
+    body = JSON.parse(text);
   } catch {
-    return {};
+    const what = /^\s*(data:|event:|:)/.test(text) ? "an event stream" : text.trim() ? "text that is not JSON" : "an empty body";
+    throw new ApiError(502, `the upstream answered 200 with ${what} instead of a chat completion`, { type: "api_error" });
   }
+  const o = body as { choices?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null;
+  if (typeof o !== "object" || o === null || Array.isArray(o) || !Array.isArray(o.choices)) {
+    const reported = upstreamErrorMessage(body);
+    throw new ApiError(
+      502,
+      reported ? `the upstream reported an error: ${reported}` : "the upstream answered 200 with JSON that is not a chat completion",
+      { type: "api_error" },
+    );
+  }
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+  return { text, input_tokens: num(o.usage?.prompt_tokens), output_tokens: num(o.usage?.completion_tokens) };
 }
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -78,18 +95,20 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
 
   if (!stream) {
-    let bytes: ArrayBuffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await res.arrayBuffer();
+      bytes = await readBounded(res, deps.config.maxResponseBytes);
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
+      if (err instanceof ApiError) throw err;
       throw new ApiError(502, `the upstream connection failed: ${(err as Error).message}`, { type: "api_error" });
     } finally {
       watchdog.stop();
       done();
     }
-    Object.assign(rc.entry, usageOf(bytes));
-    return new Response(bytes, { status: res.status, headers });
+    const { text, ...usage } = checkCompletion(bytes);
+    Object.assign(rc.entry, usage);
+    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
   }
 
   if (!res.body) {

@@ -21,6 +21,7 @@ import { conversationId } from "../translate/conversation";
 import { StreamTranslator } from "../translate/stream";
 import { inspectPrompt } from "../translate/usage";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { readJsonBounded } from "../upstream/read";
 import { pump } from "./pump";
 
 /** A direct stream's flush() answers a number, or a promise while the client drains. */
@@ -98,7 +99,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const messageId = newMessageId();
   if (!upstreamStream) {
     try {
-      const completion = (await res.json()) as ChatCompletion;
+      const completion = (await readJsonBounded(res, deps.config.maxResponseBytes)) as ChatCompletion;
       const message = toAnthropicMessage(completion, { id: messageId, model: req.model, inputTokensEstimate });
       inputTokens.learn(completion.usage?.prompt_tokens);
       Object.assign(rc.entry, { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens });

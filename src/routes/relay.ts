@@ -28,7 +28,8 @@ const enc = new TextEncoder();
 /** An SSE comment: every OpenAI client skips it, idle watchdogs see traffic. */
 const KEEP_ALIVE = enc.encode(": ping\n\n");
 const TAIL_BYTES = 64;
-const ENDS_WITH_DONE = /data:\s*\[DONE\]\s*$/;
+/** `data: [DONE]` and the end of its line: without the line end the event is not complete. */
+const ENDS_WITH_DONE = /data:[ \t]*\[DONE\][ \t]*\r?\n\s*$/;
 
 /** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
 export function sseErrorEvent(message: string): Uint8Array {
