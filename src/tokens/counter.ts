@@ -93,7 +93,8 @@ export class TokenCounter {
     return {
       estimate: Math.max(1, Math.round(raw * this.charRatios.ratio(model))),
       learn: (reported) => {
-        if (reported === undefined || !(reported > 0)) return;
+        // The upstream's number, not to be trusted: a positive finite count or nothing.
+        if (typeof reported !== "number" || !Number.isFinite(reported) || !(reported > 0)) return;
         this.charRatios.observe(model, raw, reported);
         const sample = { parts: promptParts(req), model, reported };
         if (this.tokenizer.started) this.learnTokens(sample);
