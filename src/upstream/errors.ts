@@ -55,8 +55,19 @@ export function isBadKeyMessage(message: string): boolean {
   return /api[ -]?key/i.test(message) && /(incorrect|invalid|no such|not valid|unauthori[sz]ed|revoked|expired)/i.test(message);
 }
 
-/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) → milliseconds. */
+/**
+ * The longest rest the upstream can ask for: a `retry-after: 1e308` (or a date years
+ * ahead) would otherwise bench a key for ever. Past it, the key is simply tried again.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) → milliseconds, at most MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+  const ms = readRetryAfter(headers, now);
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+function readRetryAfter(headers: Headers, now: number): number | undefined {
   const ms = headers.get("retry-after-ms");
   if (ms !== null && ms.trim() !== "") {
     const n = Number(ms);
