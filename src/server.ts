@@ -9,7 +9,7 @@ import { DEFAULTS, type Config } from "./config";
 import { setBodyTimeout } from "./http/body";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
-import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
+import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
@@ -24,7 +24,7 @@ import { modelsRoutes } from "./routes/models";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
-  const message = scrubText(err.message);
+  const message = scrubText(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, message, err.type)
     : anthropicErrorBody(err.type, message, requestId);

@@ -1,4 +1,5 @@
 /** Anthropic streaming events, and their SSE encoding. */
+import { publicMessage } from "../http/errors";
 import { scrubText } from "../redact";
 import type { AnthropicMessage, StopReason, Usage } from "./schema";
 
@@ -49,7 +50,7 @@ export function encodeEvent(e: StreamEvent): string {
   }
   if (e.type === "error") {
     // An upstream's error text may quote the credential it was sent: never pass a configured key on.
-    const scrubbed = { type: "error", error: { type: e.error.type, message: scrubText(e.error.message) } };
+    const scrubbed = { type: "error", error: { type: e.error.type, message: scrubText(publicMessage(e.error.message)) } };
     return `event: error\ndata: ${JSON.stringify(scrubbed)}\n\n`;
   }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;

@@ -13,7 +13,7 @@
  */
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
-import { invalidRequest } from "../http/errors";
+import { invalidRequest, networkErrorText } from "../http/errors";
 import { bundledWorker } from "../workers/bundle" with { type: "macro" };
 import { WorkerThread } from "../workers/thread";
 import { startsWithPdfMagic } from "./pdf-text";
@@ -174,7 +174,7 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
         const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
         throw new Error(timedOut ? `fetching ${source.url} took longer than ${opts.timeoutMs} ms` : "the request was cancelled");
       }
-      throw new Error(`${source.url} could not be fetched: ${(e as Error).message}`);
+      throw new Error(`${source.url} could not be fetched: ${networkErrorText(e)}`);
     }
     if (isPdfType(fetched.contentType) || startsWithPdfMagic(fetched.bytes)) return cachedPdfText(fetched.bytes);
     if (isTextType(fetched.contentType)) return utf8(fetched.bytes);

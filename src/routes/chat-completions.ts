@@ -9,7 +9,7 @@ import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
-import { ApiError, invalidRequest } from "../http/errors";
+import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "./messages";
@@ -101,7 +101,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
       if (err instanceof ApiError) throw err;
-      throw new ApiError(502, `the upstream connection failed: ${(err as Error).message}`, { type: "api_error" });
+      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
     } finally {
       watchdog.stop();
       done();

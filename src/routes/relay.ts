@@ -4,7 +4,7 @@
  * client goes. A stream that fails or ends without `data: [DONE]` ends with an
  * OpenAI-style error event, so the client is not left with a silently cut answer.
  */
-import { openaiErrorBody } from "../http/errors";
+import { networkErrorText, openaiErrorBody, publicMessage } from "../http/errors";
 import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
@@ -33,7 +33,7 @@ const ENDS_WITH_DONE = /data:[ \t]*\[DONE\][ \t]*\r?\n\s*$/;
 
 /** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
 export function sseErrorEvent(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(message), "upstream_error"))}\n\n`);
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(publicMessage(message)), "upstream_error"))}\n\n`);
 }
 
 /** The last few bytes seen, enough to tell whether the stream ended with `data: [DONE]`. */
@@ -83,7 +83,7 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             controller.close();
             return;
           }
-          controller.enqueue(sseErrorEvent(`the upstream connection failed mid-stream: ${(err as Error).message}`));
+          controller.enqueue(sseErrorEvent(`the upstream connection failed mid-stream: ${networkErrorText(err)}`));
           controller.close();
           end({ status: 200, error: "upstream_failed" });
           return;

@@ -3,7 +3,7 @@
  * An UpstreamError also remembers what the retry loop needs: what happened
  * upstream, whether a retry could help, and how long the upstream asked us to wait.
  */
-import { ApiError, type AnthropicErrorType } from "../http/errors";
+import { ApiError, networkErrorText, type AnthropicErrorType } from "../http/errors";
 import { upstreamErrorMessage } from "../openai/sse-reader";
 import { fingerprint, redact } from "./keys";
 
@@ -122,8 +122,7 @@ export function redirected(status: number): UpstreamError {
 }
 
 export function fromNetworkError(err: unknown): UpstreamError {
-  const detail = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(502, `could not reach the upstream: ${detail}`, "network", { type: "api_error" });
+  return new UpstreamError(502, `could not reach the upstream: ${networkErrorText(err)}`, "network", { type: "api_error" });
 }
 
 export function timeoutError(what: string): UpstreamError {
