@@ -26,9 +26,18 @@ export class WorkerTokenizer {
     }
   }
 
-  /** Tokens in all of `texts`. Starts the thread if needed; rejects if it cannot run. */
-  count(texts: string[]): Promise<number> {
-    return this.thread.call({ texts });
+  /**
+   * Tokens in all of `texts`. Starts the thread if needed; rejects if it cannot run, if
+   * too many counts are waiting, or after `timeoutMs` — which ends the thread, so that a
+   * count that jams it cannot hold up the ones behind (the next count starts a new one).
+   */
+  count(texts: string[], timeoutMs = 0): Promise<number> {
+    return this.thread.call({ texts }, timeoutMs);
+  }
+
+  /** Counts waiting for the thread. */
+  get waiting(): number {
+    return this.thread.pendingCount;
   }
 
   stop(): void {
