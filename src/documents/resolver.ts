@@ -13,15 +13,12 @@
  */
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
-import { invalidRequest, networkErrorText } from "../http/errors";
-import { bundledWorker } from "../workers/bundle" with { type: "macro" };
-import { WorkerThread } from "../workers/thread";
+import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
+import { pdfText } from "./pdf";
 import { startsWithPdfMagic } from "./pdf-text";
 import { checkedAddress, pinnedRequest, type Lookup } from "./url-guard";
 
 export { isPrivateAddress } from "./url-guard";
-
-const PDF_WORKER = bundledWorker("documents/pdf-worker.ts");
 
 export interface DocumentFetchOptions {
   /** Let URLs reach loopback / private / link-local addresses. */
@@ -111,15 +108,7 @@ async function fetchDocument(raw: string, opts: DocumentFetchOptions, signal: Ab
 
 // ---- reading ----
 
-/** How long one PDF may take to parse before its thread is ended. */
-const PDF_TIMEOUT_MS = 60_000;
-const pdfThread = new WorkerThread<{ bytes: Uint8Array }, string>("PDF reader", PDF_WORKER);
-
-/** Text of every page, pages separated by blank lines (read in a worker thread). Throws with a reason in plain words. */
-export function pdfText(bytes: Uint8Array): Promise<string> {
-  const copy = bytes.slice(); // handed over to the thread (pdf.js may take over the buffer)
-  return pdfThread.call({ bytes: copy }, PDF_TIMEOUT_MS, [copy.buffer]);
-}
+export { pdfText } from "./pdf";
 
 function decodeBase64(data: string): Uint8Array {
   const clean = data.replace(/\s+/g, "");
@@ -186,6 +175,7 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
     try {
       text = await textOf(doc.source as Extract<Source, { type: "base64" | "url" }>, signal);
     } catch (e) {
+      if (e instanceof ApiError) throw e; // overloaded: not the document's fault
       throw invalidRequest(`${at}: the document could not be read: ${(e as Error).message}`);
     }
     return { ...doc, source: { type: "text", media_type: "text/plain", data: text } };
