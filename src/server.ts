@@ -7,6 +7,7 @@
 import { Elysia } from "elysia";
 import { DEFAULTS, type Config } from "./config";
 import { setBodyTimeout } from "./http/body";
+import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
@@ -116,6 +117,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     return createApp(deps).compile();
   };
   let app = build(config);
+  // Memory back to the system when traffic stops (idle-gc.ts).
+  const gc = idleCollector(() => server.pendingRequests);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -124,7 +127,10 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     idleTimeout: 0,
     development: false,
     // Read on every request: each request is served by the app current when it arrived.
-    fetch: (request) => app.fetch(routable(request)),
+    fetch: (request) => {
+      gc.touch();
+      return app.fetch(routable(request));
+    },
   });
   const host = server.hostname ?? config.host;
   let stopping: Promise<void> | undefined;
@@ -158,6 +164,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
         await server.stop(true);
+        gc.stop();
         deps?.tokens.stop();
         logger.info("stopped");
         await logger.close();

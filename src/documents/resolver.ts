@@ -14,6 +14,7 @@
 import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
 import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
+import { TextCache } from "./cache";
 import { pdfText } from "./pdf";
 import { startsWithPdfMagic } from "./pdf-text";
 import { checkedAddress, pinnedRequest, type Lookup } from "./url-guard";
@@ -40,6 +41,8 @@ export { NO_TEXT_LAYER } from "./pdf-text";
 
 const MAX_REDIRECTS = 5;
 const CACHE_ENTRIES = 32;
+/** Total characters the cache of PDF texts may hold (one document may have up to 1,000,000). */
+const CACHE_CHARS = 4_000_000;
 
 type Source = DocumentBlock["source"];
 type TextDocument = DocumentBlock & { source: { type: "text"; media_type: "text/plain"; data: string } };
@@ -132,19 +135,14 @@ const where = (m: number, b: number, inner?: number) =>
   `messages[${m}].content[${b}]${inner === undefined ? "" : `.content[${inner}]`}`;
 
 export function createDocumentResolver(opts: DocumentFetchOptions): DocumentResolver {
-  const cache = new Map<string, string>();
+  const cache = new TextCache(CACHE_ENTRIES, CACHE_CHARS);
 
   async function cachedPdfText(bytes: Uint8Array): Promise<string> {
     const key = new Bun.CryptoHasher("sha256").update(bytes).digest("base64");
     const hit = cache.get(key);
-    if (hit !== undefined) {
-      cache.delete(key); // most recently used goes last
-      cache.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const text = await pdfText(bytes);
     cache.set(key, text);
-    if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
     return text;
   }
 

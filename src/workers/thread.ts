@@ -66,6 +66,14 @@ export class WorkerThread<Req extends object, Res> {
     });
   }
 
+  /** End the thread now if it has nothing to do (its memory goes back); a later call starts a new one. */
+  close(): boolean {
+    if (!this.worker || this.pending.size > 0) return false;
+    this.worker.terminate();
+    this.worker = null;
+    return true;
+  }
+
   stop(): void {
     this.stopped = true;
     this.end(new Error(`${this.name} thread stopped`), false);
