@@ -6,7 +6,7 @@
  * out at once (never Bun's bare 413).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeUpstream, within } from "./helpers/fake-upstream";
+import { FakeUpstream, completion, streamOf, textChunks, within } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
 
 const LIMIT = 256 * 1024;
@@ -70,6 +70,29 @@ describe("slow bodies", () => {
     const answer = await rawExchange(head, ["1\r\n{\r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n"], 150);
     expect(answer).toStartWith("HTTP/1.1 408");
     expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error.message).toContain("not received within");
+  });
+
+  test("the bound is on receiving the body only: a long wait for the upstream and a long stream are not cut", async () => {
+    fake.on(async (r) => {
+      await Bun.sleep(700); // longer than the 400 ms body timeout
+      return r.body?.stream ? streamOf(textChunks("slow but complete answer here"), { delayMs: 150 }) : Response.json(completion({ content: "late" }));
+    });
+    try {
+      const ask = { model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] };
+      const res = await fetch(gw.url + "/v1/messages", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as any).content[0].text).toBe("late");
+      const stream = await fetch(gw.url + "/v1/messages", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...ask, stream: true }),
+      });
+      const text = await stream.text();
+      expect(text).toContain("event: message_stop");
+      expect(text).not.toContain("event: error");
+    } finally {
+      fake.reset().on((r) => (r.body?.stream ? streamOf(textChunks("Hello from fake Grok!")) : Response.json(completion({ content: "Hello from fake Grok!" }))));
+    }
   });
 
   test("a body that arrives in time is served", async () => {
