@@ -65,6 +65,17 @@ describe("slow bodies", () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  test("many slow uploads at once (scaled down from 1100): all answered 408, /health answers meanwhile", async () => {
+    const body = JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "x".repeat(200) }] });
+    const head = `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const pieces = body.match(/.{1,2}/g)!.slice(0, 30); // never the whole body
+    const slow = Array.from({ length: 40 }, () => rawExchange(head, pieces, 100));
+    expect((await fetch(gw.url + "/health")).status).toBe(200);
+    const answers = await Promise.all(slow);
+    expect(answers.filter((a) => a.startsWith("HTTP/1.1 408")).length).toBe(40);
+    expect((await fetch(gw.url + "/health")).status).toBe(200);
+  });
+
   test("a chunked body that stalls is answered 408 too", async () => {
     const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const answer = await rawExchange(head, ["1\r\n{\r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n", "1\r\n \r\n"], 150);
@@ -98,7 +109,7 @@ describe("slow bodies", () => {
   test("a body that arrives in time is served", async () => {
     const body = JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
     const head = `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-    const answer = await rawExchange(head, [body.slice(0, 10), body.slice(10)], 50);
+    const answer = await rawExchange(head, [body.slice(0, 10), body.slice(10)], 5);
     expect(answer).toStartWith("HTTP/1.1 200");
   });
 });
