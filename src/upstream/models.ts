@@ -6,6 +6,7 @@
 import type { Logger } from "../http/log";
 import type { UpstreamClient } from "./client";
 import { fingerprint } from "./keys";
+import { readJsonBounded } from "./read";
 
 export interface UpstreamModel {
   id: string;
@@ -83,7 +84,7 @@ export class UpstreamModels {
     let freshFor = this.opts.retryMs;
     try {
       const res = await this.upstream.post({ path: "/models", key, signal: AbortSignal.timeout(this.opts.timeoutMs) }); // no body: GET
-      models = parseModelList(await res.json());
+      models = parseModelList(await readJsonBounded(res));
       freshFor = this.opts.ttlMs;
     } catch (err) {
       this.logger.warn("could not list the upstream's models; listing mapped names only", {
