@@ -201,6 +201,8 @@ export interface Config {
   bodyTimeoutMs?: number;
   /** Largest non-streamed upstream answer (502 past it); default DEFAULTS.maxResponseBytes. */
   maxResponseBytes?: number;
+  /** How long an idle connection is kept (seconds, at most 255); default 60. Tests shorten it. */
+  keepAliveSeconds?: number;
   configFile: string | undefined;
   upstream: { baseUrl: string; keys: string[] };
   /** Overrides of the default model map, from the config file. */

@@ -90,6 +90,9 @@ export function createApp(deps: AppDeps) {
     .use(modelsRoutes(deps));
 }
 
+/** How long a connection may stay idle between requests (and a whole answer take to be written). */
+export const KEEP_ALIVE_SECONDS = 60;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -117,6 +120,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     return createApp(deps).compile();
   };
   let app = build(config);
+  const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
   // Memory back to the system when traffic stops (idle-gc.ts).
   const gc = idleCollector(() => server.pendingRequests);
   const server = Bun.serve({
@@ -124,12 +128,22 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     port: config.port,
     // Our own limit answers (body.ts), always with a proper 413 envelope: Bun's would be a bare 413.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: 0,
+    // A connection silent this long is closed: idle keep-alive connections do not pile up.
+    // While a request is served, its own rules apply instead (see fetch below).
+    idleTimeout: keepAlive,
     development: false,
     // Read on every request: each request is served by the app current when it arrived.
-    fetch: (request) => {
+    fetch: async (request) => {
       gc.touch();
-      return app.fetch(routable(request));
+      // While the request is served, Bun's timer is off: the body has its own bound
+      // (body.ts, 408), the wait for the upstream and a stream theirs (upstream timeouts).
+      server.timeout(request, 0);
+      const routed = routable(request);
+      const res = await app.fetch(routed);
+      // An answer sent whole: the connection may then idle only so long. (A stream keeps
+      // the timer off: Bun's timer is not reset by what is written.)
+      if (!contextOf(routed)?.deferred) server.timeout(request, keepAlive);
+      return res;
     },
   });
   const host = server.hostname ?? config.host;
