@@ -97,3 +97,34 @@ describe("the fetch connects to the address that was resolved and checked", () =
     }
   });
 });
+
+describe("https: the pinned address still speaks TLS to the URL's name", () => {
+  const openssl = Bun.which("openssl");
+  test.skipIf(!openssl)("SNI and the certificate check use the name; a certificate for another name is refused", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "grok2api-tls-"));
+    const makeCert = (name: string) => {
+      const r = Bun.spawnSync([openssl!, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.pem`), "-days", "1", "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`], { stderr: "ignore", stdout: "ignore" });
+      if (r.exitCode !== 0) throw new Error("openssl failed");
+      return { serverName: name, cert: Bun.file(join(dir, `${name}.pem`)), key: Bun.file(join(dir, `${name}.key`)) };
+    };
+    const docs = makeCert("docs.example.test");
+    const other = makeCert("other.example.test");
+    // The first certificate is served when no server name is sent: a fetch without SNI would get the wrong one.
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: [other, docs], fetch: (req) => new Response(`host=${req.headers.get("host")}`) });
+    try {
+      const ca = [await docs.cert.text(), await other.cert.text()];
+      const p = pinnedRequest(new URL(`https://docs.example.test:${server.port}/doc.txt`), "127.0.0.1");
+      const res = await fetch(p.url, { headers: p.headers, tls: { ...p.tls, ca } } as RequestInit);
+      expect(await res.text()).toBe(`host=docs.example.test:${server.port}`);
+      const wrong = pinnedRequest(new URL(`https://evil.example.test:${server.port}/doc.txt`), "127.0.0.1");
+      const err = await fetch(wrong.url, { headers: wrong.headers, tls: { ...wrong.tls, ca } } as RequestInit).catch((e) => e);
+      expect(err).toBeInstanceOf(Error);
+    } finally {
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
