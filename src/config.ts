@@ -23,6 +23,10 @@ export const DEFAULTS = {
   shutdownGraceSeconds: 30,
   baseUrl: "https://api.x.ai/v1",
   maxBodyBytes: 32 * 1024 * 1024,
+  /** How long a client may take to send its request body. */
+  bodyTimeoutSeconds: 30,
+  /** Largest non-streamed answer read from the upstream. */
+  maxResponseBytes: 64 * 1024 * 1024,
   /** Fetching a document given by URL (PDF): time and size bounds. */
   documentFetchTimeoutMs: 20_000,
   documentFetchMaxBytes: 32 * 1024 * 1024,
@@ -87,6 +91,8 @@ export const ConfigFileSchema = Type.Object(
     api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     log_file: Type.Optional(Type.String({ minLength: 1 })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+    body_timeout_seconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
+    max_response_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     log_level: Type.Optional(LogLevelSchema),
     log_max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     log_keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -208,6 +214,12 @@ export interface Config {
   /** GET /metrics. Credentials accepted: the token, and the client keys when requireClientKey; none needed if neither. */
   metrics: { enabled: boolean; token: string | undefined; requireClientKey: boolean };
   maxBodyBytes: number;
+  /** How long a client may take to send its body (408 past it); default DEFAULTS.bodyTimeoutSeconds. */
+  bodyTimeoutMs?: number;
+  /** Largest non-streamed upstream answer (502 past it); default DEFAULTS.maxResponseBytes. */
+  maxResponseBytes?: number;
+  /** How long an idle connection is kept (seconds, at most 255); default 60. Tests shorten it. */
+  keepAliveSeconds?: number;
   configFile: string | undefined;
   /** `api`: the dialect (`auto`: Responses for *.x.ai, chat completions elsewhere); absent = auto. */
   upstream: { baseUrl: string; keys: string[]; api?: UpstreamApiSetting };
@@ -520,6 +532,9 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
   }
   const flags = parsed.values;
   if (parsed.positionals.length > 1) throw new ConfigError(`unexpected argument: ${parsed.positionals[1]} (see --help)`);
+  // An empty (or blank) variable means "not set", for every variable alike: `GROK2API_API_KEYS=`
+  // in an env file must not switch off the client keys of the config file.
+  env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
@@ -558,6 +573,8 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
     shutdownGraceSeconds: file.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds,
     metrics: resolveMetrics(file, env),
     maxBodyBytes: file.max_body_bytes ?? DEFAULTS.maxBodyBytes,
+    bodyTimeoutMs: Math.round((file.body_timeout_seconds ?? DEFAULTS.bodyTimeoutSeconds) * 1000),
+    maxResponseBytes: file.max_response_bytes ?? DEFAULTS.maxResponseBytes,
     configFile,
     upstream: {
       baseUrl,

@@ -9,7 +9,7 @@ import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
 import { resolveApi } from "./translate/dialect";
-import { createDocumentResolver, type DocumentResolver } from "./translate/documents";
+import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";

@@ -26,10 +26,26 @@ let queue: Array<(m: Registry) => void> = [];
 /** Records kept while the registry loads; past this, the oldest are dropped. */
 const MAX_QUEUED = 10_000;
 
+/**
+ * Runs one record against the registry. Bookkeeping must never cost an answer: an
+ * exception here (prom-client refuses a value, say) is reported once on stderr and
+ * otherwise ignored — it would surface in a deferred callback and end the process.
+ */
+let complained = false;
+function apply(f: (m: Registry) => void, m: Registry): void {
+  try {
+    f(m);
+  } catch (err) {
+    if (complained) return;
+    complained = true;
+    process.stderr.write(`grok2api: a metric could not be recorded (reported once): ${(err as Error).message}\n`);
+  }
+}
+
 function load(): Promise<Registry> {
   loading ??= import("./metrics-registry").then((m) => {
     loaded = m;
-    for (const f of queue) f(m);
+    for (const f of queue) apply(f, m);
     queue = [];
     return m;
   });
@@ -37,7 +53,7 @@ function load(): Promise<Registry> {
 }
 
 function use(f: (m: Registry) => void): void {
-  if (loaded) return f(loaded);
+  if (loaded) return apply(f, loaded);
   if (queue.length >= MAX_QUEUED) queue.shift();
   queue.push(f);
   if (queue.length === 1 && !loading) setImmediate(() => void load());
@@ -76,15 +92,28 @@ export interface RequestRecord {
   costUsd?: number;
 }
 
+/** A count from the upstream, which is not to be trusted: a finite whole number ≥ 0, else nothing. */
+export function tokenCount(n: unknown): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 && n <= MAX_TOKENS ? Math.floor(n) : undefined;
+}
+/** More tokens than any model reads or writes in one request: a broken count. */
+const MAX_TOKENS = 1e9;
+
 export function recordRequest(r: RequestRecord): void {
   const model = modelLabel(r.model);
+  const inputTokens = tokenCount(r.inputTokens);
+  const outputTokens = tokenCount(r.outputTokens);
+  const seconds = (ms: number | undefined) => (typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined);
+  const duration = seconds(r.durationMs);
+  const ttft = seconds(r.ttftMs);
+  const costUsd = typeof r.costUsd === "number" && Number.isFinite(r.costUsd) && r.costUsd > 0 ? r.costUsd : undefined;
   use((m) => {
     m.requests.inc({ route: r.route, method: r.method, status: String(r.status), model });
-    m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, r.durationMs / 1000);
-    if (r.ttftMs !== undefined) m.ttft.observe({ model }, r.ttftMs / 1000);
-    if (r.inputTokens) m.tokens.inc({ model, direction: "input" }, r.inputTokens);
-    if (r.outputTokens) m.tokens.inc({ model, direction: "output" }, r.outputTokens);
-    if (r.costUsd) m.cost.inc({ model }, r.costUsd);
+    if (duration !== undefined) m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, duration);
+    if (ttft !== undefined) m.ttft.observe({ model }, ttft);
+    if (inputTokens) m.tokens.inc({ model, direction: "input" }, inputTokens);
+    if (outputTokens) m.tokens.inc({ model, direction: "output" }, outputTokens);
+    if (costUsd) m.cost.inc({ model }, costUsd);
   });
 }
 

@@ -5,14 +5,17 @@
  * requests in flight (open streams) finish with the app they started on.
  */
 import { Elysia } from "elysia";
-import type { Config } from "./config";
+import { DEFAULTS, type Config } from "./config";
+import { setBodyTimeout } from "./http/body";
+import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
-import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
+import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
 import { registerUpstreamKeys } from "./metrics";
+import { collectSecrets, scrubHeaders, scrubText, setOutboundSecrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
@@ -21,11 +24,13 @@ import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 
+/** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
+  const message = scrubText(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
-    ? openaiErrorBody(err.status, err.message, err.type)
-    : anthropicErrorBody(err.type, err.message, requestId);
-  return new Response(JSON.stringify(body), { status: err.status, headers: errorHeaders(err) });
+    ? openaiErrorBody(err.status, message, err.type)
+    : anthropicErrorBody(err.type, message, requestId);
+  return new Response(JSON.stringify(body), { status: err.status, headers: scrubHeaders(errorHeaders(err)) });
 }
 
 /** Elysia's own errors (no route, unparsable body, …) → ApiError. */
@@ -40,6 +45,19 @@ function fromFrameworkError(code: unknown, error: unknown, method: string, path:
     default:
       return toApiError(error);
   }
+}
+
+/**
+ * The request as the router must see it. The router takes the path to start at the
+ * first "/" after the 11th character of the URL, so a very short Host (`Host: ab`)
+ * would shift it (`http://ab/v1/metrics` routed as `/metrics`); such a request is
+ * re-addressed to a long enough host, keeping its path, query, body and signal.
+ */
+export function routable(request: Request): Request {
+  const url = request.url;
+  const pathAt = url.indexOf("/", url.indexOf("://") + 3);
+  if (pathAt >= 11 && url.indexOf("/", 11) === pathAt) return request;
+  return new Request(`http://localhost${pathAt < 0 ? "/" : url.slice(pathAt)}`, request);
 }
 
 export function createApp(deps: AppDeps) {
@@ -74,6 +92,9 @@ export function createApp(deps: AppDeps) {
     .use(modelsRoutes(deps));
 }
 
+/** How long a connection may stay idle between requests (and a whole answer take to be written). */
+export const KEEP_ALIVE_SECONDS = 60;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -94,20 +115,38 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   let deps: AppDeps | undefined;
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
+    setOutboundSecrets(collectSecrets(c));
+    setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
     deps = { ...createDeps(c, logger, deps), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps).compile();
   };
   let app = build(config);
+  const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
+  // Memory back to the system when traffic stops (idle-gc.ts).
+  const gc = idleCollector(() => server.pendingRequests);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    // Our own limit answers first, with a proper 413 envelope.
-    maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
-    idleTimeout: 0,
+    // Our own limit answers (body.ts), always with a proper 413 envelope: Bun's would be a bare 413.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    // A connection silent this long is closed: idle keep-alive connections do not pile up.
+    // While a request is served, its own rules apply instead (see fetch below).
+    idleTimeout: keepAlive,
     development: false,
     // Read on every request: each request is served by the app current when it arrived.
-    fetch: (request) => app.fetch(request),
+    fetch: async (request) => {
+      gc.touch();
+      // While the request is served, Bun's timer is off: the body has its own bound
+      // (body.ts, 408), the wait for the upstream and a stream theirs (upstream timeouts).
+      server.timeout(request, 0);
+      const routed = routable(request);
+      const res = await app.fetch(routed);
+      // An answer sent whole: the connection may then idle only so long. (A stream keeps
+      // the timer off: Bun's timer is not reset by what is written.)
+      if (!contextOf(routed)?.deferred) server.timeout(request, keepAlive);
+      return res;
+    },
   });
   const host = server.hostname ?? config.host;
   let stopping: Promise<void> | undefined;
@@ -141,6 +180,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
         await server.stop(true);
+        gc.stop();
         deps?.tokens.stop();
         logger.info("stopped");
         await logger.close();

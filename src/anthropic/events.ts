@@ -1,4 +1,6 @@
 /** Anthropic streaming events, and their SSE encoding. */
+import { publicMessage } from "../http/errors";
+import { scrubText } from "../redact";
 import type { AnthropicMessage, StopReason, Usage, WebSearchCitation, WebSearchResultContent } from "./schema";
 
 export type BlockStart =
@@ -50,6 +52,11 @@ export function encodeEvent(e: StreamEvent): string {
       case "citations_delta":
         return `${head}"citation":${JSON.stringify(d.citation)}}}\n\n`;
     }
+  }
+  if (e.type === "error") {
+    // An upstream's error text may quote the credential it was sent: never pass a configured key on.
+    const scrubbed = { type: "error", error: { type: e.error.type, message: scrubText(publicMessage(e.error.message)) } };
+    return `event: error\ndata: ${JSON.stringify(scrubbed)}\n\n`;
   }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }

@@ -146,7 +146,7 @@ export const MessagesRequest = Obj({
   temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
   top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   top_k: Type.Optional(Type.Integer({ minimum: 0 })),
-  stop_sequences: Type.Optional(Type.Array(Type.String())),
+  stop_sequences: Type.Optional(Type.Array(Type.String(), { maxItems: 8191 })), // the limit Anthropic documents (Bedrock)
   stream: Type.Optional(Type.Boolean()),
   metadata: Type.Optional(Obj({ user_id: Type.Optional(Type.Union([Type.String(), Type.Null()])) })),
   tools: Type.Optional(Type.Array(Tool)),

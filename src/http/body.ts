@@ -35,27 +35,79 @@ export function tooLarge(limit: number): ApiError {
   return new ApiError(413, `request body is larger than the ${size} limit`, {
     type: "request_too_large",
     retryable: false,
+    // The rest of the body is not read: this connection cannot carry another request.
+    headers: { connection: "close" },
   });
 }
 
 /**
- * All of a byte stream, or null as soon as it passes `limit` bytes (the rest is not
- * read: the stream is cancelled).
+ * How far past the limit a body is still read (and thrown away) before the 413 goes
+ * out: a client that is still sending when the answer comes (Node's fetch, the
+ * Anthropic SDK) sees a broken pipe instead of the answer and retries. Beyond this,
+ * the 413 goes out at once.
  */
-export async function readAllLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+export const drainLimit = (limit: number) => limit + Math.min(limit, MAX_DRAIN_BYTES);
+
+/** How long a client may take to send its body, unless the server says otherwise (setBodyTimeout). */
+let bodyTimeoutMs = 30_000;
+export function setBodyTimeout(ms: number): void {
+  bodyTimeoutMs = ms;
+}
+
+export function bodyTimedOut(ms: number): ApiError {
+  return new ApiError(408, `the request body was not received within ${Math.round(ms / 100) / 10} s`, {
+    type: "timeout_error",
+    headers: { connection: "close" },
+  });
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/**
+ * All of a byte stream, or null as soon as it passes `limit` bytes (the rest is not
+ * read: the stream is cancelled). With `drainTo`, bytes past the limit are read and
+ * thrown away up to that many in all, so the sender can finish and read the answer.
+ * With `timeoutMs`, a stream not finished in that time is cancelled and the result is
+ * the string "timeout".
+ */
+export async function readAllLimited(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  opts: { drainTo?: number; timeoutMs?: number } = {},
+): Promise<Uint8Array | null | "timeout"> {
   const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout =
+    opts.timeoutMs && opts.timeoutMs > 0
+      ? new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), opts.timeoutMs)))
+      : null;
+  const read = () => (timeout ? Promise.race([reader.read(), timeout]) : reader.read());
   const parts: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
+  try {
+    for (;;) {
+      const r = await read();
+      if (r === TIMED_OUT) {
+        await reader.cancel().catch(() => {});
+        return "timeout";
+      }
+      if (r.done) break;
+      total += r.value.byteLength;
+      if (total > limit) {
+        if (total > (opts.drainTo ?? limit)) {
+          await reader.cancel().catch(() => {});
+          return null;
+        }
+        parts.length = 0; // draining: keep nothing
+        continue;
+      }
+      parts.push(r.value);
     }
-    parts.push(value);
+  } finally {
+    if (timer) clearTimeout(timer);
   }
+  if (total > limit) return null;
   const out = new Uint8Array(total);
   let at = 0;
   for (const p of parts) {
@@ -67,14 +119,16 @@ export async function readAllLimited(body: ReadableStream<Uint8Array>, limit: nu
 
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
+  const drainTo = drainLimit(limit);
   if (declared !== null) {
     const n = Number(declared);
-    if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
-    if (Number.isFinite(n)) return new Uint8Array(await request.arrayBuffer());
+    // Too large to be worth reading even to throw away: answer at once.
+    if (Number.isFinite(n) && n > drainTo) throw tooLarge(limit);
   }
   if (!request.body) return new Uint8Array(0);
-  // Chunked: count as we go and stop reading at the limit.
-  const bytes = await readAllLimited(request.body, limit);
+  const timeoutMs = bodyTimeoutMs;
+  const bytes = await readAllLimited(request.body, limit, { drainTo, timeoutMs });
+  if (bytes === "timeout") throw bodyTimedOut(timeoutMs);
   if (bytes === null) throw tooLarge(limit);
   return bytes;
 }

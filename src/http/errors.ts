@@ -84,6 +84,41 @@ export function errorHeaders(err: ApiError): Record<string, string> {
   return h;
 }
 
+/** Hints meant for the runtime's own users, never for our clients. */
+const RUNTIME_HINTS = [/\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/g, /\s*Is the computer able to access the url\?/g];
+
+/** A message as a client may read it: without hints addressed to the runtime's users. */
+export function publicMessage(message: string): string {
+  let out = message;
+  for (const re of RUNTIME_HINTS) out = out.replace(re, "");
+  return out;
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: "the connection was refused",
+  ECONNRESET: "the connection was closed unexpectedly",
+  EPIPE: "the connection was closed unexpectedly",
+  ENOTFOUND: "the host name could not be resolved",
+  EAI_AGAIN: "the host name could not be resolved",
+  ETIMEDOUT: "the connection timed out",
+  EHOSTUNREACH: "the host is unreachable",
+  ENETUNREACH: "the network is unreachable",
+  FailedToOpenSocket: "no connection could be opened",
+  ConnectionClosed: "the connection was closed unexpectedly",
+  ConnectionRefused: "the connection was refused",
+};
+
+/** What went wrong with a connection, in our words (the runtime's say "pass verbose: true"…). */
+export function networkErrorText(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string") {
+    if (NETWORK_WORDS[code]) return NETWORK_WORDS[code]!;
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/i.test(code)) return "its TLS certificate could not be verified";
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return publicMessage(message.replace(/^[A-Z_]{4,}: /, "")).replace(/\.$/, "");
+}
+
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   return new ApiError(500, "Internal error in grok2api; see the server log.", { type: "api_error" });

@@ -77,6 +77,37 @@ export interface LoggerOptions {
   keep?: number;
 }
 
+/**
+ * Longest line written, in characters: a request can name thousands of things (3,000
+ * server tools once made a 30 MB warning), and a few such lines would rotate the whole
+ * history away. `debug` lines (request bodies, by explicit opt-in) get more room.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+export const MAX_DEBUG_LINE_CHARS = 8 * 1024 * 1024;
+/** Past the line limit, each field keeps at most this much of its JSON. */
+const FIELD_CHARS = 1024;
+
+const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s);
+
+/** A line too long for the log: each long field cut short (as text), and a note of what was cut. */
+function boundedLine(obj: Fields, length: number, max: number): string {
+  const out: Fields = {};
+  const cutFields: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const json = typeof v === "string" ? v : JSON.stringify(v);
+    if (json !== undefined && json.length > FIELD_CHARS) {
+      out[k] = cut(json, FIELD_CHARS);
+      cutFields.push(k);
+    } else out[k] = v;
+  }
+  out.truncated = { characters: length, fields: cutFields.slice(0, 20) };
+  const line = JSON.stringify(out);
+  if (line.length <= max) return line;
+  // Too many fields even so: what matters most, and a note.
+  const { time, level, msg, request_id } = out;
+  return JSON.stringify({ time, level, msg, request_id, truncated: { characters: length, fields: Object.keys(obj).length } });
+}
+
 const warnStderr = (msg: string) => process.stderr.write(`grok2api: ${msg}\n`);
 
 /**
@@ -209,7 +240,17 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
   const write = (level: LogLevel, obj: Fields) => {
     if (RANK[level] < threshold) return;
-    pending += JSON.stringify({ time: new Date().toISOString(), level, ...obj }) + "\n";
+    const entry = { time: new Date().toISOString(), level, ...obj };
+    let line: string;
+    try {
+      line = JSON.stringify(entry);
+    } catch {
+      // A field JSON cannot hold (a cycle, a BigInt): logging must never throw at its caller.
+      line = JSON.stringify({ time: entry.time, level, msg: String(obj.msg), unloggable: true });
+    }
+    const max = level === "debug" ? MAX_DEBUG_LINE_CHARS : MAX_LINE_CHARS;
+    if (line.length > max) line = boundedLine(entry, line.length, max);
+    pending += line + "\n";
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

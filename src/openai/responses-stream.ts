@@ -5,7 +5,8 @@
  * has sent `response.completed`, `response.incomplete` or `response.failed` (or the
  * upstream's own `error` event, which the client has then seen). Pure.
  */
-import { openaiErrorBody } from "../http/errors";
+import { openaiErrorBody, publicMessage } from "../http/errors";
+import { scrubText } from "../redact";
 
 const enc = new TextEncoder();
 
@@ -52,7 +53,8 @@ export function responsesCompletion(): CompletionCheck {
  * and a client that reads only the event type (Codex) sees a stream that failed
  * before `response.completed`. The blank lines first end any half-sent event.
  */
-export function responsesErrorEvent(message: string): Uint8Array {
+export function responsesErrorEvent(raw: string): Uint8Array {
+  const message = scrubText(publicMessage(raw));
   const { error } = openaiErrorBody(502, message, "upstream_error");
   const data = { type: "error", code: "upstream_error", message, param: null, error };
   return enc.encode(`\n\nevent: error\ndata: ${JSON.stringify(data)}\n\n`);

@@ -9,13 +9,16 @@ import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
-import { ApiError, invalidRequest } from "../http/errors";
+import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "../models/errors";
 import { imagesInChat } from "../models/images";
 import { ticksOf } from "../models/pricing";
 import { relaySse } from "./relay";
+import { scrubText } from "../redact";
+import { upstreamErrorMessage } from "../openai/sse-reader";
+import { readBounded } from "../upstream/read";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 
 /** Client headers that mean something to xAI and go along. */
@@ -30,33 +33,66 @@ function forwardedHeaders(request: Request): Record<string, string> {
   return out;
 }
 
-/** Token counts of a non-streamed answer, for the access log: input_tokens without the cached ones, as on /v1/messages. */
-function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: number; cached_tokens?: number; cost_ticks?: number } {
-  try {
-    type U = { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } };
-    const u = (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: U }).usage;
-    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-    const cached = num(u?.prompt_tokens_details?.cached_tokens);
-    const prompt = num(u?.prompt_tokens);
-    return {
-      input_tokens: prompt === undefined ? undefined : Math.max(0, prompt - (cached ?? 0)),
-      output_tokens: num(u?.completion_tokens),
-      cached_tokens: cached,
-      cost_ticks: ticksOf(u),
-    };
-  } catch {
-    return {};
-  }
+/** Token counts and cost for the access log: input_tokens without the cached ones, as on /v1/messages. */
+interface CompletionUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cached_tokens?: number;
+  cost_ticks?: number;
+}
+
+function usageOf(usage: unknown): CompletionUsage {
+  type U = { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } };
+  const u = (typeof usage === "object" && usage !== null ? usage : undefined) as U | undefined;
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const cached = num(u?.prompt_tokens_details?.cached_tokens);
+  const prompt = num(u?.prompt_tokens);
+  return {
+    input_tokens: prompt === undefined ? undefined : Math.max(0, prompt - (cached ?? 0)),
+    output_tokens: num(u?.completion_tokens),
+    cached_tokens: cached,
+    cost_ticks: ticksOf(u),
+  };
 }
 
 /** Token counts of a relayed stream, from its last usage chunk (`stream_options.include_usage`), if any. */
-function usageOfStream(lastText: string): ReturnType<typeof usageOf> {
+function usageOfStream(lastText: string): CompletionUsage {
   const at = lastText.lastIndexOf('"usage":{');
   if (at === -1) return {};
   const start = lastText.lastIndexOf("data:", at);
   const end = lastText.indexOf("\n", at);
   if (start === -1) return {};
-  return usageOf(new TextEncoder().encode(lastText.slice(start + 5, end === -1 ? undefined : end)).buffer as ArrayBuffer);
+  try {
+    return usageOf((JSON.parse(lastText.slice(start + 5, end === -1 ? undefined : end)) as { usage?: unknown }).usage);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A non-streamed answer, checked: JSON with a `choices` list, as the upstream promised
+ * with its 200. Anything else (an HTML page, an SSE body, `[DONE]` alone, an error
+ * object) is the upstream's fault, answered 502 rather than passed on as a success.
+ */
+export function checkCompletion(bytes: Uint8Array): { text: string } & CompletionUsage {
+  const text = new TextDecoder().decode(bytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const what = /^\s*(data:|event:|:)/.test(text) ? "an event stream" : text.trim() ? "text that is not JSON" : "an empty body";
+    throw new ApiError(502, `the upstream answered 200 with ${what} instead of a chat completion`, { type: "api_error" });
+  }
+  const o = body as { choices?: unknown; usage?: unknown } | null;
+  if (typeof o !== "object" || o === null || Array.isArray(o) || !Array.isArray(o.choices)) {
+    const reported = upstreamErrorMessage(body);
+    throw new ApiError(
+      502,
+      reported ? `the upstream reported an error: ${reported}` : "the upstream answered 200 with JSON that is not a chat completion",
+      { type: "api_error" },
+    );
+  }
+  return { text, ...usageOf(o.usage) };
 }
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -91,23 +127,25 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
 
   const headers: Record<string, string> = {
-    "content-type": res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json"),
+    "content-type": scrubText(res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json")),
   };
   if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
 
   if (!stream) {
-    let bytes: ArrayBuffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await res.arrayBuffer();
+      bytes = await readBounded(res, deps.config.maxResponseBytes);
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      throw new ApiError(502, `the upstream connection failed: ${(err as Error).message}`, { type: "api_error" });
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
     } finally {
       watchdog.stop();
       done();
     }
-    Object.assign(rc.entry, usageOf(bytes));
-    return new Response(bytes, { status: res.status, headers });
+    const { text, ...usage } = checkCompletion(bytes);
+    Object.assign(rc.entry, usage);
+    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
   }
 
   if (!res.body) {
@@ -121,8 +159,8 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
     onEnd: ({ status, error, lastText }) => {
-      done();
       if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
+      done();
       rc.finish(status, error);
     },
   });

@@ -168,7 +168,7 @@ function searchOptions(req: MessagesRequest): SearchOptions | undefined {
 /** A non-streaming upstream answer → one JSON message. */
 async function answerJson(x: Exchange): Promise<Response> {
   try {
-    const json = await readUpstreamJson(x.result.response);
+    const json = await readUpstreamJson(x.result.response, x.deps.config.maxResponseBytes);
     const { message, promptTokens, costTicks } = x.dialect.message(json, {
       id: x.messageId,
       model: x.req.model,

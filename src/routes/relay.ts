@@ -1,11 +1,12 @@
 /**
  * Passes an upstream SSE body through to the client as it arrives: no parsing,
  * no re-buffering, backpressure from the client. Stops the upstream when the
- * client goes. A stream that fails or ends incomplete (by default: without
- * `data: [DONE]`) ends with an OpenAI-style error event, so the client is not left
- * with a silently cut answer.
+ * client goes. A stream that fails or ends incomplete (by default: without a whole
+ * `data: [DONE]` line) ends with an error event (OpenAI's by default), so the client is not
+ * left with a silently cut answer.
  */
-import { openaiErrorBody } from "../http/errors";
+import { networkErrorText, openaiErrorBody, publicMessage } from "../http/errors";
+import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
 export interface RelayOutcome {
@@ -34,11 +35,12 @@ const enc = new TextEncoder();
 /** An SSE comment: every OpenAI client skips it, idle watchdogs see traffic. */
 const KEEP_ALIVE = enc.encode(": ping\n\n");
 const TAIL_BYTES = 64;
-const ENDS_WITH_DONE = /data:\s*\[DONE\]\s*$/;
+/** `data: [DONE]` and the end of its line: without the line end the event is not complete. */
+const ENDS_WITH_DONE = /data:[ \t]*\[DONE\][ \t]*\r?\n\s*$/;
 
 /** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
 export function sseErrorEvent(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, message, "upstream_error"))}\n\n`);
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(publicMessage(message)), "upstream_error"))}\n\n`);
 }
 
 /** The last few bytes seen, enough to tell whether the stream ended with `data: [DONE]`. */
@@ -52,10 +54,12 @@ function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
 
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  // The upstream's own events (an error quoting its credential) pass through with our keys scrubbed.
+  const scrubber = streamScrubber();
   const errorEvent = opts.errorEvent ?? sseErrorEvent;
-  let tail: Uint8Array = new Uint8Array(0);
   // The last reads, by reference (no copy per chunk): the usage chunk is among them at the end.
   let recent: Uint8Array[] = [];
+  let tail: Uint8Array = new Uint8Array(0);
   let ended = false;
   const end = (outcome: RelayOutcome) => {
     if (ended) return;
@@ -89,23 +93,32 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             controller.close();
             return;
           }
-          controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${(err as Error).message}`));
+          controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${networkErrorText(err)}`));
           controller.close();
           end({ status: 200, error: "upstream_failed" });
           return;
         }
         if (result.done) {
+          const held = scrubber.end();
+          if (held.byteLength) {
+            tail = keepTail(tail, held);
+            recent.push(held);
+            opts.completion?.see(held);
+            controller.enqueue(held);
+          }
           const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
           if (!complete) controller.enqueue(errorEvent("the upstream closed the stream before it was complete"));
           controller.close();
           end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
           return;
         }
-        tail = keepTail(tail, result.value);
-        recent = recent.length < 3 ? [...recent, result.value] : [recent[1]!, recent[2]!, result.value];
-        opts.completion?.see(result.value);
+        const out = scrubber.push(result.value);
+        if (out.byteLength === 0) return; // held back: maybe the start of a key
+        tail = keepTail(tail, out);
+        recent = recent.length < 3 ? [...recent, out] : [recent[1]!, recent[2]!, out];
+        opts.completion?.see(out);
         betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
-        controller.enqueue(result.value);
+        controller.enqueue(out);
         opts.watchdog?.sent();
       },
       cancel() {

@@ -12,7 +12,11 @@ import { readJsonBody } from "../http/body";
 import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError } from "../models/errors";
-import { ApiError, invalidRequest } from "../http/errors";
+import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
+import { ticksOf } from "../models/pricing";
+import { upstreamErrorMessage } from "../openai/sse-reader";
+import { scrubText } from "../redact";
+import { readBounded } from "../upstream/read";
 import { validateClientResponsesRequest } from "../openai/responses-inbound";
 import { responsesCompletion, responsesErrorEvent } from "../openai/responses-stream";
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
@@ -33,11 +37,62 @@ function forwardedHeaders(request: Request): Record<string, string> {
 }
 
 /** Token counts of a non-streamed answer, for the access log. */
-function usageOf(bytes: ArrayBuffer): { input_tokens?: number; output_tokens?: number } {
+interface ResponseUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cached_tokens?: number;
+  cost_ticks?: number;
+}
+
+/** Token counts and cost of a Responses usage object, for the access log (input without the cached tokens). */
+function usageOf(usage: unknown): ResponseUsage {
+  if (typeof usage !== "object" || usage === null) return {};
+  const u = usage as { input_tokens?: unknown; output_tokens?: unknown; input_tokens_details?: { cached_tokens?: unknown } };
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const input = num(u.input_tokens);
+  const cachedRaw = num(u.input_tokens_details?.cached_tokens);
+  const cached = cachedRaw !== undefined && input !== undefined && cachedRaw <= input ? cachedRaw : undefined;
+  return {
+    input_tokens: input === undefined ? undefined : input - (cached ?? 0),
+    output_tokens: num(u.output_tokens),
+    cached_tokens: cached,
+    cost_ticks: ticksOf(u),
+  };
+}
+
+/**
+ * A non-streamed answer, checked: a JSON response object, as the upstream promised with its
+ * 200. Anything else (an HTML page, an event stream, an error object) is the upstream's fault:
+ * a 502 rather than a success passed on.
+ */
+function checkResponse(bytes: Uint8Array): { text: string } & ResponseUsage {
+  const text = new TextDecoder().decode(bytes);
+  let body: unknown;
   try {
-    const u = (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: { input_tokens?: unknown; output_tokens?: unknown } }).usage;
-    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-    return { input_tokens: num(u?.input_tokens), output_tokens: num(u?.output_tokens) };
+    body = JSON.parse(text);
+  } catch {
+    const what = /^\s*(data:|event:|:)/.test(text) ? "an event stream" : text.trim() ? "text that is not JSON" : "an empty body";
+    throw new ApiError(502, `the upstream answered 200 with ${what} instead of a response`, { type: "api_error" });
+  }
+  const o = body as { object?: unknown; output?: unknown; usage?: unknown } | null;
+  if (typeof o !== "object" || o === null || Array.isArray(o) || !Array.isArray(o.output)) {
+    const reported = upstreamErrorMessage(body);
+    throw new ApiError(502, reported ? `the upstream reported an error: ${reported}` : "the upstream answered 200 with JSON that is not a response", {
+      type: "api_error",
+    });
+  }
+  return { text, ...usageOf(o.usage) };
+}
+
+/** Usage of a relayed stream, from its final `response.completed` / `response.incomplete` event when the last reads hold it whole. */
+function usageOfStream(lastText: string): ResponseUsage {
+  const at = Math.max(lastText.lastIndexOf("event: response.completed\n"), lastText.lastIndexOf("event: response.incomplete\n"));
+  if (at === -1) return {};
+  const start = lastText.indexOf("data:", at);
+  const end = lastText.indexOf("\n", start);
+  if (start === -1 || end === -1) return {};
+  try {
+    return usageOf((JSON.parse(lastText.slice(start + 5, end)) as { response?: { usage?: unknown } }).response?.usage);
   } catch {
     return {};
   }
@@ -105,23 +160,25 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
 
   const headers: Record<string, string> = {
-    "content-type": res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json"),
+    "content-type": scrubText(res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json")),
   };
   if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
 
   if (!stream) {
-    let bytes: ArrayBuffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await res.arrayBuffer();
+      bytes = await readBounded(res, deps.config.maxResponseBytes);
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      throw new ApiError(502, `the upstream connection failed: ${(err as Error).message}`, { type: "api_error" });
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
     } finally {
       watchdog.stop();
       done();
     }
-    Object.assign(rc.entry, usageOf(bytes));
-    return new Response(bytes, { status: res.status, headers });
+    const { text, ...usage } = checkResponse(bytes);
+    Object.assign(rc.entry, usage);
+    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
   }
 
   if (!res.body) {
@@ -136,7 +193,8 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     pingMs: deps.config.resilience.pingIntervalMs,
     completion: responsesCompletion(),
     errorEvent: responsesErrorEvent,
-    onEnd: ({ status, error }) => {
+    onEnd: ({ status, error, lastText }) => {
+      if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
       done();
       rc.finish(status, error);
     },
@@ -145,7 +203,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
 }
 
 export const responsesRoutes = (deps: AppDeps) => {
-  const handler = logged(({ request }, rc) => handleResponses(deps, request, rc));
+  const handler = logged(({ request }, rc) => handleResponses(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/responses" })
     .post("/v1/responses", handler, { parse: "none" })
     .post("/v1/v1/responses", handler, { parse: "none" });

@@ -27,7 +27,10 @@ export interface CounterOptions {
   remoteMaxChars: number;
   /** After a failure, the upstream's tokenizer is left alone this long (per model). */
   remoteBackoffMs: number;
-  /** How long to wait for the local tokenizer thread before falling back to the character estimate. */
+  /**
+   * How long a count may keep the local tokenizer thread before the thread is ended and the
+   * answer falls back to the character estimate.
+   */
   localTimeoutMs: number;
 }
 
@@ -35,7 +38,7 @@ export const DEFAULT_COUNTER_OPTIONS: CounterOptions = {
   remoteTimeoutMs: 2500,
   remoteMaxChars: 400_000,
   remoteBackoffMs: 60_000,
-  localTimeoutMs: 15_000,
+  localTimeoutMs: 5_000,
 };
 
 export interface Measured {
@@ -68,6 +71,9 @@ interface Sample {
 /** Real requests kept for the tokenizer's ratio until the tokenizer starts. */
 const BACKLOG = 4;
 
+/** Past this many counts waiting for the thread, a real request teaches nothing. */
+const LEARN_MAX_WAITING = 8;
+
 const nonText = (parts: PromptParts) => parts.fixedTokens + parts.images * IMAGE_TOKENS;
 
 export class TokenCounter {
@@ -93,7 +99,8 @@ export class TokenCounter {
     return {
       estimate: Math.max(1, Math.round(raw * this.charRatios.ratio(model))),
       learn: (reported) => {
-        if (reported === undefined || !(reported > 0)) return;
+        // The upstream's number, not to be trusted: a positive finite count or nothing.
+        if (typeof reported !== "number" || !Number.isFinite(reported) || !(reported > 0)) return;
         this.charRatios.observe(model, raw, reported);
         const sample = { parts: promptParts(req), model, reported };
         if (this.tokenizer.started) this.learnTokens(sample);
@@ -113,7 +120,7 @@ export class TokenCounter {
     if (remote !== undefined) return { tokens: remote, source: "upstream" };
     try {
       // The thread answers in order, so what the backlog taught is already in the ratio.
-      const text = await withTimeout(this.tokenizer.count(parts.texts), this.opts.localTimeoutMs);
+      const text = await this.tokenizer.count(parts.texts, this.opts.localTimeoutMs);
       return { tokens: Math.max(1, Math.round((text + nonText(parts)) * this.tokenRatios.ratio(model))), source: "estimate" };
     } catch {
       return { tokens: this.measure(req, model).estimate, source: "estimate" };
@@ -125,7 +132,9 @@ export class TokenCounter {
   }
 
   private learnTokens(s: Sample): void {
-    this.tokenizer.count(s.parts.texts).then(
+    // Learning is optional: it does not pile up behind a busy thread.
+    if (this.tokenizer.waiting >= LEARN_MAX_WAITING) return;
+    this.tokenizer.count(s.parts.texts, this.opts.localTimeoutMs).then(
       (text) => this.tokenRatios.observe(s.model, text + nonText(s.parts), s.reported),
       () => {},
     );
@@ -157,12 +166,4 @@ export class TokenCounter {
       return undefined;
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timed out")), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -6,6 +6,7 @@
  * Counts of long texts are memoised: a conversation resends the same blocks every turn.
  */
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+import { countablePieces } from "./pieces";
 
 declare const self: Worker;
 
@@ -18,9 +19,16 @@ const memo = new Map<bigint, number>();
 /** 64-bit hash of the text with its length folded in, to make a collision even less likely. */
 const memoKey = (text: string) => BigInt.asUintN(64, BigInt(Bun.hash(text)) ^ (BigInt(text.length) << 40n));
 
+/** Tokens in `text`, long runs counted in slices (pieces.ts): linear time whatever the text. */
+function countLinear(text: string): number {
+  let n = 0;
+  for (const piece of countablePieces(text)) n += countTokens(piece, OPTIONS);
+  return n;
+}
+
 function count(text: string): number {
   if (text.length === 0) return 0;
-  if (text.length < MEMO_MIN_CHARS) return countTokens(text, OPTIONS);
+  if (text.length < MEMO_MIN_CHARS) return countLinear(text);
   const key = memoKey(text);
   const hit = memo.get(key);
   if (hit !== undefined) {
@@ -28,7 +36,7 @@ function count(text: string): number {
     memo.set(key, hit);
     return hit;
   }
-  const n = countTokens(text, OPTIONS);
+  const n = countLinear(text);
   if (memo.size >= MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value!);
   memo.set(key, n);
   return n;

@@ -9,9 +9,21 @@ export class MalformedUpstream extends Error {
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A token count: absent is fine (undefined), anything but a finite non-negative number is malformed. */
-export function count(v: unknown, what: string): number | undefined {
+/** Larger than any real token count: an upstream number past it is not believed. */
+const MAX_TOKENS = 1e12;
+
+/**
+ * A token count the upstream sent, untrusted: a number that cannot be a count (negative,
+ * not finite, absurdly large) is dropped (undefined: the caller falls back to its estimate),
+ * a fraction is rounded down. Absent is fine. With `strict`, a value that is not a number at
+ * all (a string, an object) makes the answer malformed; without, it is dropped too (a stream
+ * whose text the client already has must not be lost over its bookkeeping).
+ */
+export function count(v: unknown, what: string, strict = true): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new MalformedUpstream(`the upstream sent a ${what} that is not a number`);
-  return v;
+  if (typeof v !== "number") {
+    if (strict) throw new MalformedUpstream(`the upstream sent a ${what} that is not a number`);
+    return undefined;
+  }
+  return Number.isFinite(v) && v >= 0 && v <= MAX_TOKENS ? Math.floor(v) : undefined;
 }

@@ -1,6 +1,7 @@
 /** Token usage: upstream usage → Anthropic usage, and local estimates. */
 import type { MessagesRequest, Usage } from "../anthropic/schema";
 import type { ChatUsage } from "../openai/schema";
+import { count } from "./malformed";
 
 /**
  * xAI counts reasoning outside `completion_tokens` (total = prompt + completion + reasoning);
@@ -15,11 +16,13 @@ export function toAnthropicUsage(u: ChatUsage | null | undefined, estimate: { in
       cache_read_input_tokens: 0,
     };
   }
-  const prompt = u.prompt_tokens ?? 0;
-  const completion = u.completion_tokens ?? 0;
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  const reasoning = u.completion_tokens_details?.reasoning_tokens ?? 0;
-  const reasoningOutside = reasoning > 0 && u.total_tokens !== undefined && u.total_tokens >= prompt + completion + reasoning;
+  // Upstream numbers are untrusted: one that cannot be a count gives way to the estimate.
+  const prompt = count(u.prompt_tokens, "", false) ?? estimate.input;
+  const completion = count(u.completion_tokens, "", false) ?? estimate.output;
+  const cached = Math.min(count(u.prompt_tokens_details?.cached_tokens, "", false) ?? 0, prompt);
+  const reasoning = count(u.completion_tokens_details?.reasoning_tokens, "", false) ?? 0;
+  const total = count(u.total_tokens, "", false);
+  const reasoningOutside = reasoning > 0 && total !== undefined && total >= prompt + completion + reasoning;
   return {
     input_tokens: Math.max(0, prompt - cached),
     output_tokens: reasoningOutside ? completion + reasoning : completion,

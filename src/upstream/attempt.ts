@@ -7,7 +7,7 @@
 import type { Resilience } from "../config";
 import { clampDelay } from "./backoff";
 import type { ConnectWatch } from "./connect";
-import { clientClosed, fromNetworkError, fromUpstreamStatus, timeoutError, UpstreamError } from "./errors";
+import { clientClosed, fromNetworkError, fromUpstreamStatus, redirected, timeoutError, UpstreamError } from "./errors";
 import { Watchdog } from "./watchdog";
 
 export interface AttemptOptions {
@@ -63,8 +63,14 @@ export async function attempt(o: AttemptOptions): Promise<{ response: Response; 
       signal: ac.signal,
       // Bun's own 5-minute socket timer would cut long reasoning silences; ours govern.
       timeout: false,
+      // Never follow a redirect: it would re-send the prompt (and our key) to another host.
+      redirect: "manual",
     });
     endWatch();
+    if (response.status >= 300 && response.status < 400) {
+      response.body?.cancel().catch(() => {});
+      throw redirected(response.status);
+    }
     if (!response.ok) {
       const text = await readSome(response, MAX_ERROR_BODY); // still under the first-byte timer
       throw fromUpstreamStatus(response.status, text, response.headers);

@@ -3,7 +3,7 @@
  * An UpstreamError also remembers what the retry loop needs: what happened
  * upstream, whether a retry could help, and how long the upstream asked us to wait.
  */
-import { ApiError, type AnthropicErrorType } from "../http/errors";
+import { ApiError, networkErrorText, type AnthropicErrorType } from "../http/errors";
 import { upstreamErrorMessage } from "../openai/sse-reader";
 import { fingerprint, redact } from "./keys";
 
@@ -55,8 +55,19 @@ export function isBadKeyMessage(message: string): boolean {
   return /api[ -]?key/i.test(message) && /(incorrect|invalid|no such|not valid|unauthori[sz]ed|revoked|expired)/i.test(message);
 }
 
-/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) → milliseconds. */
+/**
+ * The longest rest the upstream can ask for: a `retry-after: 1e308` (or a date years
+ * ahead) would otherwise bench a key for ever. Past it, the key is simply tried again.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) → milliseconds, at most MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+  const ms = readRetryAfter(headers, now);
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+function readRetryAfter(headers: Headers, now: number): number | undefined {
   const ms = headers.get("retry-after-ms");
   if (ms !== null && ms.trim() !== "") {
     const n = Number(ms);
@@ -101,9 +112,17 @@ export function fromUpstreamStatus(status: number, bodyText: string, headers: He
   return new UpstreamError(502, message, "status", { ...base, type: "api_error" });
 }
 
+/** The upstream answered with a redirect, which is never followed (the prompt would go elsewhere). */
+export function redirected(status: number): UpstreamError {
+  return new UpstreamError(502, `the upstream answered with a redirect (HTTP ${status}), which grok2api does not follow — check upstream.base_url`, "status", {
+    type: "api_error",
+    retryable: false,
+    upstreamStatus: status,
+  });
+}
+
 export function fromNetworkError(err: unknown): UpstreamError {
-  const detail = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(502, `could not reach the upstream: ${detail}`, "network", { type: "api_error" });
+  return new UpstreamError(502, `could not reach the upstream: ${networkErrorText(err)}`, "network", { type: "api_error" });
 }
 
 export function timeoutError(what: string): UpstreamError {

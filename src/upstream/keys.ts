@@ -13,6 +13,9 @@ export function redact(message: string, key: string): string {
   return key.length >= 8 ? message.split(key).join(fingerprint(key)) : message;
 }
 
+/** The longest a rate-limited key rests, whatever the upstream asked for. */
+export const MAX_REST_MS = 5 * 60_000;
+
 interface KeyState {
   readonly key: string;
   readonly fp: string;
@@ -74,11 +77,12 @@ export class KeyPool {
     return true;
   }
 
-  /** Rest a rate-limited key for `forMs` (never shortens a longer rest). */
+  /** Rest a rate-limited key for `forMs`, at most MAX_REST_MS (never shortens a longer rest). */
   coolDown(key: string, forMs: number): void {
     const s = this.find(key);
     if (!s || s.rejected) return;
-    s.until = Math.max(s.until, this.now() + Math.max(0, forMs));
+    const rest = Number.isFinite(forMs) ? Math.min(MAX_REST_MS, Math.max(0, forMs)) : MAX_REST_MS;
+    s.until = Math.max(s.until, this.now() + rest);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Logger } from "../http/log";
 import { Lineup, type LineupModel, type Prices } from "../models/lineup";
 import type { UpstreamClient } from "./client";
 import { fingerprint } from "./keys";
+import { readJsonBounded } from "./read";
 
 export interface CatalogOptions {
   /** Background re-read interval with the gateway's keys; 0 = none (read only when a client lists models). */
@@ -93,7 +94,7 @@ export async function fetchLineup(upstream: UpstreamClient, key: string | undefi
   const get = async (path: string) => {
     // No body: the client sends a GET.
     const res = await upstream.post({ path, key, signal: AbortSignal.timeout(timeoutMs) });
-    return res.json() as Promise<unknown>;
+    return readJsonBounded(res);
   };
   try {
     return new Lineup(parseLanguageModels(await get("/language-models")), "language-models");

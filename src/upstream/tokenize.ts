@@ -3,6 +3,7 @@
  * `{"token_ids":[{token_id, string_token, token_bytes}, …]}`. Only the count is used.
  */
 import type { UpstreamClient } from "./client";
+import { readJsonBounded } from "./read";
 
 export interface TokenizeCall {
   text: string;
@@ -24,7 +25,7 @@ export async function tokenizeRemote(upstream: UpstreamClient, call: TokenizeCal
     key: call.key,
     signal: call.signal,
   });
-  const body = (await res.json()) as { token_ids?: unknown } | null;
+  const body = (await readJsonBounded(res)) as { token_ids?: unknown } | null;
   if (!body || !Array.isArray(body.token_ids)) throw new TokenizeAnswerError("the tokenize-text answer has no token_ids list");
   return body.token_ids.length;
 }

@@ -18,7 +18,14 @@ export class WorkerThread<Req extends object, Res> {
     private readonly name: string,
     private readonly source: string,
     private readonly onFailure: (err: Error) => void = () => {},
+    /** Requests waiting at most; past it a call is refused at once (the caller has a fallback). */
+    private readonly maxPending = 64,
   ) {}
+
+  /** Requests sent and not yet answered. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
 
   get started(): boolean {
     return this.worker !== null;
@@ -44,6 +51,7 @@ export class WorkerThread<Req extends object, Res> {
   /** Send one request; rejects on the thread's error, its failure, or after `timeoutMs` (which ends the thread). */
   call(request: Req, timeoutMs = 0, transfer: Bun.Transferable[] = []): Promise<Res> {
     if (this.stopped) return Promise.reject(new Error(`${this.name} thread stopped`));
+    if (this.pending.size >= this.maxPending) return Promise.reject(new Error(`${this.name} is busy (${this.maxPending} requests waiting)`));
     try {
       this.start();
     } catch (err) {
@@ -56,6 +64,14 @@ export class WorkerThread<Req extends object, Res> {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.worker!.postMessage({ id, ...request }, transfer);
     });
+  }
+
+  /** End the thread now if it has nothing to do (its memory goes back); a later call starts a new one. */
+  close(): boolean {
+    if (!this.worker || this.pending.size > 0) return false;
+    this.worker.terminate();
+    this.worker = null;
+    return true;
   }
 
   stop(): void {

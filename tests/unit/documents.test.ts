@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { ApiError } from "../../src/http/errors";
-import { createDocumentResolver, isPrivateAddress, NO_TEXT_LAYER, pdfText } from "../../src/translate/documents";
+import { createDocumentResolver, isPrivateAddress, NO_TEXT_LAYER, pdfText } from "../../src/documents/resolver";
 import { makePdf, toBase64 } from "../helpers/pdf";
 
 const PDF = makePdf(["Quarterly report", "Revenue grew (a lot).\nSecond line"]);

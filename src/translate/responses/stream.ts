@@ -174,7 +174,7 @@ export class ResponsesStreamTranslator {
         : this.searches.paused
           ? "pause_turn"
           : responsesStopReason(this.status, this.incomplete, this.toolsEmitted > 0, this.refused);
-    const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) });
+    const read = responsesUsage(this.rawUsage, { input: this.opts.inputTokensEstimate, output: estimateTextTokens(this.outputChars) }, false);
     const serverTools = serverToolUsage(this.rawUsage, this.searches.searches);
     if (serverTools) read.usage.server_tool_use = serverTools;
     this.usage = read.usage;

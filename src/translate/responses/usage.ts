@@ -15,7 +15,7 @@ export interface ReadUsage {
   costTicks: number | undefined;
 }
 
-export function responsesUsage(u: unknown, estimate: { input: number; output: number }): ReadUsage {
+export function responsesUsage(u: unknown, estimate: { input: number; output: number }, strict = true): ReadUsage {
   if (u === undefined || u === null) {
     return {
       usage: { input_tokens: estimate.input, output_tokens: estimate.output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
@@ -23,11 +23,14 @@ export function responsesUsage(u: unknown, estimate: { input: number; output: nu
       costTicks: undefined,
     };
   }
-  if (!isRecord(u)) throw new MalformedUpstream("the upstream sent a usage that is not an object");
-  const input = count(u.input_tokens, "usage.input_tokens");
-  const output = count(u.output_tokens, "usage.output_tokens");
+  if (!isRecord(u)) {
+    if (strict) throw new MalformedUpstream("the upstream sent a usage that is not an object");
+    return responsesUsage(undefined, estimate);
+  }
+  const input = count(u.input_tokens, "usage.input_tokens", strict);
+  const output = count(u.output_tokens, "usage.output_tokens", strict);
   const details = u.input_tokens_details;
-  const cachedRaw = isRecord(details) ? count(details.cached_tokens, "usage.input_tokens_details.cached_tokens") : undefined;
+  const cachedRaw = isRecord(details) ? count(details.cached_tokens, "usage.input_tokens_details.cached_tokens", strict) : undefined;
   const cached = cachedRaw !== undefined && input !== undefined && cachedRaw <= input ? cachedRaw : 0;
   return {
     usage: {
