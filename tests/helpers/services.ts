@@ -5,7 +5,7 @@
  * installs them).
  */
 import type { Subprocess } from "bun";
-import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -176,7 +176,11 @@ export class PostgresServer {
 
   async stop(): Promise<void> {
     if (this.proc.exitCode === null) {
-      this.proc.kill("SIGINT"); // fast shutdown
+      // Signal the postmaster itself (runuser does not pass signals on): SIGINT = fast shutdown.
+      const pidFile = join(this.dir, "data", "postmaster.pid");
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").split("\n")[0]) : NaN;
+      if (Number.isInteger(pid) && pid > 0) process.kill(pid, "SIGINT");
+      else this.proc.kill("SIGINT");
       const timer = setTimeout(() => this.proc.kill("SIGKILL"), 10_000);
       await this.proc.exited;
       clearTimeout(timer);
