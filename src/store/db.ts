@@ -86,11 +86,17 @@ async function migrate(sql: SQL, dialect: Dialect): Promise<void> {
   const applied = new Set(rows.map((r) => Number(r.version)));
   for (let v = 1; v <= MIGRATIONS.length; v++) {
     if (applied.has(v)) continue;
-    await sql.begin(async (tx) => {
-      // Several instances starting at once: the primary key lets only one apply a step.
-      await tx`INSERT INTO schema_migrations (version, applied_at) VALUES (${v}, ${new Date().toISOString()})`;
-      await MIGRATIONS[v - 1]!(tx as unknown as SQL, dialect);
-    });
+    try {
+      await sql.begin(async (tx) => {
+        // Several instances starting at once: the primary key lets only one apply a step.
+        await tx`INSERT INTO schema_migrations (version, applied_at) VALUES (${v}, ${new Date().toISOString()})`;
+        await MIGRATIONS[v - 1]!(tx as unknown as SQL, dialect);
+      });
+    } catch (e) {
+      // Another instance applied it meanwhile: fine. Anything else is a real failure.
+      const again: Array<{ version: number | string }> = await sql`SELECT version FROM schema_migrations WHERE version = ${v}`;
+      if (again.length === 0) throw e;
+    }
   }
 }
 
