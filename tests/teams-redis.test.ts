@@ -69,9 +69,20 @@ describe.skipIf(!run)("teams with a real redis-server", () => {
     else expect(results.slice(0, 3)).toEqual([200, 200, 200]);
 
     // Two requests of 3000 ticks use a 6000-tick budget, wherever they were served.
+    // Spend is added to the shared counter just after the answer: wait until the other instance sees it.
+    const seenBy = async (url: string, id: string, usd: number) => {
+      let spend = -1;
+      for (let i = 0; i < 100 && spend !== usd; i++) {
+        spend = (await adminCall(url, "GET", "/keys")).body.data.find((x: any) => x.id === id)?.spend_usd;
+        if (spend !== usd) await Bun.sleep(20);
+      }
+      return spend;
+    };
     const thrifty = await createKey(b.url, { name: "thrifty", budget_usd: 0.0000006, budget_period: "total" });
     expect(await outcome(ask(a.url, thrifty.key))).toBe(200);
+    expect(await seenBy(b.url, thrifty.id, 0.0000003)).toBe(0.0000003);
     expect(await outcome(ask(b.url, thrifty.key))).toBe(200);
+    expect(await seenBy(a.url, thrifty.id, 0.0000006)).toBe(0.0000006);
     expect(await outcome(ask(a.url, thrifty.key))).toBe(402);
     expect(await outcome(ask(b.url, thrifty.key))).toBe(402);
 
@@ -119,5 +130,27 @@ describe.skipIf(!run)("teams with a real redis-server", () => {
     expect(back).toContain("redis is back");
     expect(await outcome(ask(g.url, k.key))).toBe(200);
     expect(back).not.toContain(redis.url);
+  }, 60_000);
+
+  test("Redis down at start-up: served on local counters, and Redis is used once it comes up", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const late = await RedisServer.start(binary!, false);
+    cleanups.push(() => late.stop());
+    const g: Gateway = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      store: { url: `sqlite://${t.dir}/ledger.db`, redisUrl: late.url },
+    });
+    cleanups.push(() => g.stop());
+    await g.ready;
+    const k = await createKey(g.url, { name: "early", rpm: 1000 });
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await logText(g.logFile, (s) => s.includes("redis is unavailable"), 5000)).toContain("redis is unavailable");
+    await late.restart();
+    // Tried again every 5 s.
+    const back = await logText(g.logFile, (s) => s.includes("redis is back"), 15_000);
+    expect(back).toContain("redis is back");
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
   }, 60_000);
 });

@@ -315,7 +315,9 @@ describe("the ledger", () => {
     });
     const sse = new SseClient(res);
     expect(await sse.readUntil("content_block_delta")).toBe(true);
-    const open = (await adminCall(g.url, "GET", "/streams")).body.data;
+    // Only this key's streams: other tests of this process may have left theirs (they are per process).
+    const mine = (body: any) => body.data.filter((s: any) => s.key_id === k.id);
+    const open = mine((await adminCall(g.url, "GET", "/streams")).body);
     expect(open).toHaveLength(1);
     expect(open[0]).toMatchObject({ key_id: k.id, key_name: "quitter", model: "grok-3-mini", path: "/v1/messages" });
     expect(open[0].request_id).toBe(res.headers.get("request-id"));
@@ -331,7 +333,7 @@ describe("the ledger", () => {
     expect(row.requests).toBe(1);
     expect(row.input_tokens).toBeGreaterThan(0);
     expect(row.output_tokens).toBeGreaterThan(0);
-    expect((await adminCall(g.url, "GET", "/streams")).body.data).toEqual([]);
+    expect(mine((await adminCall(g.url, "GET", "/streams")).body)).toEqual([]);
   });
 
   test("survives a restart, and the budget counts what was spent before it", async () => {

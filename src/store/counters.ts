@@ -88,6 +88,8 @@ export class MemoryCounters implements Counters {
   close(): void {}
 }
 
+/** How often a Redis that could not be reached is tried again. */
+const RETRY_MS = 5000;
 /** Commands that take longer than this count as Redis being away. */
 const REDIS_TIMEOUT_MS = 500;
 
@@ -97,6 +99,7 @@ export class RedisCounters implements Counters {
   private readonly client: RedisClient;
   private readonly local: MemoryCounters;
   private down = false;
+  private retry: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     url: string,
@@ -114,6 +117,8 @@ export class RedisCounters implements Counters {
     this.client.onconnect = () => {
       if (this.down) this.logger.info("redis is back: rate limits and budgets are shared again");
       this.down = false;
+      if (this.retry) clearInterval(this.retry);
+      this.retry = undefined;
     };
     this.client.onclose = () => this.wentAway();
     this.client.connect().catch(() => this.wentAway());
@@ -127,6 +132,11 @@ export class RedisCounters implements Counters {
     if (this.down) return;
     this.down = true;
     this.logger.warn("redis is unavailable: rate limits and budgets are counted on this instance only until it is back");
+    // The client reconnects by itself after a dropped connection; a first connection that failed is tried again here.
+    this.retry ??= setInterval(() => {
+      if (!this.client.connected) this.client.connect().catch(() => {});
+    }, RETRY_MS);
+    this.retry.unref?.();
   }
 
   /** A Redis command, or undefined when Redis is away (the caller falls back to the local counters). */
@@ -196,6 +206,8 @@ export class RedisCounters implements Counters {
   }
 
   close(): void {
+    if (this.retry) clearInterval(this.retry);
+    this.retry = undefined;
     this.client.onclose = null as never;
     this.client.close();
   }

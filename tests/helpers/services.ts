@@ -69,10 +69,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(binary: string): Promise<RedisServer> {
+  /** A server on a free port, started unless `started` is false (then `restart()` starts it). */
+  static async start(binary: string, started = true): Promise<RedisServer> {
     const dir = mkdtempSync(join(tmpdir(), "grok2api-redis-"));
     const r = new RedisServer(freePort(), dir, binary);
-    await r.restart();
+    if (started) await r.restart();
     return r;
   }
 
