@@ -201,9 +201,10 @@ budget, rpm, tpm), in front of bench/fake-upstream.ts; non-streaming requests to
 | in-process: identify + admit + record (best of 7 × 5000) |  | ${us(micro)} per request |
 
 Load average before / after: ${loadBefore} / ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores, shared with the
-load generator and the fake upstream). The in-process figure is the whole cost of a virtual key on the hot path (hash lookup in memory,
-the budget and rate counters, the ledger row queued for the next batched write); the end-to-end
-figures move with the machine's noise more than by that much.
+load generator and the fake upstream). The in-process figure is the whole cost of a virtual key on
+the hot path (hash lookup in memory, the budget and rate counters, the ledger row queued for the
+next batched write, the per-key metrics); the end-to-end figures move with the machine's noise far
+more than by that much — a ratio above 1× is that noise, as the per-round figures show.
 <!-- /virtual-keys -->
 `;
   if (!O["no-write"]) {
