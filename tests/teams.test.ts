@@ -374,6 +374,8 @@ describe("metrics and secrets", () => {
     ].join("\n");
     await g.stop();
     const log = await Bun.file(g.logFile).text();
+    // The access log names the key, never shows it.
+    expect(log).toContain('"key_name":"metered"');
     for (const secret of [ADMIN_TOKEN, k.key, UPSTREAM_KEY, STATIC_KEY, k.key.slice(4)]) {
       expect(log).not.toContain(secret);
       expect(text).not.toContain(secret);

@@ -50,9 +50,14 @@ export function createAuthenticator(clientKeys: readonly string[], pool: KeyPool
   if (virtualKeys) {
     // Virtual keys on: every request presents a key, a static client key or a virtual one; the pool serves it.
     const identify = (vk: VirtualKeys, presented: string, rc: RequestContext | undefined): undefined | Promise<undefined> => {
+      const on = (k: { id: string; name: string }) => {
+        if (!rc) return;
+        rc.key = { id: k.id, name: k.name };
+        rc.entry.key_name = k.name;
+      };
       const k = vk.identify(presented);
-      if (k instanceof Promise) return k.then((v) => void (rc && (rc.key = { id: v.id, name: v.name })));
-      if (rc) rc.key = { id: k.id, name: k.name };
+      if (k instanceof Promise) return k.then((v) => (on(v), undefined));
+      on(k);
       return undefined;
     };
     return (headers, rc) => {
