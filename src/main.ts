@@ -6,6 +6,7 @@ import { effectiveModels } from "./models/effective";
 import { listModelsCommand } from "./models/list-command";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
+import { maskUrlPassword } from "./store/db";
 import { handleSignals, secretsOf } from "./signals";
 import { NAME, VERSION } from "./version";
 
@@ -32,8 +33,12 @@ async function main(): Promise<number> {
   if (cmd.kind === "print-config") {
     // Unset options show as null rather than disappearing.
     // `models`: the effective model map, routing and catalog in the config file's words, with sources.
+    const store = cmd.config.store && {
+      url: maskUrlPassword(cmd.config.store.url),
+      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl) } : {}),
+    };
     const shown = JSON.stringify(
-      { ...(redactSecrets(cmd.config) as object), models: effectiveModels(cmd.config) },
+      { ...(redactSecrets(cmd.config) as object), ...(store ? { store } : {}), models: effectiveModels(cmd.config) },
       (_k, v: unknown) => (v === undefined ? null : v),
       2,
     );
@@ -69,8 +74,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}\n`);
     return 1;
   }
+  try {
+    await server.ready;
+  } catch (e) {
+    process.stderr.write(`${NAME}: cannot open the store: ${(e as Error).message}\n`);
+    await server.stop();
+    return 1;
+  }
   const mode =
-    config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
+    config.admin ? "client or virtual keys required" : config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
   logger.info("listening", { url: server.url, version: VERSION, upstream: config.upstream.baseUrl, auth: mode, pid: process.pid });
   if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
     // Read by Bun only at start-up: it cannot be raised from here.

@@ -45,6 +45,8 @@ export interface AccessEntry {
   upstream_target?: string;
   /** Fingerprint of the pooled key that served it (never the key). */
   upstream_key?: string;
+  /** The name of the virtual key the request was made with (never the key). */
+  key_name?: string;
   error?: string;
 }
 

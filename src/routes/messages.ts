@@ -47,7 +47,7 @@ interface Exchange {
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const clientKey = deps.authenticate(request.headers);
+  const clientKey = await deps.authenticate(request.headers, rc);
   const raw = await readJsonBody(request, deps.config.maxBodyBytes);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
@@ -65,6 +65,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
+  await deps.admit(rc, model);
 
   const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
   if (!upstreamStream) return answerJson(x);
@@ -208,6 +209,7 @@ function translatorFor(x: Exchange) {
     search: x.search,
   });
   const recordUsage = () => {
+    if (!translator.usage) translator.finish(); // cut short (client gone, failure): what was used, estimated
     x.learn(translator.upstreamPromptTokens);
     if (translator.usage) {
       Object.assign(x.rc.entry, {

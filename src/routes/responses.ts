@@ -126,7 +126,7 @@ function noResponsesApi(baseUrl: string): ApiError {
 }
 
 export async function handleResponses(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const key = deps.authenticate(request.headers);
+  const key = await deps.authenticate(request.headers, rc);
   if (deps.upstream.api !== "responses") throw noResponsesApi(deps.config.upstream.baseUrl);
   const v = validateClientResponsesRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
@@ -136,6 +136,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const upstreamModel = deps.resolveModel(requested);
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });
+  await deps.admit(rc, upstreamModel);
 
   const { body, adjusted } = fitResponsesRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
