@@ -19,6 +19,7 @@ import { messagesRoutes } from "./routes/messages";
 import { chatCompletionsRoutes } from "./routes/chat-completions";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
+import { dashboardRoutes } from "./routes/dashboard";
 
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
   const body = speaksOpenAI(path, headers)
@@ -69,7 +70,8 @@ export function createApp(deps: AppDeps) {
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
-    .use(modelsRoutes(deps));
+    .use(modelsRoutes(deps))
+    .use(dashboardRoutes(deps));
 }
 
 export interface RunningServer {
