@@ -9,10 +9,13 @@ const STREAMS_EVERY_MS = 5000;
 // ---------- formatting ----------
 
 const int = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+/** Dollars: cents from $1, four decimals from a cent, five significant digits below (a request costs fractions of a cent). */
 function usd(v) {
   const n = Number(v ?? 0);
-  const digits = n !== 0 && Math.abs(n) < 0.01 ? 6 : n !== 0 && Math.abs(n) < 1 ? 4 : 2;
-  return `$${n.toFixed(digits)}`;
+  if (!Number.isFinite(n) || n === 0) return "$0.00";
+  const a = Math.abs(n);
+  const text = a >= 1 ? a.toFixed(2) : a >= 0.01 ? a.toFixed(4) : Number(a.toPrecision(5)).toFixed(12).replace(/(\.\d*?[1-9])0+$/, "$1");
+  return `${n < 0 ? "-" : ""}$${text}`;
 }
 const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "");
 const PERIOD = { day: "per day", month: "per month", total: "in total" };
@@ -391,7 +394,11 @@ async function loadUsage(event) {
     usageRows("usage-model-table", byModel?.data ?? [], (r) => r.model);
     const days = [...(byDay?.data ?? [])].sort((a, b) => String(a.day).localeCompare(String(b.day)));
     usageRows("usage-day-table", days, (r) => String(r.day).slice(0, 10));
-    $("usage-chart").replaceChildren(barChart(everyDay(days, from, to), { title: `Cost per day, ${from} to ${to} (UTC)`, format: usd }));
+    $("usage-chart").replaceChildren(barChart(everyDay(days, from, to), {
+      title: `Cost per day, ${from} to ${to} (UTC)`,
+      format: usd,
+      tickFormat: (v, decimals) => `$${v.toFixed(decimals)}`,
+    }));
   } catch (err) {
     fail(err, error);
   }

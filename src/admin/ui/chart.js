@@ -19,10 +19,10 @@ function niceStep(max, count) {
 }
 
 /**
- * `points`: [{label, value}], in order. `format` turns a value into text.
+ * `points`: [{label, value}], in order. `format` turns a value into text; `tickFormat(value, decimals)`, an axis tick.
  * Returns an <svg> with role="img", a title and a description listing every value.
  */
-export function barChart(points, { title, format = String, width = 720, height = 240 } = {}) {
+export function barChart(points, { title, format = String, tickFormat, width = 720, height = 240 } = {}) {
   const pad = { top: 12, right: 12, bottom: 44, left: 72 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
@@ -48,10 +48,13 @@ export function barChart(points, { title, format = String, width = 720, height =
   );
 
   const y = (v) => pad.top + plotH - (v / top) * plotH;
+  // Ticks show as many decimals as their step needs.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  const tick = tickFormat ? (v) => tickFormat(v, decimals) : format;
   const axis = el("g", { class: "axis", "aria-hidden": "true" });
-  for (let v = 0; v <= top + step / 2; v += step) {
+  for (let i = 0, v = 0; v <= top + step / 2 && i <= 20; i++, v = i * step) {
     axis.append(el("line", { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: v === 0 ? "base" : "grid" }));
-    axis.append(el("text", { x: pad.left - 6, y: y(v) + 4, "text-anchor": "end" }, format(v)));
+    axis.append(el("text", { x: pad.left - 6, y: y(v) + 4, "text-anchor": "end" }, tick(v)));
   }
   svg.append(axis);
 
