@@ -117,6 +117,13 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     catalog: Type.Optional(Type.Object({ refresh: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
+    admin: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ minLength: 16 })) }, { additionalProperties: false })),
+    store: Type.Optional(
+      Type.Object(
+        { url: Type.Optional(Type.String({ minLength: 1 })), redis_url: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
     capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
     documents: Type.Optional(
       Type.Object(
@@ -208,6 +215,29 @@ export interface Config {
   documents?: DocumentFetchConfig;
   /** Timeouts, retries, pings and fallbacks (`[upstream]` timing keys and `[[fallback]]`). */
   resilience: Resilience;
+  /** `[admin]`: the admin API (and virtual keys) are on when a token is set. */
+  admin?: { token: string };
+  /** `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared counters. */
+  store?: { url: string; redisUrl?: string };
+}
+
+export const DEFAULT_STORE_URL = "sqlite://data/grok2api.db";
+
+/** `[admin]` and `[store]`, from the environment first. The store is on when the admin API is, or when a URL is given. */
+function resolveTeams(file: ConfigFile, env: Record<string, string | undefined>): Pick<Config, "admin" | "store"> {
+  const token = env.GROK2API_ADMIN_TOKEN || file.admin?.token;
+  if (token !== undefined && token.length < 16) throw new ConfigError("GROK2API_ADMIN_TOKEN is too short (expected a string of at least 16 characters)");
+  const explicit = env.GROK2API_STORE_URL || file.store?.url;
+  const url = explicit ?? (token ? DEFAULT_STORE_URL : undefined);
+  if (url !== undefined && !/^(sqlite:\/\/.+|postgres(ql)?:\/\/.+)$/i.test(url)) {
+    throw new ConfigError("store.url (GROK2API_STORE_URL) must be sqlite://relative/path.db, sqlite:///absolute/path.db or postgres://…");
+  }
+  const redisUrl = env.GROK2API_REDIS_URL || file.store?.redis_url;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/i.test(redisUrl)) throw new ConfigError("store.redis_url (GROK2API_REDIS_URL) must be redis://… or rediss://…");
+  return {
+    ...(token ? { admin: { token } } : {}),
+    ...(url ? { store: { url, ...(redisUrl ? { redisUrl } : {}) } } : {}),
+  };
 }
 
 export interface DocumentFetchConfig {
@@ -274,6 +304,9 @@ Environment:
   XAI_API_KEY        upstream key(s), comma-separated
   XAI_BASE_URL       upstream base URL (default ${DEFAULTS.baseUrl})
   GROK2API_METRICS_TOKEN  bearer token accepted by GET /metrics
+  GROK2API_ADMIN_TOKEN    turns on the admin API and virtual keys (at least 16 characters)
+  GROK2API_STORE_URL      the ledger and keys (default ${DEFAULT_STORE_URL} with an admin token)
+  GROK2API_REDIS_URL      Redis for rate-limit and budget counters shared by several instances
 
 With no client keys and no upstream key, each client's own key is forwarded upstream.
 
@@ -422,8 +455,12 @@ export function checkSecurity(c: Config): void {
       "client keys are configured (GROK2API_API_KEYS) but no upstream key: set XAI_API_KEY so authenticated clients can be served",
     );
   }
+  if (c.admin && c.upstream.keys.length === 0) {
+    throw new ConfigError("the admin API is on (GROK2API_ADMIN_TOKEN) but no upstream key: virtual keys need XAI_API_KEY to serve their clients");
+  }
   const anyUpstreamKey = c.upstream.keys.length > 0 || (c.resilience?.fallbacks ?? []).some((f) => (f.keys?.length ?? 0) > 0);
-  if (anyUpstreamKey && c.clientKeys.length === 0 && !isLoopback(c.host)) {
+  // With virtual keys on, every request must present a key (static or virtual).
+  if (anyUpstreamKey && c.clientKeys.length === 0 && !c.admin && !isLoopback(c.host)) {
     throw new ConfigError(
       `refusing to listen on ${c.host} with an upstream key and no client keys: set GROK2API_API_KEYS, or listen on 127.0.0.1`,
     );
@@ -553,6 +590,7 @@ export async function loadCommand(argv: string[], env: Record<string, string | u
       maxBytes: file.documents?.fetch_max_bytes ?? DEFAULT_DOCUMENT_FETCH.maxBytes,
     },
     resilience: resilienceFromFile(file, configFile),
+    ...resolveTeams(file, env),
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;
   checkSecurity(config);

@@ -12,6 +12,14 @@ import { createDocumentResolver, type DocumentResolver } from "./translate/docum
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
+import type { RequestContext } from "./http/context";
+import type { Teams } from "./store/teams";
+
+/** The store (opened at start-up, asynchronously) and what it is once open. */
+export interface TeamsHandle {
+  current: Teams | undefined;
+  ready: Promise<Teams>;
+}
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +43,25 @@ export interface AppDeps {
   catalog: UpstreamCatalog;
   /** A request's cost in USD ticks, from its usage and the catalog's prices. */
   price: Pricer;
+  /** Virtual keys and the ledger, when the store is on. */
+  teams?: TeamsHandle;
+  /**
+   * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
+   * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
+   */
+  admit(rc: RequestContext, upstreamModel: string): void | Promise<void>;
+}
+
+function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
+  if (!teams) return (rc) => void (rc.admitted = true);
+  return async (rc, upstreamModel) => {
+    if (rc.key) {
+      const t = teams.current ?? (await teams.ready);
+      const k = t.keys.get(rc.key.id);
+      if (k) await t.admit(k, upstreamModel);
+    }
+    rc.admitted = true;
+  };
 }
 
 /** The primary upstream, then each `[[fallback]]`; a fallback without keys of its own shares the primary's pool. */
@@ -51,9 +78,9 @@ export function upstreamTargets(config: Config, primaryPool: KeyPool): UpstreamT
 /** In forwarding mode (no upstream keys) the first client's key also teaches the gateway the upstream's catalog. */
 const learningWith =
   (auth: Authenticator, catalog: UpstreamCatalog): Authenticator =>
-  (headers) => {
-    const key = auth(headers);
-    if (key !== undefined) catalog.learnWith(key);
+  (headers, rc) => {
+    const key = auth(headers, rc);
+    if (typeof key === "string") catalog.learnWith(key);
     return key;
   };
 
@@ -64,7 +91,7 @@ const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.
  * from `previous`: what the token counter learned (and its tokenizer thread), and the key
  * pool's health when the keys are the same.
  */
-export function createDeps(config: Config, logger: Logger, previous?: AppDeps): AppDeps {
+export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle): AppDeps {
   const pool =
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
@@ -93,10 +120,15 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps): 
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: learningWith(createAuthenticator(config.clientKeys, pool), catalog),
+    authenticate: learningWith(
+      createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined),
+      catalog,
+    ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
     catalog,
     price: createPricer(lineup),
+    ...(teams ? { teams } : {}),
+    admit: admitter(teams),
   };
 }

@@ -69,8 +69,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}\n`);
     return 1;
   }
+  try {
+    await server.ready;
+  } catch (e) {
+    process.stderr.write(`${NAME}: cannot open the store: ${(e as Error).message}\n`);
+    await server.stop();
+    return 1;
+  }
   const mode =
-    config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
+    config.admin ? "client or virtual keys required" : config.clientKeys.length > 0 ? "client keys required" : config.upstream.keys.length > 0 ? "open on loopback" : "forwarding client keys";
   logger.info("listening", { url: server.url, version: VERSION, upstream: config.upstream.baseUrl, auth: mode, pid: process.pid });
   if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
     // Read by Bun only at start-up: it cannot be raised from here.

@@ -43,6 +43,24 @@ export const cost = new Counter({
   labelNames: ["model"] as const,
   registers,
 });
+export const keyRequests = new Counter({
+  name: "grok2api_key_requests_total",
+  help: "Requests made with a virtual key, by key name (never the key)",
+  labelNames: ["key"] as const,
+  registers,
+});
+export const keyTokens = new Counter({
+  name: "grok2api_key_tokens_total",
+  help: "Tokens used with a virtual key, by key name and direction (input includes cached)",
+  labelNames: ["key", "direction"] as const,
+  registers,
+});
+export const keyCost = new Counter({
+  name: "grok2api_key_cost_usd_total",
+  help: "What requests made with a virtual key cost in USD, by key name",
+  labelNames: ["key"] as const,
+  registers,
+});
 export const upstreamErrors = new Counter({
   name: "grok2api_upstream_errors_total",
   help: "Failed upstream calls, by key fingerprint and upstream status",

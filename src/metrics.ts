@@ -88,6 +88,16 @@ export function recordRequest(r: RequestRecord): void {
   });
 }
 
+/** One request made with a virtual key, labelled by the key's name (admin-chosen, bounded by the number of keys). */
+export function recordKeyUsage(name: string, r: { inputTokens: number; outputTokens: number; costUsd: number }): void {
+  use((m) => {
+    m.keyRequests.inc({ key: name });
+    if (r.inputTokens) m.keyTokens.inc({ key: name, direction: "input" }, r.inputTokens);
+    if (r.outputTokens) m.keyTokens.inc({ key: name, direction: "output" }, r.outputTokens);
+    if (r.costUsd) m.keyCost.inc({ key: name }, r.costUsd);
+  });
+}
+
 export const streamOpened = (): void => use((m) => m.openStreams.inc());
 export const streamClosed = (): void => use((m) => m.openStreams.dec());
 

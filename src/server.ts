@@ -6,7 +6,9 @@
  */
 import { Elysia } from "elysia";
 import type { Config } from "./config";
-import { createDeps, type AppDeps } from "./deps";
+import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
+import { adminRoutes } from "./admin/routes";
+import { Teams } from "./store/teams";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
@@ -42,14 +44,41 @@ function fromFrameworkError(code: unknown, error: unknown, method: string, path:
   }
 }
 
+/** With the store on: each admitted request goes to the ledger, the key's counters and metrics when it ends. */
+function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
+  const teams = deps.teams;
+  if (!teams) return undefined;
+  return ({ rc, status, durationMs, costTicks }) => {
+    const t = teams.current;
+    if (!t) return;
+    const e = rc.entry;
+    t.record({
+      requestId: rc.id,
+      path: rc.path,
+      vkey: rc.key ? t.keys.get(rc.key.id) : undefined,
+      model: e.model,
+      upstreamModel: e.upstream_model,
+      inputTokens: e.input_tokens ?? 0,
+      outputTokens: e.output_tokens ?? 0,
+      cachedTokens: e.cached_tokens ?? 0,
+      costTicks: costTicks ?? 0,
+      status,
+      durationMs,
+    });
+  };
+}
+
 export function createApp(deps: AppDeps) {
   const { logger } = deps;
+  const recorder = recorderOf(deps);
   return new Elysia({ name: "grok2api" })
     .onRequest(({ request, set }) => {
       const id = newRequestId();
       set.headers["request-id"] = id;
       const url = new URL(request.url);
-      setContext(request, new RequestContext(id, request.method, url.pathname, logger));
+      const rc = new RequestContext(id, request.method, url.pathname, logger);
+      if (recorder) rc.onFinish = recorder;
+      setContext(request, rc);
     })
     // The matched route pattern labels the request's metrics (bounded, unlike the path).
     .onTransform({ as: "global" }, ({ request, route }) => {
@@ -71,6 +100,7 @@ export function createApp(deps: AppDeps) {
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
     .use(modelsRoutes(deps))
+    .use(adminRoutes(deps))
     .use(dashboardRoutes(deps));
 }
 
@@ -79,6 +109,8 @@ export interface RunningServer {
   port: number;
   /** Requests being served right now, open streams included. */
   readonly inFlight: number;
+  /** Resolves once the store (ledger, virtual keys) is open; rejects if it cannot be. Resolves at once without one. */
+  readonly ready: Promise<void>;
   /** Serve the requests that arrive from now on with `config`; requests in flight keep the old one. */
   reload(config: Config): void;
   /**
@@ -92,9 +124,24 @@ export interface RunningServer {
 export function startServer(config: Config, logger: Logger): RunningServer {
   const startedAt = Date.now();
   let deps: AppDeps | undefined;
+  // The store lives as long as the server: a reload keeps it (its URL takes a restart to change).
+  let teams: TeamsHandle | undefined;
+  if (config.store) {
+    const ready = Teams.open(config.store, logger);
+    teams = { current: undefined, ready };
+    ready.then(
+      (t) => {
+        teams!.current = t;
+        logger.info("store open", { dialect: t.db.dialect, counters: config.store?.redisUrl ? "redis" : "memory" });
+      },
+      (e) => logger.error("cannot open the store", { error: (e as Error).message }),
+    );
+  }
+  const storeReady = teams ? teams.ready.then(() => undefined) : Promise.resolve();
+  storeReady.catch(() => {}); // logged above; main() exits on it
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    deps = { ...createDeps(c, logger, deps), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps).compile();
   };
@@ -115,6 +162,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`,
     port: server.port!,
+    ready: storeReady,
     get inFlight() {
       return server.pendingRequests;
     },
@@ -142,6 +190,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
         await server.stop(true);
         deps?.tokens.stop();
+        // The ledger's last rows are written before the log closes.
+        if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
         logger.info("stopped");
         await logger.close();
       })();

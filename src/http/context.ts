@@ -7,6 +7,34 @@ import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
 import type { AccessEntry, Logger } from "./log";
 
+/** Who made a request with a virtual key (set by authentication). */
+export interface KeyIdentity {
+  id: string;
+  name: string;
+}
+
+/** What a request amounted to, handed to the recording hook when it ends. */
+export interface FinishedRequest {
+  rc: RequestContext;
+  status: number;
+  durationMs: number;
+  /** The cost in ticks, when the upstream or the catalog's prices say. */
+  costTicks: number | undefined;
+}
+
+/** The streams open right now on this instance, by request id. */
+const open = new Map<string, { rc: RequestContext; startedAt: string }>();
+export function openStreams(): Array<{ request_id: string; key_id: string | null; key_name: string | null; model: string | null; path: string; started_at: string }> {
+  return [...open.values()].map(({ rc, startedAt }) => ({
+    request_id: rc.id,
+    key_id: rc.key?.id ?? null,
+    key_name: rc.key?.name ?? null,
+    model: rc.entry.model ?? null,
+    path: rc.path,
+    started_at: startedAt,
+  }));
+}
+
 export class RequestContext {
   readonly start = performance.now();
   readonly entry: Partial<AccessEntry> = {};
@@ -17,6 +45,12 @@ export class RequestContext {
   private done = false;
   /** Prices the request from its entry (set by `logged` for routes that call the upstream). */
   pricer: Pricer | undefined;
+  /** The virtual key the request was made with, if any. */
+  key: KeyIdentity | undefined;
+  /** Called once when the request ends, after it is logged, when the request reached the upstream (or tried to). */
+  onFinish: ((f: FinishedRequest) => void) | undefined;
+  /** Set when the request passed its key's limits and went on to the upstream: only those are recorded. */
+  admitted = false;
 
   constructor(
     readonly id: string,
@@ -30,8 +64,13 @@ export class RequestContext {
     return this.streaming;
   }
   set deferred(on: boolean) {
-    if (on && !this.streaming && !this.done) streamOpened();
-    else if (!on && this.streaming) streamClosed();
+    if (on && !this.streaming && !this.done) {
+      streamOpened();
+      open.set(this.id, { rc: this, startedAt: new Date().toISOString() });
+    } else if (!on && this.streaming) {
+      streamClosed();
+      open.delete(this.id);
+    }
     this.streaming = on;
   }
 
@@ -76,6 +115,13 @@ export class RequestContext {
       outputTokens: this.entry.output_tokens,
       costUsd: ticks === undefined ? undefined : ticks / TICKS_PER_USD,
     });
+    if (this.admitted && this.onFinish) {
+      try {
+        this.onFinish({ rc: this, status, durationMs: duration_ms, costTicks: ticks });
+      } catch (e) {
+        this.logger.error("recording the request failed", { request_id: this.id, error: String(e) });
+      }
+    }
   }
 }
 

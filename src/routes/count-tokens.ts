@@ -13,7 +13,7 @@ import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const key = deps.authenticate(request.headers);
+  const key = await deps.authenticate(request.headers, rc);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   // PDFs are counted as the text the model will read.

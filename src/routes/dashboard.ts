@@ -4,16 +4,10 @@
  * The page itself is public; everything it shows comes from the admin API with the token.
  */
 import { Elysia } from "elysia";
-import type { Config } from "../config";
 import type { AppDeps } from "../deps";
 import { ASSETS } from "../admin/ui/assets";
 import { logged } from "../http/context";
 import { ApiError } from "../http/errors";
-
-/** The configured admin token, if any (`[admin] token` / GROK2API_ADMIN_TOKEN). */
-export function adminToken(config: Config): string | undefined {
-  return (config as { admin?: { token?: string } }).admin?.token || undefined;
-}
 
 /** Scripts and styles from this origin only (no inline code), API calls to this origin, no framing. */
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
@@ -32,7 +26,7 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 const notFound = (method: string, path: string) => new ApiError(404, `no route for ${method} ${path}`, { retryable: false });
 
 export const dashboardRoutes = (deps: AppDeps) => {
-  const enabled = adminToken(deps.config) !== undefined;
+  const enabled = Boolean(deps.config.admin?.token);
   const serve = logged(({ request }: { request: Request }) => {
     const url = new URL(request.url);
     if (!enabled) throw notFound(request.method, url.pathname);

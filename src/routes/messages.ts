@@ -36,7 +36,7 @@ const SSE_HEADERS = {
 };
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const clientKey = deps.authenticate(request.headers);
+  const clientKey = await deps.authenticate(request.headers, rc);
   const raw = await readJsonBody(request, deps.config.maxBodyBytes);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
@@ -54,6 +54,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, route: rule, stream: wantStream });
+  await deps.admit(rc, upstreamModel);
 
   // A fallback may name another model: translate again for its capabilities.
   const translate = (model: string) => toChatRequest(req, { model, caps: deps.caps.get(model), stream: upstreamStream });

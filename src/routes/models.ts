@@ -19,7 +19,7 @@ const naming = (deps: AppDeps): Naming => ({
 });
 
 async function catalogFor(deps: AppDeps, request: Request): Promise<{ entries: CatalogEntry[]; lineup: Lineup | undefined }> {
-  const key = deps.authenticate(request.headers);
+  const key = await deps.authenticate(request.headers);
   const lineup = await deps.catalog.list(key);
   return { entries: buildCatalog(naming(deps), lineup), lineup };
 }

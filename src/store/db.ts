@@ -1,0 +1,98 @@
+/**
+ * The store's database: Bun's built-in SQL client, one code path for SQLite
+ * (`sqlite://relative/path.db`, `sqlite:///absolute/path.db`) and Postgres
+ * (`postgres://…`), and the migrations that both run. Only portable SQL here:
+ * times are ISO 8601 UTC text (they sort as text), money is integer USD ticks.
+ */
+import { SQL } from "bun";
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Database {
+  sql: SQL;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+/** The URL's kind and, for SQLite, the file it names (its directory is created). */
+export function parseStoreUrl(url: string): { dialect: Dialect; file?: string } {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: "postgres" };
+  const m = /^sqlite:\/\/(.+)$/i.exec(url);
+  if (!m) throw new Error("the store URL must start with sqlite:// or postgres://");
+  const path = m[1]!;
+  if (path === ":memory:") return { dialect: "sqlite", file: ":memory:" };
+  return { dialect: "sqlite", file: isAbsolute(path) ? path : resolve(path) };
+}
+
+/** Each step runs once, in order; the applied ones are listed in schema_migrations. */
+const MIGRATIONS: Array<(sql: SQL, dialect: Dialect) => Promise<unknown>> = [
+  async (sql, dialect) => {
+    const real = dialect === "postgres" ? sql.unsafe("DOUBLE PRECISION") : sql.unsafe("REAL");
+    await sql`CREATE TABLE virtual_keys (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      key_hash TEXT NOT NULL UNIQUE,
+      key_hint TEXT NOT NULL,
+      budget_usd ${real},
+      budget_period TEXT,
+      rpm INTEGER,
+      tpm INTEGER,
+      models TEXT,
+      expires_at TEXT,
+      created_at TEXT NOT NULL,
+      revoked_at TEXT
+    )`;
+    await sql`CREATE TABLE ledger (
+      at TEXT NOT NULL,
+      key_id TEXT,
+      model TEXT,
+      upstream_model TEXT,
+      input_tokens BIGINT NOT NULL,
+      output_tokens BIGINT NOT NULL,
+      cached_tokens BIGINT NOT NULL,
+      cost_ticks BIGINT NOT NULL,
+      status INTEGER NOT NULL,
+      duration_ms ${real} NOT NULL,
+      path TEXT NOT NULL,
+      request_id TEXT NOT NULL
+    )`;
+    await sql`CREATE INDEX ledger_at ON ledger (at)`;
+    await sql`CREATE INDEX ledger_key_at ON ledger (key_id, at)`;
+  },
+];
+
+async function migrate(sql: SQL, dialect: Dialect): Promise<void> {
+  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`;
+  const rows: Array<{ version: number | string }> = await sql`SELECT version FROM schema_migrations`;
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  for (let v = 1; v <= MIGRATIONS.length; v++) {
+    if (applied.has(v)) continue;
+    await sql.begin(async (tx) => {
+      // Several instances starting at once: the primary key lets only one apply a step.
+      await tx`INSERT INTO schema_migrations (version, applied_at) VALUES (${v}, ${new Date().toISOString()})`;
+      await MIGRATIONS[v - 1]!(tx as unknown as SQL, dialect);
+    });
+  }
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const { dialect, file } = parseStoreUrl(url);
+  let sql: SQL;
+  if (dialect === "sqlite") {
+    if (file !== ":memory:") mkdirSync(dirname(file!), { recursive: true });
+    sql = new SQL({ adapter: "sqlite", filename: file! });
+    await sql`PRAGMA journal_mode = WAL`;
+    await sql`PRAGMA busy_timeout = 5000`;
+  } else {
+    sql = new SQL(url, { max: 5 });
+  }
+  try {
+    await migrate(sql, dialect);
+  } catch (e) {
+    await sql.close().catch(() => {});
+    throw e;
+  }
+  return { sql, dialect, close: () => sql.close() };
+}

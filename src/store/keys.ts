@@ -1,0 +1,199 @@
+/**
+ * Virtual keys: client keys made through the admin API, each with its own
+ * limits. Only a SHA-256 hash of a key is stored; the secret is shown once, when
+ * it is made. Lookups are served from memory (by hash); the table is re-read in
+ * the background so that keys made, changed or revoked on another instance
+ * sharing the database take effect here within `refreshMs`.
+ */
+import type { Database } from "./db";
+import type { Logger } from "../http/log";
+import { globToRegExp } from "../models/glob";
+
+export type BudgetPeriod = "day" | "month" | "total";
+
+export interface VirtualKey {
+  id: string;
+  name: string;
+  key_hint: string;
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  rpm: number | null;
+  tpm: number | null;
+  models: string[] | null;
+  expires_at: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** What a key may be created or changed with (`null` clears a limit). */
+export interface KeyFields {
+  name?: string;
+  budget_usd?: number | null;
+  budget_period?: BudgetPeriod | null;
+  rpm?: number | null;
+  tpm?: number | null;
+  models?: string[] | null;
+  expires_at?: string | null;
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** `g2a-` and 40 random base62 characters (~238 bits). */
+export function newSecret(): string {
+  const out: string[] = [];
+  while (out.length < 40) {
+    for (const b of crypto.getRandomValues(new Uint8Array(48))) {
+      if (b < 248 && out.length < 40) out.push(BASE62[b % 62]!); // 248 = 4 × 62: no bias
+    }
+  }
+  return `g2a-${out.join("")}`;
+}
+
+export const hashKey = (secret: string): string => new Bun.CryptoHasher("sha256").update(secret).digest("hex");
+const hintOf = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function fromRow(r: Row): VirtualKey & { key_hash: string } {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    key_hash: String(r.key_hash),
+    key_hint: String(r.key_hint),
+    budget_usd: num(r.budget_usd),
+    budget_period: (r.budget_period as BudgetPeriod | null) ?? null,
+    rpm: num(r.rpm),
+    tpm: num(r.tpm),
+    models: r.models ? (JSON.parse(String(r.models)) as string[]) : null,
+    expires_at: (r.expires_at as string | null) ?? null,
+    created_at: String(r.created_at),
+    revoked_at: (r.revoked_at as string | null) ?? null,
+  };
+}
+
+/** A key as the admin API shows it: everything but the hash. */
+export function publicKey(k: VirtualKey & { key_hash?: string }): VirtualKey {
+  const { key_hash: _, ...rest } = k;
+  return rest;
+}
+
+/** Whether a key's `models` globs allow an upstream model (no list: every model). */
+export function allowsModel(k: VirtualKey, model: string): boolean {
+  if (!k.models) return true;
+  return k.models.some((g) => globToRegExp(g).test(model));
+}
+
+export class KeyStore {
+  private byHash = new Map<string, VirtualKey & { key_hash: string }>();
+  private byId = new Map<string, VirtualKey & { key_hash: string }>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  readonly ready: Promise<void>;
+  private loaded = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+    refreshMs = 2000,
+  ) {
+    this.ready = this.reload().then(() => void (this.loaded = true));
+    if (refreshMs > 0) {
+      this.timer = setInterval(() => void this.reload().catch((e) => this.logger.warn("reading the virtual keys failed", { error: String(e) })), refreshMs);
+      this.timer.unref?.();
+    }
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  private async reload(): Promise<void> {
+    const rows: Row[] = await this.db.sql`SELECT * FROM virtual_keys`;
+    const byHash = new Map<string, VirtualKey & { key_hash: string }>();
+    const byId = new Map<string, VirtualKey & { key_hash: string }>();
+    for (const r of rows) {
+      const k = fromRow(r);
+      byHash.set(k.key_hash, k);
+      byId.set(k.id, k);
+    }
+    this.byHash = byHash;
+    this.byId = byId;
+  }
+
+  /** The key a presented secret names, if any (revoked and expired ones included: the caller says why it fails). */
+  lookup(secret: string): VirtualKey | undefined {
+    return this.byHash.get(hashKey(secret));
+  }
+
+  /** A key not yet in memory (made on another instance a moment ago): read from the database. */
+  async lookupFresh(secret: string): Promise<VirtualKey | undefined> {
+    const hash = hashKey(secret);
+    const rows: Row[] = await this.db.sql`SELECT * FROM virtual_keys WHERE key_hash = ${hash}`;
+    if (!rows[0]) return undefined;
+    const k = fromRow(rows[0]);
+    this.byHash.set(k.key_hash, k);
+    this.byId.set(k.id, k);
+    return k;
+  }
+
+  get(id: string): VirtualKey | undefined {
+    return this.byId.get(id);
+  }
+
+  list(): VirtualKey[] {
+    return [...this.byId.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id)).map(publicKey);
+  }
+
+  async create(f: KeyFields & { name: string }): Promise<{ key: VirtualKey; secret: string }> {
+    const secret = newSecret();
+    const k = {
+      id: `key_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
+      name: f.name,
+      key_hash: hashKey(secret),
+      key_hint: hintOf(secret),
+      budget_usd: f.budget_usd ?? null,
+      budget_period: f.budget_usd != null ? (f.budget_period ?? "month") : (f.budget_period ?? null),
+      rpm: f.rpm ?? null,
+      tpm: f.tpm ?? null,
+      models: f.models ?? null,
+      expires_at: f.expires_at ?? null,
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+    };
+    await this.db.sql`INSERT INTO virtual_keys ${this.db.sql({ ...k, models: k.models ? JSON.stringify(k.models) : null })}`;
+    this.byHash.set(k.key_hash, k);
+    this.byId.set(k.id, k);
+    return { key: publicKey(k), secret };
+  }
+
+  async update(id: string, f: KeyFields): Promise<VirtualKey | undefined> {
+    const old = this.byId.get(id) ?? (await this.reload(), this.byId.get(id));
+    if (!old) return undefined;
+    const k = { ...old };
+    for (const [name, value] of Object.entries(f)) if (value !== undefined) (k as Record<string, unknown>)[name] = value;
+    if (f.budget_usd != null && k.budget_period === null) k.budget_period = "month";
+    const { sql } = this.db;
+    await sql`UPDATE virtual_keys SET name = ${k.name}, budget_usd = ${k.budget_usd}, budget_period = ${k.budget_period},
+      rpm = ${k.rpm}, tpm = ${k.tpm}, models = ${k.models ? JSON.stringify(k.models) : null}, expires_at = ${k.expires_at}
+      WHERE id = ${id}`;
+    this.byHash.set(k.key_hash, k);
+    this.byId.set(k.id, k);
+    return publicKey(k);
+  }
+
+  async revoke(id: string): Promise<VirtualKey | undefined> {
+    const old = this.byId.get(id) ?? (await this.reload(), this.byId.get(id));
+    if (!old) return undefined;
+    if (old.revoked_at) return publicKey(old);
+    const k = { ...old, revoked_at: new Date().toISOString() };
+    await this.db.sql`UPDATE virtual_keys SET revoked_at = ${k.revoked_at} WHERE id = ${id}`;
+    this.byHash.set(k.key_hash, k);
+    this.byId.set(k.id, k);
+    return publicKey(k);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
