@@ -10,10 +10,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { compiledBinary } from "./helpers/binary";
 import { hasChromium, launchChromium, type Browser } from "./helpers/browser";
 import { FakeUpstream, chunk, controlledStream, usageChunk, usage, type StreamControl } from "./helpers/fake-upstream";
 import { startGateway, type Gateway } from "./helpers/gateway";
-import { ADMIN_TOKEN, teamsGateway } from "./helpers/teams";
+import { ADMIN_TOKEN, UPSTREAM_KEY, teamsGateway, tempDir } from "./helpers/teams";
 
 const ARTIFACTS = join(import.meta.dir, ".artifacts");
 /** A real grok-4.3 answer whose usage carries cost_in_usd_ticks: 4121500 ($0.00041215) and 192 cached tokens. */
@@ -92,6 +93,77 @@ describe("dashboard: served by the gateway", () => {
       expect(text.replaceAll("http://www.w3.org/2000/svg", "")).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
     }
   });
+});
+
+/** Runs the compiled binary in `cwd` until its "listening" line (other lines may come first: "store open"). */
+async function runBinary(env: Record<string, string>, cwd: string) {
+  const proc = Bun.spawn([await compiledBinary(), "--port", "0"], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    await proc.exited;
+    clearTimeout(timer);
+  };
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (let i = 0; i < 200; i++) {
+    const listening = text
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "listening");
+    if (listening) {
+      // Keep draining stdout so the log never blocks on a full pipe.
+      void (async () => {
+        while (!(await reader.read().catch(() => ({ done: true }))).done);
+      })();
+      return { url: listening.url as string, stop };
+    }
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await stop();
+  throw new Error(`the binary did not start: ${text} ${await new Response(proc.stderr).text()}`);
+}
+
+describe("dashboard: in the compiled binary", () => {
+  test(
+    "`bun build --compile` carries the page: the binary serves every file byte for byte, with no file beside it",
+    async () => {
+      const { dir, cleanup } = tempDir("grok2api-dashboard-bin-");
+      const fake = new FakeUpstream();
+      const bin = await runBinary(
+        { XAI_API_KEY: UPSTREAM_KEY, XAI_BASE_URL: fake.baseUrl, GROK2API_ADMIN_TOKEN: ADMIN_TOKEN, GROK2API_LOG_FILE: join(dir, "app.log") },
+        dir,
+      );
+      try {
+        for (const [path, file] of [
+          ["/admin/", "index.html"],
+          ["/admin/app.js", "app.js"],
+          ["/admin/client.js", "client.js"],
+          ["/admin/chart.js", "chart.js"],
+          ["/admin/style.css", "style.css"],
+        ] as const) {
+          const res = await fetch(bin.url + path);
+          expect(res.status).toBe(200);
+          expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+          expect(await res.text()).toBe(readFileSync(join(import.meta.dir, "..", "src", "admin", "ui", file), "utf8"));
+        }
+      } finally {
+        await bin.stop();
+        fake.stop();
+        cleanup();
+      }
+    },
+    180_000,
+  );
 });
 
 const chromiumMissing = !hasChromium();
