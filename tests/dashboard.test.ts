@@ -263,6 +263,7 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
       await page.locator("#create-budget_period").selectOption("month");
       await page.locator("#create-rpm").fill("60");
       await page.locator("#create-models").fill("grok-4*");
+      await page.locator("#create-expires_at").fill("2030-01-02T03:04");
       await page.getByRole("button", { name: "Create key" }).click();
       await page.locator("#new-secret").waitFor();
       const secret = await page.locator("#new-secret-value").inputValue();
@@ -278,6 +279,7 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
       expect(created[2]).toBe("$5.00 per month");
       expect(created[3]).toBe("60 req/min");
       expect(created[4]).toBe("grok-4*");
+      expect(created[5]).toMatch(/^Jan 2, 2030, 3:04\sAM$/); // the browser runs in UTC
       expect(created[6]).toBe("$0.00");
       expect(created[7]).toBe("Active");
 
@@ -347,6 +349,7 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
       expect(edited[3]).toBe("120 req/min");
       expect(edited[4]).toBe("All");
       expect(edited[2]).toBe("$5.00 per month");
+      expect(edited[5]).toMatch(/^Jan 2, 2030/);
 
       // Revoke, after a confirmation whose focused button is the safe one.
       await page.getByRole("button", { name: "Revoke key alice" }).click();
