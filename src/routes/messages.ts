@@ -120,6 +120,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   }
 
   const recordUsage = () => {
+    if (!translator.usage) translator.finish(); // cut short (client gone, failure): what was used, estimated
     inputTokens.learn(translator.upstreamPromptTokens);
     if (translator.usage) {
       Object.assign(rc.entry, {

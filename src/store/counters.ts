@@ -107,7 +107,7 @@ export class RedisCounters implements Counters {
     this.local = new MemoryCounters(seed);
     this.client = new RedisClient(url, {
       autoReconnect: true,
-      maxRetries: Number.MAX_SAFE_INTEGER,
+      maxRetries: 4_000_000_000,
       enableOfflineQueue: false,
       connectionTimeout: 2000,
     });

@@ -89,12 +89,13 @@ export class Teams {
     if (k.budget_usd !== null) {
       const period = k.budget_period ?? "month";
       const spent = await this.spent(k, now);
-      if (spent >= Math.round(k.budget_usd * TICKS_PER_USD)) {
+      const budget = Math.round(k.budget_usd * TICKS_PER_USD);
+      if (spent >= budget) {
         const resets = periodEnd(period, now);
         const when = resets ? `it resets at ${resets}` : "it does not reset (a total budget)";
         throw new ApiError(
           402,
-          `this API key ("${k.name}") has used its ${period === "total" ? "total" : period === "day" ? "daily" : "monthly"} budget of $${k.budget_usd} (spent $${formatUsd(spent)}); ${when}`,
+          `this API key ("${k.name}") has used its ${period === "total" ? "total" : period === "day" ? "daily" : "monthly"} budget of $${formatUsd(budget)} (spent $${formatUsd(spent)}); ${when}`,
           { type: "billing_error", retryable: false },
         );
       }
