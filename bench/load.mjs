@@ -5,7 +5,8 @@
  * connects to the URLs it is given (the benchmark passes 127.0.0.1 ones).
  *
  * Jobs:
- * - {mode:"cannon", url, body, connections, seconds}: autocannon for a fixed time;
+ * (`key`: the client key sent, default "bench-client-key"; a probe target may name its own.)
+ * - {mode:"cannon", url, body, connections, seconds, key?}: autocannon for a fixed time;
  *   latency percentiles are computed from every response's own time (µs precision,
  *   autocannon's histogram keeps whole milliseconds only).
  * - {mode:"probe", targets:[{name,url,body}], count, warmup}: one request at a time,
@@ -34,7 +35,7 @@ function summary(values) {
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
 }
 
-async function cannon({ url, body, connections, seconds }) {
+async function cannon({ url, body, connections, seconds, key = "bench-client-key" }) {
   const times = [];
   let minBytes = Infinity;
   let maxBytes = 0;
@@ -43,7 +44,7 @@ async function cannon({ url, body, connections, seconds }) {
       {
         url,
         method: "POST",
-        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": "bench-client-key" },
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": key },
         body,
         connections,
         duration: seconds,
@@ -77,12 +78,12 @@ async function cannon({ url, body, connections, seconds }) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 /** One POST: ms to the first body byte and to the end of the body, and the body size. */
-function timedPost(url, body, a = agent) {
+function timedPost(url, body, a = agent, key = "bench-client-key") {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     let first = 0;
     let bytes = 0;
-    const req = http.request(url, { method: "POST", agent: a, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-api-key": "bench-client-key" } }, (res) => {
+    const req = http.request(url, { method: "POST", agent: a, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-api-key": key } }, (res) => {
       res.on("data", (d) => {
         if (!first) first = Number(process.hrtime.bigint() - t0) / 1e6;
         bytes += d.length;
@@ -108,7 +109,7 @@ async function probe({ targets, count, warmup }) {
     for (let k = 0; k < targets.length; k++) {
       const j = (i + k) % targets.length;
       const t = targets[j];
-      const r = await timedPost(t.url, t.body, agents[j]);
+      const r = await timedPost(t.url, t.body, agents[j], t.key);
       if (i >= warmup) {
         samples[j].ttfb.push(r.ttfb);
         samples[j].total.push(r.total);

@@ -53,14 +53,16 @@ export interface AppDeps {
 }
 
 function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
-  if (!teams) return (rc) => void (rc.admitted = true);
-  return async (rc, upstreamModel) => {
-    if (rc.key) {
-      const t = teams.current ?? (await teams.ready);
-      const k = t.keys.get(rc.key.id);
-      if (k) await t.admit(k, upstreamModel);
-    }
-    rc.admitted = true;
+  return (rc, upstreamModel) => {
+    const admitted = () => void (rc.admitted = true);
+    if (!teams || !rc.key) return admitted();
+    const id = rc.key.id;
+    const check = (t: Teams) => {
+      const k = t.keys.get(id);
+      const r = k ? t.admit(k, upstreamModel) : undefined;
+      return r instanceof Promise ? r.then(admitted) : admitted();
+    };
+    return teams.current ? check(teams.current) : teams.ready.then(check);
   };
 }
 

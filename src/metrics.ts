@@ -88,13 +88,25 @@ export function recordRequest(r: RequestRecord): void {
   });
 }
 
+type KeyCounters = { requests: { inc(n?: number): void }; input: { inc(n?: number): void }; output: { inc(n?: number): void }; cost: { inc(n?: number): void } };
+const keyCounters = new Map<string, KeyCounters>();
 /** One request made with a virtual key, labelled by the key's name (admin-chosen, bounded by the number of keys). */
 export function recordKeyUsage(name: string, r: { inputTokens: number; outputTokens: number; costUsd: number }): void {
   use((m) => {
-    m.keyRequests.inc({ key: name });
-    if (r.inputTokens) m.keyTokens.inc({ key: name, direction: "input" }, r.inputTokens);
-    if (r.outputTokens) m.keyTokens.inc({ key: name, direction: "output" }, r.outputTokens);
-    if (r.costUsd) m.keyCost.inc({ key: name }, r.costUsd);
+    let c = keyCounters.get(name);
+    if (!c) {
+      c = {
+        requests: m.keyRequests.labels({ key: name }),
+        input: m.keyTokens.labels({ key: name, direction: "input" }),
+        output: m.keyTokens.labels({ key: name, direction: "output" }),
+        cost: m.keyCost.labels({ key: name }),
+      };
+      keyCounters.set(name, c);
+    }
+    c.requests.inc();
+    if (r.inputTokens) c.input.inc(r.inputTokens);
+    if (r.outputTokens) c.output.inc(r.outputTokens);
+    if (r.costUsd) c.cost.inc(r.costUsd);
   });
 }
 

@@ -14,9 +14,9 @@ import { periodId, periodTtlSeconds, windowOf } from "./periods";
 
 export interface Counters {
   /** Counts one request in the key's current minute; answers the minute's requests so far, this one included. */
-  hitRequest(keyId: string, nowMs: number): Promise<number>;
+  hitRequest(keyId: string, nowMs: number): Promise<number> | number;
   /** Tokens the key used in the current minute. */
-  tokensThisMinute(keyId: string, nowMs: number): Promise<number>;
+  tokensThisMinute(keyId: string, nowMs: number): Promise<number> | number;
   addTokens(keyId: string, tokens: number, nowMs: number): void;
   /** USD ticks the key spent in `period` so far. */
   spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> | number;
@@ -49,10 +49,10 @@ export class MemoryCounters implements Counters {
     return s;
   }
 
-  async hitRequest(keyId: string, nowMs: number): Promise<number> {
+  hitRequest(keyId: string, nowMs: number): number {
     return ++this.slot(keyId, nowMs).requests;
   }
-  async tokensThisMinute(keyId: string, nowMs: number): Promise<number> {
+  tokensThisMinute(keyId: string, nowMs: number): number {
     return this.slot(keyId, nowMs).tokens;
   }
   addTokens(keyId: string, tokens: number, nowMs: number): void {

@@ -78,10 +78,22 @@ export function publicKey(k: VirtualKey & { key_hash?: string }): VirtualKey {
   return rest;
 }
 
+const compiled = new Map<string, RegExp>();
+/** A glob's RegExp, compiled once (the globs are the admin's, few). */
+function globRegExp(glob: string): RegExp {
+  let re = compiled.get(glob);
+  if (!re) {
+    if (compiled.size > 10_000) compiled.clear();
+    re = globToRegExp(glob);
+    compiled.set(glob, re);
+  }
+  return re;
+}
+
 /** Whether a key's `models` globs allow an upstream model (no list: every model). */
 export function allowsModel(k: VirtualKey, model: string): boolean {
   if (!k.models) return true;
-  return k.models.some((g) => globToRegExp(g).test(model));
+  return k.models.some((g) => globRegExp(g).test(model));
 }
 
 export class KeyStore {

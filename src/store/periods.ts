@@ -15,12 +15,18 @@ export function periodEnd(period: BudgetPeriod, now = new Date()): string | null
   return null;
 }
 
+/** The ids of the current day and month, formatted once per second (they are asked on every request). */
+let cached = { second: NaN, day: "", month: "" };
+
 /** A short name of the period containing `now`: "d2026-11-29", "m2026-11", "total". */
 export function periodId(period: BudgetPeriod, now = new Date()): string {
-  const iso = now.toISOString();
-  if (period === "day") return `d${iso.slice(0, 10)}`;
-  if (period === "month") return `m${iso.slice(0, 7)}`;
-  return "total";
+  if (period === "total") return "total";
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== cached.second) {
+    const iso = now.toISOString();
+    cached = { second, day: `d${iso.slice(0, 10)}`, month: `m${iso.slice(0, 7)}` };
+  }
+  return period === "day" ? cached.day : cached.month;
 }
 
 /** Seconds the period has left (for a counter's expiry), at least 1; undefined for "total". */

@@ -80,35 +80,63 @@ export class Teams {
     return this.counters.spent(k.id, k.budget_period ?? "total", now);
   }
 
-  /** The limits a virtual key's request must pass before the upstream is called. */
-  async admit(k: VirtualKey, upstreamModel: string): Promise<void> {
+  /**
+   * The limits a virtual key's request must pass before the upstream is called. Synchronous when
+   * the counters are in memory (the hot path); a promise when they are in Redis or being seeded.
+   */
+  admit(k: VirtualKey, upstreamModel: string): void | Promise<void> {
     if (!allowsModel(k, upstreamModel)) {
       throw new ApiError(403, `this API key ("${k.name}") may not use the model ${upstreamModel}`, { type: "permission_error", retryable: false });
     }
     const now = new Date();
-    if (k.budget_usd !== null) {
-      const period = k.budget_period ?? "month";
-      const spent = await this.spent(k, now);
-      const budget = Math.round(k.budget_usd * TICKS_PER_USD);
-      if (spent >= budget) {
-        const resets = periodEnd(period, now);
-        const when = resets ? `it resets at ${resets}` : "it does not reset (a total budget)";
-        throw new ApiError(
-          402,
-          `this API key ("${k.name}") has used its ${period === "total" ? "total" : period === "day" ? "daily" : "monthly"} budget of $${formatUsd(budget)} (spent $${formatUsd(spent)}); ${when}`,
-          { type: "billing_error", retryable: false },
-        );
+    const steps = [this.checkBudget, this.checkTpm, this.checkRpm];
+    const next = (i: number): void | Promise<void> => {
+      for (; i < steps.length; i++) {
+        const r = steps[i]!.call(this, k, now);
+        if (r instanceof Promise) return r.then(() => next(i + 1));
       }
-    }
+    };
+    return next(0);
+  }
+
+  private checkBudget(k: VirtualKey, now: Date): void | Promise<void> {
+    if (k.budget_usd === null) return;
+    const budget = Math.round(k.budget_usd * TICKS_PER_USD);
+    const period = k.budget_period ?? "month";
+    const judge = (spent: number) => {
+      if (spent < budget) return;
+      const resets = periodEnd(period, now);
+      const when = resets ? `it resets at ${resets}` : "it does not reset (a total budget)";
+      const which = period === "total" ? "total" : period === "day" ? "daily" : "monthly";
+      throw new ApiError(402, `this API key ("${k.name}") has used its ${which} budget of $${formatUsd(budget)} (spent $${formatUsd(spent)}); ${when}`, {
+        type: "billing_error",
+        retryable: false,
+      });
+    };
+    const spent = this.counters.spent(k.id, period, now);
+    return spent instanceof Promise ? spent.then(judge) : judge(spent);
+  }
+
+  private checkTpm(k: VirtualKey, now: Date): void | Promise<void> {
+    if (k.tpm === null) return;
+    const tpm = k.tpm;
     const nowMs = now.getTime();
-    if (k.tpm !== null) {
-      const used = await this.counters.tokensThisMinute(k.id, nowMs);
-      if (used >= k.tpm) throw this.rateLimited(k, `${k.tpm} tokens per minute`, nowMs);
-    }
-    if (k.rpm !== null) {
-      const n = await this.counters.hitRequest(k.id, nowMs);
-      if (n > k.rpm) throw this.rateLimited(k, `${k.rpm} requests per minute`, nowMs);
-    }
+    const judge = (used: number) => {
+      if (used >= tpm) throw this.rateLimited(k, `${tpm} tokens per minute`, nowMs);
+    };
+    const used = this.counters.tokensThisMinute(k.id, nowMs);
+    return used instanceof Promise ? used.then(judge) : judge(used);
+  }
+
+  private checkRpm(k: VirtualKey, now: Date): void | Promise<void> {
+    if (k.rpm === null) return;
+    const rpm = k.rpm;
+    const nowMs = now.getTime();
+    const judge = (n: number) => {
+      if (n > rpm) throw this.rateLimited(k, `${rpm} requests per minute`, nowMs);
+    };
+    const n = this.counters.hitRequest(k.id, nowMs);
+    return n instanceof Promise ? n.then(judge) : judge(n);
   }
 
   private rateLimited(k: VirtualKey, limit: string, nowMs: number): ApiError {
