@@ -6,6 +6,7 @@ import { effectiveModels } from "./models/effective";
 import { listModelsCommand } from "./models/list-command";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
+import { maskUrlPassword } from "./store/db";
 import { handleSignals, secretsOf } from "./signals";
 import { NAME, VERSION } from "./version";
 
@@ -32,8 +33,12 @@ async function main(): Promise<number> {
   if (cmd.kind === "print-config") {
     // Unset options show as null rather than disappearing.
     // `models`: the effective model map, routing and catalog in the config file's words, with sources.
+    const store = cmd.config.store && {
+      url: maskUrlPassword(cmd.config.store.url),
+      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl) } : {}),
+    };
     const shown = JSON.stringify(
-      { ...(redactSecrets(cmd.config) as object), models: effectiveModels(cmd.config) },
+      { ...(redactSecrets(cmd.config) as object), ...(store ? { store } : {}), models: effectiveModels(cmd.config) },
       (_k, v: unknown) => (v === undefined ? null : v),
       2,
     );

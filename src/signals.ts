@@ -5,6 +5,7 @@
  *                   a second signal closes what is still open at once
  *   SIGUSR1         reopen the log file (after logrotate moved it)
  */
+import { urlPassword } from "./store/db";
 import { ConfigError, type Config } from "./config";
 import type { Logger } from "./http/log";
 import { recordConfigReload } from "./metrics";
@@ -30,9 +31,14 @@ const NEEDS_RESTART: Array<[string, (started: Config, next: Config) => boolean]>
   ["log_keep", (a, b) => a.logKeep !== b.logKeep],
   // The HTTP server's own limit was set from it at start; lowering it works at once.
   ["a larger max_body_bytes", (a, b) => b.maxBodyBytes > a.maxBodyBytes],
+  // The store is opened once, at start (an admin token set on reload needs it too).
+  ["store.url and store.redis_url", (a, b) => a.store?.url !== b.store?.url || a.store?.redisUrl !== b.store?.redisUrl],
 ];
 
-export const secretsOf = (config: Config): string[] => collectSecrets(config);
+export const secretsOf = (config: Config): string[] => [
+  ...collectSecrets(config),
+  ...[urlPassword(config.store?.url), urlPassword(config.store?.redisUrl)].filter((p): p is string => p !== undefined),
+];
 
 export function handleSignals({ server, logger, config, loadConfig, exit }: SignalOptions): void {
   let current = config;

@@ -16,6 +16,23 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The password in a store or Redis URL, if any: a secret the log must never show. */
+export function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    return p || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL as shown to people: its password replaced by "***". */
+export function maskUrlPassword(url: string): string {
+  const p = urlPassword(url);
+  return p ? url.replace(`:${encodeURIComponent(p)}@`, ":***@").replace(`:${p}@`, ":***@") : url;
+}
+
 /** The URL's kind and, for SQLite, the file it names (its directory is created). */
 export function parseStoreUrl(url: string): { dialect: Dialect; file?: string } {
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: "postgres" };
@@ -69,11 +86,17 @@ async function migrate(sql: SQL, dialect: Dialect): Promise<void> {
   const applied = new Set(rows.map((r) => Number(r.version)));
   for (let v = 1; v <= MIGRATIONS.length; v++) {
     if (applied.has(v)) continue;
-    await sql.begin(async (tx) => {
-      // Several instances starting at once: the primary key lets only one apply a step.
-      await tx`INSERT INTO schema_migrations (version, applied_at) VALUES (${v}, ${new Date().toISOString()})`;
-      await MIGRATIONS[v - 1]!(tx as unknown as SQL, dialect);
-    });
+    try {
+      await sql.begin(async (tx) => {
+        // Several instances starting at once: the primary key lets only one apply a step.
+        await tx`INSERT INTO schema_migrations (version, applied_at) VALUES (${v}, ${new Date().toISOString()})`;
+        await MIGRATIONS[v - 1]!(tx as unknown as SQL, dialect);
+      });
+    } catch (e) {
+      // Another instance applied it meanwhile: fine. Anything else is a real failure.
+      const again: Array<{ version: number | string }> = await sql`SELECT version FROM schema_migrations WHERE version = ${v}`;
+      if (again.length === 0) throw e;
+    }
   }
 }
 
@@ -92,7 +115,9 @@ export async function openDatabase(url: string): Promise<Database> {
     await migrate(sql, dialect);
   } catch (e) {
     await sql.close().catch(() => {});
-    throw e;
+    const p = urlPassword(url);
+    const message = (e as Error).message ?? String(e);
+    throw new Error(p ? message.replaceAll(p, "***") : message);
   }
   return { sql, dialect, close: () => sql.close() };
 }

@@ -36,6 +36,9 @@ export interface KeyFields {
   expires_at?: string | null;
 }
 
+/** How long a key not found in the database is not looked up again (keys made elsewhere show up by the refresh anyway). */
+const MISS_MS = 2000;
+
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** `g2a-` and 40 random base62 characters (~238 bits). */
@@ -137,11 +140,24 @@ export class KeyStore {
     return this.byHash.get(hashKey(secret));
   }
 
-  /** A key not yet in memory (made on another instance a moment ago): read from the database. */
+  /** Hashes recently looked up in the database and not found: not asked again for a while. */
+  private misses = new Map<string, number>();
+
+  /**
+   * A key not yet in memory (made on another instance a moment ago): read from the database.
+   * A miss is remembered for MISS_MS, so a flood of wrong keys does not become a flood of queries.
+   */
   async lookupFresh(secret: string): Promise<VirtualKey | undefined> {
     const hash = hashKey(secret);
+    const now = Date.now();
+    const missed = this.misses.get(hash);
+    if (missed !== undefined && now - missed < MISS_MS) return undefined;
     const rows: Row[] = await this.db.sql`SELECT * FROM virtual_keys WHERE key_hash = ${hash}`;
-    if (!rows[0]) return undefined;
+    if (!rows[0]) {
+      if (this.misses.size >= 10_000) this.misses.clear();
+      this.misses.set(hash, now);
+      return undefined;
+    }
     const k = fromRow(rows[0]);
     this.byHash.set(k.key_hash, k);
     this.byId.set(k.id, k);

@@ -1,0 +1,114 @@
+/** The pure parts of teams: periods and windows, key secrets and model globs, admin schemas, memory counters. */
+import { describe, expect, test } from "bun:test";
+import { check, CreateKeySchema, isIsoDate, UpdateKeySchema } from "../../src/admin/schema";
+import { MemoryCounters } from "../../src/store/counters";
+import { maskUrlPassword, parseStoreUrl, urlPassword } from "../../src/store/db";
+import { allowsModel, hashKey, newSecret, type VirtualKey } from "../../src/store/keys";
+import { periodEnd, periodId, periodStart, periodTtlSeconds, secondsLeftInWindow } from "../../src/store/periods";
+
+const at = new Date("2026-02-28T13:45:10.500Z");
+
+describe("periods", () => {
+  test("start, end, id and expiry of a day, a month and all time, in UTC", () => {
+    expect(periodStart("day", at)).toBe("2026-02-28T00:00:00.000Z");
+    expect(periodEnd("day", at)).toBe("2026-03-01T00:00:00.000Z");
+    expect(periodStart("month", at)).toBe("2026-02-01T00:00:00.000Z");
+    expect(periodEnd("month", new Date("2026-12-31T23:59:59Z"))).toBe("2027-01-01T00:00:00.000Z");
+    expect(periodStart("total", at)).toBeUndefined();
+    expect(periodEnd("total", at)).toBeNull();
+    expect(periodId("day", at)).toBe("d2026-02-28");
+    expect(periodId("month", at)).toBe("m2026-02");
+    expect(periodId("day", new Date("2026-03-01T00:00:00Z"))).toBe("d2026-03-01");
+    expect(periodId("total", at)).toBe("total");
+    expect(periodTtlSeconds("day", at)).toBe(10 * 3600 + 14 * 60 + 50);
+    expect(periodTtlSeconds("total", at)).toBeUndefined();
+  });
+
+  test("retry-after is the rest of the minute window, at least 1 s", () => {
+    expect(secondsLeftInWindow(Date.parse("2026-02-28T13:45:10.500Z"))).toBe(50);
+    expect(secondsLeftInWindow(Date.parse("2026-02-28T13:45:59.999Z"))).toBe(1);
+    expect(secondsLeftInWindow(Date.parse("2026-02-28T13:45:00.000Z"))).toBe(60);
+  });
+});
+
+describe("keys", () => {
+  test("secrets are g2a- and 40 base62 characters, all different; the hash is SHA-256 hex", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const s = newSecret();
+      expect(s).toMatch(/^g2a-[0-9A-Za-z]{40}$/);
+      seen.add(s);
+    }
+    expect(seen.size).toBe(200);
+    expect(hashKey("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+
+  test("model globs match the upstream model; no list allows all", () => {
+    const k = { models: ["grok-4*", "grok-code-fast-1"] } as VirtualKey;
+    expect(allowsModel(k, "grok-4.3")).toBe(true);
+    expect(allowsModel(k, "grok-code-fast-1")).toBe(true);
+    expect(allowsModel(k, "grok-code-fast-10")).toBe(false);
+    expect(allowsModel(k, "grok-3-mini")).toBe(false);
+    expect(allowsModel({ models: null } as VirtualKey, "anything")).toBe(true);
+    expect(allowsModel({ models: [] as string[] } as VirtualKey, "grok-4")).toBe(false);
+  });
+});
+
+describe("store URLs", () => {
+  test("sqlite relative and absolute, postgres; anything else refused", () => {
+    expect(parseStoreUrl("sqlite:///var/lib/g/ledger.db")).toEqual({ dialect: "sqlite", file: "/var/lib/g/ledger.db" });
+    expect(parseStoreUrl("sqlite://data/g.db").file).toBe(`${process.cwd()}/data/g.db`);
+    expect(parseStoreUrl("postgres://u:p@h/db").dialect).toBe("postgres");
+    expect(() => parseStoreUrl("mysql://h/db")).toThrow("sqlite:// or postgres://");
+  });
+
+  test("passwords are found and masked", () => {
+    expect(urlPassword("postgres://u:s3cr%40t@h:5432/db")).toBe("s3cr@t");
+    expect(urlPassword("redis://h:6379")).toBeUndefined();
+    expect(maskUrlPassword("postgres://u:s3cr%40t@h:5432/db")).toBe("postgres://u:***@h:5432/db");
+    expect(maskUrlPassword("sqlite://data/g.db")).toBe("sqlite://data/g.db");
+  });
+});
+
+describe("admin schemas", () => {
+  test("ISO 8601 dates and date-times with a zone", () => {
+    for (const ok of ["2026-12-31", "2026-12-31T23:59:00Z", "2026-12-31T23:59:00.123+02:00", "2026-12-31T23:59Z"]) expect(isIsoDate(ok)).toBe(true);
+    for (const bad of ["tomorrow", "2026-13-01", "2026-12-31T23:59:00", "31/12/2026", ""]) expect(isIsoDate(bad)).toBe(false);
+  });
+
+  test("create needs a name; unknown fields and bad limits are refused, naming the field", () => {
+    expect(check(CreateKeySchema, { name: "a", rpm: 5, models: ["grok-*"], budget_usd: 1.5 }).ok).toBe(true);
+    const r = check(CreateKeySchema, { name: "a", rpm: 0 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toStartWith("rpm:");
+    expect(check(CreateKeySchema, { rpm: 5 }).ok).toBe(false);
+    expect(check(CreateKeySchema, { name: "a", extra: 1 }).ok).toBe(false);
+    expect(check(UpdateKeySchema, { rpm: null, budget_usd: null }).ok).toBe(true);
+    expect(check(UpdateKeySchema, { name: null }).ok).toBe(false);
+  });
+});
+
+describe("memory counters", () => {
+  test("requests and tokens per minute window; spend seeded once, then added to", async () => {
+    let seeds = 0;
+    const c = new MemoryCounters(async () => (seeds++, 500));
+    const t = Date.parse("2026-02-28T13:45:10Z");
+    expect(c.hitRequest("k", t)).toBe(1);
+    expect(c.hitRequest("k", t + 1000)).toBe(2);
+    expect(c.hitRequest("other", t)).toBe(1);
+    expect(c.hitRequest("k", t + 60_000)).toBe(1); // next window
+    c.addTokens("k", 40, t + 60_000);
+    expect(c.tokensThisMinute("k", t + 60_500)).toBe(40);
+    expect(c.tokensThisMinute("k", t + 120_000)).toBe(0);
+
+    const now = new Date(t);
+    const [a, b] = await Promise.all([c.spent("k", "month", now), c.spent("k", "month", now)]);
+    expect([a, b]).toEqual([500, 500]);
+    expect(seeds).toBe(1);
+    c.addSpend("k", 250, now);
+    expect(c.spent("k", "month", now)).toBe(750);
+    // A period not seeded yet is seeded when first asked (the ledger has the spend).
+    expect(await c.spent("k", "day", now)).toBe(500);
+    expect(seeds).toBe(2);
+  });
+});
