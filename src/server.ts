@@ -25,6 +25,7 @@ import { chatCompletionsRoutes } from "./routes/chat-completions";
 import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
+import { dashboardRoutes } from "./routes/dashboard";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
@@ -119,7 +120,8 @@ export function createApp(deps: AppDeps) {
     .use(chatCompletionsRoutes(deps))
     .use(responsesRoutes(deps))
     .use(modelsRoutes(deps))
-    .use(adminRoutes(deps));
+    .use(adminRoutes(deps))
+    .use(dashboardRoutes(deps));
 }
 
 /** How long a connection may stay idle between requests (and a whole answer take to be written). */
