@@ -1,0 +1,24 @@
+/**
+ * Configuration, one job per module:
+ *   schema.ts    the file's typebox schema, the resolved Config, defaults, ConfigError
+ *   load.ts      reading config and env files; file + environment + flags → Config
+ *   cli.ts       the command line (flags, help) → what to do
+ *   describe.ts  config problems in words
+ *   security.ts  cross-field rules that keep keys from being exposed
+ */
+export {
+  ConfigError,
+  ConfigFileSchema,
+  DEFAULTS,
+  DEFAULT_DOCUMENT_FETCH,
+  RESILIENCE_DEFAULTS,
+  type Config,
+  type ConfigFile,
+  type DocumentFetchConfig,
+  type FallbackTarget,
+  type Resilience,
+} from "./schema";
+export { capabilityOverrides, parseEnvFile, readConfigFile, readEnvFile, resilienceFromFile, resolveConfig, type ConfigFlags } from "./load";
+export { HELP, loadCommand, type Command } from "./cli";
+export { describeExpected, describeFileErrors } from "./describe";
+export { checkSecurity, isLoopback } from "./security";
