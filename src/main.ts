@@ -56,7 +56,9 @@ async function main(): Promise<number> {
   try {
     server = startServer(config, logger);
   } catch (e) {
-    process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}\n`);
+    const why = (e as { code?: unknown }).code === "EADDRINUSE" ? `port ${config.port} is in use` : (e as Error).message;
+    process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${why}\n`);
+    await logger.close();
     return 1;
   }
   const mode =

@@ -104,6 +104,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
     idleTimeout: 0,
     development: false,
+    // Off, or a second instance would share the port and split the traffic (Bun's default here).
+    reusePort: false,
     // Read on every request: each request is served by the app current when it arrived.
     fetch: (request) => app.fetch(request),
   });
