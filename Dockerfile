@@ -11,7 +11,10 @@ FROM oven/bun:${BUN_VERSION} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN bun install --frozen-lockfile --production --ignore-scripts
+# What `bun run build` reads: the build script, the compiler settings and the sources
+# (tests/deploy.test.ts checks this list against the build).
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN bun run build \
  && ./dist/grok2api --version

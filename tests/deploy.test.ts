@@ -3,8 +3,8 @@
  * that tool exists), and install.sh installs into a scratch root, twice,
  * without touching a config that is already there.
  */
-import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,6 +12,11 @@ const ROOT = join(import.meta.dir, "..");
 const UNIT = join(ROOT, "deploy", "grok2api.service");
 const INSTALL = join(ROOT, "deploy", "install.sh");
 const systemdAnalyze = Bun.which("systemd-analyze");
+const scratch = mkdtempSync(join(tmpdir(), "grok2api-deploy-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** A fresh directory under this file's scratch directory, removed after the tests. */
+let dirs = 0;
+const tempDir = () => mkdtempSync(join(scratch, `d${++dirs}-`));
 const shellcheck = Bun.which("shellcheck");
 
 function run(cmd: string[], env: Record<string, string> = {}) {
@@ -22,7 +27,7 @@ function run(cmd: string[], env: Record<string, string> = {}) {
 describe("deploy/grok2api.service", () => {
   test.skipIf(!systemdAnalyze)("passes systemd-analyze verify with no warning", () => {
     // verify wants ExecStart's program to exist: point it at one that does.
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-unit-"));
+    const dir = tempDir();
     const unit = join(dir, "grok2api.service");
     writeFileSync(unit, readFileSync(UNIT, "utf8").replaceAll("/usr/local/bin/grok2api", process.execPath));
     const r = run([systemdAnalyze!, "verify", unit]);
@@ -60,7 +65,7 @@ describe("deploy/install.sh", () => {
   });
 
   test("installs binary, unit, config and env file; running it again keeps the config", () => {
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-install-"));
+    const dir = tempDir();
     const root = join(dir, "root");
     const binary = join(dir, "grok2api");
     writeFileSync(binary, "#!/bin/sh\necho 'grok2api 9.9.9'\n");
@@ -89,10 +94,81 @@ describe("deploy/install.sh", () => {
     expect(again.stdout).not.toContain("installed " + config);
   });
 
+  test("refuses a binary that does not run on this machine, and keeps the installed one", () => {
+    const dir = tempDir();
+    const root = join(dir, "root");
+    const good = join(dir, "grok2api");
+    writeFileSync(good, "#!/bin/sh\necho 'grok2api 1.0.0'\n");
+    chmodSync(good, 0o755);
+    expect(run(["bash", INSTALL, good], { DESTDIR: root }).code).toBe(0);
+
+    // Another machine's binary: executable, but the kernel cannot run it.
+    const foreign = join(dir, "grok2api-arm");
+    writeFileSync(foreign, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 0xee)]));
+    chmodSync(foreign, 0o755);
+    const r = run(["bash", INSTALL, foreign], { DESTDIR: root });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${foreign} does not run on this machine`);
+    expect(readFileSync(join(root, "usr/local/bin/grok2api"), "utf8")).toBe(readFileSync(good, "utf8"));
+    expect(existsSync(join(root, "usr/local/bin/grok2api.new"))).toBe(false);
+  });
+
   test("refuses a missing binary, naming it", () => {
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-install-"));
+    const dir = tempDir();
     const r = run(["bash", INSTALL, join(dir, "nope")], { DESTDIR: join(dir, "root") });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`no executable at ${join(dir, "nope")}`);
+  });
+});
+
+describe("Dockerfile", () => {
+  /** The build stage's COPY sources, before `RUN bun run build`. */
+  function copiedBeforeBuild(): string[] {
+    const lines = readFileSync(join(ROOT, "Dockerfile"), "utf8").replace(/\\\n/g, " ").split("\n");
+    const copied: string[] = [];
+    for (const line of lines) {
+      if (/^\s*RUN\s+bun run build\b/.test(line)) return copied;
+      const m = /^\s*COPY\s+(.*)$/.exec(line);
+      if (!m || m[1]!.includes("--from")) continue;
+      const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith("--"));
+      copied.push(...words.slice(0, -1).map((w) => w.replace(/^\.\//, "").replace(/\/$/, "")));
+    }
+    throw new Error("the Dockerfile has no RUN bun run build");
+  }
+
+  /** Every repository file the build reads: the build script and the app, with what they import, transitively. */
+  function readByBuild(): Set<string> {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    const start = [
+      "package.json",
+      "tsconfig.json",
+      ...String(pkg.scripts.build).split(/\s+/).filter((w) => w.includes("/") && existsSync(join(ROOT, w))),
+      "src/main.ts",
+    ];
+    const seen = new Set<string>();
+    const queue = [...start];
+    while (queue.length) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      if (!/\.(ts|js|mjs)$/.test(file)) continue;
+      const text = readFileSync(join(ROOT, file), "utf8");
+      for (const m of text.matchAll(/(?:from|import\(|bundledWorker\()\s*"(\.{1,2}\/[^"]+|[a-z][\w/-]*\.ts)"/g)) {
+        const spec = m[1]!;
+        const base = spec.startsWith(".") ? join(file, "..", spec) : join("src", spec);
+        const found = [base, `${base}.ts`, join(base, "index.ts")].find((p) => existsSync(join(ROOT, p)) && statSync(join(ROOT, p)).isFile());
+        if (found) queue.push(found);
+      }
+    }
+    return seen;
+  }
+
+  test("copies everything `bun run build` reads into the build stage", () => {
+    const copied = copiedBeforeBuild();
+    const needed = readByBuild();
+    expect(needed.has("scripts/build.ts")).toBe(true);
+    expect(needed.has("src/tokens/worker.ts")).toBe(true);
+    const missing = [...needed].filter((file) => !copied.some((c) => c === "." || file === c || file.startsWith(`${c}/`)));
+    expect(missing).toEqual([]);
   });
 });
