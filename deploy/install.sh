@@ -83,6 +83,6 @@ fi
 echo "grok2api ${version#grok2api } installed."
 if [[ -z $destdir ]]; then
   echo "Next: edit /etc/grok2api/config.toml and /etc/grok2api/grok2api.env, then"
-  echo "  grok2api --check-config /etc/grok2api/config.toml"
+  echo "  grok2api --check-config /etc/grok2api/config.toml --env-file /etc/grok2api/grok2api.env"
   echo "  systemctl enable --now grok2api"
 fi

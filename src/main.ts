@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** Command line entry: parse flags and environment, then serve, or print or check the configuration. */
-import { ConfigError, HELP, loadCommand, type Config } from "./config";
+import { ConfigError, HELP, loadCommand, logFileProblem, type Config } from "./config";
 import { createLogger } from "./http/log";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
@@ -34,6 +34,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if (cmd.kind === "check-config") {
+    const problem = logFileProblem(cmd.config.logFile);
+    if (problem) {
+      process.stderr.write(`${NAME}: ${problem}\n`);
+      return 2;
+    }
     process.stdout.write(`${cmd.file}: ok\n`);
     return 0;
   }

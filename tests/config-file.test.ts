@@ -4,8 +4,8 @@
  * option and is valid once uncommented. Also --check-config and --print-config,
  * run as the real command line.
  */
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
@@ -14,6 +14,7 @@ import { fingerprint } from "../src/upstream/keys";
 import { runCli } from "./helpers/process";
 
 const dir = mkdtempSync(join(tmpdir(), "grok2api-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function file(text: string, ext = "toml"): string {
   const path = join(dir, `c${++n}.${ext}`);
@@ -202,6 +203,45 @@ describe("the command line", () => {
     const withKey = await runCli(["--check-config", exposed], { XAI_API_KEY: "xai-upstream-key-0123456789" });
     expect(withKey.code).not.toBe(0);
     expect(withKey.stderr).toContain("refusing to listen on 0.0.0.0");
+  });
+
+  test("--check-config fails when the log file cannot be opened for append", async () => {
+    const notADir = file("just a file\n", "txt");
+    const underFile = file(`log_file = ${JSON.stringify(join(notADir, "app.log"))}\n`);
+    const r = await runCli(["--check-config", underFile]);
+    expect(r.stderr).toContain(`log file ${join(notADir, "app.log")} cannot be created: ${notADir} is not a directory`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+
+    const isDir = await runCli(["--check-config", file(`log_file = ${JSON.stringify(dir)}\n`)]);
+    expect(isDir.stderr).toContain(`log file ${dir} is a directory`);
+    expect(isDir.code).toBe(2);
+
+    // The environment's log file counts too, and a log file in a folder yet to be made is fine.
+    const viaEnv = await runCli(["--check-config", file("port = 8080\n")], { GROK2API_LOG_FILE: join(notADir, "x.log") });
+    expect(viaEnv.code).toBe(2);
+    const fresh = await runCli(["--check-config", file("port = 8080\n")], { GROK2API_LOG_FILE: join(dir, "new", "sub", "app.log") });
+    expect(fresh.code).toBe(0);
+  });
+
+  test("--env-file reads the environment the systemd unit gives the service", async () => {
+    const exposed = file('host = "0.0.0.0"\n');
+    const envFile = file('# secrets\nXAI_API_KEY="xai-upstream-key-0123456789"\n\n', "env");
+    const r = await runCli(["--check-config", exposed, "--env-file", envFile]);
+    expect(r.stderr).toContain("refusing to listen on 0.0.0.0");
+    expect(r.code).toBe(2);
+
+    const withClients = file("XAI_API_KEY=xai-upstream-key-0123456789\nGROK2API_API_KEYS='client-key-0123456789'\n", "env");
+    const ok = await runCli(["--check-config", exposed, "--env-file", withClients]);
+    expect(ok.stdout).toContain(": ok");
+    expect(ok.code).toBe(0);
+
+    const missing = await runCli(["--check-config", exposed, "--env-file", join(dir, "nope.env")]);
+    expect(missing.stderr).toContain(`env file ${join(dir, "nope.env")} does not exist`);
+    expect(missing.code).toBe(2);
+    const garbled = await runCli(["--check-config", exposed, "--env-file", file("this is not an env file\n", "env")]);
+    expect(garbled.stderr).toContain(":1: expected KEY=value");
+    expect(garbled.code).toBe(2);
   });
 
   test("--print-config shows the effective configuration with every secret masked", async () => {

@@ -5,6 +5,7 @@
  *   cli.ts       the command line (flags, help) → what to do
  *   describe.ts  config problems in words
  *   security.ts  cross-field rules that keep keys from being exposed
+ *   check.ts     what --check-config verifies beyond the values (the log file opens)
  */
 export {
   ConfigError,
@@ -22,3 +23,4 @@ export { capabilityOverrides, parseEnvFile, readConfigFile, readEnvFile, resilie
 export { HELP, loadCommand, type Command } from "./cli";
 export { describeExpected, describeFileErrors } from "./describe";
 export { checkSecurity, isLoopback } from "./security";
+export { logFileProblem } from "./check";
