@@ -4,18 +4,17 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../src/tokens/prompt-parts";
 import { compiledBinary } from "./helpers/binary";
 import { FakeUpstream, completion, streamOf, textChunks, xaiError } from "./helpers/fake-upstream";
 import { makePdf } from "./helpers/pdf";
+import { tempDir } from "./helpers/temp";
 
 let binary: string;
 let fake: FakeUpstream;
-const work = mkdtempSync(join(tmpdir(), "grok2api-bin-run-"));
+const work = tempDir("grok2api-bin-run-");
 
 beforeAll(async () => {
   binary = await compiledBinary();

@@ -6,17 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "./helpers/binary";
 import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, type Recorded } from "./helpers/fake-upstream";
+import { tempDir } from "./helpers/temp";
 
 const CLAUDE = join(import.meta.dir, "..", "node_modules", ".bin", "claude");
 const RUN_TIMEOUT_MS = 90_000;
 
 let fake: FakeUpstream;
 let gateway: RunningBinary;
-const root = mkdtempSync(join(tmpdir(), "grok2api-claude-"));
+const root = tempDir("grok2api-claude-");
 
 /** The main conversation carries Claude Code's tools; background calls (titles, …) do not. */
 const isMainTurn = (req: Recorded) => (req.body?.tools ?? []).some((t: { function: { name: string } }) => t.function.name === "Bash");

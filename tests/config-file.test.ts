@@ -5,15 +5,15 @@
  * run as the real command line.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError, ConfigFileSchema, loadCommand, type Config } from "../src/config";
 import { fingerprint } from "../src/upstream/keys";
 import { runCli } from "./helpers/process";
+import { tempDir } from "./helpers/temp";
 
-const dir = mkdtempSync(join(tmpdir(), "grok2api-config-"));
+const dir = tempDir("grok2api-config-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function file(text: string, ext = "toml"): string {

@@ -1,12 +1,12 @@
 /** The `[upstream]` timing keys and `[[fallback]]` entries of the config file. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadCommand, RESILIENCE_DEFAULTS } from "../src/config";
+import { tempDir } from "./helpers/temp";
 
 function configFile(text: string, ext = "toml"): string {
-  const file = join(mkdtempSync(join(tmpdir(), "grok2api-cfg-")), `config.${ext}`);
+  const file = join(tempDir("grok2api-cfg-"), `config.${ext}`);
   writeFileSync(file, text);
   return file;
 }

@@ -1,11 +1,11 @@
 /** Command line and configuration: precedence, defaults, and one clear line for every bad value. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadCommand, type Config } from "../src/config";
+import { tempDir } from "./helpers/temp";
 
-const dir = mkdtempSync(join(tmpdir(), "grok2api-config-"));
+const dir = tempDir("grok2api-config-");
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -3,20 +3,15 @@
  * that tool exists), and install.sh installs into a scratch root, twice,
  * without touching a config that is already there.
  */
-import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./helpers/temp";
 
 const ROOT = join(import.meta.dir, "..");
 const UNIT = join(ROOT, "deploy", "grok2api.service");
 const INSTALL = join(ROOT, "deploy", "install.sh");
 const systemdAnalyze = Bun.which("systemd-analyze");
-const scratch = mkdtempSync(join(tmpdir(), "grok2api-deploy-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-/** A fresh directory under this file's scratch directory, removed after the tests. */
-let dirs = 0;
-const tempDir = () => mkdtempSync(join(scratch, `d${++dirs}-`));
 const shellcheck = Bun.which("shellcheck");
 
 function run(cmd: string[], env: Record<string, string> = {}) {
@@ -27,7 +22,7 @@ function run(cmd: string[], env: Record<string, string> = {}) {
 describe("deploy/grok2api.service", () => {
   test.skipIf(!systemdAnalyze)("passes systemd-analyze verify with no warning", () => {
     // verify wants ExecStart's program to exist: point it at one that does.
-    const dir = tempDir();
+    const dir = tempDir("grok2api-deploy-");
     const unit = join(dir, "grok2api.service");
     writeFileSync(unit, readFileSync(UNIT, "utf8").replaceAll("/usr/local/bin/grok2api", process.execPath));
     const r = run([systemdAnalyze!, "verify", unit]);
@@ -65,7 +60,7 @@ describe("deploy/install.sh", () => {
   });
 
   test("installs binary, unit, config and env file; running it again keeps the config", () => {
-    const dir = tempDir();
+    const dir = tempDir("grok2api-deploy-");
     const root = join(dir, "root");
     const binary = join(dir, "grok2api");
     writeFileSync(binary, "#!/bin/sh\necho 'grok2api 9.9.9'\n");
@@ -95,7 +90,7 @@ describe("deploy/install.sh", () => {
   });
 
   test("refuses a binary that does not run on this machine, and keeps the installed one", () => {
-    const dir = tempDir();
+    const dir = tempDir("grok2api-deploy-");
     const root = join(dir, "root");
     const good = join(dir, "grok2api");
     writeFileSync(good, "#!/bin/sh\necho 'grok2api 1.0.0'\n");
@@ -114,7 +109,7 @@ describe("deploy/install.sh", () => {
   });
 
   test("refuses a missing binary, naming it", () => {
-    const dir = tempDir();
+    const dir = tempDir("grok2api-deploy-");
     const r = run(["bash", INSTALL, join(dir, "nope")], { DESTDIR: join(dir, "root") });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`no executable at ${join(dir, "nope")}`);

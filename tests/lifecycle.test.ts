@@ -4,12 +4,12 @@
  * exits 0, SIGUSR1 reopens the log file. The fake upstream runs in this process.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, renameSync, existsSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, renameSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeUpstream, chunk, completion, usage, usageChunk } from "./helpers/fake-upstream";
 import { heldStream, SseClient } from "./helpers/held-stream";
 import { gate, ServerProcess } from "./helpers/process";
+import { tempDir } from "./helpers/temp";
 
 const UPSTREAM_KEY = "xai-lifecycle-upstream-key-0123456789";
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 function writeConfig(name: string, body: string): string {
-  dir ??= mkdtempSync(join(tmpdir(), "grok2api-lifecycle-"));
+  dir ??= tempDir("grok2api-lifecycle-");
   const file = join(dir, name);
   writeFileSync(file, body);
   return file;
@@ -74,7 +74,7 @@ function upstreamHolding(held: Promise<void>) {
 
 describe("SIGHUP reload", () => {
   test("applies the new model map to the next request, keeps the open stream, and rejects a bad file", async () => {
-    const logFile = join(mkdtempSync(join(tmpdir(), "grok2api-log-")), "app.log");
+    const logFile = join(tempDir("grok2api-log-"), "app.log");
     const configFile = writeConfig("reload.toml", configText({ model: "grok-old", logFile }));
     const held = gate();
     upstreamHolding(held.promise);
@@ -124,7 +124,7 @@ describe("SIGHUP reload", () => {
 
 describe("graceful shutdown", () => {
   test("SIGTERM refuses new connections, lets the open stream finish, then exits 0", async () => {
-    const logFile = join(mkdtempSync(join(tmpdir(), "grok2api-log-")), "app.log");
+    const logFile = join(tempDir("grok2api-log-"), "app.log");
     const held = gate();
     upstreamHolding(held.promise);
     const server = await start(writeConfig("term.toml", configText({ model: "grok-a", logFile })));
@@ -152,7 +152,7 @@ describe("graceful shutdown", () => {
   });
 
   test("a stream still open when the grace period ends is closed, and the exit code is still 0", async () => {
-    const logFile = join(mkdtempSync(join(tmpdir(), "grok2api-log-")), "app.log");
+    const logFile = join(tempDir("grok2api-log-"), "app.log");
     upstreamHolding(new Promise(() => {})); // the upstream hangs for good
     const server = await start(writeConfig("grace.toml", configText({ model: "grok-a", logFile, grace: 0.3 })));
 
@@ -165,7 +165,7 @@ describe("graceful shutdown", () => {
   });
 
   test("a second SIGTERM stops waiting", async () => {
-    const logFile = join(mkdtempSync(join(tmpdir(), "grok2api-log-")), "app.log");
+    const logFile = join(tempDir("grok2api-log-"), "app.log");
     upstreamHolding(new Promise(() => {}));
     const server = await start(writeConfig("twice.toml", configText({ model: "grok-a", logFile, grace: 3600 })));
 
@@ -182,7 +182,7 @@ describe("graceful shutdown", () => {
 
 describe("SIGUSR1", () => {
   test("reopens the log file after it was moved away (logrotate)", async () => {
-    const logDir = mkdtempSync(join(tmpdir(), "grok2api-log-"));
+    const logDir = tempDir("grok2api-log-");
     const logFile = join(logDir, "app.log");
     upstreamHolding(Promise.resolve());
     const server = await start(writeConfig("usr1.toml", configText({ model: "grok-a", logFile })));

@@ -1,14 +1,14 @@
 /** The access log: appended, in order, flushed without waiting for close. */
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../src/http/log";
+import { tempDir } from "./helpers/temp";
 
 const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n");
 
 test("log lines are appended after what the file held, in order, soon and on close", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "grok2api-log-"));
+  const dir = tempDir("grok2api-log-");
   const file = join(dir, "sub", "app.log");
   const first = createLogger({ file, stdout: false });
   first.info("one");
@@ -27,7 +27,7 @@ test("log lines are appended after what the file held, in order, soon and on clo
 });
 
 test("a log file that cannot be opened is an error at once (start-up reports it and stops)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "grok2api-log-"));
+  const dir = tempDir("grok2api-log-");
   // a directory: cannot be opened for appending
   expect(() => createLogger({ file: dir, stdout: false })).toThrow();
 });

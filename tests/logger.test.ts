@@ -3,8 +3,7 @@
  * mode that logs translated request bodies (prompt text only there).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../src/http/log";
 import { isSecretName, redactSecrets } from "../src/redact";
@@ -12,8 +11,9 @@ import { fingerprint } from "../src/upstream/keys";
 import { FakeUpstream, completion } from "./helpers/fake-upstream";
 import { startGateway } from "./helpers/gateway";
 import { ServerProcess } from "./helpers/process";
+import { tempDir } from "./helpers/temp";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "grok2api-logging-"));
+const tmp = () => tempDir("grok2api-logging-");
 const linesOf = (path: string) =>
   readFileSync(path, "utf8")
     .split("\n")

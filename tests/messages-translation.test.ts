@@ -5,8 +5,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../src/config";
@@ -15,6 +14,7 @@ import { chunk, completion, streamOf, usageChunk } from "./helpers/fake-upstream
 import { startGateway } from "./helpers/gateway";
 import { makePdf, toBase64 } from "./helpers/pdf";
 import { clientFor, useGateway } from "./helpers/setup";
+import { tempDir } from "./helpers/temp";
 
 const SECRET_PROMPT = "my-very-private-prompt-text-7f3a";
 const h = useGateway({ modelMap: { "claude-sonnet-*": "grok-4.3", "claude-haiku-*": "grok-4.20-0309-non-reasoning" } });
@@ -235,7 +235,7 @@ describe("capabilities: a model that rejects a parameter never receives it", () 
 
   test("the config file's [capabilities] override the built-in table", async () => {
     ok();
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-capcfg-"));
+    const dir = tempDir("grok2api-capcfg-");
     await Bun.write(`${dir}/c.toml`, `[capabilities."grok-4.3*"]\nreasoning_effort = []\n\n[capabilities."acme-*"]\nreasoning_effort = ["low", "high"]\n`);
     const cmd = await loadCommand(["--config", `${dir}/c.toml`], {});
     if (cmd.kind !== "serve") throw new Error("expected serve");

@@ -73,7 +73,7 @@ describe("model map through the server", () => {
     ["claude-3-opus-latest", "grok-4.20-0309-reasoning"],
     ["claude-2.1", "grok-2"],
     ["grok-4", "grok-4"],
-  ])("%s → %s upstream, and the answer names %s", async (asked, upstream) => {
+  ])("%s → %s upstream, and the answer names the model asked for", async (asked, upstream) => {
     const msg = await client.messages.create({ model: asked, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
     expect(fake.last.body.model).toBe(upstream);
     expect(msg.model).toBe(asked);

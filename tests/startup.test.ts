@@ -3,12 +3,12 @@
  * message instead of being shared.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, ServerProcess } from "./helpers/process";
+import { tempDir } from "./helpers/temp";
 
-const dir = mkdtempSync(join(tmpdir(), "grok2api-startup-"));
+const dir = tempDir("grok2api-startup-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a second instance on a busy port", () => {
