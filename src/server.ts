@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { createDeps, type AppDeps } from "./deps";
 import { RequestContext, contextOf, setContext } from "./http/context";
+import { OpenStreams } from "./http/open-streams";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
@@ -41,14 +42,17 @@ function fromFrameworkError(code: unknown, error: unknown, method: string, path:
   }
 }
 
-export function createApp(deps: AppDeps) {
+/** How long streams cut at shutdown get to send their error event before the sockets close. */
+const CUT_WAIT_MS = 1000;
+
+export function createApp(deps: AppDeps, streams?: OpenStreams) {
   const { logger } = deps;
   return new Elysia({ name: "grok2api" })
     .onRequest(({ request, set }) => {
       const id = newRequestId();
       set.headers["request-id"] = id;
       const url = new URL(request.url);
-      setContext(request, new RequestContext(id, request.method, url.pathname, logger));
+      setContext(request, new RequestContext(id, request.method, url.pathname, logger, streams));
     })
     // The matched route pattern labels the request's metrics (bounded, unlike the path).
     .onTransform({ as: "global" }, ({ request, route }) => {
@@ -90,11 +94,13 @@ export interface RunningServer {
 export function startServer(config: Config, logger: Logger): RunningServer {
   const startedAt = Date.now();
   let deps: AppDeps | undefined;
+  // Across reloads: a stream started before one is still this server's to end.
+  const streams = new OpenStreams();
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
     deps = { ...createDeps(c, logger, deps), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
-    return createApp(deps).compile();
+    return createApp(deps, streams).compile();
   };
   let app = build(config);
   const server = Bun.serve({
@@ -140,6 +146,9 @@ export function startServer(config: Config, logger: Logger): RunningServer {
           endGrace();
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
+        // Streams end with an error event rather than silently.
+        const cut = await streams.cutAll(CUT_WAIT_MS);
+        if (cut > 0) logger.info("open streams ended with an error event", { streams: cut });
         await server.stop(true);
         deps?.tokens.stop();
         logger.info("stopped");

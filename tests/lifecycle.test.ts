@@ -59,6 +59,13 @@ const post = (url: string, body: Record<string, unknown>) =>
     body: JSON.stringify({ model: "claude-test", max_tokens: 64, messages: [{ role: "user", content: "Hi" }], ...body }),
   });
 
+const postChat = (url: string) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "grok-a", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+  });
+
 /** Upstream: streams "Hello" then, once `held` opens, " world" and the end; non-streams answer "ok". */
 function upstreamHolding(held: Promise<void>) {
   fake.on((req) =>
@@ -151,34 +158,55 @@ describe("graceful shutdown", () => {
     expect(entries.at(-1)!.msg).toBe("stopped");
   });
 
-  test("a stream still open when the grace period ends is closed, and the exit code is still 0", async () => {
+  test("streams still open when the grace period ends get an error event, then close; the exit code is still 0", async () => {
     const logFile = join(tempDir("grok2api-log-"), "app.log");
     upstreamHolding(new Promise(() => {})); // the upstream hangs for good
     const server = await start(writeConfig("grace.toml", configText({ model: "grok-a", logFile, grace: 0.3 })));
 
     const sse = new SseClient(await post(server.url, { stream: true }));
     expect(await sse.readUntil('"text":"Hello"')).toBe(true);
+    const chat = new SseClient(await postChat(server.url));
+    expect(await chat.readUntil('"content":"Hello"')).toBe(true);
     server.signal("SIGTERM");
     expect(await server.exited).toBe(0);
-    expect(await sse.readAll()).not.toContain("message_stop");
-    expect(server.lines.some((l) => l.msg === "closing requests still open" && l.open === 1)).toBe(true);
+    expectShutdownEvents(await sse.readAll(), await chat.readAll());
+    expect(server.lines.some((l) => l.msg === "closing requests still open" && l.open === 2)).toBe(true);
   });
 
-  test("a second SIGTERM stops waiting", async () => {
+  test("a second SIGTERM stops waiting, and the open streams get an error event first", async () => {
     const logFile = join(tempDir("grok2api-log-"), "app.log");
     upstreamHolding(new Promise(() => {}));
     const server = await start(writeConfig("twice.toml", configText({ model: "grok-a", logFile, grace: 3600 })));
 
     const sse = new SseClient(await post(server.url, { stream: true }));
     expect(await sse.readUntil('"text":"Hello"')).toBe(true);
+    const chat = new SseClient(await postChat(server.url));
+    expect(await chat.readUntil('"content":"Hello"')).toBe(true);
     const from = server.mark();
     server.signal("SIGTERM");
     await server.waitFor((l) => l.msg === "shutting down", from);
     server.signal("SIGTERM");
     expect(await server.exited).toBe(0);
-    expect(await sse.readAll()).not.toContain("message_stop");
+    expectShutdownEvents(await sse.readAll(), await chat.readAll());
+    // Both streams are accounted for, with why they ended.
+    const requests = server.lines.filter((l) => l.msg === "request");
+    expect(requests.map((l) => l.error).sort()).toEqual(["overloaded_error", "shutting_down"]);
   });
 });
+
+/** The Anthropic stream ends with `event: error` (no message_stop); the chat stream with an OpenAI error event (no [DONE]). */
+function expectShutdownEvents(anthropic: string, openai: string): void {
+  expect(anthropic).not.toContain("message_stop");
+  const last = anthropic.trim().split("\n\n").at(-1)!;
+  expect(last.split("\n")[0]).toBe("event: error");
+  expect(JSON.parse(last.split("\n")[1]!.slice("data: ".length))).toMatchObject({
+    type: "error",
+    error: { type: "overloaded_error", message: expect.stringContaining("shutting down") },
+  });
+  expect(openai).not.toContain("[DONE]");
+  const lastChat = openai.trim().split("\n\n").at(-1)!;
+  expect(JSON.parse(lastChat.slice("data: ".length))).toMatchObject({ error: { message: expect.stringContaining("shutting down") } });
+}
 
 describe("SIGUSR1", () => {
   test("reopens the log file after it was moved away (logrotate)", async () => {

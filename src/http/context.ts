@@ -5,6 +5,7 @@
  */
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import type { AccessEntry, Logger } from "./log";
+import type { OpenStreams } from "./open-streams";
 
 export class RequestContext {
   readonly start = performance.now();
@@ -14,13 +15,21 @@ export class RequestContext {
   private streaming = false;
   private firstTokenMs: number | undefined;
   private done = false;
+  private unregister: (() => void) | undefined;
 
   constructor(
     readonly id: string,
     readonly method: string,
     readonly path: string,
     private readonly logger: Logger,
+    /** The server's open streams, told when it stops (see open-streams.ts). */
+    private readonly streams?: OpenStreams,
   ) {}
+
+  /** A stream being sent: stopping the server aborts `upstream` with ShuttingDown until `finish`. */
+  endOnShutdown(upstream: AbortController): void {
+    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream);
+  }
 
   /** True while a streamed response is open; it counts in the open-streams gauge until `finish`. */
   get deferred(): boolean {
@@ -41,6 +50,7 @@ export class RequestContext {
     if (this.done) return;
     this.done = true;
     this.deferred = false;
+    this.unregister?.();
     const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
     this.logger.access({
       request_id: this.id,

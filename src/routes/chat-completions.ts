@@ -97,6 +97,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
   }
   rc.deferred = true;
+  rc.endOnShutdown(abort);
   const relayed = relaySse(res.body, {
     abort,
     watchdog,

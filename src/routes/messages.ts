@@ -150,6 +150,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   }
 
   rc.deferred = true;
+  rc.endOnShutdown(abort); // a shutdown aborts with ShuttingDown, sent as the stream's event: error
   const stream = new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {

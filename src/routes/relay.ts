@@ -5,6 +5,7 @@
  * OpenAI-style error event, so the client is not left with a silently cut answer.
  */
 import { openaiErrorBody } from "../http/errors";
+import { ShuttingDown } from "../http/open-streams";
 import type { Watchdog } from "../upstream/watchdog";
 
 export interface RelayOutcome {
@@ -74,6 +75,12 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           result = await reader.read();
           opts.watchdog?.touch();
         } catch (err) {
+          if (opts.abort.signal.reason instanceof ShuttingDown) {
+            controller.enqueue(sseErrorEvent(opts.abort.signal.reason.message));
+            controller.close();
+            end({ status: 200, error: "shutting_down" });
+            return;
+          }
           if (opts.abort.signal.aborted) {
             end({ status: 499, error: "client_closed" });
             controller.close();
