@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { recordUpstreamRetry } from "../src/metrics";
 import { fingerprint } from "../src/upstream/keys";
 import { FakeUpstream, chunk, completion, usage, usageChunk, xaiError } from "./helpers/fake-upstream";
-import { startGateway, type Gateway } from "./helpers/gateway";
+import { logText, startGateway, type Gateway } from "./helpers/gateway";
 import { heldStream, SseClient } from "./helpers/held-stream";
 import { gate } from "./helpers/process";
 import { parsePrometheus, valueOf, type Family } from "./helpers/prometheus";
@@ -141,6 +141,53 @@ describe("GET /metrics", () => {
     const text = await (await fetch(`${pooled.url}/metrics`)).text();
     expect(text).not.toContain(UPSTREAM_KEY);
     expect(text).not.toContain("xai-some-client-key");
+  });
+});
+
+describe("GET /metrics itself", () => {
+  test("is logged and counted like any request, refused scrapes included", async () => {
+    const g = gateway({ metrics: { enabled: true, token: "metrics-token-0123456789", requireClientKey: false } });
+    const auth = { authorization: "Bearer metrics-token-0123456789" };
+    const before = await scrape(g, auth);
+    expect((await fetch(`${g.url}/metrics`)).status).toBe(401);
+    const after = await scrape(g, auth);
+    const delta = (status: string) =>
+      valueOf(after, "grok2api_requests_total", { route: "/metrics", method: "GET", status, model: "" }) -
+      valueOf(before, "grok2api_requests_total", { route: "/metrics", method: "GET", status, model: "" });
+    expect(delta("200")).toBe(1); // the first scrape (the second counts once it has been answered)
+    expect(delta("401")).toBe(1);
+    const log = await logText(g.logFile, (t) => (t.match(/"path":"\/metrics"/g) ?? []).length >= 3);
+    const lines = log.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && l.path === "/metrics");
+    expect(lines.map((l) => l.status)).toEqual([200, 401, 200]);
+  });
+
+  test("is plain exposition text with no blank lines, and open streams read 0 once streams have ended", async () => {
+    const g = gateway();
+    fake.on((req) => (req.body?.stream ? heldStream([chunk({ role: "assistant", content: "Hi" })], [chunk({}, "stop")], Promise.resolve()) : Response.json(completion({ content: "ok" }))));
+    // A stream read to its end, one the client drops half-way, and one the upstream refuses.
+    expect(await new SseClient(await ask(g, { stream: true })).readAll()).toContain("message_stop");
+    const dropped = new AbortController();
+    const res = await fetch(`${g.url}/v1/messages`, {
+      method: "POST",
+      signal: dropped.signal,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-metrics", max_tokens: 8, stream: true, messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    dropped.abort();
+    fake.on(() => xaiError(500, "boom"));
+    expect((await ask(g, { stream: true })).status).toBeGreaterThanOrEqual(500);
+    // Bounded wait for the dropped stream to be accounted for.
+    let text = "";
+    for (let i = 0; i < 100; i++) {
+      text = await (await fetch(`${g.url}/metrics`)).text();
+      if (valueOf(parsePrometheus(text), "grok2api_open_streams") === 0) break;
+      await Bun.sleep(20);
+    }
+    expect(valueOf(parsePrometheus(text), "grok2api_open_streams")).toBe(0);
+    expect(text).not.toContain("\n\n");
+    expect(text.startsWith("# HELP")).toBe(true);
+    expect(text.endsWith("\n")).toBe(true);
   });
 });
 

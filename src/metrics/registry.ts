@@ -1,10 +1,10 @@
 /**
  * The Prometheus registry and its metrics (prom-client). Loaded on first use by
- * metrics.ts, after the first answer has gone out: prom-client and its default
+ * record.ts, after the first answer has gone out: prom-client and its default
  * process metrics are the largest single cost of starting up.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { VERSION } from "./version";
+import { VERSION } from "../version";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });

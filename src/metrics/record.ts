@@ -8,7 +8,7 @@
  *   recordUpstreamRetry(key, reason)   an upstream call is being retried
  *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
  *
- * The registry (metrics-registry.ts) is loaded on first use, in a later turn of the
+ * The registry (registry.ts) is loaded on first use, in a later turn of the
  * event loop, so start-up and the first answer do not wait for prom-client; what is
  * recorded meanwhile is queued and applied when it arrives. A scrape waits for it.
  *
@@ -16,9 +16,9 @@
  * configured upstream keys (a client's own forwarded key is "client"); model
  * names past the first MAX_MODELS distinct ones are counted as "other".
  */
-import { fingerprint } from "./upstream/keys";
+import { fingerprint } from "../upstream/keys";
 
-type Registry = typeof import("./metrics-registry");
+type Registry = typeof import("./registry");
 
 let loaded: Registry | null = null;
 let loading: Promise<Registry> | null = null;
@@ -27,7 +27,7 @@ let queue: Array<(m: Registry) => void> = [];
 const MAX_QUEUED = 10_000;
 
 function load(): Promise<Registry> {
-  loading ??= import("./metrics-registry").then((m) => {
+  loading ??= import("./registry").then((m) => {
     loaded = m;
     for (const f of queue) f(m);
     queue = [];
@@ -102,8 +102,13 @@ export function recordUpstreamRetry(key: string, reason: string): void {
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 
-/** The exposition text and its content type (everything recorded so far included). */
+/**
+ * The exposition text and its content type (everything recorded so far included).
+ * One line per sample or comment, no blank lines between families: plain
+ * Prometheus text, which nothing could take for an SSE stream.
+ */
 export async function metricsText(): Promise<{ body: string; contentType: string }> {
   const { registry } = await load();
-  return { body: await registry.metrics(), contentType: registry.contentType };
+  const text = await registry.metrics();
+  return { body: text.replace(/\n{2,}/g, "\n").replace(/^\n+/, ""), contentType: registry.contentType };
 }
