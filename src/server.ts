@@ -70,11 +70,18 @@ export function createApp(deps: AppDeps, streams?: OpenStreams) {
     })
     .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
+    .use(apiRoutes(deps))
+    // A base_url that already ends in /v1 makes clients call /v1/v1/…: the same routes, once more under /v1.
+    .group("/v1", (app) => app.use(apiRoutes(deps)));
+}
+
+/** The API proper, each route registered once at /v1/…. */
+const apiRoutes = (deps: AppDeps) =>
+  new Elysia({ name: "routes/api" })
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
     .use(modelsRoutes(deps));
-}
 
 export interface RunningServer {
   url: string;

@@ -14,6 +14,13 @@ describe("the repository", () => {
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).license).toBe("MIT");
   });
 
+  test("registers each API route once: /v1/v1/… is a prefix in src/server.ts, not a second path in every route file", () => {
+    const dir = join(ROOT, "src", "routes");
+    const doubled = readdirSync(dir).filter((f) => readFileSync(join(dir, f), "utf8").includes('"/v1/v1'));
+    expect(doubled).toEqual([]);
+    expect(readFileSync(join(ROOT, "src", "server.ts"), "utf8")).toContain('.group("/v1"');
+  });
+
   test("has no source file at the top level (code lives in src/, scripts/, bench/ and tests/)", () => {
     const files = readdirSync(ROOT).filter((f) => statSync(join(ROOT, f)).isFile() && /\.(ts|js|mjs|cjs|tsx)$/.test(f));
     expect(files).toEqual([]);

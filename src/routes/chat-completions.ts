@@ -113,6 +113,5 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
 export const chatCompletionsRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => handleChatCompletions(deps, request, rc));
   return new Elysia({ name: "routes/chat-completions" })
-    .post("/v1/chat/completions", handler, { parse: "none" })
-    .post("/v1/v1/chat/completions", handler, { parse: "none" });
+    .post("/v1/chat/completions", handler, { parse: "none" });
 };

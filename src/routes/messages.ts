@@ -227,6 +227,5 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
 export const messagesRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => handleMessages(deps, request, rc));
   return new Elysia({ name: "routes/messages" })
-    .post("/v1/messages", handler, { parse: "none" })
-    .post("/v1/v1/messages", handler, { parse: "none" });
+    .post("/v1/messages", handler, { parse: "none" });
 };
