@@ -1,0 +1,81 @@
+/** The model map: seed defaults, config overrides with globs, passthrough, and the name echoed back. */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DEFAULT_MODEL_MAP, createModelMap } from "../../src/models/map";
+import { FakeUpstream, completion } from "../helpers/fake-upstream";
+import { startGateway, type Gateway } from "../helpers/gateway";
+
+describe("createModelMap", () => {
+  test("the seed's table is the default", () => {
+    const m = createModelMap();
+    expect(m.resolve("claude-3-5-sonnet-20241022")).toBe("grok-2-latest");
+    expect(m.resolve("claude-3-5-sonnet-latest")).toBe("grok-2-latest");
+    expect(m.resolve("claude-3-opus-20240229")).toBe("grok-2-latest");
+    expect(m.resolve("claude-3-opus-latest")).toBe("grok-2-latest");
+    expect(m.resolve("claude-3-sonnet-20240229")).toBe("grok-2-1212");
+    expect(m.resolve("claude-3-haiku-20240307")).toBe("grok-2-1212");
+    expect(m.resolve("claude-2.1")).toBe("grok-2");
+    expect(m.resolve("claude-2.0")).toBe("grok-2");
+    expect(Object.keys(DEFAULT_MODEL_MAP)).toHaveLength(8);
+  });
+
+  test("other names go upstream unchanged", () => {
+    const m = createModelMap();
+    for (const name of ["grok-4", "grok-vision", "grok-4.3", "claude-sonnet-4-6"]) expect(m.resolve(name)).toBe(name);
+  });
+
+  test("config overrides beat defaults; exact names beat globs; globs are tried in order", () => {
+    const m = createModelMap({
+      "claude-3-5-sonnet-20241022": "grok-4.3",
+      "claude-*-haiku-*": "grok-4.20-0309-non-reasoning",
+      "claude-*": "grok-4.3",
+      "gpt-4o*": "grok-4.20-0309-reasoning",
+    });
+    expect(m.resolve("claude-3-5-sonnet-20241022")).toBe("grok-4.3");
+    // an exact default still beats an override glob
+    expect(m.resolve("claude-3-haiku-20240307")).toBe("grok-2-1212");
+    expect(m.resolve("claude-3-7-haiku-20250101")).toBe("grok-4.20-0309-non-reasoning");
+    expect(m.resolve("claude-opus-4-8")).toBe("grok-4.3");
+    expect(m.resolve("gpt-4o-mini")).toBe("grok-4.20-0309-reasoning");
+    expect(m.resolve("grok-4")).toBe("grok-4");
+  });
+
+  test("glob characters other than * are literal", () => {
+    const m = createModelMap({ "a.b+c*": "x" });
+    expect(m.resolve("a.b+c-1")).toBe("x");
+    expect(m.resolve("aXb+c-1")).toBe("aXb+c-1");
+  });
+
+  test("names() lists exact names, overrides first", () => {
+    const names = createModelMap({ "my-model": "grok-4", "claude-*": "grok-4.3" }).names();
+    expect(names[0]).toBe("my-model");
+    expect(names).toContain("claude-3-opus-latest");
+    expect(names).not.toContain("claude-*");
+  });
+});
+
+describe("model map through the server", () => {
+  let fake: FakeUpstream;
+  let gw: Gateway;
+  let client: Anthropic;
+  beforeAll(() => {
+    fake = new FakeUpstream().on(() => Response.json(completion({ content: "ok" })));
+    gw = startGateway(fake.baseUrl, { modelMap: { "claude-*": "grok-4.3", "claude-3-opus-latest": "grok-4.20-0309-reasoning" } });
+    client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    fake.stop();
+  });
+
+  test.each([
+    ["claude-sonnet-4-6", "grok-4.3"],
+    ["claude-3-opus-latest", "grok-4.20-0309-reasoning"],
+    ["claude-2.1", "grok-2"],
+    ["grok-4", "grok-4"],
+  ])("%s → %s upstream, and the answer names the model asked for", async (asked, upstream) => {
+    const msg = await client.messages.create({ model: asked, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+    expect(fake.last.body.model).toBe(upstream);
+    expect(msg.model).toBe(asked);
+  });
+});
