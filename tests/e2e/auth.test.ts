@@ -4,16 +4,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { presentedKey } from "../../src/http/auth";
 import { FakeUpstream, completion } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
 const body = JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
 const post = (gw: Gateway, headers: Record<string, string>) =>
   fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
-let fake: FakeUpstream;
-beforeAll(() => {
-  fake = new FakeUpstream().on(() => Response.json(completion({ content: "ok" })));
-});
-afterAll(() => fake.stop());
+const fake = useFakeUpstream().on(() => Response.json(completion({ content: "ok" })));
 
 test("presentedKey reads x-api-key or a Bearer token", () => {
   expect(presentedKey(new Headers({ "x-api-key": "k1" }))).toBe("k1");

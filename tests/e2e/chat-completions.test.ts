@@ -17,23 +17,14 @@ import {
   xaiError,
 } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { openaiFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let gw: Gateway;
+const fake = useFakeUpstream();
+const rig = useGateway({ modelMap: { "gpt-4o": "grok-4.3" } }, fake);
 let client: OpenAI;
-
 beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl, {
-    modelMap: { "gpt-4o": "grok-4.3" },
-  });
-  client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "sk-client-key", maxRetries: 0 });
+  client = openaiFor(rig.gw, "sk-client-key");
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
-beforeEach(() => fake.reset());
 
 const enc = new TextEncoder();
 
@@ -65,7 +56,7 @@ describe("chat.completions.create, non-streaming", () => {
 
   test("an unmapped model name goes upstream unchanged; /v1/v1 works too", async () => {
     fake.on(() => Response.json(completion({ content: "ok" })));
-    const res = await fetch(`${gw.url}/v1/v1/chat/completions`, {
+    const res = await fetch(`${rig.gw.url}/v1/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-x", "x-grok-conv-id": "conv-42" },
       body: JSON.stringify({ model: "grok-3", messages: [{ role: "user", content: "hi" }] }),
@@ -117,7 +108,7 @@ describe("chat.completions.create, streaming", () => {
   test("the stream is passed through byte for byte", async () => {
     const wire = sseText(textChunks("Grok says hi", { usage: null }));
     fake.on(() => sseResponse(wire));
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    const res = await fetch(`${rig.gw.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-x" },
       body: JSON.stringify({ model: "grok-3", messages: [{ role: "user", content: "hi" }], stream: true }),
@@ -300,7 +291,7 @@ describe("parameters the target model rejects", () => {
 
 describe("errors use the OpenAI envelope", () => {
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${gw.url}/v1/chat/completions`, {
+    fetch(`${rig.gw.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-x", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
@@ -354,7 +345,7 @@ describe("errors use the OpenAI envelope", () => {
   });
 
   test("an unknown method on the path answers in the envelope", async () => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`);
+    const res = await fetch(`${rig.gw.url}/v1/chat/completions`);
     await expectEnvelope(res, 404, "no route");
   });
 
@@ -405,7 +396,7 @@ test("the access log has names and numbers, never prompt text or keys", async ()
   await client.chat.completions.create({ model: "grok-3", messages: [{ role: "user", content: secretPrompt }] });
   const s = await client.chat.completions.create({ model: "grok-3", messages: [{ role: "user", content: secretPrompt }], stream: true });
   for await (const _ of s);
-  const log = readFileSync(gw.logFile, "utf8");
+  const log = readFileSync(rig.gw.logFile, "utf8");
   expect(log).toContain('"path":"/v1/chat/completions"');
   expect(log).toContain('"upstream_model":"grok-3"');
   expect(log).not.toContain("99887766");

@@ -9,19 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { FakeUpstream, completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let gw: Gateway;
+const fake = useFakeUpstream();
+const rig = useGateway({}, fake);
 let client: Anthropic;
-
 beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl);
-  client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
+  client = clientFor(rig.gw, "k");
 });
 beforeEach(() => {
   fake.reset().on(() => Response.json(completion({ content: "ok" })));
@@ -92,7 +86,7 @@ describe("Claude Code's model names resolve by role", () => {
   });
 
   test("model discovery: GET /v1/models lists the routed Claude names first", async () => {
-    const res = await fetch(`${gw.url}/v1/models?limit=1000`, { headers: { "x-api-key": "k", "anthropic-version": "2023-06-01" } });
+    const res = await fetch(`${rig.gw.url}/v1/models?limit=1000`, { headers: { "x-api-key": "k", "anthropic-version": "2023-06-01" } });
     const ids = ((await res.json()) as { data: Array<{ id: string; display_name: string }> }).data;
     expect(ids.slice(0, 3).map((m) => m.id)).toEqual(DEFAULT_ROUTING.advertise);
     expect(ids[0]!.display_name).toContain(DEFAULT_ROUTING.default);

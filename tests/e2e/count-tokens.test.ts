@@ -9,34 +9,26 @@ import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../../src/tokens/prompt-parts";
 import { IMAGE_TOKENS } from "../../src/translate/usage";
 import { FakeUpstream, completion, streamOf, textChunks, tokenizeAnswer, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
-import { parseSSE, startGateway, type Gateway } from "../helpers/gateway";
+import { parseSSE, type Gateway } from "../helpers/gateway";
+import { clientFor, useFakeUpstream, useGateways } from "../helpers/setup";
 
-let fake: FakeUpstream;
-const gateways: Gateway[] = [];
+const fake = useFakeUpstream();
+const startGateway = useGateways(fake);
 
 /** The fake tokenizer counts words, so expected counts are easy to state. */
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 let tokenize: (req: Recorded) => Response;
 let chat: (req: Recorded) => Response;
 
-beforeAll(() => {
-  fake = new FakeUpstream();
-  fake.on((req) => (req.path === "/v1/tokenize-text" ? tokenize(req) : chat(req)));
-});
-afterAll(async () => {
-  for (const g of gateways) await g.stop();
-  fake.stop();
-});
+fake.on((req) => (req.path === "/v1/tokenize-text" ? tokenize(req) : chat(req)));
 beforeEach(() => {
-  fake.reset();
   tokenize = (req) => Response.json(tokenizeAnswer(words(req.body.text)));
   chat = () => Response.json(completion({ content: "ok" }));
 });
 
-function gateway(overrides: Parameters<typeof startGateway>[1] = {}): { gw: Gateway; client: Anthropic } {
-  const gw = startGateway(fake.baseUrl, overrides);
-  gateways.push(gw);
-  return { gw, client: new Anthropic({ baseURL: gw.url, apiKey: "sk-ant-client", maxRetries: 0 }) };
+function gateway(overrides: Parameters<typeof startGateway>[0] = {}): { gw: Gateway; client: Anthropic } {
+  const gw = startGateway(overrides);
+  return { gw, client: clientFor(gw, "sk-ant-client") };
 }
 
 const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";

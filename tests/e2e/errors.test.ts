@@ -3,24 +3,17 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeUpstream, completion, xaiError } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream, useGateway } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let gw: Gateway;
-beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl, { maxBodyBytes: 64 * 1024 });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+const fake = useFakeUpstream();
+const rig = useGateway({ maxBodyBytes: 64 * 1024 }, fake);
 beforeEach(() => {
   fake.reset().on(() => Response.json(completion({ content: "ok" })));
 });
 
 const valid = { model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] };
 async function send(body: any, path = "/v1/messages", init: RequestInit = {}) {
-  const res = await fetch(gw.url + path, {
+  const res = await fetch(rig.gw.url + path, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream ? body : JSON.stringify(body),
@@ -133,7 +126,7 @@ describe("lenient where clients are creative", () => {
 
 describe("404, 413 and routes", () => {
   test("unknown route → 404 not_found_error", async () => {
-    const res = await fetch(`${gw.url}/v1/nothing-here`);
+    const res = await fetch(`${rig.gw.url}/v1/nothing-here`);
     expect(res.status).toBe(404);
     expectEnvelope(await res.json(), "not_found_error");
     expect(res.headers.get("request-id")).toMatch(/^req_/);
@@ -168,13 +161,13 @@ describe("404, 413 and routes", () => {
   });
 
   test("GET /health and HEAD /", async () => {
-    const h = await fetch(`${gw.url}/health`);
+    const h = await fetch(`${rig.gw.url}/health`);
     expect(h.status).toBe(200);
     const body = (await h.json()) as { status: string; version: string; uptime_s: number };
     expect(body.status).toBe("ok");
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(typeof body.uptime_s).toBe("number");
-    const head = await fetch(`${gw.url}/`, { method: "HEAD" });
+    const head = await fetch(`${rig.gw.url}/`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("request-id")).toMatch(/^req_/);
   });
@@ -245,7 +238,7 @@ describe("upstream errors, mapped by status with the upstream's message kept", (
   });
 
   test("the SDK raises the matching error classes", async () => {
-    const client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "k", maxRetries: 0 });
     const call = () => client.messages.create(valid as Anthropic.MessageCreateParamsNonStreaming).catch((e) => e);
     fake.on(() => xaiError(429, "slow down"));
     expect(await call()).toBeInstanceOf(Anthropic.RateLimitError);

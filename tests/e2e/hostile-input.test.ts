@@ -7,29 +7,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { FakeUpstream, completion, streamOf, textChunks } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
 import { rng } from "../helpers/random";
+import { useFakeUpstream, useGateway } from "../helpers/setup";
 
 const valid = { model: "grok-4", max_tokens: 16, messages: [{ role: "user", content: "hi" }] };
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 const nested = (depth: number, leaf = "1") => '{"a":'.repeat(depth) + leaf + "}".repeat(depth);
 const withContent = (content: unknown) => ({ ...valid, messages: [{ role: "user", content }] });
 
-let fake: FakeUpstream;
-let gw: Gateway;
-
-beforeAll(() => {
-  fake = new FakeUpstream();
-  fake.on((req) =>
-    req.body?.stream ? streamOf(textChunks("fuzzed answer")) : Response.json(completion({ content: "fuzzed answer" })),
-  );
-  gw = startGateway(fake.baseUrl, { maxBodyBytes: 256 * 1024, resilience: resilience({ maxRetries: 0 }) });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+const fake = useFakeUpstream().on((req) =>
+  req.body?.stream ? streamOf(textChunks("fuzzed answer")) : Response.json(completion({ content: "fuzzed answer" })),
+);
+const rig = useGateway({ maxBodyBytes: 256 * 1024, resilience: resilience({ maxRetries: 0 }) }, fake);
 
 const send = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  fetch(`${rig.gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 /** [name, raw body] — each must be a 400 invalid_request_error. */
 const MALFORMED: Array<[string, string | Uint8Array]> = [
@@ -184,7 +175,7 @@ describe("bodies over the limit → 413", () => {
         c.enqueue(piece);
       },
     });
-    const res = await fetch(`${gw.url}/v1/messages`, {
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
@@ -193,7 +184,7 @@ describe("bodies over the limit → 413", () => {
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.type).toBe("request_too_large");
     expect(pulled).toBeLessThan(total); // the answer came long before the body could have been read whole
-    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    expect((await fetch(`${rig.gw.url}/health`)).status).toBe(200);
   });
 });
 
@@ -321,7 +312,7 @@ describe("fuzz", () => {
     // Both outcomes were exercised: the fuzzer is not only producing garbage.
     expect(statuses.get(200) ?? 0).toBeGreaterThan(100);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(100);
-    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    expect((await fetch(`${rig.gw.url}/health`)).status).toBe(200);
     const ok = await send(JSON.stringify(valid));
     expect(ok.status).toBe(200);
   }, 60_000);

@@ -9,21 +9,17 @@ import { join } from "node:path";
 import { FakeUpstream, chunk, completion, usage, usageChunk } from "../helpers/fake-upstream";
 import { heldStream, SseClient } from "../helpers/held-stream";
 import { gate, ServerProcess } from "../helpers/process";
+import { useFakeUpstream } from "../helpers/setup";
 import { tempDir } from "../helpers/temp";
 
 const UPSTREAM_KEY = "xai-lifecycle-upstream-key-0123456789";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let dir: string;
 const running: ServerProcess[] = [];
 
-beforeAll(() => {
-  fake = new FakeUpstream();
-});
-afterAll(() => fake.stop());
 afterEach(async () => {
   for (const s of running.splice(0)) await s.kill();
-  fake.reset();
 });
 
 function writeConfig(name: string, body: string): string {

@@ -9,32 +9,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { recordUpstreamRetry } from "../../src/metrics";
 import { fingerprint } from "../../src/upstream/keys";
 import { FakeUpstream, chunk, completion, usage, usageChunk, xaiError } from "../helpers/fake-upstream";
-import { logText, startGateway, type Gateway } from "../helpers/gateway";
+import { logText, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream, useGateways } from "../helpers/setup";
 import { heldStream, SseClient } from "../helpers/held-stream";
 import { gate } from "../helpers/process";
 import { parsePrometheus, valueOf, type Family } from "../helpers/prometheus";
 
 const UPSTREAM_KEY = "xai-metrics-upstream-key-0123456789";
-let fake: FakeUpstream;
-const gateways: Gateway[] = [];
+const fake = useFakeUpstream();
+const startGateway = useGateways(fake);
 
-beforeAll(() => {
-  fake = new FakeUpstream();
-});
-afterAll(() => fake.stop());
-afterEach(async () => {
-  for (const g of gateways.splice(0)) await g.stop();
-  fake.reset();
-});
-
-function gateway(overrides: Parameters<typeof startGateway>[1] = {}): Gateway {
-  const g = startGateway(fake.baseUrl, {
+function gateway(overrides: Parameters<typeof startGateway>[0] = {}): Gateway {
+  return startGateway({
     upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
     modelMap: { "claude-metrics": "grok-metrics" },
     ...overrides,
   });
-  gateways.push(g);
-  return g;
 }
 
 async function scrape(g: Gateway, headers: Record<string, string> = {}): Promise<Map<string, Family>> {

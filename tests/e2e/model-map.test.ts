@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_MODEL_MAP, createModelMap } from "../../src/models/map";
 import { FakeUpstream, completion } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useGateway } from "../helpers/setup";
 
 describe("createModelMap", () => {
   test("the seed's table is the default", () => {
@@ -55,18 +56,8 @@ describe("createModelMap", () => {
 });
 
 describe("model map through the server", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  let client: Anthropic;
-  beforeAll(() => {
-    fake = new FakeUpstream().on(() => Response.json(completion({ content: "ok" })));
-    gw = startGateway(fake.baseUrl, { modelMap: { "claude-*": "grok-4.3", "claude-3-opus-latest": "grok-4.20-0309-reasoning" } });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
+  const rig = useGateway({ modelMap: { "claude-*": "grok-4.3", "claude-3-opus-latest": "grok-4.20-0309-reasoning" } });
+  beforeAll(() => rig.fake.on(() => Response.json(completion({ content: "ok" }))));
 
   test.each([
     ["claude-sonnet-4-6", "grok-4.3"],
@@ -74,8 +65,8 @@ describe("model map through the server", () => {
     ["claude-2.1", "grok-2"],
     ["grok-4", "grok-4"],
   ])("%s → %s upstream, and the answer names the model asked for", async (asked, upstream) => {
-    const msg = await client.messages.create({ model: asked, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
-    expect(fake.last.body.model).toBe(upstream);
+    const msg = await rig.client.messages.create({ model: asked, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+    expect(rig.fake.last.body.model).toBe(upstream);
     expect(msg.model).toBe(asked);
   });
 });

@@ -9,9 +9,9 @@ import { DEFAULT_MODEL_MAP } from "../../src/models/map";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { FakeUpstream, modelList, xaiError, type Recorded } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { clientFor, openaiFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let gw: Gateway;
+const fake = useFakeUpstream();
 let anthropic: Anthropic;
 let openai: OpenAI;
 let models: (req: Recorded) => Response;
@@ -24,16 +24,11 @@ const OVERRIDES = { "claude-sonnet-4-5": "grok-4.3", "my-fast": "grok-4.20-0309-
  */
 const EXPECTED_IDS = [...DEFAULT_ROUTING.advertise, "claude-sonnet-4-5", ...Object.keys(DEFAULT_MODEL_MAP), "my-fast", ...UPSTREAM];
 
+const rig = useGateway({ modelMap: OVERRIDES }, fake);
 beforeAll(() => {
-  fake = new FakeUpstream();
   fake.on((req) => models(req));
-  gw = startGateway(fake.baseUrl, { modelMap: OVERRIDES });
-  anthropic = new Anthropic({ baseURL: gw.url, apiKey: "sk-ant-client", maxRetries: 0 });
-  openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "sk-openai-client", maxRetries: 0 });
-});
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
+  anthropic = clientFor(rig.gw, "sk-ant-client");
+  openai = openaiFor(rig.gw, "sk-openai-client");
 });
 beforeEach(() => {
   fake.reset();
@@ -104,14 +99,14 @@ describe("Anthropic clients", () => {
 
   test("a bad page query is a 400 in the Anthropic envelope", async () => {
     for (const query of ["limit=0", "limit=1001", "limit=abc", "after_id=nope", "after_id=my-fast&before_id=grok-4.3"]) {
-      const res = await fetch(`${gw.url}/v1/models?${query}`, { headers: { "x-api-key": "k", "anthropic-version": "2023-06-01" } });
+      const res = await fetch(`${rig.gw.url}/v1/models?${query}`, { headers: { "x-api-key": "k", "anthropic-version": "2023-06-01" } });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     }
   });
 
   test("Claude Code's discovery: GET /v1/models?limit=1000 with a Bearer token and anthropic-version", async () => {
-    const res = await fetch(`${gw.url}/v1/models?limit=1000`, {
+    const res = await fetch(`${rig.gw.url}/v1/models?limit=1000`, {
       headers: { authorization: "Bearer sk-cc", "anthropic-version": "2023-06-01" },
     });
     expect(res.status).toBe(200);
@@ -132,7 +127,7 @@ describe("Anthropic clients", () => {
   });
 
   test("/v1/v1 works as the seed's base URL makes it", async () => {
-    const seedStyle = new Anthropic({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+    const seedStyle = new Anthropic({ baseURL: `${rig.gw.url}/v1`, apiKey: "k", maxRetries: 0 });
     expect((await seedStyle.models.list({ limit: 1 })).data[0]!.id).toBe(EXPECTED_IDS[0]!);
     expect((await seedStyle.models.retrieve("grok-4.3")).id).toBe("grok-4.3");
   });
@@ -144,7 +139,7 @@ describe("OpenAI clients", () => {
     expect(page.data.map((m) => m.id)).toEqual(EXPECTED_IDS);
     expect(page.data[0]).toEqual({ id: "claude-opus-4-8", object: "model", created: 1770000000, owned_by: "grok2api" } as OpenAI.Model);
     expect(page.data.at(-1)).toEqual({ id: "grok-imagine-image", object: "model", created: 1770000002, owned_by: "xai" } as OpenAI.Model);
-    const raw = await fetch(`${gw.url}/v1/models`, { headers: { authorization: "Bearer x" } });
+    const raw = await fetch(`${rig.gw.url}/v1/models`, { headers: { authorization: "Bearer x" } });
     expect(((await raw.json()) as { object: string }).object).toBe("list");
   });
 
@@ -153,7 +148,7 @@ describe("OpenAI clients", () => {
     const err = await openai.models.retrieve("nope-model").catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.error).toMatchObject({ message: expect.stringContaining("nope-model"), param: null });
-    const raw = await fetch(`${gw.url}/v1/models/nope-model`, { headers: { authorization: "Bearer x" } });
+    const raw = await fetch(`${rig.gw.url}/v1/models/nope-model`, { headers: { authorization: "Bearer x" } });
     expect(Object.keys((await raw.json()) as object)).toEqual(["error"]);
   });
 });

@@ -7,22 +7,15 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeUpstream, completion, streamOf, textChunks, usage, xaiError } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream, useGateway } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let gw: Gateway;
+const fake = useFakeUpstream();
+const rig = useGateway({ upstream: { baseUrl: fake.baseUrl, keys: [] } }, fake);
 let client: Anthropic;
-
 beforeAll(() => {
-  fake = new FakeUpstream();
-  gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [] } });
   // As in the seed: base_url ends in /v1, the key is the user's xAI key.
-  client = new Anthropic({ baseURL: `${gw.url}/v1`, apiKey: "xai-user-key", maxRetries: 0 });
+  client = new Anthropic({ baseURL: `${rig.gw.url}/v1`, apiKey: "xai-user-key", maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
-beforeEach(() => fake.reset());
 
 describe("seed examples", () => {
   test("hello: a plain message", async () => {
@@ -108,7 +101,7 @@ describe("seed examples", () => {
 
   test("curl with Bearer and anthropic-version", async () => {
     fake.on(() => Response.json(completion({ content: "pong" })));
-    const res = await fetch(`${gw.url}/v1/messages`, {
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
       headers: {
         "content-type": "application/json",

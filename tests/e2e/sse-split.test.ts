@@ -12,6 +12,7 @@ import { createChunkDecoder } from "../../src/openai/sse-reader";
 import { StreamTranslator } from "../../src/translate/stream";
 import { FakeUpstream, sseResponse } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useGateway } from "../helpers/setup";
 
 const recording = new Uint8Array(await Bun.file(`${import.meta.dir}/../fixtures/xai-weather-tool.sse`).arrayBuffer());
 
@@ -67,19 +68,10 @@ describe("SSE split at every byte offset", () => {
   });
 
   describe("through the server", () => {
-    let fake: FakeUpstream;
-    let gw: Gateway;
-    beforeAll(() => {
-      fake = new FakeUpstream();
-      gw = startGateway(fake.baseUrl);
-    });
-    afterAll(async () => {
-      await gw.stop();
-      fake.stop();
-    });
+    const rig = useGateway();
 
     test("the SDK gets the same message whatever the TCP split", async () => {
-      const client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+      const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "unused", maxRetries: 0 });
       // Offsets inside "Zürich", inside the emoji, inside "data:", and every 7th byte.
       const text = new TextDecoder().decode(recording);
       const cuts = [
@@ -97,7 +89,7 @@ describe("SSE split at every byte offset", () => {
           at = c;
         }
         pieces.push(recording.subarray(at));
-        fake.on(() => sseResponse(pieces));
+        rig.fake.on(() => sseResponse(pieces));
         const final = await client.messages
           .stream({ model: "grok-3-mini", max_tokens: 100, messages: [{ role: "user", content: "Weather in Zürich?" }] })
           .finalMessage();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { StopSequenceWatcher, cutAtStopSequence } from "../../src/translate/stop-sequences";
 import { FakeUpstream, chunk, completion, sseResponse, streamOf, usage, usageChunk } from "../helpers/fake-upstream";
 import { parseSSE, startGateway, type Gateway } from "../helpers/gateway";
+import { useGateway } from "../helpers/setup";
 
 /** Feed `text` to a watcher in pieces cut at `cuts`; return what was emitted and the match. */
 function run(seqs: string[], pieces: string[]) {
@@ -55,19 +56,7 @@ describe("StopSequenceWatcher", () => {
 });
 
 describe("stop sequences through the server", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  let client: Anthropic;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl);
-    client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
+  const rig = useGateway();
 
   // The sequence "###" arrives split over three chunks; the upstream would go on forever.
   const splitStream = () =>
@@ -82,8 +71,8 @@ describe("stop sequences through the server", () => {
     );
 
   test("stream: output ends before the match, stop_reason says which, the upstream is stopped", async () => {
-    fake.on(splitStream);
-    const res = await fetch(`${gw.url}/v1/messages`, {
+    rig.fake.on(splitStream);
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -104,15 +93,15 @@ describe("stop sequences through the server", () => {
     expect(delta.data.delta).toEqual({ stop_reason: "stop_sequence", stop_sequence: "###" });
     expect(events[events.length - 1]!.event).toBe("message_stop");
     // The gateway does not send `stop` upstream (it could not tell which one fired) …
-    expect(fake.last.body.stop).toBeUndefined();
+    expect(rig.fake.last.body.stop).toBeUndefined();
     // … and it hung up on the upstream, which would otherwise never have ended.
-    await fake.last.closed;
-    expect(fake.last.aborted()).toBe(true);
+    await rig.fake.last.closed;
+    expect(rig.fake.last.aborted()).toBe(true);
   });
 
   test("non-stream with stop sequences is served from an upstream stream and cut the same way", async () => {
-    fake.on(splitStream);
-    const msg = await client.messages.create({
+    rig.fake.on(splitStream);
+    const msg = await rig.client.messages.create({
       model: "grok-4",
       max_tokens: 100,
       stop_sequences: ["###"],
@@ -121,14 +110,14 @@ describe("stop sequences through the server", () => {
     expect(msg.content as unknown).toEqual([{ type: "text", text: "Step one. Done " }]);
     expect(msg.stop_reason).toBe("stop_sequence");
     expect(msg.stop_sequence).toBe("###");
-    expect(fake.last.body.stream).toBe(true);
+    expect(rig.fake.last.body.stream).toBe(true);
   });
 
   test("a sequence that never appears: end_turn and the whole text", async () => {
-    fake.on(() =>
+    rig.fake.on(() =>
       streamOf([chunk({ content: "abc #", role: "assistant" }), chunk({ content: "# def" }), chunk({}, "stop"), usageChunk(usage(3, 4))]),
     );
-    const msg = await client.messages.create({
+    const msg = await rig.client.messages.create({
       model: "grok-4",
       max_tokens: 100,
       stop_sequences: ["###"],
@@ -140,9 +129,9 @@ describe("stop sequences through the server", () => {
   });
 
   test("without stop sequences a non-stream request stays non-stream upstream", async () => {
-    fake.on(() => Response.json(completion({ content: "plain" })));
-    const msg = await client.messages.create({ model: "grok-4", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    rig.fake.on(() => Response.json(completion({ content: "plain" })));
+    const msg = await rig.client.messages.create({ model: "grok-4", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
     expect(msg.content as unknown).toEqual([{ type: "text", text: "plain" }]);
-    expect(fake.last.body.stream).toBeUndefined();
+    expect(rig.fake.last.body.stream).toBeUndefined();
   });
 });

@@ -7,7 +7,8 @@
  *   const h = useGateway(overrides)   one fake upstream + one gateway + clients, for the file
  *   const fake = useFakeUpstream()    just the fake upstream (for gateways of different configs,
  *                                     or the server run as a process)
- *   const start = useGateways(fake)   gateways a test starts, each stopped after its test
+ *   const start = useGateways(fake)   gateways started by a test (stopped after it) or by a
+ *                                     beforeAll hook (stopped after the file)
  */
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -54,15 +55,27 @@ export function useGateway(overrides: Partial<Config> = {}, fake?: FakeUpstream)
   return h;
 }
 
-/** Starts gateways against `fake` during a test; every one is stopped after that test. */
+/**
+ * Starts gateways against `fake`: one started in a test is stopped after that
+ * test; one started in a beforeAll hook lives until the end of the file.
+ */
 export function useGateways(fake: FakeUpstream): (overrides?: Partial<Config>) => Gateway {
-  const started: Gateway[] = [];
+  const forTest: Gateway[] = [];
+  const forFile: Gateway[] = [];
+  let inTest = false;
+  beforeEach(() => {
+    inTest = true;
+  });
   afterEach(async () => {
-    for (const gw of started.splice(0)) await gw.stop();
+    inTest = false;
+    for (const gw of forTest.splice(0)) await gw.stop();
+  });
+  afterAll(async () => {
+    for (const gw of forFile.splice(0)) await gw.stop();
   });
   return (overrides = {}) => {
     const gw = startGateway(fake.baseUrl, overrides);
-    started.push(gw);
+    (inTest ? forTest : forFile).push(gw);
     return gw;
   };
 }
