@@ -2,7 +2,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { presentedKey } from "../../src/http/auth";
-import { FakeUpstream, completion } from "../helpers/fake-upstream";
+import { completion } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
 import { useFakeUpstream } from "../helpers/setup";
 

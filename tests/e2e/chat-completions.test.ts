@@ -2,10 +2,9 @@
  * The OpenAI face: the `openai` SDK against the real gateway and a fake xAI.
  */
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import {
-  FakeUpstream,
   chunk,
   completion,
   sseResponse,
@@ -16,7 +15,7 @@ import {
   usageChunk,
   xaiError,
 } from "../helpers/fake-upstream";
-import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { resilience, startGateway } from "../helpers/gateway";
 import { openaiFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const fake = useFakeUpstream();

@@ -5,10 +5,10 @@
  * cached tokens come back as cache_read_input_tokens.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
-import { FakeUpstream, completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
+import { startGateway } from "../helpers/gateway";
 import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const fake = useFakeUpstream();

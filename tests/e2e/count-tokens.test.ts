@@ -4,11 +4,11 @@
  * the estimate learning from the prompt_tokens real requests report.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../../src/tokens/prompt-parts";
 import { IMAGE_TOKENS } from "../../src/translate/usage";
-import { FakeUpstream, completion, streamOf, textChunks, tokenizeAnswer, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, tokenizeAnswer, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
 import { parseSSE, type Gateway } from "../helpers/gateway";
 import { clientFor, useFakeUpstream, useGateways } from "../helpers/setup";
 

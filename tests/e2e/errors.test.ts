@@ -1,8 +1,8 @@
 /** Every error status in the Anthropic envelope, with request ids, and lenient acceptance of what clients send. */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, completion, xaiError } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { beforeEach, describe, expect, test } from "bun:test";
+import { completion, xaiError } from "../helpers/fake-upstream";
+import { startGateway } from "../helpers/gateway";
 import { useFakeUpstream, useGateway } from "../helpers/setup";
 
 const fake = useFakeUpstream();

@@ -3,9 +3,9 @@
  * never a crash, never a call upstream); bodies over the limit are a 413 without
  * being read whole; and a seeded fuzz run of mutated valid requests finds no 5xx.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, completion, streamOf, textChunks } from "../helpers/fake-upstream";
-import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { beforeEach, describe, expect, test } from "bun:test";
+import { completion, streamOf, textChunks } from "../helpers/fake-upstream";
+import { resilience } from "../helpers/gateway";
 import { rng } from "../helpers/random";
 import { useFakeUpstream, useGateway } from "../helpers/setup";
 

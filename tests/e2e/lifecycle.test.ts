@@ -3,10 +3,10 @@
  * config file without dropping open streams, SIGTERM lets them finish and
  * exits 0, SIGUSR1 reopens the log file. The fake upstream runs in this process.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, renameSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FakeUpstream, chunk, completion, usage, usageChunk } from "../helpers/fake-upstream";
+import { chunk, completion, usage, usageChunk } from "../helpers/fake-upstream";
 import { heldStream, SseClient } from "../helpers/held-stream";
 import { gate, ServerProcess } from "../helpers/process";
 import { useFakeUpstream } from "../helpers/setup";

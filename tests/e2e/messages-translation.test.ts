@@ -6,7 +6,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Server } from "bun";
 import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../../src/config";
 import { INTERRUPTED_TOOL_RESULT } from "../../src/translate/request";

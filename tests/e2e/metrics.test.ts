@@ -5,10 +5,10 @@
  * after, since the registry lives as long as the process.
  */
 import { RESILIENCE_DEFAULTS } from "../../src/config";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { recordUpstreamRetry } from "../../src/metrics";
 import { fingerprint } from "../../src/upstream/keys";
-import { FakeUpstream, chunk, completion, usage, usageChunk, xaiError } from "../helpers/fake-upstream";
+import { chunk, completion, usage, usageChunk, xaiError } from "../helpers/fake-upstream";
 import { logText, type Gateway } from "../helpers/gateway";
 import { useFakeUpstream, useGateways } from "../helpers/setup";
 import { heldStream, SseClient } from "../helpers/held-stream";

@@ -1,9 +1,7 @@
 /** The model map: seed defaults, config overrides with globs, passthrough, and the name echoed back. */
-import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_MODEL_MAP, createModelMap } from "../../src/models/map";
-import { FakeUpstream, completion } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { completion } from "../helpers/fake-upstream";
 import { useGateway } from "../helpers/setup";
 
 describe("createModelMap", () => {

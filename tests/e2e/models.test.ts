@@ -4,11 +4,11 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { DEFAULT_MODEL_MAP } from "../../src/models/map";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
-import { FakeUpstream, modelList, xaiError, type Recorded } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { modelList, xaiError, type Recorded } from "../helpers/fake-upstream";
+import { startGateway } from "../helpers/gateway";
 import { clientFor, openaiFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const fake = useFakeUpstream();

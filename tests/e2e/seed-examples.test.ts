@@ -4,9 +4,8 @@
  * so the SDK posts to /v1/v1/messages: that must work as written.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, completion, streamOf, textChunks, usage, xaiError } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { completion, streamOf, textChunks, usage, xaiError } from "../helpers/fake-upstream";
 import { useFakeUpstream, useGateway } from "../helpers/setup";
 
 const fake = useFakeUpstream();

@@ -5,13 +5,12 @@
  * byte offset; the translated message must equal the one from the unsplit stream.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { MessageAccumulator } from "../../src/anthropic/accumulate";
 import type { StreamEvent } from "../../src/anthropic/events";
 import { createChunkDecoder } from "../../src/openai/sse-reader";
 import { StreamTranslator } from "../../src/translate/stream";
-import { FakeUpstream, sseResponse } from "../helpers/fake-upstream";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { sseResponse } from "../helpers/fake-upstream";
 import { useGateway } from "../helpers/setup";
 
 const recording = new Uint8Array(await Bun.file(`${import.meta.dir}/../fixtures/xai-weather-tool.sse`).arrayBuffer());

@@ -1,9 +1,8 @@
 /** Stop sequences: the gateway watches output across chunk borders and stops the upstream. */
-import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { StopSequenceWatcher, cutAtStopSequence } from "../../src/translate/stop-sequences";
-import { FakeUpstream, chunk, completion, sseResponse, streamOf, usage, usageChunk } from "../helpers/fake-upstream";
-import { parseSSE, startGateway, type Gateway } from "../helpers/gateway";
+import { chunk, completion, sseResponse, streamOf, usage, usageChunk } from "../helpers/fake-upstream";
+import { parseSSE } from "../helpers/gateway";
 import { useGateway } from "../helpers/setup";
 
 /** Feed `text` to a watcher in pieces cut at `cuts`; return what was emitted and the match. */

@@ -4,7 +4,7 @@
  * masked and scrubbed.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../src/http/log";
 import { isSecretName, redactSecrets } from "../../src/redact";
