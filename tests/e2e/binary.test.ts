@@ -3,24 +3,23 @@
  * fake upstream, and make requests through it.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../../src/tokens/prompt-parts";
 import { compiledBinary } from "../helpers/binary";
-import { FakeUpstream, completion, streamOf, textChunks, xaiError } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, xaiError } from "../helpers/fake-upstream";
 import { makePdf } from "../helpers/pdf";
 import { tempDir } from "../helpers/temp";
+import { useFakeUpstream } from "../helpers/setup";
 
 let binary: string;
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 const work = tempDir("grok2api-bin-run-");
 
 beforeAll(async () => {
   binary = await compiledBinary();
-  fake = new FakeUpstream();
 }, 120_000);
-afterAll(() => fake?.stop());
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const p = Bun.spawn([binary, ...args], { cwd: work, env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });

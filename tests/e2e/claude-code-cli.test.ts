@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "../helpers/binary";
-import { FakeUpstream, chunk, streamOf, textChunks, usage, usageChunk, type Recorded } from "../helpers/fake-upstream";
+import { chunk, streamOf, textChunks, usage, usageChunk, type Recorded } from "../helpers/fake-upstream";
 import { tempDir } from "../helpers/temp";
+import { useFakeUpstream } from "../helpers/setup";
 
 const CLAUDE = join(import.meta.dir, "..", "..", "node_modules", ".bin", "claude");
 const RUN_TIMEOUT_MS = 90_000;
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gateway: RunningBinary;
 const root = tempDir("grok2api-claude-");
 
@@ -24,12 +25,10 @@ const lastMessage = (req: Recorded) => req.body.messages[req.body.messages.lengt
 const plain = (req: Recorded, text: string) => (req.body.stream ? streamOf(textChunks(text)) : Response.json({ choices: [{ message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: usage() }));
 
 beforeAll(async () => {
-  fake = new FakeUpstream();
   gateway = await startBinary([], { XAI_BASE_URL: fake.baseUrl, GROK2API_LOG_FILE: join(root, "gateway.log") }, root);
 }, 120_000);
 afterAll(async () => {
   await gateway?.stop();
-  fake?.stop();
 });
 
 async function claude(args: string[], cwd: string) {

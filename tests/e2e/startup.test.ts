@@ -6,11 +6,12 @@
 import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { join } from "node:path";
-import { FakeUpstream, chunk } from "../helpers/fake-upstream";
+import { chunk } from "../helpers/fake-upstream";
 import { heldStream } from "../helpers/held-stream";
 import { gate, runCli, ServerProcess } from "../helpers/process";
 import { tempDir } from "../helpers/temp";
 import { sameCommand } from "../../src/fetch-limit";
+import { useFakeUpstream } from "../helpers/setup";
 
 const dir = tempDir("grok2api-startup-");
 
@@ -32,6 +33,7 @@ describe("a second instance on a busy port", () => {
 });
 
 describe("Bun's fetch limit", () => {
+  const fake = useFakeUpstream();
   test("the command as run by bun or compiled is run again with the same flags and arguments", () => {
     expect(sameCommand("/usr/bin/bun", ["/usr/bin/bun", "/app/src/main.ts", "--port", "1"], ["--smol"])).toEqual([
       "/usr/bin/bun",
@@ -50,7 +52,6 @@ describe("Bun's fetch limit", () => {
 
   test("the bare command sends more than 256 streams upstream at once (no BUN_CONFIG_MAX_HTTP_REQUESTS)", async () => {
     const N = 300; // 1000 in the issue; past 256 is what matters, and fewer keep the test light
-    const fake = new FakeUpstream();
     const held = gate();
     fake.on(() => heldStream([chunk({ role: "assistant", content: "held" })], [chunk({}, "stop")], held.promise));
     // No BUN_CONFIG_MAX_HTTP_REQUESTS in the child's environment (childEnv passes only what is given).
@@ -79,7 +80,6 @@ describe("Bun's fetch limit", () => {
       held.open();
       for (const s of sockets) s.end();
       await server.kill();
-      fake.stop();
     }
   }, 30_000);
 });

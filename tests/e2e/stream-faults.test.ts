@@ -4,9 +4,10 @@
  * upstream is silent, and 200 concurrent streams.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, chunk, controlledStream, hang, streamOf, textChunks, usage, usageChunk, within } from "../helpers/fake-upstream";
-import { parseSSE, resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { chunk, controlledStream, hang, streamOf, textChunks, usage, usageChunk, within } from "../helpers/fake-upstream";
+import { parseSSE, resilience, type Gateway } from "../helpers/gateway";
+import { clientFor, useGateway } from "../helpers/setup";
 
 const request = { model: "grok-4", max_tokens: 50, messages: [{ role: "user" as const, content: "hi" }] };
 const postStream = (gw: Gateway, signal?: AbortSignal, model = request.model) =>
@@ -59,27 +60,19 @@ async function logLine(file: string, pred: (entry: any) => boolean, maxMs = 2000
 }
 
 describe("upstream failures mid-stream", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
+  const rig = useGateway({ resilience: resilience({ maxRetries: 0 }) });
   let client: Anthropic;
   beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, { resilience: resilience({ maxRetries: 0 }) });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    client = clientFor(rig.gw, "local");
   });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
 
   test("connection cut mid-way: event: error overloaded_error, no message_stop", async () => {
     const s = controlledStream();
-    fake.on(() => {
+    rig.fake.on(() => {
       s.push(chunk({ content: "The beginning", role: "assistant" }));
       return s.response;
     });
-    const res = await postStream(gw);
+    const res = await postStream(rig.gw);
     // Cut only once the first words have reached the client: the 200 is long sent.
     const before = await readEvents(res, (ev) => ev.some((e) => e.event === "content_block_delta"));
     s.cut();
@@ -92,14 +85,14 @@ describe("upstream failures mid-stream", () => {
   });
 
   test("a clean close before the message is complete is an error too", async () => {
-    fake.on(() => streamOf([chunk({ content: "Half a sen", role: "assistant" })], { done: false }));
-    const events = parseSSE(await (await postStream(gw)).text());
+    rig.fake.on(() => streamOf([chunk({ content: "Half a sen", role: "assistant" })], { done: false }));
+    const events = parseSSE(await (await postStream(rig.gw)).text());
     expect(events.map((e) => e.event)).not.toContain("message_stop");
     expect(events.at(-1)).toMatchObject({ event: "error", data: { error: { type: "overloaded_error" } } });
   });
 
   test("an error event from the upstream mid-stream keeps its words", async () => {
-    fake.on(() =>
+    rig.fake.on(() =>
       streamOf([chunk({ content: "Hi", role: "assistant" }), { code: "Internal", error: "Upstream model crashed while sampling" }]),
     );
     const err = await client.messages
@@ -111,95 +104,76 @@ describe("upstream failures mid-stream", () => {
   });
 
   test("the server stays healthy after broken streams", async () => {
-    fake.on(() => streamOf(textChunks("still fine")));
+    rig.fake.on(() => streamOf(textChunks("still fine")));
     const final = await client.messages.stream(request).finalMessage();
     expect(final.content).toEqual([{ type: "text", text: "still fine" }] as never);
   });
 });
 
 describe("client disconnects close the upstream request", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, { resilience: resilience({ maxRetries: 3, backoffInitialMs: 60_000, backoffMaxMs: 60_000 }) });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
+  const rig = useGateway({ resilience: resilience({ maxRetries: 3, backoffInitialMs: 60_000, backoffMaxMs: 60_000 }) });
 
   test("control: a stream read to its end is not aborted upstream", async () => {
-    fake.on(() => streamOf(textChunks("complete")));
-    const events = parseSSE(await (await postStream(gw)).text());
+    rig.fake.on(() => streamOf(textChunks("complete")));
+    const events = parseSSE(await (await postStream(rig.gw)).text());
     expect(events.at(-1)!.event).toBe("message_stop");
-    expect(fake.last.aborted()).toBe(false);
+    expect(rig.fake.last.aborted()).toBe(false);
   });
 
   test("mid-stream: the upstream connection is closed within a second", async () => {
     const s = controlledStream();
-    fake.on(() => {
+    rig.fake.on(() => {
       s.push(chunk({ content: "Once upon a time", role: "assistant" }));
       return s.response;
     });
     const ac = new AbortController();
-    const res = await postStream(gw, ac.signal);
+    const res = await postStream(rig.gw, ac.signal);
     const seen = await readEvents(res, (ev) => ev.some((e) => e.event === "content_block_delta"));
     expect(seen.map((e) => e.event)).toContain("content_block_delta");
-    expect(fake.last.aborted()).toBe(false);
+    expect(rig.fake.last.aborted()).toBe(false);
     ac.abort();
-    expect(await within(fake.last.closed, 1000)).toBe(true);
+    expect(await within(rig.fake.last.closed, 1000)).toBe(true);
     expect(await within(s.cancelled, 1000)).toBe(true);
-    const entry = await logLine(gw.logFile, (e) => e.status === 499 && e.stream === true);
+    const entry = await logLine(rig.gw.logFile, (e) => e.status === 499 && e.stream === true);
     expect(entry?.error).toBe("client_closed");
   });
 
   test("before the first byte: the pending upstream request is closed within a second", async () => {
-    fake.on(hang);
+    rig.fake.on(hang);
     const ac = new AbortController();
-    const pending = postStream(gw, ac.signal).catch((e) => e);
-    for (let i = 0; i < 100 && fake.requests.length === 0; i++) await Bun.sleep(10);
-    expect(fake.requests).toHaveLength(1);
+    const pending = postStream(rig.gw, ac.signal).catch((e) => e);
+    for (let i = 0; i < 100 && rig.fake.requests.length === 0; i++) await Bun.sleep(10);
+    expect(rig.fake.requests).toHaveLength(1);
     ac.abort();
     await pending;
-    expect(await within(fake.last.closed, 1000)).toBe(true);
+    expect(await within(rig.fake.last.closed, 1000)).toBe(true);
   });
 
   test("during a backoff: no further attempt is made", async () => {
-    fake.on(() => Response.json({ error: "busy" }, { status: 503 }));
+    rig.fake.on(() => Response.json({ error: "busy" }, { status: 503 }));
     const ac = new AbortController();
-    const pending = postStream(gw, ac.signal, "grok-backoff-test").catch((e) => e);
-    for (let i = 0; i < 100 && fake.requests.length === 0; i++) await Bun.sleep(10);
-    expect(fake.requests).toHaveLength(1);
+    const pending = postStream(rig.gw, ac.signal, "grok-backoff-test").catch((e) => e);
+    for (let i = 0; i < 100 && rig.fake.requests.length === 0; i++) await Bun.sleep(10);
+    expect(rig.fake.requests).toHaveLength(1);
     ac.abort(); // the gateway is now sleeping a 30-60 s backoff
     await pending;
     // The request ends (logged as closed by the client) without waiting out the backoff.
-    const entry = await logLine(gw.logFile, (e) => e.model === "grok-backoff-test");
+    const entry = await logLine(rig.gw.logFile, (e) => e.model === "grok-backoff-test");
     expect(entry).toMatchObject({ status: 499, error: "client_closed" });
-    expect(fake.requests).toHaveLength(1);
+    expect(rig.fake.requests).toHaveLength(1);
   });
 });
 
 describe("keep-alive pings", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, { resilience: resilience({ pingIntervalMs: 30 }) });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
+  const rig = useGateway({ resilience: resilience({ pingIntervalMs: 30 }) });
 
   test("while the upstream is silent the client gets event: ping, and the stream then completes", async () => {
     const s = controlledStream();
-    fake.on(() => {
+    rig.fake.on(() => {
       s.push(chunk({ content: "Thinking", role: "assistant" }));
       return s.response;
     });
-    const res = await postStream(gw);
+    const res = await postStream(rig.gw);
     // The upstream says nothing more until the client has seen two pings.
     const reader = readEvents(res, (ev) => ev.filter((e) => e.event === "ping").length >= 2);
     const before = await reader;
@@ -221,7 +195,7 @@ describe("keep-alive pings", () => {
 
   test("the SDK ignores pings: the final message is whole", async () => {
     const s = controlledStream();
-    fake.on(() => {
+    rig.fake.on(() => {
       s.push(chunk({ content: "A", role: "assistant" }));
       setTimeout(() => {
         s.push(chunk({ content: "B" }));
@@ -230,27 +204,18 @@ describe("keep-alive pings", () => {
       }, 120); // long enough for a few pings at 30 ms
       return s.response;
     });
-    const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "local", maxRetries: 0 });
     const final = await client.messages.stream(request).finalMessage();
     expect(final.content).toEqual([{ type: "text", text: "AB" }] as never);
   });
 });
 
 describe("concurrency", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, { resilience: resilience() });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
+  const rig = useGateway({ resilience: resilience() });
 
   test("200 concurrent streams all complete, each with its own text", async () => {
-    fake.on((req) => streamOf(textChunks(`answer for ${req.body.messages[0].content} .`), { delayMs: 2 }));
-    const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    rig.fake.on((req) => streamOf(textChunks(`answer for ${req.body.messages[0].content} .`), { delayMs: 2 }));
+    const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "local", maxRetries: 0 });
     const N = 200;
     const finals = await Promise.all(
       Array.from({ length: N }, (_, i) =>
@@ -262,7 +227,7 @@ describe("concurrency", () => {
       expect(m.stop_reason).toBe("end_turn");
       expect(m.content).toEqual([{ type: "text", text: `answer for q${i} .` }] as never);
     });
-    expect(fake.requests).toHaveLength(N);
-    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    expect(rig.fake.requests).toHaveLength(N);
+    expect((await fetch(`${rig.gw.url}/health`)).status).toBe(200);
   }, 60_000); // usually well under a second; generous for loaded CI machines
 });

@@ -5,10 +5,11 @@
  * forwards the client's own key.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { fingerprint, KeyPool } from "../../src/upstream/keys";
 import { FakeUpstream, completion, xaiError } from "../helpers/fake-upstream";
-import { logText, resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { logText, resilience, startGateway } from "../helpers/gateway";
+import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const DEAD = "xai-dead-key-0000000000";
 const GOOD = "xai-good-key-1111111111";
@@ -69,23 +70,15 @@ describe("KeyPool", () => {
 });
 
 describe("pool mode, through the server", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
+  const fake = useFakeUpstream();
+  const rig = useGateway({
+    upstream: { baseUrl: fake.baseUrl, keys: [DEAD, GOOD, BUSY] },
+    resilience: resilience({ maxRetries: 2 }),
+  }, fake);
   let client: Anthropic;
-
   beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, {
-      upstream: { baseUrl: fake.baseUrl, keys: [DEAD, GOOD, BUSY] },
-      resilience: resilience({ maxRetries: 2 }),
-    });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    client = clientFor(rig.gw, "local");
   });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  afterEach(() => fake.reset());
 
   test("a dead key is skipped, taken out of rotation, and logged by fingerprint only", async () => {
     fake.on((req) => {
@@ -104,7 +97,7 @@ describe("pool mode, through the server", () => {
     expect(used.filter((k) => k !== DEAD)).toHaveLength(6);
     expect(new Set(used.filter((k) => k !== DEAD))).toEqual(new Set([GOOD, BUSY]));
 
-    const log = await logText(gw.logFile, (t) => t.includes("out of rotation") && t.split("\n").length > 6);
+    const log = await logText(rig.gw.logFile, (t) => t.includes("out of rotation") && t.split("\n").length > 6);
     expect(log).toContain(fingerprint(DEAD));
     expect(log).toContain("out of rotation");
     expect(log).not.toContain(DEAD);
@@ -148,25 +141,15 @@ describe("plain 401 and 403 also take a key out of rotation", () => {
 });
 
 describe("every key rate limited or rejected", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  let client: Anthropic;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, {
-      upstream: { baseUrl: fake.baseUrl, keys: ["xai-k1-aaaaaaaaaa", "xai-k2-bbbbbbbbbb"] },
-      resilience: resilience({ maxRetries: 1, retryBudgetMs: 1000 }),
-    });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
+  const fake = useFakeUpstream();
+  const rig = useGateway({
+    upstream: { baseUrl: fake.baseUrl, keys: ["xai-k1-aaaaaaaaaa", "xai-k2-bbbbbbbbbb"] },
+    resilience: resilience({ maxRetries: 1, retryBudgetMs: 1000 }),
+  }, fake);
 
   test("all keys resting longer than the budget: 429 rate_limit_error with retry-after", async () => {
     fake.reset().on(() => Response.json({ error: "Rate limit reached for requests" }, { status: 429, headers: { "retry-after": "30" } }));
-    const res = await fetch(`${gw.url}/v1/messages`, {
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
@@ -239,27 +222,19 @@ describe("a single key refused for one model does not lock the gateway out", () 
 });
 
 describe("zero-configuration mode: the client's key is forwarded, no pool", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
-  beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [] }, resilience: resilience() });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
+  const fake = useFakeUpstream();
+  const rig = useGateway({ upstream: { baseUrl: fake.baseUrl, keys: [] }, resilience: resilience() }, fake);
 
   test("the client's key goes upstream", async () => {
     fake.reset().on(() => Response.json(completion({ content: "hi" })));
-    const client = new Anthropic({ baseURL: gw.url, apiKey: "xai-client-own-key", maxRetries: 0 });
+    const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "xai-client-own-key", maxRetries: 0 });
     await ask(client);
     expect(bearer(fake.last)).toBe("xai-client-own-key");
   });
 
   test("a bad client key is a 401 with the upstream's words, tried once, never retried", async () => {
     fake.reset().on(() => xaiError(400, "Incorrect API key provided: xa***ey. You can obtain an API key from https://console.x.ai."));
-    const client = new Anthropic({ baseURL: gw.url, apiKey: "xai-wrong-key", maxRetries: 0 });
+    const client = new Anthropic({ baseURL: rig.gw.url, apiKey: "xai-wrong-key", maxRetries: 0 });
     const err = await ask(client).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
     expect(err.message).toContain("Incorrect API key provided");

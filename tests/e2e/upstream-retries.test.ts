@@ -3,11 +3,12 @@
  * official SDK (its own retries off, so what we see is the gateway's doing).
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { backoffMs } from "../../src/upstream/backoff";
 import { parseRetryAfter } from "../../src/upstream/errors";
-import { FakeUpstream, closedPort, completion, sequence, streamOf, textChunks, xaiError } from "../helpers/fake-upstream";
-import { logText, resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { closedPort, completion, sequence, streamOf, textChunks, xaiError } from "../helpers/fake-upstream";
+import { logText, resilience, startGateway } from "../helpers/gateway";
+import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const request = { model: "grok-4", max_tokens: 10, messages: [{ role: "user" as const, content: "hi" }] };
 const ok = (text = "served") => Response.json(completion({ content: text }));
@@ -34,23 +35,15 @@ describe("backoff and retry-after", () => {
 });
 
 describe("retries and status mapping", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
+  const fake = useFakeUpstream();
+  const rig = useGateway({
+    upstream: { baseUrl: fake.baseUrl, keys: ["xai-only-key-000000"] },
+    resilience: resilience({ maxRetries: 2, retryBudgetMs: 2000 }),
+  }, fake);
   let client: Anthropic;
-
   beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, {
-      upstream: { baseUrl: fake.baseUrl, keys: ["xai-only-key-000000"] },
-      resilience: resilience({ maxRetries: 2, retryBudgetMs: 2000 }),
-    });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    client = clientFor(rig.gw, "local");
   });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
 
   test("a 500 is retried, then served", async () => {
     fake.on(sequence(() => status(500), () => ok("after a 500")));
@@ -99,7 +92,7 @@ describe("retries and status mapping", () => {
 
   test("a persistent 503 ends in a 529 overloaded_error envelope after the retries", async () => {
     fake.on(() => status(503, "The service is currently unavailable"));
-    const res = await fetch(`${gw.url}/v1/messages`, {
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(request),
@@ -175,31 +168,18 @@ describe("unreachable upstream", () => {
 });
 
 describe("fallbacks", () => {
-  let primary: FakeUpstream;
-  let backup: FakeUpstream;
-  let gw: Gateway;
+  const primary = useFakeUpstream();
+  const backup = useFakeUpstream();
+  const rig = useGateway({
+    upstream: { baseUrl: primary.baseUrl, keys: ["xai-primary-key-0000"] },
+    resilience: resilience({
+      maxRetries: 1,
+      fallbacks: [{ baseUrl: backup.baseUrl, keys: ["xai-backup-key-0000"], model: "grok-4.20-0309-non-reasoning" }],
+    }),
+  }, primary);
   let client: Anthropic;
-
   beforeAll(() => {
-    primary = new FakeUpstream();
-    backup = new FakeUpstream();
-    gw = startGateway(primary.baseUrl, {
-      upstream: { baseUrl: primary.baseUrl, keys: ["xai-primary-key-0000"] },
-      resilience: resilience({
-        maxRetries: 1,
-        fallbacks: [{ baseUrl: backup.baseUrl, keys: ["xai-backup-key-0000"], model: "grok-4.20-0309-non-reasoning" }],
-      }),
-    });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await gw.stop();
-    primary.stop();
-    backup.stop();
-  });
-  beforeEach(() => {
-    primary.reset();
-    backup.reset();
+    client = clientFor(rig.gw, "local");
   });
 
   test("primary exhausted: the fallback upstream serves, with its model and key", async () => {
@@ -212,7 +192,7 @@ describe("fallbacks", () => {
     expect(backup.requests).toHaveLength(1);
     expect(backup.last.body.model).toBe("grok-4.20-0309-non-reasoning");
     expect(backup.last.headers.get("authorization")).toBe("Bearer xai-backup-key-0000");
-    const log = await logText(gw.logFile, (t) => t.includes('"upstream_target"'));
+    const log = await logText(rig.gw.logFile, (t) => t.includes('"upstream_target"'));
     expect(log).toContain('"upstream_target":"fallback 1"');
   });
 

@@ -4,10 +4,9 @@
  * closed either way (asserted on the fake's side).
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openBlackhole, type Blackhole } from "../helpers/blackhole";
 import {
-  FakeUpstream,
   chunk,
   completion,
   controlledStream,
@@ -19,30 +18,23 @@ import {
   within,
 } from "../helpers/fake-upstream";
 import { parseSSE, resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
 
 const request = { model: "grok-4", max_tokens: 10, messages: [{ role: "user" as const, content: "hi" }] };
 const post = (gw: Gateway, body: unknown = request) =>
   fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("first byte, idle and total timeouts", () => {
-  let fake: FakeUpstream;
-  let gw: Gateway;
+  const fake = useFakeUpstream();
+  const rig = useGateway({
+    upstream: { baseUrl: fake.baseUrl, keys: ["xai-timeout-key-000"] },
+    // Generous first-byte timeout: the tests below are about what happens after the headers.
+    resilience: resilience({ maxRetries: 0, firstByteTimeoutMs: 10_000, idleTimeoutMs: 150, totalTimeoutMs: 10_000 }),
+  }, fake);
   let client: Anthropic;
-
   beforeAll(() => {
-    fake = new FakeUpstream();
-    gw = startGateway(fake.baseUrl, {
-      upstream: { baseUrl: fake.baseUrl, keys: ["xai-timeout-key-000"] },
-      // Generous first-byte timeout: the tests below are about what happens after the headers.
-      resilience: resilience({ maxRetries: 0, firstByteTimeoutMs: 10_000, idleTimeoutMs: 150, totalTimeoutMs: 10_000 }),
-    });
-    client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
+    client = clientFor(rig.gw, "local");
   });
-  afterAll(async () => {
-    await gw.stop();
-    fake.stop();
-  });
-  beforeEach(() => fake.reset());
 
   test("no response headers in time: 504 timeout_error, and the upstream request is closed", async () => {
     const gw2 = startGateway(fake.baseUrl, {
@@ -85,7 +77,7 @@ describe("first byte, idle and total timeouts", () => {
       s.push(chunk({ content: "Hello", role: "assistant" })); // then silence
       return s.response;
     });
-    const res = await post(gw, { ...request, stream: true });
+    const res = await post(rig.gw, { ...request, stream: true });
     expect(res.status).toBe(200);
     const events = parseSSE(await res.text()); // ends when the gateway gives up on the silence
     const types = events.map((e) => e.event);
@@ -126,7 +118,7 @@ describe("first byte, idle and total timeouts", () => {
       const text = JSON.stringify(completion({ content: "never finished" }));
       return sseResponse([new TextEncoder().encode(text.slice(0, 40))], { hang: true, status: 200 });
     });
-    const res = await post(gw);
+    const res = await post(rig.gw);
     expect(res.status).toBe(504);
     expect(((await res.json()) as any).error.type).toBe("timeout_error");
     expect(await within(fake.last.closed, 1000)).toBe(true);
@@ -156,15 +148,11 @@ describe("first byte, idle and total timeouts", () => {
 
 describe("connect timeout", () => {
   let hole: Blackhole | null;
-  let backup: FakeUpstream;
+  const backup = useFakeUpstream();
   beforeAll(async () => {
     hole = await openBlackhole();
-    backup = new FakeUpstream();
   });
-  afterAll(() => {
-    hole?.close();
-    backup.stop();
-  });
+  afterAll(() => hole?.close());
 
   test("a host that never completes the TCP handshake: 504 long before the first-byte timeout", async () => {
     if (!hole) return console.warn("skipped: no black-hole port on this platform");
