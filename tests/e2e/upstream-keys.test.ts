@@ -7,9 +7,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { fingerprint, KeyPool } from "../../src/upstream/keys";
-import { FakeUpstream, completion, xaiError } from "../helpers/fake-upstream";
+import { completion, xaiError } from "../helpers/fake-upstream";
 import { logText, resilience, startGateway } from "../helpers/gateway";
-import { clientFor, useFakeUpstream, useGateway } from "../helpers/setup";
+import { clientFor, useFakeUpstream, useGateway, useGateways } from "../helpers/setup";
 
 const DEAD = "xai-dead-key-0000000000";
 const GOOD = "xai-good-key-1111111111";
@@ -118,24 +118,20 @@ describe("pool mode, through the server", () => {
 });
 
 describe("plain 401 and 403 also take a key out of rotation", () => {
+  const fake = useFakeUpstream();
+  const startGateway = useGateways(fake);
   for (const code of [401, 403]) {
     test(`${code}`, async () => {
-      const fake = new FakeUpstream();
-      const gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [DEAD, GOOD] }, resilience: resilience() });
-      try {
-        fake.on((req) =>
-          bearer(req) === DEAD
-            ? Response.json({ error: { message: "This key cannot be used", type: "invalid_request_error" } }, { status: code })
-            : Response.json(completion({ content: "ok" })),
-        );
-        const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
-        for (let i = 0; i < 4; i++) await ask(client);
-        expect(fake.requests.map(bearer).filter((k) => k === DEAD)).toHaveLength(1);
-        expect(fake.requests.map(bearer).filter((k) => k === GOOD)).toHaveLength(4);
-      } finally {
-        await gw.stop();
-        fake.stop();
-      }
+      const gw = startGateway({ upstream: { baseUrl: fake.baseUrl, keys: [DEAD, GOOD] }, resilience: resilience() });
+      fake.on((req) =>
+        bearer(req) === DEAD
+          ? Response.json({ error: { message: "This key cannot be used", type: "invalid_request_error" } }, { status: code })
+          : Response.json(completion({ content: "ok" })),
+      );
+      const client = clientFor(gw, "local");
+      for (let i = 0; i < 4; i++) await ask(client);
+      expect(fake.requests.map(bearer).filter((k) => k === DEAD)).toHaveLength(1);
+      expect(fake.requests.map(bearer).filter((k) => k === GOOD)).toHaveLength(4);
     });
   }
 });
@@ -197,27 +193,22 @@ describe("every key rate limited or rejected", () => {
 });
 
 describe("a single key refused for one model does not lock the gateway out", () => {
+  const fake = useFakeUpstream();
+  const rig = useGateway({ upstream: { baseUrl: fake.baseUrl, keys: [GOOD] }, resilience: resilience() }, fake);
   test("403 keeps the upstream's words and the key stays usable for other requests", async () => {
-    const fake = new FakeUpstream();
-    const gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [GOOD] }, resilience: resilience() });
-    try {
-      fake.on((req) =>
-        req.body.model === "grok-4-heavy"
-          ? xaiError(403, "Your team does not have permission to use model grok-4-heavy")
-          : Response.json(completion({ content: "ok" })),
-      );
-      const client = new Anthropic({ baseURL: gw.url, apiKey: "local", maxRetries: 0 });
-      const err = await client.messages
-        .create({ model: "grok-4-heavy", max_tokens: 5, messages: [{ role: "user", content: "hi" }] })
-        .catch((e) => e);
-      expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
-      expect(err.message).toContain("does not have permission to use model grok-4-heavy");
-      expect(err.message).not.toContain(GOOD);
-      expect((await ask(client)).content[0]).toEqual({ type: "text", text: "ok" } as never);
-    } finally {
-      await gw.stop();
-      fake.stop();
-    }
+    fake.on((req) =>
+      req.body.model === "grok-4-heavy"
+        ? xaiError(403, "Your team does not have permission to use model grok-4-heavy")
+        : Response.json(completion({ content: "ok" })),
+    );
+    const client = clientFor(rig.gw, "local");
+    const err = await client.messages
+      .create({ model: "grok-4-heavy", max_tokens: 5, messages: [{ role: "user", content: "hi" }] })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect(err.message).toContain("does not have permission to use model grok-4-heavy");
+    expect(err.message).not.toContain(GOOD);
+    expect((await ask(client)).content[0]).toEqual({ type: "text", text: "ok" } as never);
   });
 });
 

@@ -39,6 +39,12 @@ describe("the repository", () => {
     expect(withServer).toEqual([]);
   });
 
+  test("end-to-end tests take their fake upstream from the harness (tests/helpers/setup.ts), which stops and resets it", () => {
+    const dir = join(ROOT, "tests", "e2e");
+    const own = readdirSync(dir).filter((f) => readFileSync(join(dir, f), "utf8").includes("new FakeUpstream("));
+    expect(own).toEqual([]);
+  });
+
   test("has one test file per subject: one for the logger, one for the access log", () => {
     const all = readdirSync(join(ROOT, "tests"), { recursive: true, encoding: "utf8" }).filter((f) => /log(ger|ging)?\.test\.ts$/.test(f));
     expect(all.sort()).toEqual(["e2e/access-log.test.ts", "unit/log.test.ts"]);
