@@ -4,14 +4,17 @@
 # With a config file: -v /etc/grok2api:/etc/grok2api:ro … grok2api --config /etc/grok2api/config.toml
 # The container listens on 0.0.0.0, so an upstream key needs client keys (GROK2API_API_KEYS).
 # SIGHUP (docker kill -s HUP) reloads the config. docker stop lets open streams finish, but
-# waits only 10 s by default: use docker stop -t 40 (shutdown_grace_seconds defaults to 30).
+# waits only 10 s by default: use docker stop -t 40 (shutdown_grace defaults to 30).
 ARG BUN_VERSION=1.4.5
 
 FROM oven/bun:${BUN_VERSION} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN bun install --frozen-lockfile --production --ignore-scripts
+# What `bun run build` reads: the build script, the compiler settings and the sources
+# (tests/deploy.test.ts checks this list against the build).
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN bun run build \
  && ./dist/grok2api --version

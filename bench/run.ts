@@ -8,6 +8,8 @@
  *
  *   bun run bench                  full run (sustained load 60 s), writes bench/RESULTS.md
  *   bun run bench --quick          short run, writes bench/.work/RESULTS-quick.md
+ *                                  (`npm run bench --quick` works too: npm keeps the flag
+ *                                  for itself and passes it on as npm_config_quick=true)
  *   bun run bench --sustained 20   sustained-load duration in seconds (env BENCH_SUSTAINED_S)
  *   bun run bench --no-build       use dist/grok2api as it is
  *   bun run bench --bin FILE       measure another build of the binary (implies --no-build)
@@ -53,7 +55,8 @@ if (flags.help) {
   process.exit(0);
 }
 const env = process.env;
-const QUICK = flags.quick || env.BENCH_QUICK === "1";
+// npm takes `npm run bench --quick` as its own setting and hands it over in the environment.
+const QUICK = flags.quick || env.BENCH_QUICK === "1" || env.npm_config_quick === "true";
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) ? Number(v) : d);
 const O = {
   quick: QUICK,
@@ -770,6 +773,7 @@ async function build(): Promise<void> {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  process.stdout.write(`bench: ${O.quick ? "quick run" : "full run"}\n`);
   mkdirSync(WORK, { recursive: true });
   rmSync(join(WORK, "gateway-access.log"), { force: true });
   const mach = await machine();

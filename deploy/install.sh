@@ -44,8 +44,14 @@ fi
 install -d -m 0755 "$bin_dir" "$unit_dir"
 install -d -m 0750 "${owner[@]}" "$etc_dir"
 
-# Copy, then rename: a running service keeps the old file until it restarts.
+# Copy, check that the copy runs here (architecture, libc, a noexec mount), then rename:
+# a binary that cannot run never replaces one that can, and a running service keeps the
+# old file until it restarts.
 install -m 0755 "$binary" "$bin_dir/grok2api.new"
+if ! version=$(timeout 30 "$bin_dir/grok2api.new" --version 2>&1) || [[ $version != grok2api\ * ]]; then
+  rm -f "$bin_dir/grok2api.new"
+  die "$binary does not run on this machine (--version said: ${version:-nothing}); nothing was replaced"
+fi
 mv -f "$bin_dir/grok2api.new" "$bin_dir/grok2api"
 install -m 0644 "$here/grok2api.service" "$unit_dir/grok2api.service"
 install -m 0640 "${owner[@]}" "$repo/config.example.toml" "$etc_dir/config.example.toml"
@@ -74,9 +80,9 @@ if [[ -z $destdir && -d /run/systemd/system ]]; then
   systemctl try-restart grok2api.service # only if it is running
 fi
 
-echo "grok2api $("$bin_dir/grok2api" --version | awk '{print $2}') installed."
+echo "grok2api ${version#grok2api } installed."
 if [[ -z $destdir ]]; then
   echo "Next: edit /etc/grok2api/config.toml and /etc/grok2api/grok2api.env, then"
-  echo "  grok2api --check-config /etc/grok2api/config.toml"
+  echo "  grok2api --check-config /etc/grok2api/config.toml --env-file /etc/grok2api/grok2api.env"
   echo "  systemctl enable --now grok2api"
 fi

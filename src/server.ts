@@ -12,6 +12,7 @@ import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
 import { adminRoutes } from "./admin/routes";
 import { Teams } from "./store/teams";
 import { RequestContext, contextOf, setContext } from "./http/context";
+import { OpenStreams } from "./http/open-streams";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
@@ -87,7 +88,10 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
   };
 }
 
-export function createApp(deps: AppDeps) {
+/** How long streams cut at shutdown get to send their error event before the sockets close. */
+const CUT_WAIT_MS = 1000;
+
+export function createApp(deps: AppDeps, streams?: OpenStreams) {
   const { logger } = deps;
   const recorder = recorderOf(deps);
   return new Elysia({ name: "grok2api" })
@@ -95,7 +99,7 @@ export function createApp(deps: AppDeps) {
       const id = newRequestId();
       set.headers["request-id"] = id;
       const url = new URL(request.url);
-      const rc = new RequestContext(id, request.method, url.pathname, logger);
+      const rc = new RequestContext(id, request.method, url.pathname, logger, streams);
       if (recorder) rc.onFinish = recorder;
       setContext(request, rc);
     })
@@ -115,14 +119,21 @@ export function createApp(deps: AppDeps) {
     })
     .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
+    .use(adminRoutes(deps))
+    .use(dashboardRoutes(deps))
+    .use(apiRoutes(deps))
+    // A base_url that already ends in /v1 makes clients call /v1/v1/…: the same routes, once more under /v1.
+    .group("/v1", (app) => app.use(apiRoutes(deps)));
+}
+
+/** The API proper, each route registered once at /v1/…. */
+const apiRoutes = (deps: AppDeps) =>
+  new Elysia({ name: "routes/api" })
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
     .use(responsesRoutes(deps))
-    .use(modelsRoutes(deps))
-    .use(adminRoutes(deps))
-    .use(dashboardRoutes(deps));
-}
+    .use(modelsRoutes(deps));
 
 /** How long a connection may stay idle between requests (and a whole answer take to be written). */
 export const KEEP_ALIVE_SECONDS = 60;
@@ -147,6 +158,8 @@ export interface RunningServer {
 export function startServer(config: Config, logger: Logger): RunningServer {
   const startedAt = Date.now();
   let deps: AppDeps | undefined;
+  // Across reloads: a stream started before one is still this server's to end.
+  const streams = new OpenStreams();
   // The store lives as long as the server: a reload keeps it (its URL takes a restart to change).
   let teams: TeamsHandle | undefined;
   if (config.store) {
@@ -168,7 +181,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
     deps = { ...createDeps(c, logger, deps, teams), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
-    return createApp(deps).compile();
+    return createApp(deps, streams).compile();
   };
   let app = build(config);
   const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
@@ -183,6 +196,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     // While a request is served, its own rules apply instead (see fetch below).
     idleTimeout: keepAlive,
     development: false,
+    // Off, or a second instance would share the port and split the traffic (Bun's default here).
+    reusePort: false,
     // Read on every request: each request is served by the app current when it arrived.
     fetch: async (request) => {
       gc.touch();
@@ -229,6 +244,9 @@ export function startServer(config: Config, logger: Logger): RunningServer {
           endGrace();
         }
         if (server.pendingRequests > 0) logger.warn("closing requests still open", { open: server.pendingRequests });
+        // Streams end with an error event rather than silently.
+        const cut = await streams.cutAll(CUT_WAIT_MS);
+        if (cut > 0) logger.info("open streams ended with an error event", { streams: cut });
         await server.stop(true);
         gc.stop();
         deps?.tokens.stop();

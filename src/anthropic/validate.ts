@@ -8,6 +8,7 @@ import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
 import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
 import { checkerCode } from "./validate-code" with { type: "macro" };
+import { describeExpected as describeWords, literalType } from "../schema-words";
 
 /** Generated at build time (see validate-code.ts). */
 const CODE = checkerCode();
@@ -43,42 +44,7 @@ export function pathToWords(path: string): string {
   return out || "body";
 }
 
-/** The literal `type` of an object schema (`{ type: Literal("text") }`), if it has one. */
-function literalType(schema: TSchema): string | undefined {
-  const t = (schema.properties as Record<string, TSchema> | undefined)?.type as { const?: unknown } | undefined;
-  return typeof t?.const === "string" ? t.const : undefined;
-}
-
-function describeExpected(schema: TSchema): string {
-  const constant = (schema as { const?: unknown }).const;
-  if (constant !== undefined) return `"${constant}"`;
-  if (schema.anyOf) {
-    const variants = schema.anyOf as TSchema[];
-    const consts = variants.map((s) => (s as { const?: unknown }).const);
-    if (consts.every((c) => c !== undefined)) return `one of ${consts.map((c) => `"${c}"`).join(", ")}`;
-    const types = variants.map(literalType);
-    if (types.every((t) => t !== undefined)) return `an object whose "type" is one of ${types.map((t) => `"${t}"`).join(", ")}`;
-    return variants.map(describeExpected).join(" or ");
-  }
-  switch ((schema as { type?: string }).type) {
-    case "string":
-      return "a string";
-    case "integer":
-      return "an integer";
-    case "number":
-      return "a number";
-    case "boolean":
-      return "true or false";
-    case "array":
-      return "an array";
-    case "object":
-      return literalType(schema) ? `an object with "type": "${literalType(schema)}"` : "an object";
-    case "null":
-      return "null";
-    default:
-      return "a valid value";
-  }
-}
+const describeExpected = (schema: TSchema) => describeWords(schema, "request");
 
 function describe(err: ValueError): string {
   const where = pathToWords(err.path);

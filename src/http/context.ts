@@ -6,6 +6,7 @@
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
 import type { AccessEntry, Logger } from "./log";
+import type { OpenStreams } from "./open-streams";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -51,13 +52,21 @@ export class RequestContext {
   onFinish: ((f: FinishedRequest) => void) | undefined;
   /** Set when the request passed its key's limits and went on to the upstream: only those are recorded. */
   admitted = false;
+  private unregister: (() => void) | undefined;
 
   constructor(
     readonly id: string,
     readonly method: string,
     readonly path: string,
     private readonly logger: Logger,
+    /** The server's open streams, told when it stops (see open-streams.ts). */
+    private readonly streams?: OpenStreams,
   ) {}
+
+  /** A stream being sent: stopping the server aborts `upstream` with ShuttingDown until `finish`. */
+  endOnShutdown(upstream: AbortController): void {
+    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream);
+  }
 
   /** True while a streamed response is open; it counts in the open-streams gauge until `finish`. */
   get deferred(): boolean {
@@ -90,6 +99,7 @@ export class RequestContext {
     if (this.done) return;
     this.done = true;
     this.deferred = false;
+    this.unregister?.();
     const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
     const ticks = this.costTicks();
     if (ticks !== undefined) this.entry.cost_usd = Number(formatUsd(ticks));

@@ -155,6 +155,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
   }
   rc.deferred = true;
+  rc.endOnShutdown(abort);
   const relayed = relaySse(res.body, {
     abort,
     watchdog,
@@ -171,6 +172,5 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
 export const chatCompletionsRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => handleChatCompletions(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/chat-completions" })
-    .post("/v1/chat/completions", handler, { parse: "none" })
-    .post("/v1/v1/chat/completions", handler, { parse: "none" });
+    .post("/v1/chat/completions", handler, { parse: "none" });
 };

@@ -27,6 +27,5 @@ async function countTokens(deps: AppDeps, request: Request, rc: RequestContext):
 export const countTokensRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => countTokens(deps, request, rc));
   return new Elysia({ name: "routes/count-tokens" })
-    .post("/v1/messages/count_tokens", handler, { parse: "none" })
-    .post("/v1/v1/messages/count_tokens", handler, { parse: "none" });
+    .post("/v1/messages/count_tokens", handler, { parse: "none" });
 };

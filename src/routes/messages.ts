@@ -243,6 +243,7 @@ function answerStream(x: Exchange): Response {
   const { body, translator, recordUsage } = translatorFor(x);
   const { watchdog } = x.result;
   x.rc.deferred = true;
+  x.rc.endOnShutdown(x.abort); // a shutdown aborts with ShuttingDown, sent as the stream's event: error
   return sseAnswer({
     start: translator.start(),
     run: (write) =>
@@ -275,6 +276,5 @@ function answerStream(x: Exchange): Response {
 export const messagesRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => handleMessages(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/messages" })
-    .post("/v1/messages", handler, { parse: "none" })
-    .post("/v1/v1/messages", handler, { parse: "none" });
+    .post("/v1/messages", handler, { parse: "none" });
 };

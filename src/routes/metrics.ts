@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { createKeyChecker, presentedKey } from "../http/auth";
+import { logged } from "../http/context";
 import { ApiError } from "../http/errors";
 import { metricsText } from "../metrics";
 
@@ -12,7 +13,8 @@ export const metricsRoutes = (deps: AppDeps) => {
   const { enabled, token, requireClientKey } = deps.config.metrics;
   const accepted = [...(token ? [token] : []), ...(requireClientKey ? deps.config.clientKeys : [])];
   const isAccepted = createKeyChecker(accepted);
-  return new Elysia({ name: "routes/metrics" }).get("/metrics", async ({ request }) => {
+  // Logged and counted like every request (a refused scrape by the error hook).
+  return new Elysia({ name: "routes/metrics" }).get("/metrics", logged(async ({ request }) => {
     if (!enabled) throw new ApiError(404, "no route for GET /metrics (metrics.enabled = false)", { retryable: false });
     if (accepted.length > 0) {
       const presented = presentedKey(request.headers);
@@ -21,5 +23,5 @@ export const metricsRoutes = (deps: AppDeps) => {
     }
     const { body, contentType } = await metricsText();
     return new Response(body, { headers: { "content-type": contentType } });
-  });
+  }));
 };

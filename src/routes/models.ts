@@ -63,7 +63,5 @@ export const modelsRoutes = (deps: AppDeps) => {
   );
   return new Elysia({ name: "routes/models" })
     .get("/v1/models", list)
-    .get("/v1/v1/models", list)
-    .get("/v1/models/*", retrieve)
-    .get("/v1/v1/models/*", retrieve);
+    .get("/v1/models/*", retrieve);
 };

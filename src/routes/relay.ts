@@ -6,6 +6,7 @@
  * left with a silently cut answer.
  */
 import { networkErrorText, openaiErrorBody, publicMessage } from "../http/errors";
+import { ShuttingDown } from "../http/open-streams";
 import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
@@ -88,6 +89,12 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           result = await reader.read();
           opts.watchdog?.touch();
         } catch (err) {
+          if (opts.abort.signal.reason instanceof ShuttingDown) {
+            controller.enqueue(errorEvent(opts.abort.signal.reason.message));
+            controller.close();
+            end({ status: 200, error: "shutting_down" });
+            return;
+          }
           if (opts.abort.signal.aborted) {
             end({ status: 499, error: "client_closed" });
             controller.close();

@@ -188,6 +188,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
   }
   rc.deferred = true;
+  rc.endOnShutdown(abort);
   const relayed = relaySse(res.body, {
     abort,
     watchdog,
@@ -206,8 +207,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
 export const responsesRoutes = (deps: AppDeps) => {
   const handler = logged(({ request }, rc) => handleResponses(deps, request, rc), deps.price);
   return new Elysia({ name: "routes/responses" })
-    .post("/v1/responses", handler, { parse: "none" })
-    .post("/v1/v1/responses", handler, { parse: "none" });
+    .post("/v1/responses", handler, { parse: "none" });
 };
 
 /** The upstream's host, to name it in an error (never its path, user info or query). */

@@ -1,14 +1,13 @@
 /** Builds the compiled executable once per test run (the same flags as `npm run build`). */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "../../scripts/build";
+import { tempDir } from "./temp";
 
 let built: Promise<string> | undefined;
 
 export function compiledBinary(): Promise<string> {
   built ??= (async () => {
-    const binary = join(mkdtempSync(join(tmpdir(), "grok2api-bin-")), "grok2api");
+    const binary = join(tempDir("grok2api-bin-"), "grok2api");
     const { code, err } = await compile(binary);
     if (code !== 0) throw new Error(`bun build --compile failed: ${err}`);
     return binary;

@@ -1,12 +1,11 @@
 /** Starts the real gateway in-process on a free loopback port, against a fake upstream. */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { DEFAULTS, RESILIENCE_DEFAULTS, type Resilience } from "../../src/config";
 import { createLogger } from "../../src/http/log";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { startServer, type RunningServer } from "../../src/server";
+import { tempDir } from "./temp";
 
 export interface Gateway extends RunningServer {
   logFile: string;
@@ -15,7 +14,7 @@ export interface Gateway extends RunningServer {
 
 /** A complete configuration for tests: loopback, a free port, a temp log file, quick backoffs. */
 export function testConfig(upstreamBaseUrl: string, overrides: Partial<Config> = {}): Config {
-  const dir = mkdtempSync(join(tmpdir(), "grok2api-test-"));
+  const dir = tempDir("grok2api-test-");
   return {
     host: "127.0.0.1",
     port: 0,

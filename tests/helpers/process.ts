@@ -20,8 +20,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const proc = Bun.spawn([BUN, MAIN, ...args], { env: childEnv(env), stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+/** Runs the command line to its end; one that has not ended after `timeoutMs` is killed (code null-ish: the signal's). */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
+  const proc = Bun.spawn([BUN, MAIN, ...args], {
+    env: childEnv(env),
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+  });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

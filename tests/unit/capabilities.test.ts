@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadCommand, type Config } from "../../src/config";
 import { BUILTIN_CAPS, createCapabilityTable, DEFAULT_CAPS } from "../../src/models/capabilities";
+import { tempDir } from "../helpers/temp";
 
 const table = createCapabilityTable();
 
@@ -67,7 +67,7 @@ describe("overrides", () => {
 });
 
 describe("config file [capabilities]", () => {
-  const dir = mkdtempSync(join(tmpdir(), "grok2api-caps-"));
+  const dir = tempDir("grok2api-caps-");
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const load = async (toml: string): Promise<Config> => {
     const file = join(dir, `c${Math.random().toString(36).slice(2)}.toml`);

@@ -1,0 +1,168 @@
+/**
+ * Prometheus metrics, served at GET /metrics. Other modules record through the
+ * small functions below and never touch prom-client themselves:
+ *
+ *   recordRequest(…)            once per finished request (RequestContext.finish does it)
+ *   streamOpened / streamClosed around an open SSE stream (RequestContext does it)
+ *   recordUpstreamError(key, status)   an upstream call failed (status or "network"/"timeout")
+ *   recordUpstreamRetry(key, reason)   an upstream call is being retried
+ *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
+ *
+ * The registry (registry.ts) is loaded on first use, in a later turn of the
+ * event loop, so start-up and the first answer do not wait for prom-client; what is
+ * recorded meanwhile is queued and applied when it arrives. A scrape waits for it.
+ *
+ * Label values are bounded: keys appear only as fingerprints, and only for the
+ * configured upstream keys (a client's own forwarded key is "client"); model
+ * names past the first MAX_MODELS distinct ones are counted as "other".
+ */
+import { fingerprint } from "../upstream/keys";
+
+type Registry = typeof import("./registry");
+
+let loaded: Registry | null = null;
+let loading: Promise<Registry> | null = null;
+let queue: Array<(m: Registry) => void> = [];
+/** Records kept while the registry loads; past this, the oldest are dropped. */
+const MAX_QUEUED = 10_000;
+
+/**
+ * Runs one record against the registry. Bookkeeping must never cost an answer: an
+ * exception here (prom-client refuses a value, say) is reported once on stderr and
+ * otherwise ignored — it would surface in a deferred callback and end the process.
+ */
+let complained = false;
+function apply(f: (m: Registry) => void, m: Registry): void {
+  try {
+    f(m);
+  } catch (err) {
+    if (complained) return;
+    complained = true;
+    process.stderr.write(`grok2api: a metric could not be recorded (reported once): ${(err as Error).message}\n`);
+  }
+}
+
+function load(): Promise<Registry> {
+  loading ??= import("./registry").then((m) => {
+    loaded = m;
+    for (const f of queue) apply(f, m);
+    queue = [];
+    return m;
+  });
+  return loading;
+}
+
+function use(f: (m: Registry) => void): void {
+  if (loaded) return apply(f, loaded);
+  if (queue.length >= MAX_QUEUED) queue.shift();
+  queue.push(f);
+  if (queue.length === 1 && !loading) setImmediate(() => void load());
+}
+
+export const MAX_MODELS = 100;
+const models = new Set<string>();
+/** A model name as a label: bounded, since clients choose it. */
+function modelLabel(name: string | undefined): string {
+  if (!name) return "";
+  if (models.has(name)) return name;
+  if (models.size >= MAX_MODELS) return "other";
+  models.add(name);
+  return name;
+}
+
+const knownKeys = new Map<string, string>();
+/** The configured upstream keys, so they can be labelled by fingerprint (called on start and reload). */
+export function registerUpstreamKeys(keys: readonly string[]): void {
+  for (const k of keys) if (!knownKeys.has(k)) knownKeys.set(k, fingerprint(k));
+}
+const keyLabel = (key: string): string => knownKeys.get(key) ?? "client";
+
+export interface RequestRecord {
+  route: string;
+  method: string;
+  status: number;
+  durationMs: number;
+  /** The model served (upstream name when known). */
+  model?: string;
+  stream?: boolean;
+  ttftMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** What the request cost, USD (when known). */
+  costUsd?: number;
+}
+
+/** A count from the upstream, which is not to be trusted: a finite whole number ≥ 0, else nothing. */
+export function tokenCount(n: unknown): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 && n <= MAX_TOKENS ? Math.floor(n) : undefined;
+}
+/** More tokens than any model reads or writes in one request: a broken count. */
+const MAX_TOKENS = 1e9;
+
+export function recordRequest(r: RequestRecord): void {
+  const model = modelLabel(r.model);
+  const inputTokens = tokenCount(r.inputTokens);
+  const outputTokens = tokenCount(r.outputTokens);
+  const seconds = (ms: number | undefined) => (typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined);
+  const duration = seconds(r.durationMs);
+  const ttft = seconds(r.ttftMs);
+  const costUsd = typeof r.costUsd === "number" && Number.isFinite(r.costUsd) && r.costUsd > 0 ? r.costUsd : undefined;
+  use((m) => {
+    m.requests.inc({ route: r.route, method: r.method, status: String(r.status), model });
+    if (duration !== undefined) m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, duration);
+    if (ttft !== undefined) m.ttft.observe({ model }, ttft);
+    if (inputTokens) m.tokens.inc({ model, direction: "input" }, inputTokens);
+    if (outputTokens) m.tokens.inc({ model, direction: "output" }, outputTokens);
+    if (costUsd) m.cost.inc({ model }, costUsd);
+  });
+}
+
+type KeyCounters = { requests: { inc(n?: number): void }; input: { inc(n?: number): void }; output: { inc(n?: number): void }; cost: { inc(n?: number): void } };
+const keyCounters = new Map<string, KeyCounters>();
+/** One request made with a virtual key, labelled by the key's name (admin-chosen, bounded by the number of keys). */
+export function recordKeyUsage(name: string, r: { inputTokens: number; outputTokens: number; costUsd: number }): void {
+  use((m) => {
+    let c = keyCounters.get(name);
+    if (!c) {
+      c = {
+        requests: m.keyRequests.labels({ key: name }),
+        input: m.keyTokens.labels({ key: name, direction: "input" }),
+        output: m.keyTokens.labels({ key: name, direction: "output" }),
+        cost: m.keyCost.labels({ key: name }),
+      };
+      keyCounters.set(name, c);
+    }
+    c.requests.inc();
+    if (r.inputTokens) c.input.inc(r.inputTokens);
+    if (r.outputTokens) c.output.inc(r.outputTokens);
+    if (r.costUsd) c.cost.inc(r.costUsd);
+  });
+}
+
+export const streamOpened = (): void => use((m) => m.openStreams.inc());
+export const streamClosed = (): void => use((m) => m.openStreams.dec());
+
+/** `status`: the upstream's HTTP status, or "network" / "timeout" when there was none. */
+export function recordUpstreamError(key: string, status: number | "network" | "timeout"): void {
+  const labels = { key: keyLabel(key), status: String(status) };
+  use((m) => m.upstreamErrors.inc(labels));
+}
+
+/** `reason`: a short fixed word such as "429", "5xx", "network", "timeout". */
+export function recordUpstreamRetry(key: string, reason: string): void {
+  const labels = { key: keyLabel(key), reason };
+  use((m) => m.upstreamRetries.inc(labels));
+}
+
+export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
+
+/**
+ * The exposition text and its content type (everything recorded so far included).
+ * One line per sample or comment, no blank lines between families: plain
+ * Prometheus text, which nothing could take for an SSE stream.
+ */
+export async function metricsText(): Promise<{ body: string; contentType: string }> {
+  const { registry } = await load();
+  const text = await registry.metrics();
+  return { body: text.replace(/\n{2,}/g, "\n").replace(/^\n+/, ""), contentType: registry.contentType };
+}

@@ -1,0 +1,91 @@
+/**
+ * The Prometheus registry and its metrics (prom-client). Loaded on first use by
+ * record.ts, after the first answer has gone out: prom-client and its default
+ * process metrics are the largest single cost of starting up.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { VERSION } from "../version";
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const registers = [registry];
+
+export const requests = new Counter({
+  name: "grok2api_requests_total",
+  help: "Requests answered, by route, method, status and model",
+  labelNames: ["route", "method", "status", "model"] as const,
+  registers,
+});
+export const duration = new Histogram({
+  name: "grok2api_request_duration_seconds",
+  help: "Time from request to the end of the response (a stream's last byte)",
+  labelNames: ["route", "stream"] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  registers,
+});
+export const ttft = new Histogram({
+  name: "grok2api_time_to_first_token_seconds",
+  help: "Time from request to the first streamed token",
+  labelNames: ["model"] as const,
+  buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+  registers,
+});
+export const tokens = new Counter({
+  name: "grok2api_tokens_total",
+  help: "Tokens billed, by model and direction (input or output)",
+  labelNames: ["model", "direction"] as const,
+  registers,
+});
+export const cost = new Counter({
+  name: "grok2api_cost_usd_total",
+  help: "What requests cost in USD, by upstream model (the upstream's cost_in_usd_ticks, else usage × the catalog's prices)",
+  labelNames: ["model"] as const,
+  registers,
+});
+export const keyRequests = new Counter({
+  name: "grok2api_key_requests_total",
+  help: "Requests made with a virtual key, by key name (never the key)",
+  labelNames: ["key"] as const,
+  registers,
+});
+export const keyTokens = new Counter({
+  name: "grok2api_key_tokens_total",
+  help: "Tokens used with a virtual key, by key name and direction (input includes cached)",
+  labelNames: ["key", "direction"] as const,
+  registers,
+});
+export const keyCost = new Counter({
+  name: "grok2api_key_cost_usd_total",
+  help: "What requests made with a virtual key cost in USD, by key name",
+  labelNames: ["key"] as const,
+  registers,
+});
+export const upstreamErrors = new Counter({
+  name: "grok2api_upstream_errors_total",
+  help: "Failed upstream calls, by key fingerprint and upstream status",
+  labelNames: ["key", "status"] as const,
+  registers,
+});
+export const upstreamRetries = new Counter({
+  name: "grok2api_upstream_retries_total",
+  help: "Upstream calls retried, by key fingerprint and reason",
+  labelNames: ["key", "reason"] as const,
+  registers,
+});
+export const openStreams = new Gauge({
+  name: "grok2api_open_streams",
+  help: "SSE streams being sent to clients right now",
+  registers,
+});
+export const reloads = new Counter({
+  name: "grok2api_config_reloads_total",
+  help: "Configuration reloads (SIGHUP), by result",
+  labelNames: ["result"] as const,
+  registers,
+});
+new Gauge({ name: "grok2api_build_info", help: "Always 1; the version is a label", labelNames: ["version"] as const, registers }).set(
+  { version: VERSION },
+  1,
+);
+

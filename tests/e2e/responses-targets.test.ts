@@ -1,0 +1,66 @@
+/**
+ * The dialect is per target: a chat completions primary that fails falls back to a Responses
+ * target, which gets a Responses body; and with no upstream key (the client's own key
+ * forwarded), xAI's 400 "Incorrect API key" is a 401 authentication_error.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { answer, fixture } from "../helpers/fake-responses";
+import { FakeUpstream } from "../helpers/fake-upstream";
+import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { clientFor } from "../helpers/setup";
+
+let chat: FakeUpstream;
+let responses: FakeUpstream;
+let gw: Gateway;
+let open: Gateway;
+let client: Anthropic;
+
+beforeAll(() => {
+  chat = new FakeUpstream();
+  responses = new FakeUpstream();
+  gw = startGateway(chat.baseUrl, {
+    upstream: { baseUrl: chat.baseUrl, keys: ["k1"], api: "chat" },
+    resilience: resilience({ maxRetries: 0, fallbacks: [{ baseUrl: responses.baseUrl, api: "responses", model: "grok-4.3" }] }),
+  });
+  open = startGateway(responses.baseUrl, { upstream: { baseUrl: responses.baseUrl, keys: [], api: "responses" } });
+  client = clientFor(gw);
+});
+afterAll(async () => {
+  await gw.stop();
+  await open.stop();
+  chat.stop();
+  responses.stop();
+});
+
+const ask = { model: "grok-4.20-0309-reasoning", max_tokens: 64, messages: [{ role: "user" as const, content: "hi" }] };
+
+test("a failing chat completions primary falls back to a Responses target, which gets a Responses body", async () => {
+  chat.on(() => Response.json({ error: { message: "down" } }, { status: 503 }));
+  responses.on(answer({ text: ["from the fallback"] }));
+  for (const stream of [false, true]) {
+    chat.reset();
+    responses.reset();
+    const msg = stream ? await client.messages.stream(ask).finalMessage() : await client.messages.create(ask);
+    expect((msg.content[0] as Anthropic.TextBlock).text).toBe("from the fallback");
+    expect(chat.last.path).toBe("/v1/chat/completions");
+    expect(chat.last.body.messages).toBeArray();
+    expect(responses.last.path).toBe("/v1/responses");
+    expect(responses.last.body).toMatchObject({ model: "grok-4.3", store: false, input: [{ role: "user", content: "hi" }] });
+    expect("messages" in responses.last.body).toBe(false);
+  }
+});
+
+test("with the client's own key forwarded, xAI's 400 'Incorrect API key' is a 401 authentication_error with xAI's words", async () => {
+  responses.on(() => new Response(fixture("rubyllm-grok-4.3-error-invalid-api-key.json"), { status: 400, headers: { "content-type": "application/json" } }));
+  const res = await fetch(`${open.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": "xai-wrong" },
+    body: JSON.stringify(ask),
+  });
+  expect(res.status).toBe(401);
+  const body = (await res.json()) as { error: { type: string; message: string } };
+  expect(body.error.type).toBe("authentication_error");
+  expect(body.error.message).toContain("Incorrect API key provided");
+  expect(body.error.message).not.toContain("xai-wrong");
+});

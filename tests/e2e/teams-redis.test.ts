@@ -1,0 +1,156 @@
+/**
+ * Several instances sharing one real redis-server: two gateway PROCESSES (one
+ * SQLite ledger file, as two instances on one machine) enforce one rpm limit
+ * and one budget together. And a gateway whose Redis goes away keeps serving on
+ * local counters, logs it once, and uses Redis again once it is back.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { completion, FakeUpstream, usage } from "../helpers/fake-upstream";
+import { logText, startGateway, type Gateway } from "../helpers/gateway";
+import { ServerProcess } from "../helpers/process";
+import { RedisServer, redisBinary, serviceAvailable } from "../helpers/services";
+import { ADMIN_TOKEN, adminCall, createKey, tempDir, UPSTREAM_KEY } from "../helpers/teams";
+
+const binary = redisBinary();
+const run = serviceAvailable("redis-server", binary);
+
+describe.skipIf(!run)("teams with a real redis-server", () => {
+  let fake: FakeUpstream;
+  let redis: RedisServer;
+  const cleanups: Array<() => unknown> = [];
+
+  beforeAll(async () => {
+    fake = new FakeUpstream();
+    fake.on(() => Response.json(completion({ content: "Hi from fake Grok" }, "stop", { ...usage(20, 7), cost_in_usd_ticks: 3000 })));
+    redis = await RedisServer.start(binary!);
+  });
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+    await redis?.stop();
+    fake?.stop();
+  });
+
+  const ask = (url: string, key: string) =>
+    new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 }).messages.create({
+      model: "grok-3-mini",
+      max_tokens: 16,
+      messages: [{ role: "user", content: "Hi" }],
+    });
+  const outcome = (p: Promise<unknown>) => p.then(
+    () => 200,
+    (e: { status?: number }) => e.status ?? 0,
+  );
+
+  test("two gateway processes enforce one rpm limit and one budget together", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const env = (name: string) => ({
+      XAI_API_KEY: UPSTREAM_KEY,
+      XAI_BASE_URL: fake.baseUrl,
+      GROK2API_ADMIN_TOKEN: ADMIN_TOKEN,
+      GROK2API_STORE_URL: `sqlite://${t.dir}/shared.db`,
+      GROK2API_REDIS_URL: redis.url,
+      GROK2API_PORT: "0",
+      GROK2API_LOG_FILE: `${t.dir}/${name}.log`,
+    });
+    const a = await ServerProcess.start([], env("a"));
+    cleanups.push(() => a.kill());
+    const b = await ServerProcess.start([], env("b"));
+    cleanups.push(() => b.kill());
+
+    // A key made on A is known to B (same store), and its limit is one for both.
+    const k = await createKey(a.url, { name: "shared", rpm: 3 });
+    const results: number[] = [];
+    for (let i = 0; i < 6; i++) results.push(await outcome(ask(i % 2 === 0 ? a.url : b.url, k.key)));
+    // A minute boundary may fall inside the loop: then a new window lets more through, never fewer.
+    expect(results.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
+    if (results.filter((s) => s === 200).length === 3) expect(results).toEqual([200, 200, 200, 429, 429, 429]);
+    else expect(results.slice(0, 3)).toEqual([200, 200, 200]);
+
+    // Two requests of 3000 ticks use a 6000-tick budget, wherever they were served.
+    // Spend is added to the shared counter just after the answer: wait until the other instance sees it.
+    const seenBy = async (url: string, id: string, usd: number) => {
+      let spend = -1;
+      for (let i = 0; i < 100 && spend !== usd; i++) {
+        spend = (await adminCall(url, "GET", "/keys")).body.data.find((x: any) => x.id === id)?.spend_usd;
+        if (spend !== usd) await Bun.sleep(20);
+      }
+      return spend;
+    };
+    const thrifty = await createKey(b.url, { name: "thrifty", budget_usd: 0.0000006, budget_period: "total" });
+    expect(await outcome(ask(a.url, thrifty.key))).toBe(200);
+    expect(await seenBy(b.url, thrifty.id, 0.0000003)).toBe(0.0000003);
+    expect(await outcome(ask(b.url, thrifty.key))).toBe(200);
+    expect(await seenBy(a.url, thrifty.id, 0.0000006)).toBe(0.0000006);
+    expect(await outcome(ask(a.url, thrifty.key))).toBe(402);
+    expect(await outcome(ask(b.url, thrifty.key))).toBe(402);
+
+    // Shutdown flushes each ledger.
+    for (const p of [a, b]) {
+      p.signal("SIGTERM");
+      expect(await p.exited).toBe(0);
+    }
+    // Both ledgers went to the one store: every request served is there once.
+    const c = await ServerProcess.start([], env("c"));
+    cleanups.push(() => c.kill());
+    const rows = (await adminCall(c.url, "GET", "/usage?group_by=key")).body.data;
+    const served = (id: string) => rows.find((r: any) => r.key_id === id)?.requests;
+    expect(served(k.id)).toBe(results.filter((s) => s === 200).length);
+    expect(served(thrifty.id)).toBe(2);
+    c.signal("SIGTERM");
+    await c.exited;
+  }, 60_000);
+
+  test("Redis going away: requests keep flowing on local counters, the log says so once, and it is used again when back", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const g: Gateway = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      store: { url: `sqlite://${t.dir}/ledger.db`, redisUrl: redis.url },
+    });
+    cleanups.push(() => g.stop());
+    await g.ready;
+    const k = await createKey(g.url, { name: "steady", rpm: 1000 });
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+
+    await redis.kill();
+    for (let i = 0; i < 3; i++) expect(await outcome(ask(g.url, k.key))).toBe(200);
+    const down = await logText(g.logFile, (s) => s.includes("redis is unavailable"));
+    expect(down.split("redis is unavailable").length - 1).toBe(1);
+
+    // Limits still hold on the local counters meanwhile.
+    const limited = await createKey(g.url, { name: "limited", rpm: 1 });
+    expect(await outcome(ask(g.url, limited.key))).toBe(200);
+    expect(await outcome(ask(g.url, limited.key))).toBe(429);
+
+    await redis.restart();
+    const back = await logText(g.logFile, (s) => s.includes("redis is back"), 20_000);
+    expect(back).toContain("redis is back");
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(back).not.toContain(redis.url);
+  }, 60_000);
+
+  test("Redis down at start-up: served on local counters, and Redis is used once it comes up", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const late = await RedisServer.start(binary!, false);
+    cleanups.push(() => late.stop());
+    const g: Gateway = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      store: { url: `sqlite://${t.dir}/ledger.db`, redisUrl: late.url },
+    });
+    cleanups.push(() => g.stop());
+    await g.ready;
+    const k = await createKey(g.url, { name: "early", rpm: 1000 });
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await logText(g.logFile, (s) => s.includes("redis is unavailable"), 5000)).toContain("redis is unavailable");
+    await late.restart();
+    // Tried again every 5 s.
+    const back = await logText(g.logFile, (s) => s.includes("redis is back"), 15_000);
+    expect(back).toContain("redis is back");
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+  }, 60_000);
+});
