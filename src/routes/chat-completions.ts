@@ -1,5 +1,5 @@
 /**
- * POST /v1/chat/completions (also /v1/v1/chat/completions): the OpenAI face.
+ * POST /v1/chat/completions: the OpenAI face.
  * The request goes upstream as sent, with the mapped model, the upstream key and
  * the parameters the model rejects removed; the answer comes back as the
  * upstream sent it — a stream chunk by chunk, as it arrives.
@@ -7,41 +7,17 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
-import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
+import { ApiError, invalidRequest } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "../models/errors";
 import { imagesInChat } from "../models/images";
 import { ticksOf } from "../models/pricing";
-import { relaySse } from "./relay";
-import { scrubText } from "../redact";
 import { upstreamErrorMessage } from "../openai/sse-reader";
-import { readBounded } from "../upstream/read";
-import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
 
-/** Client headers that mean something to xAI and go along. */
-const FORWARDED_HEADERS = ["x-grok-conv-id"];
-
-function forwardedHeaders(request: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of FORWARDED_HEADERS) {
-    const v = request.headers.get(name);
-    if (v) out[name] = v;
-  }
-  return out;
-}
-
-/** Token counts and cost for the access log: input_tokens without the cached ones, as on /v1/messages. */
-interface CompletionUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cached_tokens?: number;
-  cost_ticks?: number;
-}
-
-function usageOf(usage: unknown): CompletionUsage {
+function usageOf(usage: unknown): LoggedUsage {
   type U = { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } };
   const u = (typeof usage === "object" && usage !== null ? usage : undefined) as U | undefined;
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
@@ -56,7 +32,7 @@ function usageOf(usage: unknown): CompletionUsage {
 }
 
 /** Token counts of a relayed stream, from its last usage chunk (`stream_options.include_usage`), if any. */
-function usageOfStream(lastText: string): CompletionUsage {
+function usageOfStream(lastText: string): LoggedUsage {
   const at = lastText.lastIndexOf('"usage":{');
   if (at === -1) return {};
   const start = lastText.lastIndexOf("data:", at);
@@ -74,7 +50,7 @@ function usageOfStream(lastText: string): CompletionUsage {
  * with its 200. Anything else (an HTML page, an SSE body, `[DONE]` alone, an error
  * object) is the upstream's fault, answered 502 rather than passed on as a success.
  */
-export function checkCompletion(bytes: Uint8Array): { text: string } & CompletionUsage {
+export function checkCompletion(bytes: Uint8Array): { text: string } & LoggedUsage {
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
   try {
@@ -108,65 +84,19 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const { body, adjusted } = fitChatRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
-  const { abort, release: done } = abortWhenClientGoes(request);
-
-  let result: UpstreamResult;
-  try {
-    result = await deps.upstream.send({
-      path: "/chat/completions",
-      body,
-      key,
-      signal: abort.signal,
-      headers: forwardedHeaders(request),
-      requestId: rc.id,
-    });
-  } catch (err) {
-    done();
-    throw err instanceof ApiError ? explainModelError(err, requested, upstreamModel) : err;
-  }
-  const { response: res, watchdog } = result;
-  Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
-
-  const headers: Record<string, string> = {
-    "content-type": scrubText(res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json")),
-  };
-  if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
-
-  if (!stream) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBounded(res, deps.config.maxResponseBytes);
-    } catch (err) {
-      if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
-    } finally {
-      watchdog.stop();
-      done();
-    }
-    const { text, ...usage } = checkCompletion(bytes);
-    Object.assign(rc.entry, usage);
-    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
-  }
-
-  if (!res.body) {
-    watchdog.stop();
-    done();
-    throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
-  }
-  rc.deferred = true;
-  rc.endOnShutdown(abort);
-  const relayed = relaySse(res.body, {
-    abort,
-    watchdog,
-    pingMs: deps.config.resilience.pingIntervalMs,
-    onEnd: ({ status, error, lastText }) => {
-      if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
-      done();
-      rc.finish(status, error);
-    },
+  return proxyToUpstream({
+    deps,
+    request,
+    rc,
+    key,
+    path: "/chat/completions",
+    body,
+    stream,
+    adjusted,
+    explain: (err) => explainModelError(err, requested, upstreamModel),
+    check: checkCompletion,
+    usageOfStream,
   });
-  return new Response(relayed, { headers: { ...headers, "cache-control": "no-cache", connection: "keep-alive" } });
 }
 
 export const chatCompletionsRoutes = (deps: AppDeps) => {

@@ -1,51 +1,26 @@
 /**
- * POST /v1/responses (also /v1/v1/responses): the OpenAI Responses face, for the
+ * POST /v1/responses: the OpenAI Responses face, for the
  * `openai` SDK's `responses.*`, the Codex CLI and the Agents SDK. The request goes
  * to the upstream's Responses API with the mapped model, the upstream key and what
  * xAI rejects adjusted (named in `grok2api-adjusted-params`); the answer comes back
  * as the upstream sent it — a stream event by event, as it arrives. Only an upstream
- * that speaks the Responses API can serve it (xAI's; see upstream/dialect.ts).
+ * that speaks the Responses API can serve it (`[upstream] api`, see translate/dialect.ts).
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError } from "../models/errors";
-import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
+import { ApiError, invalidRequest } from "../http/errors";
 import { ticksOf } from "../models/pricing";
 import { upstreamErrorMessage } from "../openai/sse-reader";
-import { scrubText } from "../redact";
-import { readBounded } from "../upstream/read";
 import { validateClientResponsesRequest } from "../openai/responses-inbound";
 import { responsesCompletion, responsesErrorEvent } from "../openai/responses-stream";
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
-
-import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
-import { relaySse } from "./relay";
-
-/** Client headers that mean something to xAI and go along. */
-const FORWARDED_HEADERS = ["x-grok-conv-id"];
-
-function forwardedHeaders(request: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of FORWARDED_HEADERS) {
-    const v = request.headers.get(name);
-    if (v) out[name] = v;
-  }
-  return out;
-}
-
-/** Token counts of a non-streamed answer, for the access log. */
-interface ResponseUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cached_tokens?: number;
-  cost_ticks?: number;
-}
+import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
 
 /** Token counts and cost of a Responses usage object, for the access log (input without the cached tokens). */
-function usageOf(usage: unknown): ResponseUsage {
+function usageOf(usage: unknown): LoggedUsage {
   if (typeof usage !== "object" || usage === null) return {};
   const u = usage as { input_tokens?: unknown; output_tokens?: unknown; input_tokens_details?: { cached_tokens?: unknown } };
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
@@ -65,7 +40,7 @@ function usageOf(usage: unknown): ResponseUsage {
  * 200. Anything else (an HTML page, an event stream, an error object) is the upstream's fault:
  * a 502 rather than a success passed on.
  */
-function checkResponse(bytes: Uint8Array): { text: string } & ResponseUsage {
+function checkResponse(bytes: Uint8Array): { text: string } & LoggedUsage {
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
   try {
@@ -85,7 +60,7 @@ function checkResponse(bytes: Uint8Array): { text: string } & ResponseUsage {
 }
 
 /** Usage of a relayed stream, from its final `response.completed` / `response.incomplete` event when the last reads hold it whole. */
-function usageOfStream(lastText: string): ResponseUsage {
+function usageOfStream(lastText: string): LoggedUsage {
   const at = Math.max(lastText.lastIndexOf("event: response.completed\n"), lastText.lastIndexOf("event: response.incomplete\n"));
   if (at === -1) return {};
   const start = lastText.indexOf("data:", at);
@@ -141,67 +116,20 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const { body, adjusted } = fitResponsesRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
-  const { abort, release: done } = abortWhenClientGoes(request);
-
-  let result: UpstreamResult;
-  try {
-    result = await deps.upstream.send({
-      path: "/responses",
-      body,
-      key,
-      signal: abort.signal,
-      headers: forwardedHeaders(request),
-      requestId: rc.id,
-    });
-  } catch (err) {
-    done();
-    throw err instanceof ApiError ? explainNotFound(err, requested, upstreamModel) : err;
-  }
-  const { response: res, watchdog } = result;
-  Object.assign(rc.entry, upstreamLogFields(result, upstreamModel));
-
-  const headers: Record<string, string> = {
-    "content-type": scrubText(res.headers.get("content-type") ?? (stream ? "text/event-stream" : "application/json")),
-  };
-  if (adjusted.length) headers["grok2api-adjusted-params"] = adjusted.join(", ");
-
-  if (!stream) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBounded(res, deps.config.maxResponseBytes);
-    } catch (err) {
-      if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
-    } finally {
-      watchdog.stop();
-      done();
-    }
-    const { text, ...usage } = checkResponse(bytes);
-    Object.assign(rc.entry, usage);
-    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
-  }
-
-  if (!res.body) {
-    watchdog.stop();
-    done();
-    throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
-  }
-  rc.deferred = true;
-  rc.endOnShutdown(abort);
-  const relayed = relaySse(res.body, {
-    abort,
-    watchdog,
-    pingMs: deps.config.resilience.pingIntervalMs,
-    completion: responsesCompletion(),
-    errorEvent: responsesErrorEvent,
-    onEnd: ({ status, error, lastText }) => {
-      if (lastText) Object.assign(rc.entry, usageOfStream(lastText));
-      done();
-      rc.finish(status, error);
-    },
+  return proxyToUpstream({
+    deps,
+    request,
+    rc,
+    key,
+    path: "/responses",
+    body,
+    stream,
+    adjusted,
+    explain: (err) => explainNotFound(err, requested, upstreamModel),
+    check: checkResponse,
+    usageOfStream,
+    relay: { completion: responsesCompletion(), errorEvent: responsesErrorEvent },
   });
-  return new Response(relayed, { headers: { ...headers, "cache-control": "no-cache", connection: "keep-alive" } });
 }
 
 export const responsesRoutes = (deps: AppDeps) => {
