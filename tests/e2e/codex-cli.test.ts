@@ -8,21 +8,22 @@
  * bounded time; the temp dirs are removed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBinary, type RunningBinary } from "../helpers/binary";
 import { logText } from "../helpers/gateway";
-import { FakeUpstream, sseResponse, type Recorded } from "../helpers/fake-upstream";
+import { sseResponse, type Recorded } from "../helpers/fake-upstream";
 import { STREAM_AFTER_TOOL, STREAM_TEXT, events, fixture, frames, functionCallStream, RECORDED_CALL_ID } from "../helpers/fake-responses-replay";
+import { useFakeUpstream } from "../helpers/setup";
+import { tempDir } from "../helpers/temp";
 
 const CODEX = join(import.meta.dir, "..", "..", "node_modules", ".bin", "codex");
 const RUN_TIMEOUT_MS = 90_000;
 const CLIENT_KEY = "xai-codex-test-key";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gateway: RunningBinary;
-const root = mkdtempSync(join(tmpdir(), "grok2api-codex-"));
+const root = tempDir("grok2api-codex-");
 
 /** The text a recorded stream answers with. */
 const answerOf = (sse: string) =>
@@ -36,7 +37,6 @@ const isTurn = (req: Recorded) => req.path === "/v1/responses" && Array.isArray(
 const lastItem = (req: Recorded) => req.body.input[req.body.input.length - 1];
 
 beforeAll(async () => {
-  fake = new FakeUpstream();
   // Keep-alive comments every 20 ms, so that a slow upstream has Codex read `: ping` between events.
   const config = join(root, "grok2api.toml");
   writeFileSync(config, "[upstream]\nping_interval = 0.02\n");
@@ -48,8 +48,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await gateway?.stop();
-  fake?.stop();
-  rmSync(root, { recursive: true, force: true });
 });
 
 /** `codex exec` with its own CODEX_HOME: the provider block the README gives, pointed at the gateway. */
@@ -103,7 +101,7 @@ describe("Codex CLI, headless, through the compiled binary's /v1/responses", () 
   test("answers a prompt, streamed slowly, with keep-alive comments between the events", async () => {
     const sse = fixture(STREAM_TEXT);
     const slowly = frames(sse).map((f) => new TextEncoder().encode(f));
-    fake.reset().on(() => sseResponse(slowly, { delayMs: 50 }));
+    fake.on(() => sseResponse(slowly, { delayMs: 50 }));
     const run = await codex("Count from 1 to 3", root);
     expect(run.last.trim()).toBe(answerOf(sse));
     const turn = fake.requests.find(isTurn)!;
@@ -136,7 +134,7 @@ describe("Codex CLI, headless, through the compiled binary's /v1/responses", () 
     const marker = `grok-${crypto.randomUUID()}`;
     writeFileSync(join(cwd, "marker.txt"), marker);
     const after = fixture(STREAM_AFTER_TOOL);
-    fake.reset().on((req) => {
+    fake.on((req) => {
       if (!isTurn(req)) return sseResponse(fixture(STREAM_TEXT));
       const last = lastItem(req);
       if (last?.type === "function_call_output") return sseResponse(after);

@@ -3,19 +3,16 @@
  * long wait for the upstream and a long stream — both longer than it — are never cut.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { FakeUpstream, completion, streamOf, textChunks } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl, { keepAliveSeconds: 1 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 /** Sends `request` on a raw connection; resolves with what came back and whether the server closed it within `maxMs`. */
 function exchange(request: string, maxMs: number, until?: (text: string) => boolean): Promise<{ text: string; closedByServer: boolean }> {

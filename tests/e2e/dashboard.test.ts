@@ -6,15 +6,16 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { compiledBinary } from "../helpers/binary";
 import { hasChromium, launchChromium, type Browser } from "../helpers/browser";
-import { FakeUpstream, chunk, controlledStream, usageChunk, usage, type StreamControl } from "../helpers/fake-upstream";
+import { chunk, controlledStream, usageChunk, usage, type FakeUpstream, type StreamControl } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
-import { ADMIN_TOKEN, UPSTREAM_KEY, teamsGateway, tempDir } from "../helpers/teams";
+import { useFakeUpstream, useFakeUpstreams } from "../helpers/setup";
+import { ADMIN_TOKEN, UPSTREAM_KEY, teamsGateway } from "../helpers/teams";
+import { tempDir } from "../helpers/temp";
 
 const ARTIFACTS = join(import.meta.dir, "..", ".artifacts");
 /** A real grok-4.3 answer whose usage carries cost_in_usd_ticks: 4121500 ($0.00041215) and 192 cached tokens. */
@@ -25,20 +26,17 @@ const REAL_COST = "$0.00041215";
 const startAdminGateway = (fake: FakeUpstream, dir: string) => teamsGateway(fake.baseUrl, `sqlite://${join(dir, "grok2api.db")}`);
 
 describe("dashboard: served by the gateway", () => {
-  let fake: FakeUpstream;
+  const fake = useFakeUpstream();
   let dir: string;
   let on: Gateway;
   let off: Gateway;
   beforeAll(async () => {
-    fake = new FakeUpstream();
-    dir = mkdtempSync(join(tmpdir(), "grok2api-dashboard-"));
+    dir = tempDir("grok2api-dashboard-");
     on = await startAdminGateway(fake, dir);
     off = startGateway(fake.baseUrl);
   });
   afterAll(async () => {
     await Promise.all([on.stop(), off.stop()]);
-    fake.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test("without an admin token every dashboard path answers 404 in the error envelope", async () => {
@@ -134,11 +132,12 @@ async function runBinary(env: Record<string, string>, cwd: string) {
 }
 
 describe("dashboard: in the compiled binary", () => {
+  const fakes = useFakeUpstreams();
   test(
     "`bun build --compile` carries the page: the binary serves every file byte for byte, with no file beside it",
     async () => {
-      const { dir, cleanup } = tempDir("grok2api-dashboard-bin-");
-      const fake = new FakeUpstream();
+      const dir = tempDir("grok2api-dashboard-bin-");
+      const fake = fakes();
       const bin = await runBinary(
         { XAI_API_KEY: UPSTREAM_KEY, XAI_BASE_URL: fake.baseUrl, GROK2API_ADMIN_TOKEN: ADMIN_TOKEN, GROK2API_LOG_FILE: join(dir, "app.log") },
         dir,
@@ -158,8 +157,6 @@ describe("dashboard: in the compiled binary", () => {
         }
       } finally {
         await bin.stop();
-        fake.stop();
-        cleanup();
       }
     },
     180_000,
@@ -194,6 +191,8 @@ async function rowCells(page: Page, table: string, name: string): Promise<string
 }
 
 browserDescribe("dashboard: in a real headless Chromium", () => {
+  // Made in the hook (not at collection), so a skipped run starts no server; stopped after the file.
+  const fakes = useFakeUpstreams();
   let fake: FakeUpstream;
   let dir: string;
   let gw: Gateway;
@@ -204,7 +203,7 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
 
   beforeAll(async () => {
     if (chromiumMissing) throw new Error("CI is set and /usr/bin/chromium is missing: .ci/run installs it (apt-get install -y chromium)");
-    fake = new FakeUpstream().on((req) => {
+    fake = fakes().on((req) => {
       if (req.body?.stream) {
         held = controlledStream();
         held.push(chunk({ role: "assistant", content: "Hel" }, null, "grok-4.3"));
@@ -212,7 +211,7 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
       }
       return Response.json(REAL_ANSWER);
     });
-    dir = mkdtempSync(join(tmpdir(), "grok2api-dashboard-"));
+    dir = tempDir("grok2api-dashboard-");
     gw = await startAdminGateway(fake, dir);
     browser = await launchChromium();
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: gw.url });
@@ -221,8 +220,6 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
     held?.end();
     await browser?.close();
     await gw?.stop();
-    fake?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function openPage(): Promise<Page> {

@@ -1,21 +1,18 @@
 /** Messages clients read say what happened in our words, never the runtime's hints ("pass `verbose: true`…"). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeUpstream, chunk, closedPort, controlledStream } from "../helpers/fake-upstream";
+import { chunk, closedPort, controlledStream } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 import { networkErrorText, publicMessage } from "../../src/http/errors";
 
 const RUNTIME = /verbose|second argument to fetch|Is the computer able/;
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl, { resilience: resilience({ maxRetries: 0 }) });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 async function post(path: string, body: unknown, g: Gateway = gw) {
   const res = await fetch(g.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -1,18 +1,14 @@
 /** The router sees the request's real path whatever the Host header says (a short Host once shifted it). */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { FakeUpstream } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl);
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 const get = (path: string, host: string) => fetch(gw.url + path, { headers: { host } });
 

@@ -5,14 +5,14 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCommand } from "../../src/config";
 import { sequence } from "../helpers/fake-upstream";
 import { answer, fixtureJson, recordedSearch } from "../helpers/fake-responses";
 import { logText, parseSSE } from "../helpers/gateway";
 import { useResponsesGateway } from "../helpers/setup";
+import { tempDir } from "../helpers/temp";
 import { checkFrames } from "../helpers/sse-grammar";
 
 const h = useResponsesGateway();
@@ -157,19 +157,15 @@ describe("limits and what is not supported", () => {
 
 describe("[server_tools] in the config file", () => {
   test("x_search = true is read; unset is false; an unknown key is refused", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-ws-"));
-    try {
-      const load = async (toml: string) => {
-        const file = join(dir, "c.toml");
-        writeFileSync(file, toml);
-        const cmd = await loadCommand(["--config", file], {});
-        return cmd.kind === "serve" ? cmd.config.serverTools : undefined;
-      };
-      expect(await load("[server_tools]\nx_search = true\n")).toEqual({ xSearch: true });
-      expect(await load("port = 9600\n")).toEqual({ xSearch: false });
-      await expect(load("[server_tools]\ncode_interpreter = true\n")).rejects.toThrow();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("grok2api-ws-");
+    const load = async (toml: string) => {
+      const file = join(dir, "c.toml");
+      writeFileSync(file, toml);
+      const cmd = await loadCommand(["--config", file], {});
+      return cmd.kind === "serve" ? cmd.config.serverTools : undefined;
+    };
+    expect(await load("[server_tools]\nx_search = true\n")).toEqual({ xSearch: true });
+    expect(await load("port = 9600\n")).toEqual({ xSearch: false });
+    await expect(load("[server_tools]\ncode_interpreter = true\n")).rejects.toThrow();
   });
 });

@@ -1,26 +1,23 @@
 /** The command line's view of models: `--print-config` (effective map and routing, with sources) and `grok2api models`. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FakeUpstream, xaiError } from "../helpers/fake-upstream";
+import { xaiError } from "../helpers/fake-upstream";
 import { runCli } from "../helpers/process";
+import { useFakeUpstream, useFakeUpstreams } from "../helpers/setup";
+import { tempDir } from "../helpers/temp";
 
 const LANGUAGE_MODELS = JSON.parse(readFileSync(join(import.meta.dir, "..", "fixtures", "xai-language-models.json"), "utf8"));
 const KEY = "xai-cli-test-key-0123456789";
 
 let dir: string;
 let configFile: string;
-let fake: FakeUpstream;
+const fake = useFakeUpstream().on((req) => (req.path === "/v1/language-models" ? Response.json(LANGUAGE_MODELS) : xaiError(404, "no such path")));
+const more = useFakeUpstreams();
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "grok2api-models-cli-"));
+  dir = tempDir("grok2api-models-cli-");
   configFile = join(dir, "config.toml");
   writeFileSync(configFile, '[model_map]\n"claude-3-5-sonnet-*" = "grok-4.7"\n"claude-old" = "grok-2-latest"\n[routing]\nfast = "grok-4.3"\n[catalog]\nrefresh = 60\n');
-  fake = new FakeUpstream().on((req) => (req.path === "/v1/language-models" ? Response.json(LANGUAGE_MODELS) : xaiError(404, "no such path")));
-});
-afterAll(() => {
-  fake.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("--print-config", () => {
@@ -67,15 +64,11 @@ describe("grok2api models", () => {
     const noKey = await runCli(["models"], { XAI_BASE_URL: fake.baseUrl });
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain("XAI_API_KEY");
-    const down = new FakeUpstream().on(() => xaiError(404, "nothing here"));
-    try {
-      const failed = await runCli(["models"], { XAI_BASE_URL: down.baseUrl, XAI_API_KEY: KEY });
-      expect(failed.code).toBe(1);
-      expect(failed.stderr).toContain("cannot read the upstream's models");
-      expect(failed.stderr).not.toContain(KEY);
-    } finally {
-      down.stop();
-    }
+    const down = more().on(() => xaiError(404, "nothing here"));
+    const failed = await runCli(["models"], { XAI_BASE_URL: down.baseUrl, XAI_API_KEY: KEY });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("cannot read the upstream's models");
+    expect(failed.stderr).not.toContain(KEY);
     const extra = await runCli(["models", "extra"]);
     expect(extra.code).toBe(2);
   });

@@ -11,9 +11,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUIDE_MODEL_MAP } from "../../src/models/map";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
-import { FakeUpstream, completion, streamOf, textChunks, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { parsePrometheus, valueOf } from "../helpers/prometheus";
+import { useFakeUpstream, useFakeUpstreams } from "../helpers/setup";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures");
 const LANGUAGE_MODELS = JSON.parse(readFileSync(join(FIXTURES, "xai-language-models.json"), "utf8"));
@@ -31,7 +32,8 @@ const withImage = [
   },
 ];
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream().on((req) => (req.path === "/v1/language-models" ? Response.json(LANGUAGE_MODELS) : chat(req)));
+const more = useFakeUpstreams();
 let chat: (req: Recorded) => Response;
 const gateways: Gateway[] = [];
 
@@ -46,15 +48,11 @@ async function start(overrides: Parameters<typeof startGateway>[1] = {}): Promis
 }
 const chatRequests = () => fake.requests.filter((r) => r.path === "/v1/chat/completions");
 
-beforeAll(() => {
-  fake = new FakeUpstream().on((req) => (req.path === "/v1/language-models" ? Response.json(LANGUAGE_MODELS) : chat(req)));
-});
 beforeEach(() => {
   chat = (req) => (req.body?.stream ? streamOf(textChunks("ok")) : Response.json(completion({ content: "ok" })));
 });
 afterAll(async () => {
   for (const gw of gateways) await gw.stop();
-  fake.stop();
 });
 
 describe("current models by default", () => {
@@ -270,30 +268,26 @@ describe("cost of a relayed OpenAI stream", () => {
 
 describe("an unreachable catalog", () => {
   test("does not stop start-up or requests, and the log says so once", async () => {
-    const down = new FakeUpstream().on((req) =>
+    const down = more().on((req) =>
       req.path === "/v1/chat/completions" ? Response.json(completion({ content: "still here" })) : xaiError(503, "catalog down"),
     );
     const gw = startGateway(down.baseUrl, { catalog: { refreshMs: 60_000 } });
     gateways.push(gw);
-    try {
-      expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-      const client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
-      // The built-in table decides: a Claude name reaches the default model.
-      const msg = await client.messages.create({ model: "claude-3-5-sonnet-20241022", max_tokens: 5, messages: hi });
-      expect(msg.content[0]).toMatchObject({ type: "text", text: "still here" });
-      // (the catalog may be being re-read meanwhile: look at the chat request itself)
-      expect(down.requests.find((r) => r.path === "/v1/chat/completions")?.body.model).toBe(DEFAULT_ROUTING.default);
-      // A listing asks again (the read failed); no second warning.
-      await fetch(`${gw.url}/v1/models`, { headers: { "x-api-key": "k" } });
-      const text = await logText(gw.logFile, (t) => t.includes("using the built-in model table"));
-      expect(text.match(/could not read the upstream's model catalog/g)).toHaveLength(1);
-    } finally {
-      down.stop();
-    }
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    // The built-in table decides: a Claude name reaches the default model.
+    const msg = await client.messages.create({ model: "claude-3-5-sonnet-20241022", max_tokens: 5, messages: hi });
+    expect(msg.content[0]).toMatchObject({ type: "text", text: "still here" });
+    // (the catalog may be being re-read meanwhile: look at the chat request itself)
+    expect(down.requests.find((r) => r.path === "/v1/chat/completions")?.body.model).toBe(DEFAULT_ROUTING.default);
+    // A listing asks again (the read failed); no second warning.
+    await fetch(`${gw.url}/v1/models`, { headers: { "x-api-key": "k" } });
+    const text = await logText(gw.logFile, (t) => t.includes("using the built-in model table"));
+    expect(text.match(/could not read the upstream's model catalog/g)).toHaveLength(1);
   });
 
   test("a closed port: the gateway starts and answers", async () => {
-    const gone = new FakeUpstream();
+    const gone = more();
     const baseUrl = gone.baseUrl;
     gone.stop();
     const gw = startGateway(baseUrl, { catalog: { refreshMs: 60_000 } });

@@ -6,20 +6,17 @@
  * out at once (never Bun's bare 413).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeUpstream, completion, streamOf, textChunks, within } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, within } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
 const LIMIT = 256 * 1024;
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl, { maxBodyBytes: LIMIT, bodyTimeoutMs: 400 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 /** A raw HTTP/1.1 exchange: the head at once, then the body in `pieces` every `everyMs`; resolves with all the server sent. */
 function rawExchange(head: string, pieces: string[], everyMs: number): Promise<string> {

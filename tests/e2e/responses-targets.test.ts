@@ -6,19 +6,16 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { answer, fixture } from "../helpers/fake-responses";
-import { FakeUpstream } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
-import { clientFor } from "../helpers/setup";
+import { clientFor, useFakeUpstream } from "../helpers/setup";
 
-let chat: FakeUpstream;
-let responses: FakeUpstream;
+const chat = useFakeUpstream();
+const responses = useFakeUpstream();
 let gw: Gateway;
 let open: Gateway;
 let client: Anthropic;
 
 beforeAll(() => {
-  chat = new FakeUpstream();
-  responses = new FakeUpstream();
   gw = startGateway(chat.baseUrl, {
     upstream: { baseUrl: chat.baseUrl, keys: ["k1"], api: "chat" },
     resilience: resilience({ maxRetries: 0, fallbacks: [{ baseUrl: responses.baseUrl, api: "responses", model: "grok-4.3" }] }),
@@ -29,8 +26,6 @@ beforeAll(() => {
 afterAll(async () => {
   await gw.stop();
   await open.stop();
-  chat.stop();
-  responses.stop();
 });
 
 const ask = { model: "grok-4.20-0309-reasoning", max_tokens: 64, messages: [{ role: "user" as const, content: "hi" }] };

@@ -3,8 +3,8 @@
  * against the real gateway and a fake xAI that replays recorded Responses traffic.
  */
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { FakeUpstream, controlledStream, hang, sseResponse } from "../helpers/fake-upstream";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { controlledStream, hang, sseResponse } from "../helpers/fake-upstream";
 import {
   BAD_KEY,
   GENERATE_TEXT,
@@ -21,8 +21,9 @@ import {
 } from "../helpers/fake-responses-replay";
 import type { Config } from "../../src/config";
 import { logText, resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 let client: OpenAI;
 /** The fake listens on 127.0.0.1, not an xAI host: say that it speaks the Responses API. */
@@ -30,15 +31,10 @@ const responsesGateway = (overrides: Partial<Config> = {}, api: "responses" | "c
   startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: ["xai-test-upstream-key"], api }, ...overrides });
 
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = responsesGateway({ modelMap: { "gpt-5": "grok-4.3" } });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "sk-client-key", maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
-beforeEach(() => fake.reset());
+afterAll(() => gw.stop());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gw.url}${path}`, {

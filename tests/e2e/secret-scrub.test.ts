@@ -8,8 +8,9 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fingerprint } from "../../src/upstream/keys";
-import { FakeUpstream, chunk, controlledStream, xaiError } from "../helpers/fake-upstream";
+import { chunk, controlledStream, xaiError } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
 const KEY = "xai-secret-upstream-key-0123456789abcdef";
 const echo = (r: { headers: Headers }) => `request rejected (credential used: ${r.headers.get("authorization")})`;
@@ -20,20 +21,16 @@ const failWith = (status: number, r: { headers: Headers }) => {
   return res;
 };
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 let anthropic: Anthropic;
 let openai: OpenAI;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl, { upstream: { baseUrl: fake.baseUrl, keys: [KEY] }, resilience: resilience({ maxRetries: 0 }) });
   anthropic = new Anthropic({ baseURL: gw.url, apiKey: "client", maxRetries: 0 });
   openai = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "client", maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 const ask = { model: "grok-4", max_tokens: 10, messages: [{ role: "user" as const, content: "hi" }] };
 

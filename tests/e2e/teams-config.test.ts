@@ -1,10 +1,10 @@
 /** The [admin] and [store] settings: environment and file, defaults, and the rules that keep keys safe. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, DEFAULT_STORE_URL, loadCommand, type Config } from "../../src/config";
 import { runCli } from "../helpers/process";
+import { tempDir } from "../helpers/temp";
 
 const ADMIN = "admin-token-0123456789abcdef";
 async function config(env: Record<string, string>, argv: string[] = []): Promise<Config> {
@@ -36,18 +36,14 @@ describe("[admin] and [store]", () => {
   });
 
   test("from the config file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "grok2api-teams-config-"));
-    try {
-      const file = join(dir, "c.toml");
-      writeFileSync(file, `[admin]\ntoken = "${ADMIN}"\n[store]\nurl = "sqlite://ledger.db"\nredis_url = "redis://r:6379"\n`);
-      const c = await config({ XAI_API_KEY: "xai-k" }, ["--config", file]);
-      expect(c.admin).toEqual({ token: ADMIN });
-      expect(c.store).toEqual({ url: "sqlite://ledger.db", redisUrl: "redis://r:6379" });
-      writeFileSync(file, `[store]\nurl = "sqlite://ledger.db"\nredis = "oops"\n`);
-      await expect(loadCommand(["--config", file], {})).rejects.toThrow('unknown key "store.redis"');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir("grok2api-teams-config-");
+    const file = join(dir, "c.toml");
+    writeFileSync(file, `[admin]\ntoken = "${ADMIN}"\n[store]\nurl = "sqlite://ledger.db"\nredis_url = "redis://r:6379"\n`);
+    const c = await config({ XAI_API_KEY: "xai-k" }, ["--config", file]);
+    expect(c.admin).toEqual({ token: ADMIN });
+    expect(c.store).toEqual({ url: "sqlite://ledger.db", redisUrl: "redis://r:6379" });
+    writeFileSync(file, `[store]\nurl = "sqlite://ledger.db"\nredis = "oops"\n`);
+    await expect(loadCommand(["--config", file], {})).rejects.toThrow('unknown key "store.redis"');
   });
 
   test("bad values and unsafe combinations are refused with one line", async () => {

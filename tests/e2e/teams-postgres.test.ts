@@ -7,21 +7,24 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { completion, FakeUpstream, streamOf, textChunks, usage } from "../helpers/fake-upstream";
+import { completion, streamOf, type FakeUpstream, textChunks, usage } from "../helpers/fake-upstream";
 import type { Gateway } from "../helpers/gateway";
 import { PostgresServer, postgresBin, serviceAvailable } from "../helpers/services";
+import { useFakeUpstreams } from "../helpers/setup";
 import { adminCall, createKey, teamsGateway } from "../helpers/teams";
 
 const bin = postgresBin();
 const run = serviceAvailable("postgres", bin);
 
 describe.skipIf(!run)("teams on a real Postgres", () => {
+  // Made in the hook (not at collection), so a skipped run starts no server; stopped after the file.
+  const fakes = useFakeUpstreams();
   let fake: FakeUpstream;
   let pg: PostgresServer;
   const gateways: Gateway[] = [];
 
   beforeAll(async () => {
-    fake = new FakeUpstream();
+    fake = fakes();
     const u = { ...usage(20, 7, { cached: 8 }), cost_in_usd_ticks: 3000 };
     fake.on((req) =>
       req.body?.stream ? streamOf(textChunks("Hi from fake Grok", { usage: u })) : Response.json(completion({ content: "Hi from fake Grok" }, "stop", u)),
@@ -31,7 +34,6 @@ describe.skipIf(!run)("teams on a real Postgres", () => {
   afterAll(async () => {
     for (const g of gateways) await g.stop();
     await pg?.stop();
-    fake?.stop();
   }, 30_000);
 
   const start = async (url: string) => {

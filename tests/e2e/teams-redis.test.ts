@@ -6,29 +6,30 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { completion, FakeUpstream, usage } from "../helpers/fake-upstream";
+import { completion, usage, type FakeUpstream } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { ServerProcess } from "../helpers/process";
 import { RedisServer, redisBinary, serviceAvailable } from "../helpers/services";
+import { useFakeUpstreams } from "../helpers/setup";
 import { ADMIN_TOKEN, adminCall, createKey, tempDir, UPSTREAM_KEY } from "../helpers/teams";
 
 const binary = redisBinary();
 const run = serviceAvailable("redis-server", binary);
 
 describe.skipIf(!run)("teams with a real redis-server", () => {
+  // Made in the hook (not at collection), so a skipped run starts no server; stopped after the file.
+  const fakes = useFakeUpstreams();
   let fake: FakeUpstream;
   let redis: RedisServer;
   const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    fake = new FakeUpstream();
-    fake.on(() => Response.json(completion({ content: "Hi from fake Grok" }, "stop", { ...usage(20, 7), cost_in_usd_ticks: 3000 })));
+    fake = fakes().on(() => Response.json(completion({ content: "Hi from fake Grok" }, "stop", { ...usage(20, 7), cost_in_usd_ticks: 3000 })));
     redis = await RedisServer.start(binary!);
   });
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
     await redis?.stop();
-    fake?.stop();
   });
 
   const ask = (url: string, key: string) =>

@@ -7,16 +7,17 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { completion, FakeUpstream, streamOf, textChunks, usage, type Recorded } from "../helpers/fake-upstream";
+import { afterEach, describe, expect, test } from "bun:test";
+import { completion, streamOf, textChunks, usage, type Recorded } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
 import { heldStream, SseClient } from "../helpers/held-stream";
 import { gate } from "../helpers/process";
 import { parsePrometheus, valueOf } from "../helpers/prometheus";
+import { useFakeUpstream } from "../helpers/setup";
 import { ADMIN_TOKEN, adminCall, createKey, teamsGateway, tempDir, UPSTREAM_KEY } from "../helpers/teams";
 
 const STATIC_KEY = "static-client-key-0123456789abcdef";
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 const gateways: Gateway[] = [];
 const dirs: Array<() => void> = [];
 
@@ -24,14 +25,9 @@ const dirs: Array<() => void> = [];
 const U = () => usage(20, 7, { cached: 8 });
 const U_TICKS = 3000;
 
-beforeAll(() => {
-  fake = new FakeUpstream();
-});
-afterAll(() => fake.stop());
 afterEach(async () => {
   for (const g of gateways.splice(0)) await g.stop();
   for (const c of dirs.splice(0)) c();
-  fake.reset();
 });
 
 /** The fake's usual answer, with U's usage. */

@@ -4,20 +4,17 @@
  * deferred callback that used to end the process) nor cost the answer.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeUpstream, completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 import { recordRequest, tokenCount } from "../../src/metrics";
 
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl);
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 /** [name, prompt_tokens, completion_tokens, a non-stream /v1/messages answer is a 502 (not numbers at all: malformed)] */
 const BAD: Array<[string, unknown, unknown, boolean]> = [

@@ -6,22 +6,19 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeUpstream, chunk, completion, sseResponse } from "../helpers/fake-upstream";
+import { chunk, completion, sseResponse } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
 const MAX = 64 * 1024;
-let fake: FakeUpstream;
+const fake = useFakeUpstream();
 let gw: Gateway;
 let openai: OpenAI;
 beforeAll(() => {
-  fake = new FakeUpstream();
   gw = startGateway(fake.baseUrl, { maxResponseBytes: MAX });
   openai = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "k", maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-});
+afterAll(() => gw.stop());
 
 const chatBody = { model: "grok-4", messages: [{ role: "user", content: "hi" }] };
 const messagesBody = { model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] };

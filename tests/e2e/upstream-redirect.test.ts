@@ -1,25 +1,18 @@
 /** A redirect from the upstream is never followed: the prompt and the key stay where they were sent. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { FakeUpstream } from "../helpers/fake-upstream";
 import { startGateway, type Gateway } from "../helpers/gateway";
+import { useFakeUpstream } from "../helpers/setup";
 
-let fake: FakeUpstream;
-let elsewhere: FakeUpstream;
+const fake = useFakeUpstream();
+const elsewhere = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  fake = new FakeUpstream();
-  elsewhere = new FakeUpstream();
   gw = startGateway(fake.baseUrl);
 });
-afterAll(async () => {
-  await gw.stop();
-  fake.stop();
-  elsewhere.stop();
-});
+afterAll(() => gw.stop());
 
 test.each([301, 302, 307, 308])("an upstream %d is answered 502 and not followed", async (status) => {
-  fake.reset().on(() => new Response(null, { status, headers: { location: `${elsewhere.baseUrl}/chat/completions` } }));
-  elsewhere.reset();
+  fake.on(() => new Response(null, { status, headers: { location: `${elsewhere.baseUrl}/chat/completions` } }));
   const messages = await fetch(gw.url + "/v1/messages", {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -9,6 +9,8 @@
  *                                     or the server run as a process)
  *   const start = useGateways(fake)   gateways started by a test (stopped after it) or by a
  *                                     beforeAll hook (stopped after the file)
+ *   const more = useFakeUpstreams()   extra fake upstreams (one that is down, gone, elsewhere…):
+ *                                     made in a test, stopped after it; made in a hook, after the file
  */
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -35,6 +37,33 @@ export function useFakeUpstream(): FakeUpstream {
   beforeEach(() => fake.reset());
   afterAll(() => fake.stop());
   return fake;
+}
+
+/**
+ * Makes extra fake upstreams (a second one that is down, gone, elsewhere…): one made
+ * in a test is stopped after that test; one made in a hook lives until the end of the
+ * file (or of the describe that called this). Unlike useFakeUpstream's, they are not
+ * reset between tests: their handler and recorded requests are the caller's.
+ */
+export function useFakeUpstreams(): () => FakeUpstream {
+  const forTest: FakeUpstream[] = [];
+  const forFile: FakeUpstream[] = [];
+  let inTest = false;
+  beforeEach(() => {
+    inTest = true;
+  });
+  afterEach(() => {
+    inTest = false;
+    for (const fake of forTest.splice(0)) fake.stop();
+  });
+  afterAll(() => {
+    for (const fake of forFile.splice(0)) fake.stop();
+  });
+  return () => {
+    const fake = new FakeUpstream();
+    (inTest ? forTest : forFile).push(fake);
+    return fake;
+  };
 }
 
 /** One fake upstream, one gateway and both SDK clients for the file. Registers the hooks; the object is filled in before the first test. */

@@ -1,16 +1,16 @@
 /** Helpers for the teams tests: a gateway with the admin API on, and admin calls. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { startGateway, type Gateway } from "./gateway";
+import { tempDir as runTempDir } from "./temp";
 
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const UPSTREAM_KEY = "xai-teams-upstream-key-0123456789";
 
 /** A temp directory removed by `cleanup`. */
 export function tempDir(prefix = "grok2api-teams-"): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = runTempDir(prefix);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

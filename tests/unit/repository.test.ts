@@ -46,7 +46,7 @@ describe("the repository", () => {
   });
 
   test("has one test file per subject: one for the logger, one for the access log", () => {
-    const all = readdirSync(join(ROOT, "tests"), { recursive: true, encoding: "utf8" }).filter((f) => /log(ger|ging)?\.test\.ts$/.test(f));
+    const all = readdirSync(join(ROOT, "tests"), { recursive: true, encoding: "utf8" }).filter((f) => /(^|[/-])log(ger|ging)?\.test\.ts$/.test(f));
     expect(all.sort()).toEqual(["e2e/access-log.test.ts", "unit/log.test.ts"]);
   });
 
