@@ -62,3 +62,20 @@ export function encodeEvent(e: StreamEvent): string {
 }
 
 export const PING_FRAME = encodeEvent({ type: "ping" });
+
+/** The first event of every answer: an empty message with the input estimate (never 0) and one output token. */
+export function messageStart(id: string, model: string, inputTokensEstimate: number): StreamEvent {
+  return {
+    type: "message_start",
+    message: {
+      id,
+      type: "message",
+      role: "assistant",
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: inputTokensEstimate, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    },
+  };
+}

@@ -23,7 +23,7 @@ import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../../openai/schema";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, turnText } from "../prompt";
+import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, toolResultParts, turnText } from "../prompt";
 import { structuredOutput } from "../structured-output";
 
 export { INTERRUPTED_TOOL_RESULT };
@@ -87,25 +87,11 @@ export function toolResultContent(
   opts: ConvertOptions = {},
   stats: ConvertStats = { imagesOmitted: 0 },
 ): { text: string; images: ContentPart[] } {
-  const images: ContentPart[] = [];
-  let text: string;
-  if (r.content === undefined) text = "";
-  else if (typeof r.content === "string") text = r.content;
-  else {
-    const texts: string[] = [];
-    for (const b of r.content) {
-      if (b.type === "image") {
-        const part = imagePart(b, opts, stats);
-        if (part.type === "text") texts.push(part.text);
-        else images.push(part);
-      } else if (b.type === "document") texts.push(documentText(b));
-      else if (b.text.length > 0) texts.push(b.text);
-    }
-    text = texts.join("\n\n");
-    if (!text && images.length > 0) text = `(${images.length} image${images.length > 1 ? "s" : ""} attached below)`;
-  }
-  if (r.is_error) text = text ? `Error: ${text}` : "Error: the tool failed without a message.";
-  return { text: text || "(no output)", images };
+  const { text, images } = toolResultParts(r);
+  const parts = images.map((img) => imagePart(img, opts, stats));
+  // An image the model cannot take stays in the text as a note (routing normally sends such requests elsewhere).
+  const notes = parts.flatMap((p) => (p.type === "text" ? [p.text] : []));
+  return { text: notes.length ? [text, ...notes].join("\n\n") : text, images: parts.filter((p) => p.type !== "text") };
 }
 
 export function convertMessages(

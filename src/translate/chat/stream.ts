@@ -12,7 +12,7 @@
  * - stop sequences are watched across chunk borders; on a match `stopped` turns true
  *   and the caller should abort the upstream and call finish().
  */
-import type { BlockDelta, BlockStart, StreamEvent } from "../../anthropic/events";
+import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { StopReason, Usage } from "../../anthropic/schema";
 import type { ChatChunk, ChatUsage, ToolCallDelta } from "../../openai/schema";
 import { toolUseId } from "../ids";
@@ -90,27 +90,9 @@ export class StreamTranslator {
   }
 
   start(): StreamEvent[] {
-    return [
-      {
-        type: "message_start",
-        message: {
-          id: this.opts.messageId,
-          type: "message",
-          role: "assistant",
-          model: this.opts.model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: {
-            input_tokens: this.opts.inputTokensEstimate,
-            output_tokens: 1,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
-          },
-        },
-      },
-    ];
+    return [messageStart(this.opts.messageId, this.opts.model, this.opts.inputTokensEstimate)];
   }
+
 
   push(chunk: ChatChunk): StreamEvent[] {
     const out: StreamEvent[] = [];

@@ -15,7 +15,7 @@
  * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
  *   ResponsesStreamFailed; unknown events and item types are skipped.
  */
-import type { BlockDelta, BlockStart, StreamEvent } from "../../anthropic/events";
+import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { ResponseBlock, StopReason, Usage } from "../../anthropic/schema";
 import { ToolArgumentsError } from "../chat/stream";
 import { toolUseId } from "../ids";
@@ -99,22 +99,9 @@ export class ResponsesStreamTranslator {
   }
 
   start(): StreamEvent[] {
-    return [
-      {
-        type: "message_start",
-        message: {
-          id: this.opts.messageId,
-          type: "message",
-          role: "assistant",
-          model: this.opts.model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: this.opts.inputTokensEstimate, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
-        },
-      },
-    ];
+    return [messageStart(this.opts.messageId, this.opts.model, this.opts.inputTokensEstimate)];
   }
+
 
   push(e: ResponsesEvent): StreamEvent[] {
     const out: StreamEvent[] = [];
