@@ -247,7 +247,7 @@ export function resolveConfig(
     shutdownGraceSeconds: grace ?? DEFAULTS.shutdownGraceSeconds,
     metrics: resolveMetrics(file, env),
     maxBodyBytes: file.max_body_bytes ?? DEFAULTS.maxBodyBytes,
-    bodyTimeoutMs: Math.round((file.body_timeout_seconds ?? DEFAULTS.bodyTimeoutSeconds) * 1000),
+    bodyTimeoutMs: Math.round((file.body_timeout ?? DEFAULTS.bodyTimeoutSeconds) * 1000),
     maxResponseBytes: file.max_response_bytes ?? DEFAULTS.maxResponseBytes,
     configFile,
     upstream: {

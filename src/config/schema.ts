@@ -84,7 +84,7 @@ export const ConfigFileSchema = Type.Object(
     api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     log_file: Type.Optional(Type.String({ minLength: 1 })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
-    body_timeout_seconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
+    body_timeout: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
     max_response_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     log_level: Type.Optional(LogLevelSchema),
     log_max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
