@@ -69,6 +69,10 @@ if [[ ! -e $etc_dir/grok2api.env ]]; then
 # Required when host is not a loopback address and XAI_API_KEY is set (comma-separated):
 #GROK2API_API_KEYS=a-long-random-client-key
 #GROK2API_METRICS_TOKEN=a-long-random-metrics-token
+# Teams: virtual keys, the usage ledger and the dashboard at /admin/ (at least 16 characters):
+#GROK2API_ADMIN_TOKEN=a-long-random-admin-token
+#GROK2API_STORE_URL=postgres://grok2api:...@db.internal:5432/grok2api
+#GROK2API_REDIS_URL=redis://127.0.0.1:6379
 ENV
   install -m 0640 "${owner[@]}" "$env_tmp" "$etc_dir/grok2api.env"
   rm -f "$env_tmp"
