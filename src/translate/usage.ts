@@ -47,7 +47,16 @@ function blockChars(block: unknown): { chars: number; images: number } {
     case "image":
       return { chars: 0, images: 1 };
     case "tool_use":
+    case "server_tool_use":
       return { chars: String(b.name ?? "").length + safeJsonLength(b.input), images: 0 };
+    case "web_search_tool_result": {
+      // What goes back upstream for a search: its sources (xAI's own encrypted results are not text we can count).
+      let chars = 0;
+      for (const r of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) {
+        chars += String(r?.url ?? "").length + String(r?.title ?? "").length;
+      }
+      return { chars, images: 0 };
+    }
     case "tool_result": {
       if (typeof b.content === "string") return { chars: b.content.length, images: 0 };
       let chars = 0;

@@ -68,4 +68,28 @@ describe("estimateInputTokens", () => {
     });
     expect(withTools).toBeGreaterThan(small + 90);
   });
+
+  test("a web search in the history counts: its query and the sources it found", () => {
+    const plain = estimateInputTokens({ messages: [{ role: "assistant", content: [{ type: "text", text: "ok" }] }] });
+    const results = Array.from({ length: 10 }, (_, i) => ({
+      type: "web_search_result",
+      url: `https://example.com/a-rather-long-path/${i}/${"p".repeat(60)}`,
+      title: `Result number ${i} with a title`,
+      encrypted_content: "opaque",
+      page_age: null,
+    }));
+    const searched = estimateInputTokens({
+      messages: [
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "latest stable Ruby version" } },
+            { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: results },
+            { type: "text", text: "ok" },
+          ],
+        },
+      ],
+    });
+    expect(searched).toBeGreaterThan(plain + 250);
+  });
 });
