@@ -78,6 +78,22 @@ function addBlock(parts: PromptParts, block: unknown): void {
     case "tool_result":
       addToolResult(parts, b as ToolResultBlock);
       return;
+    case "server_tool_use": {
+      // A web search replayed upstream: its query (and, below, the sources it found).
+      const u = b as { name?: unknown; input?: unknown };
+      parts.fixedTokens += OVERHEAD.toolCall;
+      parts.texts.push(typeof u.name === "string" ? u.name : "", safeJson(u.input) ?? "{}");
+      return;
+    }
+    case "web_search_tool_result": {
+      const content = (b as { content?: unknown }).content;
+      for (const r of Array.isArray(content) ? content : []) {
+        const { url, title } = (r ?? {}) as { url?: unknown; title?: unknown };
+        if (typeof url === "string") parts.texts.push(url);
+        if (typeof title === "string") parts.texts.push(title);
+      }
+      return;
+    }
     default:
       // thinking, redacted_thinking and unknown blocks are not sent upstream.
       return;

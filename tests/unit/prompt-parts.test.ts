@@ -17,7 +17,7 @@ describe("promptParts", () => {
     expect(promptParts({ system: "", messages: [{ role: "user", content: "U" }] }).fixedTokens).toBe(OVERHEAD.request + OVERHEAD.message);
   });
 
-  test("tool calls, results, documents and images; not thinking, not server tools", () => {
+  test("tool calls, results, documents, images and replayed web searches; not thinking, not server tool definitions", () => {
     const req: Req = {
       tools: [
         { name: "t", description: "does t", input_schema: { type: "object" } },
@@ -32,7 +32,8 @@ describe("promptParts", () => {
             { type: "thinking", thinking: "hmm", signature: "s" },
             { type: "redacted_thinking", data: "xx" },
             { type: "tool_use", id: "1", name: "t", input: { a: 1 } },
-            { type: "server_tool_use", id: "2", name: "web_search", input: {} } as { type: string },
+            { type: "server_tool_use", id: "2", name: "web_search", input: { query: "q" } } as { type: string },
+            { type: "web_search_tool_result", tool_use_id: "2", content: [{ type: "web_search_result", url: "https://r.example/", title: "R", encrypted_content: "x", page_age: null }] } as { type: string },
           ],
         },
         {
@@ -48,9 +49,9 @@ describe("promptParts", () => {
       ],
     };
     const p = promptParts(req);
-    expect(p.texts).toEqual(["go", "t", '{"a":1}', "out", "more", "T", "C", "inner", "t", "does t", '{"type":"object"}', "bare", '{"type":"object","properties":{}}']);
+    expect(p.texts).toEqual(["go", "t", '{"a":1}', "web_search", '{"query":"q"}', "https://r.example/", "R", "out", "more", "T", "C", "inner", "t", "does t", '{"type":"object"}', "bare", '{"type":"object","properties":{}}']);
     expect(p.images).toBe(2);
     const pdf = Math.ceil((64_000 * 3) / 4 / 16);
-    expect(p.fixedTokens).toBe(OVERHEAD.request + 3 * OVERHEAD.message + OVERHEAD.toolCall + 2 * OVERHEAD.toolResult + 2 * OVERHEAD.tool + pdf);
+    expect(p.fixedTokens).toBe(OVERHEAD.request + 3 * OVERHEAD.message + 2 * OVERHEAD.toolCall + 2 * OVERHEAD.toolResult + 2 * OVERHEAD.tool + pdf);
   });
 });
