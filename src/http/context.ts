@@ -95,14 +95,16 @@ export class RequestContext {
     return this.pricer(e.upstream_model ?? e.model, e);
   }
 
-  finish(status: number, error?: string): void {
+  /** `priced`: the cost in ticks when the caller has just priced the request (`logged`), so it is not priced twice. */
+  finish(status: number, error?: string, priced?: number): void {
     if (this.done) return;
     this.done = true;
     this.deferred = false;
     this.unregister?.();
     const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
-    const ticks = this.costTicks();
-    if (ticks !== undefined) this.entry.cost_usd = Number(formatUsd(ticks));
+    const ticks = priced ?? this.costTicks();
+    // ticks / TICKS_PER_USD is the double nearest the exact decimal, as Number(formatUsd(ticks)) is.
+    if (ticks !== undefined) this.entry.cost_usd = Number.isSafeInteger(ticks) ? ticks / TICKS_PER_USD : Number(formatUsd(ticks));
     this.logger.access({
       request_id: this.id,
       method: this.method,
@@ -146,15 +148,20 @@ export const contextOf = (req: Request): RequestContext | undefined => contexts.
  * stream finishes its own entry when it ends). Errors are logged by the error hook.
  */
 export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestContext) => Response | Promise<Response>, pricer?: Pricer) {
-  return async (c: C): Promise<Response> => {
-    const rc = contextOf(c.request)!;
+  // Destructured on purpose: Elysia reads from a handler's source which parts of the context
+  // it takes, and a handler taking the whole context has the headers, query and cookies
+  // parsed into objects on every request (~5 µs). The routes use only these two.
+  return async ({ request, params }: C & { params?: unknown }): Promise<Response> => {
+    const rc = contextOf(request)!;
     rc.pricer = pricer;
-    const res = await fn(c, rc);
+    const res = await fn({ request, params } as unknown as C, rc);
     if (!rc.deferred) {
       // A whole answer: its cost goes in a header too (a stream's is only known at its end: the log has it).
-      const ticks = res.ok ? rc.costTicks() : undefined;
-      if (ticks !== undefined) res.headers.set("grok2api-cost-usd", formatUsd(ticks));
-      rc.finish(res.status);
+      if (res.ok) {
+        const ticks = rc.costTicks();
+        if (ticks !== undefined) res.headers.set("grok2api-cost-usd", formatUsd(ticks));
+        rc.finish(res.status, undefined, ticks);
+      } else rc.finish(res.status);
     }
     return res;
   };

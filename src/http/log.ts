@@ -240,18 +240,23 @@ export function createLogger(opts: LoggerOptions): Logger {
     file?.write(text);
     if (opts.stdout) process.stdout.write(text);
   };
-  const write = (level: LogLevel, obj: Fields) => {
+  /** One line: `{ time, level, msg, ...obj }` as JSON. */
+  const write = (level: LogLevel, msg: string, obj: object = {}) => {
     if (RANK[level] < threshold) return;
-    const entry = { time: new Date().toISOString(), level, ...obj };
+    const time = new Date().toISOString();
+    const whole = (): Fields => ({ time, level, msg, ...obj });
     let line: string;
     try {
-      line = JSON.stringify(entry);
+      // The same text as JSON.stringify(whole()), without copying every field of obj into a
+      // new object first (an access entry has ~20 fields: those copies were ~4 % of a request).
+      const fields = "time" in obj || "level" in obj || "msg" in obj ? "" : JSON.stringify(obj);
+      line = fields.length > 2 ? `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)},${fields.slice(1)}` : JSON.stringify(whole());
     } catch {
       // A field JSON cannot hold (a cycle, a BigInt): logging must never throw at its caller.
-      line = JSON.stringify({ time: entry.time, level, msg: String(obj.msg), unloggable: true });
+      line = JSON.stringify({ time, level, msg: String(whole().msg), unloggable: true });
     }
     const max = level === "debug" ? MAX_DEBUG_LINE_CHARS : MAX_LINE_CHARS;
-    if (line.length > max) line = boundedLine(entry, line.length, max);
+    if (line.length > max) line = boundedLine(whole(), line.length, max);
     pending += line + "\n";
     if (!scheduled) {
       scheduled = true;
@@ -259,11 +264,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     }
   };
   return {
-    access: (e) => write("info", { msg: "request", ...e }),
-    debug: (msg, fields) => write("debug", { msg, ...fields }),
-    info: (msg, fields) => write("info", { msg, ...fields }),
-    warn: (msg, fields) => write("warn", { msg, ...fields }),
-    error: (msg, fields) => write("error", { msg, ...fields }),
+    access: (e) => write("info", "request", e),
+    debug: (msg, fields) => write("debug", msg, fields),
+    info: (msg, fields) => write("info", msg, fields),
+    warn: (msg, fields) => write("warn", msg, fields),
+    error: (msg, fields) => write("error", msg, fields),
     enabled: (level) => RANK[level] >= threshold,
     setLevel: (level) => void (threshold = RANK[level]),
     // Matched as they appear inside a JSON line; too-short strings would mangle unrelated text.

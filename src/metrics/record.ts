@@ -107,14 +107,49 @@ export function recordRequest(r: RequestRecord): void {
   const duration = seconds(r.durationMs);
   const ttft = seconds(r.ttftMs);
   const costUsd = typeof r.costUsd === "number" && Number.isFinite(r.costUsd) && r.costUsd > 0 ? r.costUsd : undefined;
+  const key = `${r.route}\u0000${r.method}\u0000${r.status}\u0000${model}`;
+  let t = requestTally.get(key);
+  if (!t) requestTally.set(key, (t = { labels: { route: r.route, method: r.method, status: String(r.status), model }, n: 0 }));
+  t.n++;
+  if (inputTokens || outputTokens || costUsd) {
+    let u = modelTally.get(model);
+    if (!u) modelTally.set(model, (u = { model, input: 0, output: 0, cost: 0 }));
+    if (inputTokens) u.input += inputTokens;
+    if (outputTokens) u.output += outputTokens;
+    if (costUsd) u.cost += costUsd;
+  }
+  if (duration === undefined && ttft === undefined) return;
   use((m) => {
-    m.requests.inc({ route: r.route, method: r.method, status: String(r.status), model });
     if (duration !== undefined) m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, duration);
     if (ttft !== undefined) m.ttft.observe({ model }, ttft);
-    if (inputTokens) m.tokens.inc({ model, direction: "input" }, inputTokens);
-    if (outputTokens) m.tokens.inc({ model, direction: "output" }, outputTokens);
-    if (costUsd) m.cost.inc({ model }, costUsd);
   });
+}
+
+/**
+ * The request, token and cost counters, summed here per label set and handed to prom-client
+ * when it is read (metricsText): a Map update per request instead of prom-client's hashed and
+ * validated increment per counter (~4 % of the CPU of a small request). Label sets are bounded
+ * as the labels are (routes, statuses, MAX_MODELS models), and kept between scrapes.
+ */
+const requestTally = new Map<string, { labels: { route: string; method: string; status: string; model: string }; n: number }>();
+const modelTally = new Map<string, { model: string; input: number; output: number; cost: number }>();
+
+function flushTallies(m: Registry): void {
+  for (const t of requestTally.values()) {
+    if (t.n === 0) continue;
+    const n = t.n;
+    t.n = 0;
+    apply((r) => r.requests.inc(t.labels, n), m);
+  }
+  for (const u of modelTally.values()) {
+    const { model, input, output, cost } = u;
+    u.input = u.output = u.cost = 0;
+    apply((r) => {
+      if (input) r.tokens.inc({ model, direction: "input" }, input);
+      if (output) r.tokens.inc({ model, direction: "output" }, output);
+      if (cost) r.cost.inc({ model }, cost);
+    }, m);
+  }
 }
 
 type KeyCounters = { requests: { inc(n?: number): void }; input: { inc(n?: number): void }; output: { inc(n?: number): void }; cost: { inc(n?: number): void } };
@@ -162,7 +197,8 @@ export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.in
  * Prometheus text, which nothing could take for an SSE stream.
  */
 export async function metricsText(): Promise<{ body: string; contentType: string }> {
-  const { registry } = await load();
-  const text = await registry.metrics();
-  return { body: text.replace(/\n{2,}/g, "\n").replace(/^\n+/, ""), contentType: registry.contentType };
+  const m = await load();
+  flushTallies(m);
+  const text = await m.registry.metrics();
+  return { body: text.replace(/\n{2,}/g, "\n").replace(/^\n+/, ""), contentType: m.registry.contentType };
 }

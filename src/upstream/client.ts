@@ -108,6 +108,17 @@ export class UpstreamClient {
     this.connect = opts.connect ?? new ConnectWatch();
   }
 
+  /** Parsed upstream URLs, by text: a target's base URL and an API path (a handful; never changed once made). */
+  private readonly urls = new Map<string, URL>();
+  private urlOf(text: string): URL {
+    let url = this.urls.get(text);
+    if (!url) {
+      url = new URL(text);
+      if (this.urls.size < 64) this.urls.set(text, url);
+    }
+    return url;
+  }
+
   /** API dialect of the primary upstream. */
   get api(): "chat" | "responses" {
     return this.targets[0]!.api ?? "chat";
@@ -172,7 +183,7 @@ export class UpstreamClient {
     const api = target.api ?? "chat";
     const built = call.build?.(api, target.model);
     const { model, payload } = built ? serialize(built.body) : requestBody(call, target.model);
-    const url = new URL(target.baseUrl + (built ? built.path : call.path));
+    const url = this.urlOf(target.baseUrl + (built ? built.path : call.path));
     const maxTries = p.maxRetries + 1 + (pool?.size ?? 0);
     const mayWait = (ms: number) => {
       const at = performance.now() + ms;
