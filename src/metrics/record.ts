@@ -8,15 +8,18 @@
  *   recordUpstreamRetry(key, reason)   an upstream call is being retried
  *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
  *
- * The registry (registry.ts) is loaded on first use, in a later turn of the
- * event loop, so start-up and the first answer do not wait for prom-client; what is
- * recorded meanwhile is queued and applied when it arrives. A scrape waits for it.
+ * What every request records (request, token and cost counts, durations, open streams)
+ * is kept here and handed over when /metrics is read, so serving never loads prom-client.
+ * The registry (registry.ts) is loaded on the first scrape or the first rare event, in a
+ * later turn of the event loop; what is recorded meanwhile is queued and applied when it
+ * arrives. A scrape waits for it.
  *
  * Label values are bounded: keys appear only as fingerprints, and only for the
  * configured upstream keys (a client's own forwarded key is "client"); model
  * names past the first MAX_MODELS distinct ones are counted as "other".
  */
 import { fingerprint } from "../upstream/keys";
+import { LocalHistogram } from "./histogram";
 
 type Registry = typeof import("./registry");
 
@@ -118,12 +121,22 @@ export function recordRequest(r: RequestRecord): void {
     if (outputTokens) u.output += outputTokens;
     if (costUsd) u.cost += costUsd;
   }
-  if (duration === undefined && ttft === undefined) return;
-  use((m) => {
-    if (duration !== undefined) m.duration.observe({ route: r.route, stream: r.stream ? "true" : "false" }, duration);
-    if (ttft !== undefined) m.ttft.observe({ model }, ttft);
-  });
+  if (duration !== undefined) durationHistogram.observe({ route: r.route, stream: r.stream ? "true" : "false" }, duration);
+  if (ttft !== undefined) ttftHistogram.observe({ model }, ttft);
 }
+
+const durationHistogram = new LocalHistogram(
+  "grok2api_request_duration_seconds",
+  "Time from request to the end of the response (a stream's last byte)",
+  [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+);
+const ttftHistogram = new LocalHistogram(
+  "grok2api_time_to_first_token_seconds",
+  "Time from request to the first streamed token",
+  [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+);
+/** SSE streams open now (a gauge, handed to prom-client at each scrape). */
+let streamsOpen = 0;
 
 /**
  * The request, token and cost counters, summed here per label set and handed to prom-client
@@ -135,6 +148,18 @@ const requestTally = new Map<string, { labels: { route: string; method: string; 
 const modelTally = new Map<string, { model: string; input: number; output: number; cost: number }>();
 
 function flushTallies(m: Registry): void {
+  apply((r) => r.openStreams.set(streamsOpen), m);
+  for (const [t, counter] of [
+    [upstreamErrorTally, m.upstreamErrors],
+    [upstreamRetryTally, m.upstreamRetries],
+  ] as const) {
+    for (const e of t.values()) {
+      if (e.n === 0) continue;
+      const n = e.n;
+      e.n = 0;
+      apply(() => (counter as { inc(labels: Record<string, string>, n: number): void }).inc(e.labels, n), m);
+    }
+  }
   for (const t of requestTally.values()) {
     if (t.n === 0) continue;
     const n = t.n;
@@ -174,19 +199,32 @@ export function recordKeyUsage(name: string, r: { inputTokens: number; outputTok
   });
 }
 
-export const streamOpened = (): void => use((m) => m.openStreams.inc());
-export const streamClosed = (): void => use((m) => m.openStreams.dec());
+export const streamOpened = (): void => {
+  streamsOpen++;
+};
+export const streamClosed = (): void => {
+  streamsOpen = Math.max(0, streamsOpen - 1);
+};
 
 /** `status`: the upstream's HTTP status, or "network" / "timeout" when there was none. */
 export function recordUpstreamError(key: string, status: number | "network" | "timeout"): void {
-  const labels = { key: keyLabel(key), status: String(status) };
-  use((m) => m.upstreamErrors.inc(labels));
+  tally(upstreamErrorTally, { key: keyLabel(key), status: String(status) });
 }
 
 /** `reason`: a short fixed word such as "429", "5xx", "network", "timeout". */
 export function recordUpstreamRetry(key: string, reason: string): void {
-  const labels = { key: keyLabel(key), reason };
-  use((m) => m.upstreamRetries.inc(labels));
+  tally(upstreamRetryTally, { key: keyLabel(key), reason });
+}
+
+/** Upstream errors and retries, counted per label set until a scrape (bounded: key fingerprints × statuses or reasons). */
+type Tally = Map<string, { labels: Record<string, string>; n: number }>;
+const upstreamErrorTally: Tally = new Map();
+const upstreamRetryTally: Tally = new Map();
+function tally(t: Tally, labels: Record<string, string>): void {
+  const key = Object.values(labels).join("\u0000");
+  const e = t.get(key);
+  if (e) e.n++;
+  else t.set(key, { labels, n: 1 });
 }
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
@@ -199,6 +237,6 @@ export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.in
 export async function metricsText(): Promise<{ body: string; contentType: string }> {
   const m = await load();
   flushTallies(m);
-  const text = await m.registry.metrics();
+  const text = (await m.registry.metrics()) + "\n" + durationHistogram.text() + ttftHistogram.text();
   return { body: text.replace(/\n{2,}/g, "\n").replace(/^\n+/, ""), contentType: m.registry.contentType };
 }

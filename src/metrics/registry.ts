@@ -1,9 +1,11 @@
 /**
  * The Prometheus registry and its metrics (prom-client). Loaded on first use by
- * record.ts, after the first answer has gone out: prom-client and its default
- * process metrics are the largest single cost of starting up.
+ * record.ts — the first scrape, or a rare event (an upstream error, a reload, a
+ * virtual key's request): prom-client and its default process metrics are the
+ * largest single cost of starting up. What every request records (counts, tokens,
+ * cost, durations, open streams) is kept in record.ts until a scrape.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { VERSION } from "../version";
 
 export const registry = new Registry();
@@ -15,20 +17,6 @@ export const requests = new Counter({
   name: "grok2api_requests_total",
   help: "Requests answered, by route, method, status and model",
   labelNames: ["route", "method", "status", "model"] as const,
-  registers,
-});
-export const duration = new Histogram({
-  name: "grok2api_request_duration_seconds",
-  help: "Time from request to the end of the response (a stream's last byte)",
-  labelNames: ["route", "stream"] as const,
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
-  registers,
-});
-export const ttft = new Histogram({
-  name: "grok2api_time_to_first_token_seconds",
-  help: "Time from request to the first streamed token",
-  labelNames: ["model"] as const,
-  buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
   registers,
 });
 export const tokens = new Counter({
