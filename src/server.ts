@@ -206,9 +206,12 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       server.timeout(request, 0);
       const routed = routable(request);
       const res = await app.fetch(routed);
-      // An answer sent whole: the connection may then idle only so long. (A stream keeps
-      // the timer off: Bun's timer is not reset by what is written.)
-      if (!contextOf(routed)?.deferred) server.timeout(request, keepAlive);
+      // An answer sent whole: the connection may then idle only so long. A stream keeps the
+      // timer off while it runs (Bun's timer is not reset by what is written) and gets it back
+      // when it ends, so the connection it leaves idle is closed in time too.
+      const rc = contextOf(routed);
+      if (!rc?.deferred) server.timeout(request, keepAlive);
+      else rc.afterFinish = () => server.timeout(request, keepAlive);
       return res;
     },
   });

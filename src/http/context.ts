@@ -50,6 +50,8 @@ export class RequestContext {
   key: KeyIdentity | undefined;
   /** Called once when the request ends, after it is logged, when the request reached the upstream (or tried to). */
   onFinish: ((f: FinishedRequest) => void) | undefined;
+  /** Called once when the request ends, whatever it was (the server gives a stream's connection back its idle timer). */
+  afterFinish: (() => void) | undefined;
   /** Set when the request passed its key's limits and went on to the upstream: only those are recorded. */
   admitted = false;
   private unregister: (() => void) | undefined;
@@ -133,6 +135,11 @@ export class RequestContext {
       } catch (e) {
         this.logger.error("recording the request failed", { request_id: this.id, error: String(e) });
       }
+    }
+    try {
+      this.afterFinish?.();
+    } catch {
+      // the connection is gone already
     }
   }
 }

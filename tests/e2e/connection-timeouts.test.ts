@@ -77,3 +77,10 @@ test("a stream longer than the keep-alive time is not cut", async () => {
   expect(text).toContain("event: message_stop");
   expect(text).not.toContain("event: error");
 }, 15_000);
+
+test("after a stream has ended, the idle connection is closed like any other", async () => {
+  fake.on(() => streamOf(textChunks("short and done")));
+  const { text, closedByServer } = await exchange(ask(true), 8000);
+  expect(text).toContain("event: message_stop");
+  expect(closedByServer).toBe(true);
+}, 15_000);
