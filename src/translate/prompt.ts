@@ -118,3 +118,62 @@ export function stringifyInput(input: unknown): string {
   if (input === undefined || input === null) return "{}";
   return typeof input === "string" ? input : JSON.stringify(input);
 }
+
+/** What a dialect does with each piece of a conversation, called in the order the upstream must see them. */
+export interface ConversationSink {
+  /** A system turn mid-conversation (one that came between a tool call and its results arrives after the results). */
+  system(text: string): void;
+  /** An assistant turn; answers the client ids of the tool calls it made, in order, each once. */
+  assistant(blocks: readonly ContentBlock[]): string[];
+  /** The result of each call of the turn before, in call order; undefined when the client sent none. */
+  result(id: string, r: ToolResultBlock | undefined): void;
+  /** The rest of a user turn, after the results: results that answer no pending call, then the other blocks. */
+  user(orphans: readonly ToolResultBlock[], rest: readonly ContentBlock[]): void;
+}
+
+/**
+ * The conversation's shape as every upstream needs it, whatever the client sent: each tool
+ * call answered right after the turn that made it, in call order (a missing result is
+ * answered for the client, a result whose call is gone goes on as text); a system turn that
+ * falls between a call and its results waits until they are placed. Linear.
+ */
+export function walkConversation(messages: MessagesRequest["messages"], sink: ConversationSink): void {
+  let pending: string[] = [];
+  let held: string[] = [];
+  const placeHeld = () => {
+    for (const text of held) sink.system(text);
+    held = [];
+  };
+  const answerMissing = () => {
+    for (const id of pending) sink.result(id, undefined);
+    pending = [];
+    placeHeld();
+  };
+  for (const turn of promptTurns(messages)) {
+    if (turn.role === "system") {
+      const text = turnText(turn.blocks);
+      if (!text) continue;
+      if (pending.length > 0) held.push(text);
+      else sink.system(text);
+      continue;
+    }
+    if (turn.role === "assistant") {
+      answerMissing();
+      pending = sink.assistant(turn.blocks);
+      continue;
+    }
+    const results = new Map<string, ToolResultBlock>();
+    const orphans: ToolResultBlock[] = [];
+    const rest: ContentBlock[] = [];
+    for (const b of turn.blocks) {
+      if (b.type !== "tool_result") rest.push(b);
+      else if (pending.includes(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);
+      else orphans.push(b);
+    }
+    for (const id of pending) sink.result(id, results.get(id));
+    pending = [];
+    placeHeld();
+    sink.user(orphans, rest);
+  }
+  answerMissing();
+}

@@ -23,7 +23,7 @@ import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../../openai/schema";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, toolResultParts, turnText } from "../prompt";
+import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
 import { structuredOutput } from "../structured-output";
 
 export { INTERRUPTED_TOOL_RESULT };
@@ -103,95 +103,51 @@ export function convertMessages(
   const system = systemText(req.system);
   if (system) out.push({ role: "system", content: system });
 
-  /** Tool calls of the last assistant turn still waiting for results (client ids, call order). */
-  let pending: string[] = [];
-  /** System turns that arrived while calls were pending: placed after the results. */
-  let heldSystem: string[] = [];
-  const placeHeldSystem = () => {
-    for (const content of heldSystem) out.push({ role: "system", content });
-    heldSystem = [];
-  };
-  const toolMessage = (id: string, content: string): ChatMessage => ({
-    role: "tool",
-    tool_call_id: upstreamToolCallId(id),
-    content,
-  });
-  const answerMissing = () => {
-    for (const id of pending) out.push(toolMessage(id, INTERRUPTED_TOOL_RESULT));
-    pending = [];
-    placeHeldSystem();
-  };
-
-  for (const turn of promptTurns(req.messages)) {
-    if (turn.role === "system") {
-      const text = turnText(turn.blocks);
-      if (!text) continue;
-      if (pending.length > 0) heldSystem.push(text);
-      else out.push({ role: "system", content: text });
-      continue;
-    }
-
-    if (turn.role === "assistant") {
-      answerMissing();
+  const toolMessage = (id: string, content: string): ChatMessage => ({ role: "tool", tool_call_id: upstreamToolCallId(id), content });
+  /** Images of the turn's results: they go first in the user message after the tool messages. */
+  let resultImages: ContentPart[] = [];
+  walkConversation(req.messages, {
+    system: (content) => void out.push({ role: "system", content }),
+    assistant(blocks) {
       const texts: string[] = [];
       const calls: ToolCall[] = [];
       const ids: string[] = [];
-      for (const b of turn.blocks) {
+      for (const b of blocks) {
         if (b.type === "text" && b.text) texts.push(b.text);
         else if (b.type === "tool_use") {
-          const u = b;
-          if (ids.includes(u.id)) continue; // a repeated id would make the results ambiguous
-          ids.push(u.id);
-          calls.push({
-            id: upstreamToolCallId(u.id),
-            type: "function",
-            function: { name: u.name, arguments: stringifyInput(u.input) },
-          });
+          if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
+          ids.push(b.id);
+          calls.push({ id: upstreamToolCallId(b.id), type: "function", function: { name: b.name, arguments: stringifyInput(b.input) } });
         }
         // thinking / redacted_thinking: never forwarded (see the note at the top).
       }
-      if (texts.length === 0 && calls.length === 0) continue;
+      if (texts.length === 0 && calls.length === 0) return [];
       const msg: ChatMessage = { role: "assistant", content: texts.length ? texts.join("\n\n") : null };
       if (calls.length) msg.tool_calls = calls;
       out.push(msg);
-      pending = ids;
-      continue;
-    }
-
-    // user turn
-    const results = new Map<string, ToolResultBlock>();
-    const parts: ContentPart[] = [];
-    const resultImages: ContentPart[] = [];
-    const orphanTexts: ContentPart[] = [];
-    for (const b of turn.blocks) {
-      if (b.type === "tool_result") {
-        const r = b;
-        if (pending.includes(r.tool_use_id) && !results.has(r.tool_use_id)) results.set(r.tool_use_id, r);
-        else {
-          const { text, images } = toolResultContent(r, opts, stats);
-          orphanTexts.push({ type: "text", text: `[Result of tool call ${r.tool_use_id}]\n${text}` }, ...images);
-        }
-      } else {
-        const part = toPart(b, opts, stats);
-        if (part) parts.push(part);
-      }
-    }
-    for (const id of pending) {
-      const r = results.get(id);
-      if (!r) {
-        out.push(toolMessage(id, INTERRUPTED_TOOL_RESULT));
-        continue;
-      }
+      return ids;
+    },
+    result(id, r) {
+      if (!r) return void out.push(toolMessage(id, INTERRUPTED_TOOL_RESULT));
       const { text, images } = toolResultContent(r, opts, stats);
       out.push(toolMessage(id, text));
       resultImages.push(...images);
-    }
-    pending = [];
-    placeHeldSystem();
-    const user = userMessage([...resultImages, ...orphanTexts, ...parts]);
-    if (user) out.push(user);
-  }
-  answerMissing();
+    },
+    user(orphans, rest) {
+      const parts: ContentPart[] = resultImages;
+      resultImages = [];
+      for (const r of orphans) {
+        const { text, images } = toolResultContent(r, opts, stats);
+        parts.push({ type: "text", text: `[Result of tool call ${r.tool_use_id}]\n${text}` }, ...images);
+      }
+      for (const b of rest) {
+        const part = toPart(b, opts, stats);
+        if (part) parts.push(part);
+      }
+      const user = userMessage(parts);
+      if (user) out.push(user);
+    },
+  });
   return out;
 }
 

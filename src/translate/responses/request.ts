@@ -16,12 +16,12 @@
  *   anyone else's search blocks become plain text context;
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
-import type { ContentBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
+import type { ContentBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
 import { isServerTool, isWebSearchTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, promptTurns, stringifyInput, systemText, toolResultParts, turnText } from "../prompt";
+import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
 import { decodeReasoningSignature } from "../signature";
 import { structuredOutput } from "../structured-output";
 import { decodeCitation, decodeResult, searchItemId, type ToolOutputItem } from "./search-codec";
@@ -221,58 +221,28 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
 
 /** The conversation as Responses input items: one walk over the turns. */
 export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): void {
-  let pending: string[] = [];
-  let heldSystem: string[] = [];
   const output = (id: string, text: string) => w.items.push({ type: "function_call_output", call_id: upstreamToolCallId(id), output: text });
-  const placeHeldSystem = () => {
-    for (const content of heldSystem) w.items.push({ role: "system", content });
-    heldSystem = [];
-  };
-  const answerMissing = () => {
-    for (const id of pending) output(id, INTERRUPTED_TOOL_RESULT);
-    pending = [];
-    placeHeldSystem();
-  };
-  for (const turn of promptTurns(req.messages)) {
-    if (turn.role === "system") {
-      const text = turnText(turn.blocks);
-      if (!text) continue;
-      if (pending.length > 0) heldSystem.push(text);
-      else w.items.push({ role: "system", content: text });
-      continue;
-    }
-    if (turn.role === "assistant") {
-      answerMissing();
-      pending = assistantItems(turn.blocks, w);
-      continue;
-    }
-    const results = new Map<string, ToolResultBlock>();
-    const orphans: ContentBlock[] = [];
-    const rest: ContentBlock[] = [];
-    for (const b of turn.blocks) {
-      if (b.type !== "tool_result") rest.push(b);
-      else if (pending.includes(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);
-      else {
-        const { text, images } = toolResultParts(b);
-        orphans.push({ type: "text", text: `[Result of tool call ${b.tool_use_id}]\n${text}` }, ...images);
-      }
-    }
-    const resultImages: ContentBlock[] = [];
-    for (const id of pending) {
-      const r = results.get(id);
-      if (!r) {
-        output(id, INTERRUPTED_TOOL_RESULT);
-        continue;
-      }
+  /** Images of the turn's results: they go first in the user message after the outputs. */
+  let resultImages: ContentBlock[] = [];
+  walkConversation(req.messages, {
+    system: (content) => void w.items.push({ role: "system", content }),
+    assistant: (blocks) => assistantItems(blocks, w),
+    result(id, r) {
+      if (!r) return output(id, INTERRUPTED_TOOL_RESULT);
       const { text, images } = toolResultParts(r);
       output(id, text);
       resultImages.push(...images);
-    }
-    pending = [];
-    placeHeldSystem();
-    pushUser(userParts([...resultImages, ...orphans, ...rest], w), w);
-  }
-  answerMissing();
+    },
+    user(orphans, rest) {
+      const blocks: ContentBlock[] = resultImages;
+      resultImages = [];
+      for (const r of orphans) {
+        const { text, images } = toolResultParts(r);
+        blocks.push({ type: "text", text: `[Result of tool call ${r.tool_use_id}]\n${text}` }, ...images);
+      }
+      pushUser(userParts([...blocks, ...rest], w), w);
+    },
+  });
 }
 
 export function convertResponsesTools(tools: Tool[] | undefined): { tools: FunctionToolDef[]; dropped: string[] } {
