@@ -209,7 +209,15 @@ function translatorFor(x: Exchange) {
     search: x.search,
   });
   const recordUsage = () => {
-    if (!translator.usage) translator.finish(); // cut short (client gone, failure): what was used, estimated
+    if (!translator.usage) {
+      // Cut short (client gone, failure): what was used, estimated. Bookkeeping only: a call the
+      // upstream left half-made must not stop the request from being logged and closed.
+      try {
+        translator.finish();
+      } catch {
+        // no usage beyond the estimate
+      }
+    }
     x.learn(translator.upstreamPromptTokens);
     if (translator.usage) {
       Object.assign(x.rc.entry, {
@@ -233,8 +241,8 @@ async function answerJsonFromStream(x: Exchange): Promise<Response> {
   } finally {
     x.result.watchdog.stop();
     x.release();
+    recordUsage(); // a failed request too: what it used is in its log line (and the ledger)
   }
-  recordUsage();
   return Response.json(acc.message);
 }
 

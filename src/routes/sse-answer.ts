@@ -85,7 +85,11 @@ export function sseAnswer(o: SseAnswerOptions): Response {
         }
       } finally {
         closed = true;
-        o.onEnd(status, error);
+        try {
+          o.onEnd(status, error);
+        } catch (err) {
+          o.logger.warn("ending the stream's bookkeeping failed", { request_id: o.requestId, error: String(err) });
+        }
         try {
           controller.close();
         } catch {

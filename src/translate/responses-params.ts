@@ -9,6 +9,7 @@
  */
 import type { ModelCaps } from "../models/capabilities";
 import { nearestEffort } from "../models/effort";
+import { isRecord } from "./malformed";
 
 export interface FittedResponsesRequest {
   body: Record<string, unknown>;
@@ -17,7 +18,6 @@ export interface FittedResponsesRequest {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Tool types xAI's Responses API knows (docs.x.ai, and the recordings in xai-responses.md §1.3). */
 const XAI_TOOL_TYPES = new Set([
@@ -86,9 +86,9 @@ class Notes {
 
 /** One client tool → the xAI tool, or undefined when xAI has no such tool. */
 function fitTool(tool: unknown, notes: Notes): Obj | undefined {
-  if (!isObj(tool) || typeof tool.type !== "string") return tool as Obj; // malformed: xAI says what is wrong
+  if (!isRecord(tool) || typeof tool.type !== "string") return tool as Obj; // malformed: xAI says what is wrong
   const type = tool.type;
-  if (type === "function" && isObj(tool.function) && tool.name === undefined) {
+  if (type === "function" && isRecord(tool.function) && tool.name === undefined) {
     // Chat Completions' nested form: xAI needs the flat one.
     const { function: fn, ...rest } = tool;
     notes.add("tools.function flattened");
@@ -125,9 +125,9 @@ function fitTool(tool: unknown, notes: Notes): Obj | undefined {
 
 /** `tool_choice` for the tools that remain; undefined to leave it out. */
 function fitToolChoice(choice: unknown, tools: Obj[], notes: Notes): unknown {
-  if (typeof choice === "string" || !isObj(choice)) return choice;
+  if (typeof choice === "string" || !isRecord(choice)) return choice;
   if (choice.type === "function") {
-    const name = typeof choice.name === "string" ? choice.name : isObj(choice.function) ? choice.function.name : undefined;
+    const name = typeof choice.name === "string" ? choice.name : isRecord(choice.function) ? choice.function.name : undefined;
     if (typeof name !== "string") return choice;
     if (!tools.some((t) => t.type === "function" && t.name === name)) {
       notes.add("tool_choice dropped (tool not sent)");
@@ -162,7 +162,7 @@ function fitTools(body: Obj, notes: Notes): void {
 
 /** `reasoning` for the model: dropped when it takes no effort dial, the effort moved to one it takes. */
 function fitReasoning(body: Obj, accepted: ModelCaps["reasoningEffort"], notes: Notes): void {
-  if (!isObj(body.reasoning)) return;
+  if (!isRecord(body.reasoning)) return;
   if (!accepted || accepted.length === 0) {
     // xAI rejects `reasoning` on models without an effort dial (grok-4.20, …).
     delete body.reasoning;
@@ -197,7 +197,7 @@ function fitInput(body: Obj, notes: Notes): void {
   if (!Array.isArray(body.input)) return;
   let changed = false;
   const input = body.input.map((item) => {
-    if (!isObj(item) || item.type !== "reasoning") return item;
+    if (!isRecord(item) || item.type !== "reasoning") return item;
     const nulls = Object.keys(item).filter((k) => item[k] === null);
     const noSummary = !Array.isArray(item.summary);
     if (nulls.length === 0 && !noSummary) return item;
@@ -226,7 +226,7 @@ export function fitResponsesRequest(request: Obj, opts: { model: string; caps: M
     notes.add(`service_tier ${KNOWN_SERVICE_TIERS.has(body.service_tier) ? body.service_tier : "value"} dropped`);
     delete body.service_tier;
   }
-  if (isObj(body.text) && "verbosity" in body.text) {
+  if (isRecord(body.text) && "verbosity" in body.text) {
     const { verbosity: _, ...text } = body.text;
     notes.add("text.verbosity dropped");
     if (Object.keys(text).length) body.text = text;

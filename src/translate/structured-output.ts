@@ -5,6 +5,7 @@
  */
 import type { MessagesRequest } from "../anthropic/schema";
 import { invalidRequest } from "../http/errors";
+import { isRecord } from "./malformed";
 
 export interface JsonSchemaFormat {
   /** The name the upstream wants for the schema; Anthropic has none. */
@@ -12,7 +13,6 @@ export interface JsonSchemaFormat {
   schema: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function structuredOutput(req: Pick<MessagesRequest, "output_config" | "output_format">): JsonSchemaFormat | undefined {
   const configured = req.output_config?.format ?? undefined;
@@ -23,6 +23,6 @@ export function structuredOutput(req: Pick<MessagesRequest, "output_config" | "o
   if (format.type !== "json_schema") {
     throw invalidRequest(`${where}.type: "${format.type}" is not supported by this gateway's upstream (only "json_schema" is)`);
   }
-  if (!isObject(format.schema)) throw invalidRequest(`${where}.schema: expected a JSON schema object`);
+  if (!isRecord(format.schema)) throw invalidRequest(`${where}.schema: expected a JSON schema object`);
   return { name: "output", schema: format.schema };
 }

@@ -15,6 +15,7 @@
 import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { StopReason, Usage } from "../../anthropic/schema";
 import type { ChatChunk, ChatUsage, ToolCallDelta } from "../../openai/schema";
+import { ticksOf } from "../../models/pricing";
 import { toolUseId } from "../ids";
 import { ThinkingSigner } from "../signature";
 import { StopSequenceWatcher } from "../stop-sequences";
@@ -70,8 +71,7 @@ export class StreamTranslator {
 
   /** What the upstream said the request cost (xAI's `usage.cost_in_usd_ticks`), if it did. */
   get upstreamCostTicks(): number | undefined {
-    const t = (this.upstreamUsage as { cost_in_usd_ticks?: unknown } | null)?.cost_in_usd_ticks;
-    return typeof t === "number" ? t : undefined;
+    return ticksOf(this.upstreamUsage);
   }
 
   /** The prompt tokens the upstream reported, if it did. */
@@ -79,12 +79,7 @@ export class StreamTranslator {
     return this.upstreamUsage?.prompt_tokens;
   }
 
-  /** The upstream said why it stopped (a stream without it was cut short). */
-  get sawFinishReason(): boolean {
-    return this.finishReason !== null;
-  }
-
-  /** Same as sawFinishReason, under the name every dialect's translator uses. */
+  /** The upstream said why it stopped (a stream that ends without it was cut short). */
   get complete(): boolean {
     return this.finishReason !== null;
   }
