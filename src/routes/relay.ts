@@ -84,49 +84,53 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
         });
       },
       async pull(controller) {
-        let result: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          result = await reader.read();
-          opts.watchdog?.touch();
-        } catch (err) {
-          if (opts.abort.signal.reason instanceof ShuttingDown) {
-            controller.enqueue(errorEvent(opts.abort.signal.reason.message));
+        // One enqueue (or the end) per pull: with highWaterMark 0 the stream pulls again only after one.
+        for (;;) {
+          let result: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            result = await reader.read();
+            opts.watchdog?.touch();
+          } catch (err) {
+            if (opts.abort.signal.reason instanceof ShuttingDown) {
+              controller.enqueue(errorEvent(opts.abort.signal.reason.message));
+              controller.close();
+              end({ status: 200, error: "shutting_down" });
+              return;
+            }
+            if (opts.abort.signal.aborted) {
+              end({ status: 499, error: "client_closed" });
+              controller.close();
+              return;
+            }
+            controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${networkErrorText(err)}`));
             controller.close();
-            end({ status: 200, error: "shutting_down" });
+            end({ status: 200, error: "upstream_failed" });
             return;
           }
-          if (opts.abort.signal.aborted) {
-            end({ status: 499, error: "client_closed" });
+          if (result.done) {
+            const held = scrubber.end();
+            if (held.byteLength) {
+              tail = keepTail(tail, held);
+              recent.push(held);
+              opts.completion?.see(held);
+              controller.enqueue(held);
+            }
+            const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
+            if (!complete) controller.enqueue(errorEvent("the upstream closed the stream before it was complete"));
             controller.close();
+            end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
             return;
           }
-          controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${networkErrorText(err)}`));
-          controller.close();
-          end({ status: 200, error: "upstream_failed" });
+          const out = scrubber.push(result.value);
+          if (out.byteLength === 0) continue; // held back (maybe the start of a key): read on, a pull must enqueue
+          tail = keepTail(tail, out);
+          recent = recent.length < 3 ? [...recent, out] : [recent[1]!, recent[2]!, out];
+          opts.completion?.see(out);
+          betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
+          controller.enqueue(out);
+          opts.watchdog?.sent();
           return;
         }
-        if (result.done) {
-          const held = scrubber.end();
-          if (held.byteLength) {
-            tail = keepTail(tail, held);
-            recent.push(held);
-            opts.completion?.see(held);
-            controller.enqueue(held);
-          }
-          const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
-          if (!complete) controller.enqueue(errorEvent("the upstream closed the stream before it was complete"));
-          controller.close();
-          end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
-          return;
-        }
-        const out = scrubber.push(result.value);
-        if (out.byteLength === 0) return; // held back: maybe the start of a key
-        tail = keepTail(tail, out);
-        recent = recent.length < 3 ? [...recent, out] : [recent[1]!, recent[2]!, out];
-        opts.completion?.see(out);
-        betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
-        controller.enqueue(out);
-        opts.watchdog?.sent();
       },
       cancel() {
         opts.abort.abort();

@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fingerprint } from "../../src/upstream/keys";
-import { chunk, controlledStream, xaiError } from "../helpers/fake-upstream";
+import { chunk, controlledStream, within, xaiError } from "../helpers/fake-upstream";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
 import { useFakeUpstream } from "../helpers/setup";
 
@@ -96,6 +96,26 @@ describe("upstream error texts that quote our key", () => {
     const { text } = await raw("/v1/chat/completions", { model: "grok-4", stream: true, messages: [{ role: "user", content: "hi" }] });
     expect(text).toContain("Hel");
     expectScrubbed(text);
+  });
+
+  test("a read that is nothing but the start of a key is held back, and the stream goes on", async () => {
+    fake.on(() => {
+      const s = controlledStream();
+      const open = `data: ${JSON.stringify(chunk({ content: "xa-PLACEHOLDER", role: "assistant" }))}`.split("xa-PLACEHOLDER");
+      s.push(open[0]!);
+      // Read on its own, "xa" could begin the key: the relay holds it back and must read on.
+      setTimeout(() => s.push("xa"), 20);
+      setTimeout(() => {
+        s.push(`yz${open[1]}\n\n`);
+        s.end();
+      }, 40);
+      return s.response;
+    });
+    const answer = raw("/v1/chat/completions", { model: "grok-4", stream: true, messages: [{ role: "user", content: "hi" }] });
+    expect(await within(answer, 5000)).toBe(true); // the stream did not stall
+    const { text } = await answer;
+    expect(text).toContain('"content":"xayz"');
+    expect(text).toContain("data: [DONE]");
   });
 
   test("the OpenAI SDK sees the fingerprint on a chat completion error", async () => {
