@@ -130,7 +130,7 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    catalog: Type.Optional(Type.Object({ refresh: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
+    catalog: Type.Optional(Type.Object({ refresh: Seconds() }, { additionalProperties: false })),
     admin: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ minLength: 16 })) }, { additionalProperties: false })),
     store: Type.Optional(
       Type.Object(

@@ -34,7 +34,9 @@ export const dashboardRoutes = (deps: AppDeps) => {
     if (url.pathname === "/admin") {
       return new Response(null, { status: 308, headers: { ...DASHBOARD_HEADERS, location: `/admin/${url.search}` } });
     }
-    const asset = ASSETS[url.pathname.slice("/admin/".length)];
+    const name = url.pathname.slice("/admin/".length);
+    // Own entries only: /admin/constructor or /admin/__proto__ must not find Object's.
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
     if (!asset) throw notFound(request.method, url.pathname);
     return new Response(asset.body, { headers: { ...DASHBOARD_HEADERS, "content-type": asset.type } });
   });

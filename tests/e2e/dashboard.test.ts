@@ -77,6 +77,10 @@ describe("dashboard: served by the gateway", () => {
     }
     const missing = await fetch(on.url + "/admin/nothing.js");
     expect(missing.status).toBe(404);
+    // Names every JavaScript object has are no assets either.
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      expect((await fetch(`${on.url}/admin/${name}`)).status).toBe(404);
+    }
   });
 
   test("the page has no inline script and loads nothing from another origin", async () => {

@@ -129,3 +129,11 @@ describe("loadCommand", () => {
     expect((await serve(["--host", "0.0.0.0"])).host).toBe("0.0.0.0");
   });
 });
+
+test("[catalog] refresh is bounded like every duration (a timer past 32 bits would fire at once, over and over)", async () => {
+  const bad = file("catalog-refresh.toml", "[catalog]\nrefresh = 3000000\n");
+  const msg = await failure(["--config", bad]);
+  expect(msg).toContain("catalog.refresh");
+  const good = await serve(["--config", file("catalog-ok.toml", "[catalog]\nrefresh = 600\n")]);
+  expect(good.catalog?.refreshMs).toBe(600_000);
+});
