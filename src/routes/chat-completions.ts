@@ -14,20 +14,24 @@ import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "../models/errors";
 import { imagesInChat } from "../models/images";
 import { ticksOf } from "../models/pricing";
+import type { ChatUsage } from "../openai/schema";
 import { upstreamErrorMessage } from "../openai/sse-reader";
+import { count, isRecord } from "../translate/malformed";
+import { toAnthropicUsage } from "../translate/usage";
 import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
 
 function usageOf(usage: unknown): LoggedUsage {
-  type U = { prompt_tokens?: unknown; completion_tokens?: unknown; prompt_tokens_details?: { cached_tokens?: unknown } };
-  const u = (typeof usage === "object" && usage !== null ? usage : undefined) as U | undefined;
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
-  const cached = num(u?.prompt_tokens_details?.cached_tokens);
-  const prompt = num(u?.prompt_tokens);
+  if (!isRecord(usage)) return {};
+  // Counted as /v1/messages counts them (translate/usage.ts): input without the cached tokens, and
+  // output with the reasoning once (xAI's completion_tokens leaves reasoning out). A count the
+  // upstream did not send (or that cannot be one) stays out of the log.
+  const u = toAnthropicUsage(usage as ChatUsage, { input: 0, output: 0 });
+  const has = (v: unknown) => count(v, "", false) !== undefined;
   return {
-    input_tokens: prompt === undefined ? undefined : Math.max(0, prompt - (cached ?? 0)),
-    output_tokens: num(u?.completion_tokens),
-    cached_tokens: cached,
-    cost_ticks: ticksOf(u),
+    input_tokens: has(usage.prompt_tokens) ? u.input_tokens : undefined,
+    output_tokens: has(usage.completion_tokens) ? u.output_tokens : undefined,
+    cached_tokens: isRecord(usage.prompt_tokens_details) && has(usage.prompt_tokens_details.cached_tokens) ? u.cache_read_input_tokens : undefined,
+    cost_ticks: ticksOf(usage),
   };
 }
 

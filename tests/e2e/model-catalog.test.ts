@@ -226,6 +226,20 @@ describe("cost per request", () => {
     expect(line).toMatchObject({ cost_ticks: 4121500, cost_usd: 0.00041215, cached_tokens: 192 });
   });
 
+  test("the OpenAI face counts xAI's reasoning tokens as output, once, as /v1/messages does", async () => {
+    // xAI's convention: completion_tokens leaves reasoning out (total = prompt + completion + reasoning).
+    const u: Record<string, unknown> = usage(100, 10, { reasoning: 40 });
+    delete u.cost_in_usd_ticks;
+    chat = () => Response.json(completion({ content: "ok" }, "stop", u as ReturnType<typeof usage>));
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+    await openai.chat.completions.create({ model: "grok-4", messages: hi });
+    await client.messages.create({ model: "grok-4", max_tokens: 5, messages: hi });
+    const [face, messages] = (await accessLines(2)).slice(-2);
+    expect(face).toMatchObject({ path: "/v1/chat/completions", input_tokens: 100, output_tokens: 50 });
+    expect(messages).toMatchObject({ path: "/v1/messages", input_tokens: 100, output_tokens: 50 });
+    expect(face.cost_usd).toBe(messages.cost_usd);
+  });
+
   test("without ticks: usage × the catalog's prices, cached input at the cached price", async () => {
     const u: Record<string, unknown> = usage(1000, 50, { cached: 200 });
     delete u.cost_in_usd_ticks;
