@@ -36,14 +36,40 @@ export function redactSecrets(value: unknown, secret = false): unknown {
   return value;
 }
 
-/** Every string found under a secret-named field (same rule as redactSecrets): what the log must never show. */
-export function collectSecrets(value: unknown, secret = false, out: string[] = []): string[] {
+/** A URL's password as written and as decoded (`postgres://user:pa%21ss@…` gives both forms); none when it has none. */
+export function urlPasswords(url: string): string[] {
+  let raw: string;
+  try {
+    raw = new URL(url).password;
+  } catch {
+    return [];
+  }
+  if (!raw) return [];
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // not valid percent-encoding: only the written form
+  }
+  return decoded === raw ? [raw] : [raw, decoded];
+}
+
+/** `url`, `base_url`, `redisUrl`: a field that holds a URL, which may carry a password. */
+const isUrlName = (name: string) => /url$/i.test(name);
+
+/**
+ * Every string found under a secret-named field (same rule as redactSecrets), and the password
+ * of every URL under a URL-named field (a store or Redis URL): what no log line and no text
+ * leaving the gateway may show.
+ */
+export function collectSecrets(value: unknown, secret = false, out: string[] = [], urlField = false): string[] {
   if (typeof value === "string") {
     if (secret && value) out.push(value);
+    if (urlField) out.push(...urlPasswords(value));
   } else if (Array.isArray(value)) {
-    for (const v of value) collectSecrets(v, secret, out);
+    for (const v of value) collectSecrets(v, secret, out, urlField);
   } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) collectSecrets(v, isSecretName(k), out);
+    for (const [k, v] of Object.entries(value)) collectSecrets(v, isSecretName(k), out, isUrlName(k));
   }
   return out;
 }

@@ -5,7 +5,6 @@
  *                   a second signal closes what is still open at once
  *   SIGUSR1         reopen the log file (after logrotate moved it)
  */
-import { urlPassword } from "./store/db";
 import { ConfigError, type Config } from "./config";
 import type { Logger } from "./http/log";
 import { recordConfigReload } from "./metrics";
@@ -35,10 +34,8 @@ const NEEDS_RESTART: Array<[string, (started: Config, next: Config) => boolean]>
   ["store.url and store.redis_url", (a, b) => a.store?.url !== b.store?.url || a.store?.redisUrl !== b.store?.redisUrl],
 ];
 
-export const secretsOf = (config: Config): string[] => [
-  ...collectSecrets(config),
-  ...[urlPassword(config.store?.url), urlPassword(config.store?.redisUrl)].filter((p): p is string => p !== undefined),
-];
+/** What the log must never show: the config's keys and tokens, and its URLs' passwords (collectSecrets). */
+export const secretsOf = (config: Config): string[] => collectSecrets(config);
 
 export function handleSignals({ server, logger, config, loadConfig, exit }: SignalOptions): void {
   let current = config;

@@ -7,6 +7,7 @@
 import { SQL } from "bun";
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { urlPasswords } from "../redact";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -16,21 +17,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** The password in a store or Redis URL, if any: a secret the log must never show. */
-export function urlPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const p = decodeURIComponent(new URL(url).password);
-    return p || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A URL as shown to people: its password replaced by "***". */
 export function maskUrlPassword(url: string): string {
-  const p = urlPassword(url);
-  return p ? url.replace(`:${encodeURIComponent(p)}@`, ":***@").replace(`:${p}@`, ":***@") : url;
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** The URL's kind and, for SQLite, the file it names (its directory is created). */
@@ -115,9 +112,9 @@ export async function openDatabase(url: string): Promise<Database> {
     await migrate(sql, dialect);
   } catch (e) {
     await sql.close().catch(() => {});
-    const p = urlPassword(url);
-    const message = (e as Error).message ?? String(e);
-    throw new Error(p ? message.replaceAll(p, "***") : message);
+    let message = (e as Error).message ?? String(e);
+    for (const p of urlPasswords(url)) message = message.replaceAll(p, "***");
+    throw new Error(message);
   }
   return { sql, dialect, close: () => sql.close() };
 }

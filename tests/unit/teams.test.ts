@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { check, CreateKeySchema, isIsoDate, UpdateKeySchema } from "../../src/admin/schema";
 import { MemoryCounters } from "../../src/store/counters";
-import { maskUrlPassword, parseStoreUrl, urlPassword } from "../../src/store/db";
+import { maskUrlPassword, parseStoreUrl } from "../../src/store/db";
+import { collectSecrets, urlPasswords } from "../../src/redact";
 import { allowsModel, hashKey, newSecret, type VirtualKey } from "../../src/store/keys";
 import { periodEnd, periodId, periodStart, periodTtlSeconds, secondsLeftInWindow } from "../../src/store/periods";
 
@@ -63,10 +64,17 @@ describe("store URLs", () => {
   });
 
   test("passwords are found and masked", () => {
-    expect(urlPassword("postgres://u:s3cr%40t@h:5432/db")).toBe("s3cr@t");
-    expect(urlPassword("redis://h:6379")).toBeUndefined();
+    expect(urlPasswords("postgres://u:s3cr%40t@h:5432/db")).toEqual(["s3cr%40t", "s3cr@t"]);
+    expect(urlPasswords("redis://h:6379")).toEqual([]);
     expect(maskUrlPassword("postgres://u:s3cr%40t@h:5432/db")).toBe("postgres://u:***@h:5432/db");
+    // A password written with an escape its decoded form would not need is masked too.
+    expect(maskUrlPassword("postgres://u:pa%21ss@h/db")).toBe("postgres://u:***@h/db");
     expect(maskUrlPassword("sqlite://data/g.db")).toBe("sqlite://data/g.db");
+  });
+
+  test("the store and Redis URLs' passwords are secrets like the keys: the log and outgoing text scrub them", () => {
+    const config = { store: { url: "postgres://u:pa%21ss@h/db", redisUrl: "redis://:r3dis-pass@h:6379" }, upstream: { baseUrl: "https://api.x.ai/v1" } };
+    expect(collectSecrets(config).sort()).toEqual(["pa!ss", "pa%21ss", "r3dis-pass"]);
   });
 });
 
