@@ -114,18 +114,20 @@ export class RedisCounters implements Counters {
       enableOfflineQueue: false,
       connectionTimeout: 2000,
     });
-    this.client.onconnect = () => {
-      if (this.down) this.logger.info("redis is back: rate limits and budgets are shared again");
-      this.down = false;
-      if (this.retry) clearInterval(this.retry);
-      this.retry = undefined;
-    };
+    this.client.onconnect = () => this.cameBack();
     this.client.onclose = () => this.wentAway();
     this.client.connect().catch(() => this.wentAway());
   }
 
   get backend(): "memory" | "redis" {
     return this.down ? "memory" : "redis";
+  }
+
+  private cameBack(): void {
+    if (this.down) this.logger.info("redis is back: rate limits and budgets are shared again");
+    this.down = false;
+    if (this.retry) clearInterval(this.retry);
+    this.retry = undefined;
   }
 
   private wentAway(): void {
@@ -144,10 +146,14 @@ export class RedisCounters implements Counters {
     if (this.down && !this.client.connected) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await Promise.race([
+      const value = await Promise.race([
         f(this.client),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("redis timeout")), REDIS_TIMEOUT_MS))),
       ]);
+      // A command that timed out marks Redis away without the connection dropping: no onconnect
+      // will say it is back, the next command that succeeds does.
+      if (this.down) this.cameBack();
+      return value;
     } catch {
       this.wentAway();
       return undefined;
@@ -185,12 +191,14 @@ export class RedisCounters implements Counters {
 
   async spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> {
     const k = this.spendKey(keyId, period, now);
+    const current = await this.run((c) => c.get(k));
+    if (current === undefined) return this.local.spent(keyId, period, now);
+    if (current !== null) return Number(current);
+    // Not counted yet in this period: seeded from the ledger (outside Redis's time budget: a slow
+    // database is not a Redis outage). Another instance may seed it first: NX keeps the first value.
+    const seeded = await this.seed(keyId, period, now);
+    const ttl = periodTtlSeconds(period, now);
     const found = await this.run(async (c) => {
-      const v = await c.get(k);
-      if (v !== null) return Number(v);
-      const seeded = await this.seed(keyId, period, now);
-      const ttl = periodTtlSeconds(period, now);
-      // Another instance may seed it first: NX keeps the first value.
       await c.send("SET", ttl ? [k, String(seeded), "NX", "EX", String(ttl)] : [k, String(seeded), "NX"]);
       return Number((await c.get(k)) ?? seeded);
     });

@@ -5,6 +5,7 @@
  * local counters, logs it once, and uses Redis again once it is back.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { RedisClient } from "bun";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { completion, usage, type FakeUpstream } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
@@ -131,6 +132,30 @@ describe.skipIf(!run)("teams with a real redis-server", () => {
     expect(back).toContain("redis is back");
     expect(await outcome(ask(g.url, k.key))).toBe(200);
     expect(back).not.toContain(redis.url);
+  }, 60_000);
+
+  test("Redis too slow for a moment (the connection stays up): local counters meanwhile, and Redis again once it answers", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const g: Gateway = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      store: { url: `sqlite://${t.dir}/ledger.db`, redisUrl: redis.url },
+    });
+    cleanups.push(() => g.stop());
+    await g.ready;
+    const k = await createKey(g.url, { name: "patient", rpm: 1000 });
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    // Every client's commands wait 1.5 s: the gateway's time out (500 ms) while no connection drops.
+    const admin = new RedisClient(redis.url);
+    await admin.send("CLIENT", ["PAUSE", "1500", "ALL"]);
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await logText(g.logFile, (s) => s.includes("redis is unavailable"), 5000)).toContain("redis is unavailable");
+    await Bun.sleep(1600);
+    // No reconnect will announce it: the next command that succeeds does.
+    for (let i = 0; i < 3; i++) expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await logText(g.logFile, (s) => s.includes("redis is back"), 5000)).toContain("redis is back");
+    admin.close();
   }, 60_000);
 
   test("Redis down at start-up: served on local counters, and Redis is used once it comes up", async () => {
