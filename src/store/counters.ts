@@ -34,7 +34,8 @@ const PERIODS: BudgetPeriod[] = ["day", "month", "total"];
 export class MemoryCounters implements Counters {
   readonly backend = "memory" as const;
   private rate = new Map<string, { window: number; requests: number; tokens: number }>();
-  private spend = new Map<string, number>();
+  /** Spend per key and budget period (`keyId:period`), for the current period only: a new day replaces the last. */
+  private spend = new Map<string, { periodId: string; ticks: number }>();
   private seeding = new Map<string, Promise<number>>();
 
   constructor(private readonly seed: SpendSeed) {}
@@ -60,14 +61,16 @@ export class MemoryCounters implements Counters {
   }
 
   spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> | number {
-    const id = `${keyId}:${periodId(period, now)}`;
-    const known = this.spend.get(id);
-    if (known !== undefined) return known;
+    const slot = `${keyId}:${period}`;
+    const pid = periodId(period, now);
+    const known = this.spend.get(slot);
+    if (known?.periodId === pid) return known.ticks;
+    const id = `${slot}:${pid}`;
     let p = this.seeding.get(id);
     if (!p) {
       p = this.seed(keyId, period, now).then((ticks) => {
         // Spend added while the ledger was read is already in the ledger's queue: the seed has it.
-        this.spend.set(id, ticks);
+        this.spend.set(slot, { periodId: pid, ticks });
         this.seeding.delete(id);
         return ticks;
       });
@@ -79,9 +82,8 @@ export class MemoryCounters implements Counters {
 
   addSpend(keyId: string, ticks: number, now: Date): void {
     for (const period of PERIODS) {
-      const id = `${keyId}:${periodId(period, now)}`;
-      const known = this.spend.get(id);
-      if (known !== undefined) this.spend.set(id, known + ticks);
+      const known = this.spend.get(`${keyId}:${period}`);
+      if (known?.periodId === periodId(period, now)) known.ticks += ticks;
     }
   }
 

@@ -53,6 +53,8 @@ export class Ledger {
   private flushing: Promise<void> | undefined;
   private failing = false;
   private closed = false;
+  /** Rows dropped since the database last took a write (the queue was full). */
+  private dropped = 0;
 
   constructor(
     private readonly db: Database,
@@ -63,7 +65,13 @@ export class Ledger {
   /** Queue a row; it is written within `flushMs`. */
   record(row: LedgerRow): void {
     if (this.closed) return;
-    if (this.queue.length >= MAX_QUEUED) this.queue.shift();
+    if (this.queue.length >= MAX_QUEUED) {
+      // A tenth at once: no O(n) shift on every request while the database is away.
+      const n = Math.ceil(MAX_QUEUED / 10);
+      this.queue.splice(0, n);
+      if (this.dropped === 0) this.logger.error("the ledger's queue is full (the database is unreachable): the oldest rows are being dropped", { rows: n });
+      this.dropped += n;
+    }
     this.queue.push(row);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -89,8 +97,9 @@ export class Ledger {
         await sql`INSERT INTO ledger ${sql(part)}`;
         this.writing = this.writing.slice(part.length);
       }
-      if (this.failing) this.logger.info("ledger writes work again");
+      if (this.failing) this.logger.info("ledger writes work again", this.dropped ? { rows_dropped_meanwhile: this.dropped } : {});
       this.failing = false;
+      this.dropped = 0;
     } catch (e) {
       // Keep the rows for the next attempt, in order.
       this.queue = [...this.writing, ...this.queue];

@@ -118,5 +118,12 @@ describe("memory counters", () => {
     // A period not seeded yet is seeded when first asked (the ledger has the spend).
     expect(await c.spent("k", "day", now)).toBe(500);
     expect(seeds).toBe(2);
+    // A new day is a new period: seeded anew, and it takes the old day's place (memory does not grow with time).
+    const tomorrow = new Date(t + 86_400_000);
+    expect(await c.spent("k", "day", tomorrow)).toBe(500);
+    expect(seeds).toBe(3);
+    c.addSpend("k", 10, tomorrow);
+    expect(c.spent("k", "day", tomorrow)).toBe(510);
+    expect((c as unknown as { spend: Map<string, unknown> }).spend.size).toBe(2); // k:month and k:day
   });
 });
