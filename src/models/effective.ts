@@ -7,6 +7,7 @@ import { GUIDE_MODEL_MAP } from "./map";
 import { createModelMap } from "./map";
 import { createCapabilityTable } from "./capabilities";
 import { createRouter, DEFAULT_ROUTING, type RoutingConfig } from "./routing";
+import { DEFAULT_CATALOG_OPTIONS } from "../upstream/models";
 
 export interface ModelSettings {
   modelMap: Record<string, string>;
@@ -46,7 +47,7 @@ export function effectiveModels(s: ModelSettings) {
     const r = route({ model: name, inputTokens: 0, thinking: false, images: false });
     reaches[name] = `${r.model} (${r.rule === "model_map" ? "model_map" : r.rule === "passthrough" ? "unchanged" : `routing.${r.rule}`})`;
   }
-  const refreshMs = s.catalog?.refreshMs ?? 5 * 60_000;
+  const refreshMs = s.catalog?.refreshMs ?? DEFAULT_CATALOG_OPTIONS.refreshMs;
   return {
     // Exact names first, then globs in file order: every entry beats the built-in routing by role.
     model_map: Object.entries(s.modelMap).map(([name, target]) => ({ name, target, source: fromFile })),

@@ -53,12 +53,6 @@ export class Lineup {
     return this.byName.has(name.toLowerCase());
   }
 
-  /** Every name served: ids and aliases. */
-  names(): string[] {
-    const out: string[] = [];
-    for (const m of this.models) out.push(m.id, ...m.aliases);
-    return out;
-  }
 
   /** The served model ids closest to `name` (edit distance, then shared prefix), best first. */
   closest(name: string, n = 3): string[] {

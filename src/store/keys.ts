@@ -104,23 +104,19 @@ export class KeyStore {
   private byId = new Map<string, VirtualKey & { key_hash: string }>();
   private timer: ReturnType<typeof setInterval> | undefined;
   readonly ready: Promise<void>;
-  private loaded = false;
 
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
     refreshMs = 2000,
   ) {
-    this.ready = this.reload().then(() => void (this.loaded = true));
+    this.ready = this.reload();
     if (refreshMs > 0) {
       this.timer = setInterval(() => void this.reload().catch((e) => this.logger.warn("reading the virtual keys failed", { error: String(e) })), refreshMs);
       this.timer.unref?.();
     }
   }
 
-  get isLoaded(): boolean {
-    return this.loaded;
-  }
 
   private async reload(): Promise<void> {
     const rows: Row[] = await this.db.sql`SELECT * FROM virtual_keys`;

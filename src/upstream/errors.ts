@@ -5,7 +5,7 @@
  */
 import { ApiError, networkErrorText, type AnthropicErrorType } from "../http/errors";
 import { upstreamErrorMessage } from "../openai/sse-reader";
-import { fingerprint, redact } from "./keys";
+import { MAX_REST_MS, fingerprint, redact } from "./keys";
 
 export type FailureKind =
   /** The upstream answered with an error status. */
@@ -59,7 +59,8 @@ export function isBadKeyMessage(message: string): boolean {
  * The longest rest the upstream can ask for: a `retry-after: 1e308` (or a date years
  * ahead) would otherwise bench a key for ever. Past it, the key is simply tried again.
  */
-export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** The longest rest the upstream may ask for: a key's rest is capped there too (keys.ts). */
+export const MAX_RETRY_AFTER_MS = MAX_REST_MS;
 
 /** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) → milliseconds, at most MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {

@@ -120,8 +120,6 @@ export class UpstreamCatalog {
   private readonly inflight = new Map<string, Promise<Lineup | undefined>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private latest: Lineup | undefined;
-  /** Called whenever a read succeeds (e.g. to drop caches built on the previous catalog). */
-  onChange: (lineup: Lineup) => void = () => {};
 
   constructor(
     private readonly upstream: UpstreamClient,
@@ -202,7 +200,6 @@ export class UpstreamCatalog {
         this.logger.info("learned the upstream's model catalog", { key: id, source: lineup.source, models: lineup.models.length });
       }
       this.latest = lineup;
-      this.onChange(lineup);
     } catch (err) {
       entry = { lineup: before?.lineup, freshUntil: Date.now() + this.opts.retryMs, failing: true };
       if (!before?.failing) {
