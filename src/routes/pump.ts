@@ -7,7 +7,6 @@
 import type { StreamEvent } from "../anthropic/events";
 import { ApiError } from "../http/errors";
 import type { EventDecoder } from "../openai/sse-reader";
-import { ToolArgumentsError } from "../translate/chat/stream";
 import type { StreamTranslatorLike } from "../translate/dialect";
 import { MalformedUpstream } from "../translate/malformed";
 import { ResponsesStreamFailed } from "../translate/responses/stream";
@@ -27,7 +26,7 @@ export interface PumpOptions<E> {
 
 /** What a translator throws about the upstream's stream, as the error the client gets. */
 function asApiError(err: unknown): unknown {
-  if (err instanceof ToolArgumentsError || err instanceof MalformedUpstream) return new ApiError(502, err.message, { type: "api_error" });
+  if (err instanceof MalformedUpstream) return new ApiError(502, err.message, { type: "api_error" });
   if (err instanceof ResponsesStreamFailed) return new ApiError(529, `the upstream failed mid-stream: ${err.message}`, { type: "overloaded_error" });
   return err;
 }

@@ -7,6 +7,9 @@ export class MalformedUpstream extends Error {
   override readonly name = "MalformedUpstream";
 }
 
+/** A streamed tool call that cannot become a tool_use block (no name, arguments beyond repair). */
+export class ToolArgumentsError extends MalformedUpstream {}
+
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Larger than any real token count: an upstream number past it is not believed. */

@@ -20,6 +20,7 @@ import { toolUseId } from "../ids";
 import { ThinkingSigner } from "../signature";
 import { StopSequenceWatcher } from "../stop-sequences";
 import { toStopReason } from "../stop-reason";
+import { ToolArgumentsError } from "../malformed";
 import { parseToolArguments } from "../tool-args";
 import { estimateTextTokens, toAnthropicUsage } from "../usage";
 
@@ -40,7 +41,6 @@ interface PendingToolCall {
   args: string;
 }
 
-export class ToolArgumentsError extends Error {}
 
 export class StreamTranslator {
   private nextIndex = 0;

@@ -17,9 +17,8 @@
  */
 import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { ResponseBlock, StopReason, Usage } from "../../anthropic/schema";
-import { ToolArgumentsError } from "../chat/stream";
+import { isRecord, ToolArgumentsError } from "../malformed";
 import { toolUseId } from "../ids";
-import { isRecord } from "../malformed";
 import { StopSequenceWatcher } from "../stop-sequences";
 import { parseToolArguments } from "../tool-args";
 import { estimateTextTokens } from "../usage";
