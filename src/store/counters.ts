@@ -7,7 +7,8 @@
  * Budget counters hold the USD ticks a key spent in a period; a counter missing
  * (first use, a new period, Redis restarted) is seeded from the ledger.
  */
-import { RedisClient } from "bun";
+import type { RedisClient } from "bun";
+import { RedisLink } from "./redis-link";
 import type { Logger } from "../http/log";
 import type { BudgetPeriod } from "./keys";
 import { periodId, periodTtlSeconds, windowOf } from "./periods";
@@ -90,78 +91,31 @@ export class MemoryCounters implements Counters {
   close(): void {}
 }
 
-/** How often a Redis that could not be reached is tried again. */
-const RETRY_MS = 5000;
-/** Commands that take longer than this count as Redis being away. */
-const REDIS_TIMEOUT_MS = 500;
-
 const INCR_IF_EXISTS = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return nil";
 
 export class RedisCounters implements Counters {
-  private readonly client: RedisClient;
+  private readonly link: RedisLink;
   private readonly local: MemoryCounters;
-  private down = false;
-  private retry: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     url: string,
     private readonly seed: SpendSeed,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly prefix = "grok2api:",
   ) {
     this.local = new MemoryCounters(seed);
-    this.client = new RedisClient(url, {
-      autoReconnect: true,
-      maxRetries: 4_000_000_000,
-      enableOfflineQueue: false,
-      connectionTimeout: 2000,
+    this.link = new RedisLink(url, logger, {
+      away: "redis is unavailable: rate limits and budgets are counted on this instance only until it is back",
+      back: "redis is back: rate limits and budgets are shared again",
     });
-    this.client.onconnect = () => this.cameBack();
-    this.client.onclose = () => this.wentAway();
-    this.client.connect().catch(() => this.wentAway());
   }
 
   get backend(): "memory" | "redis" {
-    return this.down ? "memory" : "redis";
+    return this.link.up ? "redis" : "memory";
   }
 
-  private cameBack(): void {
-    if (this.down) this.logger.info("redis is back: rate limits and budgets are shared again");
-    this.down = false;
-    if (this.retry) clearInterval(this.retry);
-    this.retry = undefined;
-  }
-
-  private wentAway(): void {
-    if (this.down) return;
-    this.down = true;
-    this.logger.warn("redis is unavailable: rate limits and budgets are counted on this instance only until it is back");
-    // The client reconnects by itself after a dropped connection; a first connection that failed is tried again here.
-    this.retry ??= setInterval(() => {
-      if (!this.client.connected) this.client.connect().catch(() => {});
-    }, RETRY_MS);
-    this.retry.unref?.();
-  }
-
-  /** A Redis command, or undefined when Redis is away (the caller falls back to the local counters). */
-  private async run<T>(f: (c: RedisClient) => Promise<T>): Promise<T | undefined> {
-    if (this.down && !this.client.connected) return undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const value = await Promise.race([
-        f(this.client),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("redis timeout")), REDIS_TIMEOUT_MS))),
-      ]);
-      // A command that timed out marks Redis away without the connection dropping: no onconnect
-      // will say it is back, the next command that succeeds does.
-      if (this.down) this.cameBack();
-      return value;
-    } catch {
-      this.wentAway();
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
+  private run<T>(f: (c: RedisClient) => Promise<T>): Promise<T | undefined> {
+    return this.link.run(f);
   }
 
   private rateKey = (keyId: string, what: string, nowMs: number) => `${this.prefix}rate:${keyId}:${windowOf(nowMs)}:${what}`;
@@ -216,9 +170,6 @@ export class RedisCounters implements Counters {
   }
 
   close(): void {
-    if (this.retry) clearInterval(this.retry);
-    this.retry = undefined;
-    this.client.onclose = null as never;
-    this.client.close();
+    this.link.close();
   }
 }
