@@ -76,7 +76,7 @@ function write(events: StreamEvent[]): void {
 }
 
 function oneStream(): void {
-  const translator = DIALECT.stream({ id: "msg_bench", model: "grok-3-mini", inputTokensEstimate: 7 });
+  const translator = DIALECT.stream({ id: "msg_bench", model: "grok-3-mini", inputTokensEstimate: 7, thinking: true });
   const decoder = DIALECT.decoder();
   write(translator.start());
   for (const bytes of frames) {

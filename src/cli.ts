@@ -36,8 +36,21 @@ async function main(fetchLimit: string): Promise<number> {
       url: maskUrlPassword(cmd.config.store.url),
       ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl) } : {}),
     };
+    const rs = cmd.config.reasoningStore;
+    // The reasoning store in the file's words: where it lives, its size and time to live.
+    const reasoningStore = rs && {
+      backend: rs.maxBytes === 0 && !rs.redisUrl ? "off" : rs.redisUrl ? "redis" : "memory",
+      max_bytes: rs.maxBytes,
+      ttl: { value: rs.ttlMs / 1000, unit: "seconds" },
+      ...(rs.redisUrl ? { redis_url: maskUrlPassword(rs.redisUrl) } : {}),
+    };
     const shown = JSON.stringify(
-      { ...(redactSecrets(cmd.config) as object), ...(store ? { store } : {}), models: effectiveModels(cmd.config) },
+      {
+        ...(redactSecrets(cmd.config) as object),
+        ...(store ? { store } : {}),
+        ...(reasoningStore ? { reasoningStore } : {}),
+        models: effectiveModels(cmd.config),
+      },
       (_k, v: unknown) => (v === undefined ? null : v),
       2,
     );

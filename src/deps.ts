@@ -15,6 +15,7 @@ import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
 import type { Teams } from "./store/teams";
+import type { ReasoningStore } from "./reasoning/store";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -46,6 +47,8 @@ export interface AppDeps {
   price: Pricer;
   /** Virtual keys and the ledger, when the store is on. */
   teams?: TeamsHandle;
+  /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
+  reasoning?: ReasoningStore;
   /**
    * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
    * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
@@ -101,7 +104,7 @@ const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.
  * from `previous`: what the token counter learned (and its tokenizer thread), and the key
  * pool's health when the keys are the same.
  */
-export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle): AppDeps {
+export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle, reasoning?: ReasoningStore): AppDeps {
   const pool =
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
@@ -139,6 +142,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     catalog,
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
+    ...(reasoning ? { reasoning } : {}),
     admit: admitter(teams),
   };
 }

@@ -11,6 +11,7 @@ import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
 import { adminRoutes } from "./admin/routes";
 import { Teams } from "./store/teams";
+import { createReasoningStore, REASONING_STORE_DEFAULTS } from "./reasoning/store";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { OpenStreams } from "./http/open-streams";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
@@ -173,13 +174,16 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       (e) => logger.error("cannot open the store", { error: (e as Error).message }),
     );
   }
+  // Grok's reasoning kept for clients that do not carry it: for the server's whole life, like the store.
+  const rs = config.reasoningStore ?? REASONING_STORE_DEFAULTS;
+  const reasoning = rs.maxBytes > 0 || rs.redisUrl ? createReasoningStore(rs, rs.redisUrl, logger) : undefined;
   const storeReady = teams ? teams.ready.then(() => undefined) : Promise.resolve();
   storeReady.catch(() => {}); // logged above; main() exits on it
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
     setOutboundSecrets(collectSecrets(c));
     setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
-    deps = { ...createDeps(c, logger, deps, teams), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams).compile();
   };
@@ -253,6 +257,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         await server.stop(true);
         gc.stop();
         deps?.tokens.stop();
+        reasoning?.close();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
         logger.info("stopped");

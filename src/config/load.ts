@@ -137,12 +137,44 @@ function resolveTeams(file: ConfigFile, env: Record<string, string | undefined>)
   if (url !== undefined && !/^(sqlite:\/\/.+|postgres(ql)?:\/\/.+)$/i.test(url)) {
     throw new ConfigError("store.url (GROK2API_STORE_URL) must be sqlite://relative/path.db, sqlite:///absolute/path.db or postgres://…");
   }
-  const redisUrl = env.GROK2API_REDIS_URL || file.store?.redis_url;
-  if (redisUrl !== undefined && !/^rediss?:\/\/.+/i.test(redisUrl)) throw new ConfigError("store.redis_url (GROK2API_REDIS_URL) must be redis://… or rediss://…");
+  const redisUrl = redisUrlOf(file, env);
   return {
     ...(token ? { admin: { token } } : {}),
     ...(url ? { store: { url, ...(redisUrl ? { redisUrl } : {}) } } : {}),
   };
+}
+
+/** The Redis URL (GROK2API_REDIS_URL, else `[store] redis_url`), checked. */
+function redisUrlOf(file: ConfigFile, env: Record<string, string | undefined>): string | undefined {
+  const redisUrl = env.GROK2API_REDIS_URL || file.store?.redis_url;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/i.test(redisUrl)) throw new ConfigError("store.redis_url (GROK2API_REDIS_URL) must be redis://… or rediss://…");
+  return redisUrl;
+}
+
+/** A whole number of bytes from the environment. */
+function parseBytes(raw: string, source: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid (expected a whole number of bytes, 0 or more)`);
+  return Number(raw.trim());
+}
+
+/** A number of seconds above 0 from the environment. */
+function parseSeconds(raw: string, source: string): number {
+  const n = Number(raw.trim());
+  if (!raw.trim() || !Number.isFinite(n) || n <= 0 || n > 1_000_000_000) {
+    throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid (expected a number of seconds above 0)`);
+  }
+  return n;
+}
+
+/** `[reasoning_store]` (env GROK2API_REASONING_STORE_MAX_BYTES / _TTL), shared through Redis when one is configured. */
+function resolveReasoningStore(file: ConfigFile, env: Record<string, string | undefined>): NonNullable<Config["reasoningStore"]> {
+  const f = file.reasoning_store ?? {};
+  const maxBytes = env.GROK2API_REASONING_STORE_MAX_BYTES
+    ? parseBytes(env.GROK2API_REASONING_STORE_MAX_BYTES, "GROK2API_REASONING_STORE_MAX_BYTES")
+    : (f.max_bytes ?? DEFAULTS.reasoningStoreMaxBytes);
+  const ttlSeconds = env.GROK2API_REASONING_STORE_TTL ? parseSeconds(env.GROK2API_REASONING_STORE_TTL, "GROK2API_REASONING_STORE_TTL") : f.ttl;
+  const redisUrl = redisUrlOf(file, env);
+  return { maxBytes, ttlMs: ms(ttlSeconds, DEFAULTS.reasoningStoreTtlSeconds * 1000), ...(redisUrl ? { redisUrl } : {}) };
 }
 
 /** A duration given under its name in seconds or under an older alias; both at once is a mistake. */
@@ -267,6 +299,7 @@ export function resolveConfig(
     },
     resilience: resilienceFromFile(file, configFile),
     serverTools: { xSearch: file.server_tools?.x_search ?? false },
+    reasoningStore: resolveReasoningStore(file, env),
     ...resolveTeams(file, env),
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;

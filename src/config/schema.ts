@@ -26,6 +26,9 @@ export const DEFAULTS = {
   /** Fetching a document given by URL (PDF): time and size bounds. */
   documentFetchTimeoutMs: 20_000,
   documentFetchMaxBytes: 32 * 1024 * 1024,
+  /** The reasoning store: memory it may hold, and how long an entry lives after its last use. */
+  reasoningStoreMaxBytes: 64 * 1024 * 1024,
+  reasoningStoreTtlSeconds: 24 * 3600,
 } as const;
 
 /** `[capabilities."<glob>"]`: what a model accepts, laid over the built-in table. */
@@ -139,6 +142,18 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     capabilities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), CapabilityOverride)),
+    /** Grok's encrypted reasoning kept for clients that do not carry it back (src/reasoning/store.ts). */
+    reasoning_store: Type.Optional(
+      Type.Object(
+        {
+          /** Bytes kept in memory (0 = off); Redis (store.redis_url) has its own memory policy. */
+          max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          /** Seconds an entry lives after it was stored or last used. */
+          ttl: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000, description: "a number of seconds above 0" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Grok's server-side tools: `x_search` joins web_search when a client asks for web search. */
     server_tools: Type.Optional(Type.Object({ x_search: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
     documents: Type.Optional(
@@ -249,6 +264,11 @@ export interface Config {
   admin?: { token: string };
   /** `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared counters. */
   store?: { url: string; redisUrl?: string };
+  /**
+   * `[reasoning_store]`: Grok's encrypted reasoning kept server-side for clients that do not carry it back;
+   * in Redis (shared by instances) when `redisUrl` is set (GROK2API_REDIS_URL), else in memory. maxBytes 0 = off.
+   */
+  reasoningStore?: { maxBytes: number; ttlMs: number; redisUrl?: string };
 }
 
 export const DEFAULT_STORE_URL = "sqlite://data/grok2api.db";

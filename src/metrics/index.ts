@@ -9,6 +9,7 @@ export {
   metricsText,
   recordConfigReload,
   recordKeyUsage,
+  recordReasoningStore,
   recordRequest,
   recordUpstreamError,
   recordUpstreamRetry,

@@ -152,6 +152,7 @@ function flushTallies(m: Registry): void {
   for (const [t, counter] of [
     [upstreamErrorTally, m.upstreamErrors],
     [upstreamRetryTally, m.upstreamRetries],
+    [reasoningTally, m.reasoningStore],
   ] as const) {
     for (const e of t.values()) {
       if (e.n === 0) continue;
@@ -226,6 +227,15 @@ function tally(t: Tally, labels: Record<string, string>): void {
   if (e) e.n++;
   else t.set(key, { labels, n: 1 });
 }
+
+/** The reasoning store (src/reasoning/store.ts): a turn found, not found, an entry pushed out (bytes or age), a turn kept. */
+export function recordReasoningStore(result: "hit" | "miss" | "eviction" | "stored", n = 1): void {
+  if (n <= 0) return;
+  const e = reasoningTally.get(result);
+  if (e) e.n += n;
+  else reasoningTally.set(result, { labels: { result }, n });
+}
+const reasoningTally: Tally = new Map();
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 

@@ -61,6 +61,12 @@ export const upstreamRetries = new Counter({
   labelNames: ["key", "reason"] as const,
   registers,
 });
+export const reasoningStore = new Counter({
+  name: "grok2api_reasoning_store_total",
+  help: "Grok's reasoning kept for clients that do not carry it: turns found (hit) or not (miss) when they came back, entries pushed out by size or age (eviction), turns kept (stored)",
+  labelNames: ["result"] as const,
+  registers,
+});
 export const openStreams = new Gauge({
   name: "grok2api_open_streams",
   help: "SSE streams being sent to clients right now",

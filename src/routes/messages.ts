@@ -25,6 +25,7 @@ import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
 import { pump } from "./pump";
+import { findRestored, keepReasoning, reasoningScope } from "../reasoning/replay";
 import { sseAnswer } from "./sse-answer";
 import { readUpstreamJson } from "./upstream-json";
 
@@ -44,6 +45,10 @@ interface Exchange {
   abort: AbortController;
   clientSignal: AbortSignal;
   search: SearchOptions | undefined;
+  /** The request enabled thinking: only then does the answer carry thinking blocks. */
+  thinking: boolean;
+  /** Whose turns the reasoning store keeps this answer's reasoning for. */
+  reasoningScope: string;
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -55,10 +60,12 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const req = await deps.documents.resolve(v.value, request.signal);
 
   const prompt = inspectPrompt(req);
+  // Anthropic sends thinking blocks only when the request enables thinking; Grok reasons anyway.
+  const thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive";
   const { model, rule } = deps.route({
     model: req.model,
     inputTokens: prompt.tokens,
-    thinking: req.thinking !== undefined && req.thinking.type !== "disabled",
+    thinking,
     images: prompt.images > 0,
   });
   const wantStream = req.stream === true;
@@ -67,7 +74,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
   await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
+  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, thinking });
   if (!upstreamStream) return answerJson(x);
   return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
@@ -83,6 +90,7 @@ interface Call {
   stream: boolean;
   clientKey: string | undefined;
   promptTokens: number;
+  thinking: boolean;
 }
 
 /**
@@ -96,12 +104,15 @@ async function callUpstream(c: Call): Promise<Exchange> {
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
   const xSearch = deps.config.serverTools?.xSearch ?? false;
+  // Turns sent back without their reasoning (no thinking asked, or thinking blocks dropped): what the store kept.
+  const scope = reasoningScope(rc.key?.id, c.clientKey);
+  const restored = deps.reasoning && deps.upstream.api === "responses" ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
   const translate = (api: UpstreamApi, model: string) => {
     const dialect = dialectFor(api);
     return {
       dialect,
-      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch }),
+      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch, restored }),
     };
   };
   const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
@@ -144,6 +155,12 @@ async function callUpstream(c: Call): Promise<Exchange> {
     throw err instanceof ApiError ? explainModelError(err, req.model, c.model) : err;
   }
   Object.assign(rc.entry, upstreamLogFields(result, c.model));
+  if (first.replayedReasoning > 0 && !withoutEncryptedReasoning) {
+    // How much of Grok's reasoning went back, and whence: the client's thinking signatures, the store, or both.
+    const fromStore = first.restoredReasoning;
+    const from = fromStore === 0 ? "signature" : fromStore === first.replayedReasoning ? "store" : "signature+store";
+    Object.assign(rc.entry, { reasoning_restored: first.replayedReasoning, reasoning_from: from });
+  }
   return {
     deps,
     req,
@@ -157,6 +174,8 @@ async function callUpstream(c: Call): Promise<Exchange> {
     abort,
     clientSignal: request.signal,
     search: searchOptions(req),
+    thinking: c.thinking,
+    reasoningScope: scope,
   };
 }
 
@@ -170,13 +189,15 @@ function searchOptions(req: MessagesRequest): SearchOptions | undefined {
 async function answerJson(x: Exchange): Promise<Response> {
   try {
     const json = await readUpstreamJson(x.result.response, x.deps.config.maxResponseBytes);
-    const { message, promptTokens, costTicks } = x.dialect.message(json, {
+    const { message, promptTokens, costTicks, reasoning } = x.dialect.message(json, {
       id: x.messageId,
       model: x.req.model,
       inputTokensEstimate: x.inputTokensEstimate,
       search: x.search,
+      thinking: x.thinking,
     });
     x.learn(promptTokens);
+    await keepReasoning(x.deps.reasoning, x.reasoningScope, reasoning);
     Object.assign(x.rc.entry, {
       input_tokens: message.usage.input_tokens,
       output_tokens: message.usage.output_tokens,
@@ -207,6 +228,7 @@ function translatorFor(x: Exchange) {
     inputTokensEstimate: x.inputTokensEstimate,
     stopSequences: x.req.stop_sequences,
     search: x.search,
+    thinking: x.thinking,
   });
   const recordUsage = () => {
     if (!translator.usage) {
@@ -238,6 +260,7 @@ async function answerJsonFromStream(x: Exchange): Promise<Response> {
   acc.applyAll(translator.start());
   try {
     await pump({ body, translator, decoder: x.dialect.decoder(), abort: x.abort, watchdog: x.result.watchdog, sink: (events) => void acc.applyAll(events) });
+    await keepReasoning(x.deps.reasoning, x.reasoningScope, translator.reasoning);
   } finally {
     x.result.watchdog.stop();
     x.release();
@@ -263,6 +286,11 @@ function answerStream(x: Exchange): Response {
         watchdog,
         sink: (events) => {
           x.rc.firstToken();
+          // The last events: the reasoning is kept before they go, so the client's next turn finds it.
+          if (events.at(-1)?.type === "message_stop") {
+            const kept = keepReasoning(x.deps.reasoning, x.reasoningScope, translator.reasoning);
+            if (kept) return kept.then(() => write(events));
+          }
           return write(events);
         },
       }),

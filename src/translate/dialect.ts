@@ -17,7 +17,8 @@ import { StreamTranslator } from "./chat/stream";
 import { fromResponsesJson } from "./responses/response";
 import { toResponsesRequest } from "./responses/request";
 import type { SearchOptions } from "./responses/search";
-import { ResponsesStreamTranslator } from "./responses/stream";
+import { ResponsesStreamTranslator, type KeptReasoning } from "./responses/stream";
+import type { StoredReasoning } from "./turn-digest";
 import type { ResponsesEvent } from "./responses/wire";
 
 export type UpstreamApi = "chat" | "responses";
@@ -32,13 +33,17 @@ export interface RequestOptions {
   withoutEncryptedReasoning?: boolean;
   /** `[server_tools] x_search` (Responses only). */
   xSearch?: boolean;
+  /** What the reasoning store kept for assistant turns, by their ordinal (Responses only: chat completions take no reasoning back). */
+  restored?: ReadonlyMap<number, readonly StoredReasoning[]>;
 }
 
 export interface TranslatedRequest {
   body: { model: string };
   warnings: string[];
-  /** Reasoning items replayed with their encrypted content (Responses only). */
+  /** Reasoning items replayed with their encrypted content (Responses only), from signatures and the store. */
   replayedReasoning: number;
+  /** Of those, the ones the reasoning store gave back. */
+  restoredReasoning: number;
 }
 
 export interface MessageOptions {
@@ -47,6 +52,8 @@ export interface MessageOptions {
   inputTokensEstimate: number;
   /** The request offered web search (Responses only). */
   search?: SearchOptions;
+  /** The request enabled thinking (`thinking.type` enabled or adaptive): only then are thinking blocks sent. */
+  thinking: boolean;
 }
 
 export interface StreamOptions extends MessageOptions {
@@ -66,6 +73,8 @@ export interface StreamTranslatorLike<E> {
   /** What the upstream said the request cost (`usage.cost_in_usd_ticks`), after finish(). */
   readonly upstreamCostTicks: number | undefined;
   readonly usage: Usage | null;
+  /** The answer's encrypted reasoning and the digest of the turn the client received, after finish() (Responses only). */
+  readonly reasoning?: KeptReasoning;
 }
 
 export interface Dialect<E = unknown> {
@@ -74,7 +83,10 @@ export interface Dialect<E = unknown> {
   path: string;
   request(req: MessagesRequest, opts: RequestOptions): TranslatedRequest;
   /** A non-streaming answer's parsed JSON → message (throws MalformedUpstream on a wrong shape). */
-  message(json: unknown, opts: MessageOptions): { message: AnthropicMessage; promptTokens: number | undefined; costTicks: number | undefined };
+  message(
+    json: unknown,
+    opts: MessageOptions,
+  ): { message: AnthropicMessage; promptTokens: number | undefined; costTicks: number | undefined; reasoning?: KeptReasoning };
   stream(opts: StreamOptions): StreamTranslatorLike<E>;
   decoder(): EventDecoder<E>;
 }
@@ -84,13 +96,14 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
   path: "/chat/completions",
   request: (req, o) => {
     refuseServerTools(req.tools, "chat"); // web search exists only on the Responses upstream: a 400, not a silent drop
-    return { ...toChatRequest(req, o), replayedReasoning: 0 };
+    return { ...toChatRequest(req, o), replayedReasoning: 0, restoredReasoning: 0 };
   },
   message(json, o) {
     const c: ChatCompletion = checkChatCompletion(json);
     return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens, costTicks: ticksOf(c.usage) };
   },
-  stream: (o) => new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
+  stream: (o) =>
+    new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences, thinking: o.thinking }),
   decoder: createChunkDecoder,
 };
 
@@ -106,6 +119,7 @@ export const responsesDialect: Dialect<ResponsesEvent> = {
       inputTokensEstimate: o.inputTokensEstimate,
       stopSequences: o.stopSequences,
       search: o.search,
+      thinking: o.thinking,
     }),
   // Responses streams name every event; `error` events (and `type:"error"` data) are the upstream's failures.
   decoder: () => createEventDecoder<ResponsesEvent>((name, data) => name === "error" || data.type === "error"),

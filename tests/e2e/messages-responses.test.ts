@@ -22,6 +22,8 @@ const WEATHER = {
   },
 };
 const ask = { model: "grok-4.3", max_tokens: 512, messages: [{ role: "user" as const, content: "Count from 1 to 3" }] };
+/** The same request with thinking enabled: only then are Grok's reasoning summaries shown, signed. */
+const thinking = { thinking: { type: "adaptive" as const } };
 
 async function raw(body: Record<string, unknown>) {
   const res = await fetch(`${h.gw.url}/v1/messages`, {
@@ -33,9 +35,14 @@ async function raw(body: Record<string, unknown>) {
 }
 
 describe("plain answers", () => {
-  test("non-streaming: POST /v1/responses with store:false and encrypted reasoning asked for; thinking signed with ours", async () => {
-    h.fake.on(answer({ reasoning: { pieces: ["The user ", "asked."], encrypted: "ENC/+=" }, text: ["1, 2, ", "3."], usage: { input: 199, cached: 150, output: 160 } }));
-    const msg = (await h.client.messages.create({ ...ask, stop_sequences: [], temperature: 0.5, top_k: 3, metadata: { user_id: "u" } } as never)) as Anthropic.Message;
+  test("non-streaming: POST /v1/responses with store:false and encrypted reasoning asked for; no thinking block unless thinking is enabled", async () => {
+    const s = { reasoning: { pieces: ["The user ", "asked."], encrypted: "ENC/+=" }, text: ["1, 2, ", "3."], usage: { input: 199, cached: 150, output: 160 } };
+    h.fake.on(answer(s));
+    const plain = await h.client.messages.create(ask);
+    expect(plain.content).toEqual([{ type: "text", text: "1, 2, 3." }] as never);
+    expect(plain.usage.output_tokens).toBe(160); // the reasoning is output, shown or not
+    h.fake.on(answer(s));
+    const msg = (await h.client.messages.create({ ...ask, ...thinking, stop_sequences: [], temperature: 0.5, top_k: 3, metadata: { user_id: "u" } } as never)) as Anthropic.Message;
     expect(msg.content.map((b) => b.type)).toEqual(["thinking", "text"]);
     expect((msg.content[0] as Anthropic.ThinkingBlock).signature.startsWith(REASONING_PREFIX)).toBe(true);
     expect((msg.content[1] as Anthropic.TextBlock).text).toBe("1, 2, 3.");
@@ -48,10 +55,20 @@ describe("plain answers", () => {
 
   test("streaming: the recorded text stream, through the SDK and as raw frames that follow the grammar", async () => {
     h.fake.on(recordedStream("rubyllm-grok-4.3-stream-text.sse"));
-    const final = await h.client.messages.stream(ask).finalMessage();
+    const plain = await h.client.messages.stream(ask).finalMessage();
+    expect(plain.content).toEqual([{ type: "text", text: "1, 2, 3." }] as never);
+    h.fake.on(recordedStream("rubyllm-grok-4.3-stream-text.sse"));
+    const final = await h.client.messages.stream({ ...ask, ...thinking }).finalMessage();
     expect(final.content.map((b) => b.type)).toEqual(["thinking", "text"]);
     expect((final.content[1] as Anthropic.TextBlock).text).toBe("1, 2, 3.");
     expect(h.fake.last.body.stream).toBe(true);
+    for (const body of [{ ...ask, stream: true }, { ...ask, ...thinking, stream: true }]) {
+      h.fake.on(recordedStream("rubyllm-grok-4.3-stream-text.sse"));
+      const frames = parseSSE((await raw(body)).text);
+      checkFrames(frames);
+      const starts = frames.filter((f) => f.event === "content_block_start").map((f) => f.data.content_block.type);
+      expect(starts).toEqual("thinking" in body ? ["thinking", "text"] : ["text"]);
+    }
     h.fake.on(recordedStream("rubyllm-grok-4.3-stream-text.sse"));
     const r = await raw({ ...ask, stream: true });
     expect(r.status).toBe(200);
@@ -95,27 +112,36 @@ describe("streamed tool calls", () => {
   test("arguments split over several deltas: one tool_use, signature after the thinking deltas, grammar holds", async () => {
     const s = { reasoning: { pieces: ["Run ", "it."], encrypted: "E1" }, calls: [{ name: "Bash", args: ['{"comm', 'and":"l', 's"}'] }] };
     h.fake.on(() => scriptStream(s));
-    const final = await h.client.messages.stream({ ...ask, tools: [{ name: "Bash", input_schema: { type: "object" } }] }).finalMessage();
+    const final = await h.client.messages.stream({ ...ask, ...thinking, tools: [{ name: "Bash", input_schema: { type: "object" } }] }).finalMessage();
     expect(final.stop_reason).toBe("tool_use");
     expect(final.content[1]).toMatchObject({ type: "tool_use", name: "Bash", input: { command: "ls" } });
     h.fake.on(() => scriptStream(s));
-    const frames = parseSSE((await raw({ ...ask, stream: true, tools: [{ name: "Bash", input_schema: { type: "object" } }] })).text);
+    const frames = parseSSE((await raw({ ...ask, ...thinking, stream: true, tools: [{ name: "Bash", input_schema: { type: "object" } }] })).text);
     checkFrames(frames);
     const deltas = frames.filter((f) => f.event === "content_block_delta").map((f) => f.data.delta.type);
     expect(deltas).toEqual(["thinking_delta", "thinking_delta", "signature_delta", "input_json_delta"]);
+    // Thinking not asked: the tool call is block 0, nothing else is sent.
+    h.fake.on(() => scriptStream(s));
+    const plain = parseSSE((await raw({ ...ask, stream: true, tools: [{ name: "Bash", input_schema: { type: "object" } }] })).text);
+    checkFrames(plain);
+    expect(plain.filter((f) => f.event === "content_block_delta").map((f) => f.data.delta.type)).toEqual(["input_json_delta"]);
+    expect(plain.find((f) => f.event === "content_block_start")!.data).toMatchObject({ index: 0, content_block: { type: "tool_use", name: "Bash" } });
   });
 });
 
 describe("a multi-turn tool conversation", () => {
   test("the second upstream request replays the reasoning item and the exact call_id, byte for byte as xAI accepted", async () => {
     h.fake.on(sequence(recordedStream("rubyllm-grok-4.3-stream-tool-call.1.sse"), recordedStream("rubyllm-grok-4.3-stream-tool-call.2.sse")));
-    const first = await h.client.messages.stream({ ...ask, messages: [{ role: "user", content: "What's the weather in Berlin? (52.5200, 13.4050)" }], tools: [WEATHER] }).finalMessage();
+    const first = await h.client.messages
+      .stream({ ...ask, ...thinking, messages: [{ role: "user", content: "What's the weather in Berlin? (52.5200, 13.4050)" }], tools: [WEATHER] })
+      .finalMessage();
     expect(first.stop_reason).toBe("tool_use");
     const call = first.content.find((b) => b.type === "tool_use") as Anthropic.ToolUseBlock;
     expect(call.id).toBe("toolu_call-5386e269-cd64-432e-aa64-5c80dd4e0286-0");
     const second = await h.client.messages
       .stream({
         ...ask,
+        ...thinking,
         tools: [WEATHER],
         messages: [
           { role: "user", content: "What's the weather in Berlin? (52.5200, 13.4050)" },
@@ -134,12 +160,13 @@ describe("a multi-turn tool conversation", () => {
 
   test("xAI's 400 'Could not decrypt' is retried once without the encrypted content, summary kept, and logged", async () => {
     h.fake.on(recordedStream("rubyllm-grok-4.3-stream-tool-call.1.sse"));
-    const first = await h.client.messages.stream({ ...ask, tools: [WEATHER] }).finalMessage();
+    const first = await h.client.messages.stream({ ...ask, ...thinking, tools: [WEATHER] }).finalMessage();
     const call = first.content.find((b) => b.type === "tool_use") as Anthropic.ToolUseBlock;
     h.fake.reset();
     h.fake.on(sequence(() => xaiError(400, "Could not decrypt the provided encrypted_content. Ensure the value is unmodified.", "Client specified an invalid argument"), answer({ text: ["15°C."] })));
     const msg = await h.client.messages.create({
       ...ask,
+      ...thinking,
       tools: [WEATHER],
       messages: [ask.messages[0]!, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "15°C" }] }],
     });

@@ -20,6 +20,8 @@ const call = (index: number, id: string | undefined, name: string | undefined, a
   function: { ...(name ? { name } : {}), arguments: args },
 });
 const tools = (...calls: unknown[]) => chunk({ tool_calls: calls });
+/** Thinking enabled on the request: only then is the upstream's reasoning shown (as signed thinking blocks). */
+const thinking = { thinking: { type: "enabled", budget_tokens: 2048 } };
 
 async function raw(body: Record<string, unknown>): Promise<RawEvent[]> {
   const res = await fetch(`${h.gw.url}/v1/messages`, {
@@ -45,14 +47,22 @@ async function both(chunksOrPieces: unknown[] | Uint8Array[], body: Record<strin
 
 describe("event grammar", () => {
   test("every frame is named for its data; indices 0..n-1; start payloads; signed thinking; nothing after message_delta but message_stop", async () => {
-    const { frames } = await both([
+    const chunks = [
       chunk({ role: "assistant", reasoning_content: "Plan: " }),
       chunk({ reasoning_content: "answer, then call." }),
       chunk({ content: "Here." }),
       tools(call(0, "call_1", "f", "{}")),
       chunk({}, "tool_calls"),
-      usageChunk(),
+      usageChunk(usage(12, 5, { reasoning: 9 })),
+    ];
+    // Thinking not enabled: the reasoning is not shown, and the indices still run 0..n-1.
+    const plain = await both(chunks);
+    expect(plain.frames.filter((f) => f.event === "content_block_start").map((f) => [f.data.index, f.data.content_block.type])).toEqual([
+      [0, "text"],
+      [1, "tool_use"],
     ]);
+    expect(plain.final.usage.output_tokens).toBe(14); // 5 completion + 9 reasoning: output whether shown or not
+    const { frames } = await both(chunks, thinking);
     const types = frames.map((f) => f.event);
     expect(types[0]).toBe("message_start");
     expect(types.slice(-2)).toEqual(["message_delta", "message_stop"]);
@@ -125,14 +135,17 @@ describe("the peers' bug list, through the server", () => {
   });
 
   test("text → thinking → text → tool_use switches; a chunk with reasoning and content is split right", async () => {
-    const { final } = await both([
+    const chunks = [
       chunk({ content: "A" }),
       chunk({ reasoning_content: "think", content: "B" }),
       chunk({ reasoning_content: "more" }),
       chunk({ content: "C" }),
       tools(call(0, "call_1", "f", '{"x":1}')),
       chunk({}, "tool_calls"),
-    ]);
+    ];
+    // Without thinking the text is one block: nothing in between was shown.
+    expect((await both(chunks)).final.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["ABC", "tool_use"]);
+    const { final } = await both(chunks, thinking);
     expect(final.content.map((b) => b.type)).toEqual(["text", "thinking", "text", "thinking", "text", "tool_use"]);
     expect(final.content.map((b) => (b.type === "text" ? b.text : b.type === "thinking" ? b.thinking : (b as { name: string }).name))).toEqual([
       "A",
@@ -247,7 +260,10 @@ describe("non-streaming answers", () => {
         ),
       ),
     );
-    const msg = await h.client.messages.create(ask);
+    const plain = await h.client.messages.create(ask);
+    expect(plain.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
+    expect(plain.usage.output_tokens).toBe(30); // 10 completion + 20 reasoning, shown or not
+    const msg = await h.client.messages.create({ ...ask, ...thinking } as never);
     expect(msg.content.map((b) => b.type)).toEqual(["thinking", "text", "tool_use"]);
     expect(msg.content[2] as unknown).toEqual({ type: "tool_use", id: "toolu_call_w", name: "weather", input: { city: "Lima" } });
     expect(msg.stop_reason).toBe("tool_use");

@@ -20,7 +20,8 @@ const x = useResponsesGateway({ serverTools: { xSearch: true } });
 
 const WEB_SEARCH = { type: "web_search_20250305", name: "web_search" } as unknown as Anthropic.Tool;
 const QUESTION = "Search the web: what is the latest stable Ruby version?";
-const ask = { model: "grok-4.3", max_tokens: 1024, messages: [{ role: "user" as const, content: QUESTION }], tools: [WEB_SEARCH] };
+/** Thinking enabled: the turn's reasoning is shown and carried in signatures (the store's path without it is tested below). */
+const ask = { model: "grok-4.3", max_tokens: 1024, thinking: { type: "adaptive" as const }, messages: [{ role: "user" as const, content: QUESTION }], tools: [WEB_SEARCH] };
 
 async function raw(url: string, body: Record<string, unknown>) {
   const res = await fetch(`${url}/v1/messages`, {
@@ -96,6 +97,25 @@ describe("a web search answer", () => {
       const sent = h.fake.requests[1]!.body;
       expect(JSON.stringify(sent.input)).toBe(JSON.stringify(recorded.input));
       expect(sent.tools).toEqual(recorded.tools);
+    }
+  });
+
+  test("no thinking asked: the same answer without thinking blocks, and the next turn still gives xAI its reasoning back (kept by the gateway)", async () => {
+    const recorded = fixtureJson("rubyllm-grok-4.3-web-search.2.request.json");
+    const { thinking: _, ...plain } = ask;
+    for (const stream of [true, false]) {
+      h.fake.reset();
+      h.fake.on(sequence(recordedSearch(), answer({ text: ["OK"] })));
+      const first = stream ? await h.client.messages.stream(plain).finalMessage() : await h.client.messages.create(plain);
+      expect(types(first).slice(0, 4)).toEqual(["server_tool_use", "web_search_tool_result", "server_tool_use", "web_search_tool_result"]);
+      expect(types(first)).not.toContain("thinking");
+      await h.client.messages.create({
+        ...plain,
+        messages: [plain.messages[0]!, { role: "assistant", content: first.content }, { role: "user", content: "Thanks. Now just say OK." }],
+      });
+      // xAI's own turn, in its order; only the summaries the client never saw are left out.
+      const expected = recorded.input.map((i: Record<string, unknown>) => (i.type === "reasoning" ? { ...i, summary: [] } : i));
+      expect(JSON.stringify(h.fake.requests[1]!.body.input)).toBe(JSON.stringify(expected));
     }
   });
 

@@ -87,7 +87,8 @@ describe("replay through the translator", () => {
 describe("replay through the server", () => {
   const h = useGateway();
 
-  const ask = { model: "grok-3-mini", max_tokens: 1024, messages: [{ role: "user" as const, content: "Say a single word." }] };
+  // Thinking enabled: the recorded reasoning is shown (signed), as the translator tests above show it.
+  const ask = { model: "grok-3-mini", max_tokens: 1024, thinking: { type: "adaptive" as const }, messages: [{ role: "user" as const, content: "Say a single word." }] };
 
   for (const name of [TEXT, TOOL]) {
     test(`${name}: messages.stream().finalMessage() over a randomly split upstream equals the unsplit translation`, async () => {
@@ -125,6 +126,12 @@ describe("replay through the server", () => {
     ]);
     expect(msg.stop_reason).toBe("end_turn");
     expect(msg.usage).toMatchObject({ input_tokens: 10, output_tokens: 322, cache_read_input_tokens: 2, cache_creation_input_tokens: 0 });
+    // The same answer to a request without thinking: just the text, the same usage.
+    h.fake.on(() => new Response(fixture("xai-text.json"), { headers: { "content-type": "application/json" } }));
+    const { thinking: _, ...plain } = ask;
+    const msg2 = await h.client.messages.create(plain);
+    expect(msg2.content as unknown).toEqual([{ type: "text", text: "Grok" }]);
+    expect(msg2.usage.output_tokens).toBe(322);
   });
 
   test("non-stream xai-tool-call.json: empty content gives no text block; the tool call is a tool_use", async () => {

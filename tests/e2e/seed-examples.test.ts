@@ -5,7 +5,10 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { completion, streamOf, textChunks, usage, xaiError } from "../helpers/fake-upstream";
+import { answer } from "../helpers/fake-responses";
 import { useFakeUpstream, useGateway } from "../helpers/setup";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
 
@@ -129,5 +132,73 @@ describe("seed examples", () => {
     expect(err.error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     expect(err.message).toContain("max_tokens is too large");
     expect(err.requestID).toMatch(/^req_/);
+  });
+});
+
+/**
+ * The same examples on today's Grok: the Responses API (what `auto` picks for api.x.ai), where
+ * grok-4.3 reasons on every answer. The answer is still `content[0].text`: Anthropic sends no
+ * thinking block unless the request enables thinking. Run as a user would run them: README's
+ * TypeScript example and the guide's own (`content[0].text`) as scripts with the real SDK, and the
+ * guide's Python example where the Python SDK is installed.
+ */
+describe("seed examples over xAI's Responses API (the default for api.x.ai)", () => {
+  const xai = useFakeUpstream();
+  const gw = useGateway({ upstream: { baseUrl: xai.baseUrl, keys: [], api: "responses" } }, xai);
+  const ROOT = join(import.meta.dir, "..", "..");
+  const GROK = { reasoning: { pieces: ["The user greets me."], encrypted: "ENC-HELLO" }, text: ["Hello! ", "I am Grok."] };
+
+  /** A script run with Bun from the project (so `@anthropic-ai/sdk` resolves), its stdout. */
+  async function runTs(code: string): Promise<string> {
+    const p = Bun.spawn([process.execPath, "-e", code], { cwd: ROOT, env: { ...process.env, XAI_API_KEY: "xai-user-key" }, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code_] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code_ !== 0) throw new Error(`the example failed (${code_}): ${err}`);
+    return out;
+  }
+
+  test("README's TypeScript example prints the answer, created and streamed", async () => {
+    xai.on(answer(GROK));
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /## Use it[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(block).toContain('baseURL: "http://localhost:9527/v1"');
+    const out = await runTs(block.replaceAll("http://localhost:9527", gw.gw.url));
+    expect(out).toBe("Hello! I am Grok.\nHello! I am Grok.\n(160 output tokens)\n");
+    expect(xai.requests.map((r) => r.path)).toEqual(["/v1/responses", "/v1/responses"]);
+    expect(xai.last.headers.get("authorization")).toBe("Bearer xai-user-key");
+  });
+
+  test("the guide's own form: message.content[0].text, and the stream's final message", async () => {
+    xai.on(answer(GROK));
+    const out = await runTs(`
+      import Anthropic from "@anthropic-ai/sdk";
+      const client = new Anthropic({ baseURL: "${gw.gw.url}/v1", apiKey: process.env.XAI_API_KEY });
+      const message = await client.messages.create({ model: "grok-4", max_tokens: 1024, messages: [{ role: "user", content: "Hello, Grok!" }] });
+      console.log(message.content[0].text);
+      const final = await client.messages.stream({ model: "grok-4", max_tokens: 1024, messages: [{ role: "user", content: "Hi" }] }).finalMessage();
+      console.log(final.content.map((b) => b.type).join(","), final.content[0].text);
+    `);
+    expect(out).toBe("Hello! I am Grok.\ntext Hello! I am Grok.\n");
+    // The model name went upstream as written.
+    expect(xai.requests.map((r) => r.body.model)).toEqual(["grok-4", "grok-4"]);
+  });
+
+  const python = Bun.spawnSync(["python3", "-c", "import anthropic"]).exitCode === 0;
+  if (!python) console.warn("skipping the guide's Python example: the anthropic Python SDK is not installed (pip install anthropic)");
+  test.skipIf(!python)("the guide's Python example: print(message.content[0].text) and text_stream", async () => {
+    xai.on(answer(GROK));
+    const script = `
+import anthropic
+client = anthropic.Anthropic(base_url="${gw.gw.url}/v1", api_key="xai-user-key")
+message = client.messages.create(model="grok-4", max_tokens=1024, messages=[{"role": "user", "content": "Hello, Grok!"}])
+print(message.content[0].text)
+with client.messages.stream(model="grok-4", max_tokens=1024, messages=[{"role": "user", "content": "Hi"}]) as stream:
+    for text in stream.text_stream:
+        print(text, end="")
+print()
+`;
+    const p = Bun.spawn(["python3", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    expect(out).toBe("Hello! I am Grok.\nHello! I am Grok.\n");
   });
 });

@@ -17,7 +17,8 @@ const recording = new Uint8Array(await Bun.file(`${import.meta.dir}/../fixtures/
 
 function translate(pieces: Uint8Array[]) {
   const decoder = createChunkDecoder();
-  const t = new StreamTranslator({ messageId: "msg_test", model: "claude-test", inputTokensEstimate: 10 });
+  // A request with thinking enabled: the reasoning is part of what must survive the splits.
+  const t = new StreamTranslator({ messageId: "msg_test", model: "claude-test", inputTokensEstimate: 10, thinking: true });
   const events: StreamEvent[] = [...t.start()];
   let done = 0;
   const feed = (items: ReturnType<typeof decoder.push>) => {
@@ -90,7 +91,7 @@ describe("SSE split at every byte offset", () => {
         pieces.push(recording.subarray(at));
         rig.fake.on(() => sseResponse(pieces));
         const final = await client.messages
-          .stream({ model: "grok-3-mini", max_tokens: 100, messages: [{ role: "user", content: "Weather in Zürich?" }] })
+          .stream({ model: "grok-3-mini", max_tokens: 100, thinking: { type: "adaptive" }, messages: [{ role: "user", content: "Weather in Zürich?" }] } as never)
           .finalMessage();
         expect(final.content as unknown).toEqual(whole.message.content as Anthropic.ContentBlock[]);
         expect(final.stop_reason).toBe("tool_use");

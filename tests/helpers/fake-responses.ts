@@ -189,10 +189,11 @@ export const xaiError = (status: number, error: string, code = "invalid-argument
 /** Runs wire pieces through the Responses decoder and translator (as the pump does), to the final message. */
 export function translateResponsesPieces(
   pieces: Uint8Array[],
-  opts: { stopSequences?: string[] } = {},
+  opts: { stopSequences?: string[]; thinking?: boolean } = {},
 ): { events: StreamEvent[]; message: AnthropicMessage } {
   const decoder = responsesDialect.decoder();
-  const t = responsesDialect.stream({ id: "msg_test", model: "claude-test", inputTokensEstimate: 10, ...opts });
+  // Thinking shown unless a test says otherwise: these tests are about how reasoning is translated.
+  const t = responsesDialect.stream({ id: "msg_test", model: "claude-test", inputTokensEstimate: 10, ...opts, thinking: opts.thinking ?? true });
   const events = [...t.start()];
   const feed = (items: ReturnType<typeof decoder.push>) => {
     for (const item of items) {

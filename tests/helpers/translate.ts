@@ -5,8 +5,9 @@ import { StreamTranslator, type StreamOptions } from "../../src/translate/chat/s
 
 export const enc = new TextEncoder();
 
+/** A translator for a request that enabled thinking (the tests of how reasoning is shown), unless `opts` says otherwise. */
 export function newTranslator(opts: Partial<StreamOptions> = {}) {
-  return new StreamTranslator({ messageId: "msg_test", model: "claude-test", inputTokensEstimate: 10, ...opts });
+  return new StreamTranslator({ messageId: "msg_test", model: "claude-test", inputTokensEstimate: 10, thinking: true, ...opts });
 }
 
 /** All events for the given wire pieces: message_start … message_stop. Throws what the translator throws. */

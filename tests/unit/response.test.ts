@@ -3,7 +3,8 @@ import { isOurSignature, signThinking } from "../../src/translate/signature";
 import { toAnthropicMessage, UnparseableToolArguments } from "../../src/translate/chat/response";
 import { completion, usage } from "../helpers/fake-upstream";
 
-const opts = { id: "msg_1", model: "claude-sonnet-4-5", inputTokensEstimate: 33 };
+/** A request that enabled thinking, unless a test says otherwise. */
+const opts = { id: "msg_1", model: "claude-sonnet-4-5", inputTokensEstimate: 33, thinking: true };
 const convert = (c: unknown, extra: Partial<typeof opts> & { stopSequences?: string[] } = {}) =>
   toAnthropicMessage(c as never, { ...opts, ...extra });
 
@@ -44,6 +45,14 @@ describe("toAnthropicMessage", () => {
     ]);
     expect(isOurSignature((m.content[0] as { signature: string }).signature)).toBe(true);
     expect(m.stop_reason).toBe("tool_use");
+  });
+
+  test("thinking not enabled: no thinking block, the text is content[0], and the reasoning still counts as output", () => {
+    const c = completion({ content: "Hi", reasoning_content: "x".repeat(400) }, "stop", null as never);
+    const m = convert(c, { thinking: false });
+    expect(m.content).toEqual([{ type: "text", text: "Hi" }]);
+    // Without upstream usage the estimate counts what the model wrote, shown or not (404 chars ≈ 101 tokens).
+    expect(m.usage.output_tokens).toBe(101);
   });
 
   test("`reasoning` is accepted as well as `reasoning_content`", () => {

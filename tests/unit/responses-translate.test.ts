@@ -109,7 +109,7 @@ describe("recorded grok-4.3 streams", () => {
 describe("recorded non-streaming answers", () => {
   test("parallel calls: two tool_use blocks with the exact call ids, and the replay matches the recorded request", () => {
     const json = fixtureJson("rubyllm-grok-4.3-parallel-tool-calls.1.json");
-    const { message, promptTokens } = fromResponsesJson(json, { id: "msg_1", model: "claude-x", inputTokensEstimate: 9 });
+    const { message, promptTokens } = fromResponsesJson(json, { id: "msg_1", model: "claude-x", inputTokensEstimate: 9, thinking: true });
     expect(message.content.map((b) => b.type)).toEqual(["thinking", "tool_use", "tool_use"]);
     const ids = message.content.filter((b) => b.type === "tool_use").map((b) => (b as any).id);
     expect(ids.map(upstreamToolCallId)).toEqual(json.output.filter((i: any) => i.type === "function_call").map((i: any) => i.call_id));

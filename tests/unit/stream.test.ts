@@ -166,6 +166,19 @@ describe("blocks", () => {
     expect(assemble(events).content[0]).toEqual({ type: "thinking", thinking: "deep", signature: sig.delta.signature });
   });
 
+  test("thinking not enabled: reasoning opens no block, indices stay 0..n-1, and usage counts the reasoning", () => {
+    const events = translateChunks(
+      [chunk({ reasoning_content: "Hmm, " }), chunk({ content: "a" }), chunk({ reasoning_content: "more" }), chunk({ content: "b" }), chunk({}, "stop"), usageChunk(usage(10, 2, { reasoning: 30 }))],
+      { thinking: false },
+    );
+    checkGrammar(events);
+    expect(blockTypes(events)).toEqual(["0:text"]);
+    expect(events.some((e) => e.type === "content_block_delta" && (e.delta.type === "thinking_delta" || e.delta.type === "signature_delta"))).toBe(false);
+    const msg = assemble(events);
+    expect(msg.content).toEqual([{ type: "text", text: "ab" }]);
+    expect(msg.usage.output_tokens).toBe(32);
+  });
+
   test("a role-only first chunk and empty deltas open nothing", () => {
     const events = translateChunks([chunk({ role: "assistant", content: "" }), chunk({ content: null }), chunk({ content: "x" }), chunk({}, "stop")]);
     expect(blockTypes(events)).toEqual(["0:text"]);

@@ -33,11 +33,12 @@ const rebuild = (units: CiteUnit[]) =>
   units.map((u) => (u.kind === "text" ? u.text : u.kind === "cited" ? u.text + u.link.markup : u.link.markup)).join("");
 
 function json(response = fixtureJson(TURN1), opts: { maxUses?: number } = {}): AnthropicMessage {
-  return fromResponsesJson(response, { id: "msg_t", model: "claude-x", inputTokensEstimate: 10, search: { ...search, ...opts } }).message;
+  // Thinking enabled: these tests follow the reasoning items through its signatures (the store's path is in reasoning-store.test.ts).
+  return fromResponsesJson(response, { id: "msg_t", model: "claude-x", inputTokensEstimate: 10, search: { ...search, ...opts }, thinking: true }).message;
 }
 
 function streamed(response = fixtureJson(TURN1), piece = 7, opts: { maxUses?: number } = {}): { message: AnthropicMessage; stopped: boolean } {
-  const t = new ResponsesStreamTranslator({ messageId: "msg_t", model: "claude-x", inputTokensEstimate: 10, search: { ...search, ...opts } });
+  const t = new ResponsesStreamTranslator({ messageId: "msg_t", model: "claude-x", inputTokensEstimate: 10, search: { ...search, ...opts }, thinking: true });
   const events = [...t.start()];
   for (const e of streamEventsFor(response, piece)) {
     if (t.stopped) break;

@@ -15,6 +15,8 @@ export interface ResponseOptions {
   model: string;
   stopSequences?: string[];
   inputTokensEstimate: number;
+  /** The request enabled thinking: reasoning is shown as a signed thinking block (else never). */
+  thinking?: boolean;
 }
 
 /** The upstream's tool call cannot be turned into a tool_use block (reported as a 502, never passed on). */
@@ -68,7 +70,7 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
   const content: ResponseBlock[] = [];
 
   const reasoning = msg?.reasoning_content ?? msg?.reasoning ?? "";
-  if (reasoning) content.push({ type: "thinking", thinking: reasoning, signature: signThinking(reasoning) });
+  if (reasoning && opts.thinking) content.push({ type: "thinking", thinking: reasoning, signature: signThinking(reasoning) });
 
   const cut = cutAtStopSequence(msg?.content ?? msg?.refusal ?? "", opts.stopSequences);
   if (cut.text) content.push({ type: "text", text: cut.text });
@@ -84,7 +86,11 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
   }
 
   const emittedToolUse = content.some((b) => b.type === "tool_use");
-  const outputChars = content.reduce((n, b) => n + (b.type === "text" ? b.text.length : b.type === "thinking" ? b.thinking.length : b.type === "tool_use" ? JSON.stringify(b.input).length : 0), 0);
+  // Reasoning is written by the model whether it is shown or not.
+  const outputChars = content.reduce(
+    (n, b) => n + (b.type === "text" ? b.text.length : b.type === "tool_use" ? JSON.stringify(b.input).length : 0),
+    reasoning.length,
+  );
   return {
     id: opts.id,
     type: "message",

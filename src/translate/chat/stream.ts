@@ -2,7 +2,8 @@
  * Upstream chat-completion chunks → Anthropic stream events. A pure state machine:
  * the caller feeds parsed chunks and writes the events it gets back.
  *
- * - reasoning → a `thinking` block (signed at its end), text → `text` blocks;
+ * - reasoning → a `thinking` block (signed at its end) when the request enabled thinking, else
+ *   nothing (counted as output all the same); text → `text` blocks;
  *   one block is open at a time and indices run 0..n-1 in start order.
  * - tool calls are gathered by `index` (xAI sends id, name and all arguments in
  *   one chunk; others send fragments) and emitted whole when the choice finishes,
@@ -30,6 +31,8 @@ export interface StreamOptions {
   model: string;
   inputTokensEstimate: number;
   stopSequences?: string[];
+  /** The request enabled thinking: reasoning is shown as a signed thinking block (else never). */
+  thinking?: boolean;
 }
 
 interface PendingToolCall {
@@ -170,6 +173,10 @@ export class StreamTranslator {
   }
 
   private thinking(text: string, out: StreamEvent[]): void {
+    if (!this.opts.thinking) {
+      this.outputChars += text.length;
+      return;
+    }
     const index = this.openBlock("thinking", out);
     this.signer!.update(text);
     this.delta(index, { type: "thinking_delta", thinking: text }, out, text.length);

@@ -5,7 +5,9 @@
  * - user text / images / documents → a user item of `input_text` / `input_image` parts;
  * - an assistant turn → its items in block order: our reasoning (from the signature) as
  *   `{type:"reasoning", summary, encrypted_content}`, text as an assistant message,
- *   `tool_use` as `function_call` with the exact xAI `call_id`;
+ *   `tool_use` as `function_call` with the exact xAI `call_id`; a turn that carries no reasoning
+ *   of ours gets what the reasoning store kept for it (`restored`, found by the route), each item
+ *   put back before the element of the turn it came before (translate/turn-digest.ts);
  * - `tool_result` → `function_call_output` right after, in call order (errors marked,
  *   images in a user item after the outputs); a call without a result gets an error output;
  * - thinking blocks signed by anyone else are dropped, never forwarded;
@@ -23,6 +25,7 @@ import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
 import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
 import { decodeReasoningSignature } from "../signature";
+import { TurnPosition, type StoredReasoning } from "../turn-digest";
 import { structuredOutput } from "../structured-output";
 import { decodeCitation, decodeResult, searchItemId, type ToolOutputItem } from "./search-codec";
 import type { FunctionToolDef, InputItem, InputPart, ResponsesRequest, ResponsesToolChoice, ServerToolDef, UrlCitation } from "./wire";
@@ -37,13 +40,17 @@ export interface ResponsesTranslateOptions {
   withoutEncryptedReasoning?: boolean;
   /** `[server_tools] x_search`: give xAI's x_search along with web_search. */
   xSearch?: boolean;
+  /** What the reasoning store kept for assistant turns without reasoning of ours, by the turn's ordinal among the assistant turns. */
+  restored?: ReadonlyMap<number, readonly StoredReasoning[]>;
 }
 
 export interface ResponsesTranslated {
   body: ResponsesRequest;
   warnings: string[];
-  /** Reasoning items replayed with their encrypted content. */
+  /** Reasoning items replayed with their encrypted content (from signatures and the store). */
   replayedReasoning: number;
+  /** Of those, the ones the reasoning store gave back. */
+  restoredReasoning: number;
 }
 
 const IMAGE_OMITTED = "[image omitted: the model this request was routed to does not accept images]";
@@ -58,6 +65,11 @@ interface Walk {
   imagesOmitted: number;
   foreignThinking: number;
   replayed: number;
+  /** Items the reasoning store gave back. */
+  restored: number;
+  /** Assistant turns walked so far. */
+  assistantTurns: number;
+  restoredByTurn: ReadonlyMap<number, readonly StoredReasoning[]> | undefined;
 }
 
 function userParts(blocks: readonly ContentBlock[], w: Walk): InputPart[] {
@@ -135,6 +147,21 @@ function foreignResultsText(content: unknown): string {
   return lines.length ? lines.join("\n") : "(no results)";
 }
 
+/**
+ * A reasoning item given back: on a turn with our searches as xAI sent it (id, status, its keys in
+ * xAI's order), else bare. `text`: the summary the client saw ("" for none).
+ */
+function pushReasoning(w: Walk, searchTurn: boolean, encrypted: string, id: string | undefined, text: string): void {
+  if (searchTurn && id) {
+    const summary = text ? [{ text, type: "summary_text" as const }] : [];
+    w.items.push({ id, summary, type: "reasoning", status: "completed", encrypted_content: encrypted });
+  } else {
+    const summary = text ? [{ type: "summary_text" as const, text }] : [];
+    w.items.push({ type: "reasoning", summary, encrypted_content: encrypted });
+  }
+  w.replayed++;
+}
+
 function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
   const ids: string[] = [];
   let run: TextLike[] = [];
@@ -144,6 +171,22 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
   };
   // A turn with our searches is given back as xAI sent it: reasoning keeps its id and status.
   const searchTurn = blocks.some((b) => b.type === "server_tool_use" && searchItemId(b.id) !== undefined);
+  // What the store kept for this turn (only asked for turns that carry no reasoning themselves).
+  const stored = w.keepEncrypted ? w.restoredByTurn?.get(w.assistantTurns) : undefined;
+  w.assistantTurns++;
+  let nextStored = 0;
+  const position = stored ? new TurnPosition() : undefined;
+  /** The stored items that go before element `at` (all that are left when undefined). */
+  const placeStored = (at?: number) => {
+    if (!stored || nextStored >= stored.length || (at !== undefined && stored[nextStored]!.at > at)) return;
+    flushOutputs(); // the searches' tool outputs come right after them, before any later reasoning
+    flushText();
+    for (; nextStored < stored.length && (at === undefined || stored[nextStored]!.at <= at); nextStored++) {
+      const r = stored[nextStored]!;
+      pushReasoning(w, searchTurn, r.e, r.i, "");
+      w.restored++;
+    }
+  };
   const queries = new Map<string, string>();
   // The tool outputs of the searches just replayed: they follow the run of searches, as xAI sent them.
   let outputs: ToolOutputItem[] = [];
@@ -153,6 +196,10 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
     outputs = [];
   };
   for (const b of blocks) {
+    if (position) {
+      const at = position.next(b);
+      if (at !== undefined) placeStored(at);
+    }
     if (b.type === "server_tool_use") {
       const item = searchItemId(b.id);
       const query = typeof (b.input as { query?: unknown })?.query === "string" ? (b.input as { query: string }).query : "";
@@ -191,17 +238,12 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
         continue;
       }
       flushText();
-      if (w.keepEncrypted && searchTurn && carried.id) {
-        const summary = b.thinking ? [{ text: b.thinking, type: "summary_text" as const }] : [];
-        w.items.push({ id: carried.id, summary, type: "reasoning", status: "completed", encrypted_content: carried.encryptedContent });
-        w.replayed++;
+      if (w.keepEncrypted) {
+        pushReasoning(w, searchTurn, carried.encryptedContent, carried.id, b.thinking);
         continue;
       }
       const summary = b.thinking ? [{ type: "summary_text" as const, text: b.thinking }] : [];
-      if (w.keepEncrypted) {
-        w.items.push({ type: "reasoning", summary, encrypted_content: carried.encryptedContent });
-        w.replayed++;
-      } else if (summary.length) {
+      if (summary.length) {
         // xAI could not decrypt it: the readable summary still tells the model what it thought.
         w.items.push({ type: "reasoning", summary });
       }
@@ -215,6 +257,7 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
     }
   }
   flushOutputs();
+  placeStored();
   flushText();
   return ids;
 }
@@ -306,6 +349,9 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
     imagesOmitted: 0,
     foreignThinking: 0,
     replayed: 0,
+    restored: 0,
+    assistantTurns: 0,
+    restoredByTurn: opts.restored,
   };
   convertInput(req, w);
   const body: ResponsesRequest = { model: opts.model, input: w.items, max_output_tokens: Math.min(req.max_tokens, opts.caps.maxOutput), store: false };
@@ -332,5 +378,5 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   if (format) body.text = { format: { type: "json_schema", name: format.name, schema: format.schema, strict: true } };
   if (opts.cacheKey) body.prompt_cache_key = opts.cacheKey;
   if (opts.stream) body.stream = true;
-  return { body, warnings, replayedReasoning: w.replayed };
+  return { body, warnings, replayedReasoning: w.replayed, restoredReasoning: w.restored };
 }

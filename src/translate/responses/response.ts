@@ -8,6 +8,8 @@ import { failureMessage, reasoningSignature, responsesStopReason, summaryText } 
 import { InlineCitations, type CiteUnit } from "./citations";
 import { annotationTitles, citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
 import { responsesUsage } from "./usage";
+import type { KeptReasoning } from "./stream";
+import { digestBlock, TurnDigest, type StoredReasoning } from "../turn-digest";
 
 export interface ResponsesMessageOptions {
   id: string;
@@ -16,6 +18,8 @@ export interface ResponsesMessageOptions {
   inputTokensEstimate: number;
   /** The request offered web search (see search.ts). */
   search?: SearchOptions;
+  /** The request enabled thinking: reasoning is shown as signed thinking blocks (else never). */
+  thinking?: boolean;
 }
 
 export interface TranslatedMessage {
@@ -24,6 +28,8 @@ export interface TranslatedMessage {
   promptTokens: number | undefined;
   /** What the upstream said the request cost, if it did. */
   costTicks: number | undefined;
+  /** The answer's encrypted reasoning and the digest of the turn the client receives, for the reasoning store. */
+  reasoning?: KeptReasoning;
 }
 
 /** The upstream failed the response (status "failed"): its words, as a 502. */
@@ -40,6 +46,8 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
   const titles = new Map<string, string>();
   for (const item of output) if (isRecord(item) && item.type === "message") annotationTitles(item, titles);
   const searches = new SearchPresenter(opts.search?.maxUses, titles);
+  /** Encrypted reasoning met, with the content index it came before. */
+  const kept: Array<{ before: number; e: string; i?: string }> = [];
   for (const item of output) {
     if (!isRecord(item)) continue;
     if (searches.item(item, content)) {
@@ -49,9 +57,12 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
     searches.flush(content);
     if (item.type === "reasoning") {
       const text = summaryText(item);
-      if (!text && typeof item.encrypted_content !== "string") continue;
+      chars += text.length; // written by the model, shown or not
+      if (typeof item.encrypted_content === "string" && item.encrypted_content) {
+        kept.push({ before: content.length, e: item.encrypted_content, ...(typeof item.id === "string" && item.id ? { i: item.id } : {}) });
+      }
+      if (!opts.thinking || (!text && typeof item.encrypted_content !== "string")) continue;
       content.push({ type: "thinking", thinking: text, signature: reasoningSignature(item, text) });
-      chars += text.length;
     } else if (item.type === "message") {
       if (!Array.isArray(item.content)) continue;
       let text = "";
@@ -104,7 +115,23 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
     },
     promptTokens,
     costTicks,
+    ...(kept.length ? { reasoning: keptReasoning(content, kept) } : {}),
   };
+}
+
+/** The kept items placed in the turn the client receives (their element positions), and its digest. */
+function keptReasoning(content: readonly ResponseBlock[], kept: ReadonlyArray<{ before: number; e: string; i?: string }>): KeptReasoning {
+  const d = new TurnDigest();
+  const items: StoredReasoning[] = [];
+  let k = 0;
+  for (let c = 0; c <= content.length; c++) {
+    for (; k < kept.length && kept[k]!.before === c; k++) {
+      const { e, i } = kept[k]!;
+      items.push({ at: d.position, e, ...(i ? { i } : {}) });
+    }
+    if (c < content.length) digestBlock(d, content[c]!);
+  }
+  return { digest: d.digest(), items };
 }
 
 /** Text pieces → text blocks: plain text joins the plain block before it, each cited passage is a block of its own. */

@@ -2,9 +2,12 @@
  * xAI Responses stream events → Anthropic stream events. A pure state machine, like the
  * chat dialect's StreamTranslator: the caller feeds decoded events, writes what comes back.
  *
- * - reasoning summary deltas → `thinking_delta` as they arrive; the block is signed when the
- *   reasoning item is done (its `encrypted_content` comes only on `output_item.done`), with
- *   our signature carrying it for the next turn;
+ * - reasoning summary deltas → `thinking_delta` as they arrive, only when the request enabled
+ *   thinking (Anthropic never sends a block the request did not ask for); the block is signed
+ *   when the reasoning item is done (its `encrypted_content` comes only on `output_item.done`),
+ *   with our signature carrying it for the next turn. Shown or not, every encrypted reasoning
+ *   item is kept with the digest of the turn as the client receives it (`reasoning`, after
+ *   finish()), for the reasoning store (translate/turn-digest.ts);
  * - output text (and refusal text) → `text` blocks, watched for stop sequences;
  * - a `function_call` → one `tool_use` block when its item is done (arguments gathered from
  *   one delta or many, checked and repaired), id from the exact xAI `call_id`;
@@ -27,6 +30,7 @@ import { InlineCitations, type CiteUnit } from "./citations";
 import { citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
 import { responsesUsage } from "./usage";
 import type { ResponsesEvent } from "./wire";
+import { TurnDigest, type StoredReasoning } from "../turn-digest";
 
 export interface ResponsesStreamOptions {
   messageId: string;
@@ -35,6 +39,14 @@ export interface ResponsesStreamOptions {
   stopSequences?: string[];
   /** The request offered web search (see search.ts). */
   search?: SearchOptions;
+  /** The request enabled thinking: reasoning is shown as signed thinking blocks (else never). */
+  thinking?: boolean;
+}
+
+/** A turn's encrypted reasoning and the digest of the turn as the client received it (see turn-digest.ts). */
+export interface KeptReasoning {
+  digest: string;
+  items: StoredReasoning[];
 }
 
 /** Item types that belong to a server-side search (held search blocks wait for them). */
@@ -75,6 +87,11 @@ export class ResponsesStreamTranslator {
   private refused = false;
   private outputChars = 0;
   private finished = false;
+  /** The turn as the client receives it, and the reasoning items met so far (where they go in it). */
+  private readonly turn = new TurnDigest();
+  private readonly kept: StoredReasoning[] = [];
+  /** The answer's encrypted reasoning with the turn's digest, after finish(); undefined when it had none. */
+  reasoning: KeptReasoning | undefined;
   stopReason: StopReason | null = null;
   usage: Usage | null = null;
   /** The prompt tokens the upstream reported, after finish(). */
@@ -166,6 +183,7 @@ export class ResponsesStreamTranslator {
     this.usage = read.usage;
     this.upstreamPromptTokens = read.promptTokens;
     this.upstreamCostTicks = read.costTicks;
+    if (this.kept.length > 0) this.reasoning = { digest: this.turn.digest(), items: this.kept };
     out.push(
       { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: this.matched }, usage: this.usage },
       { type: "message_stop" },
@@ -208,10 +226,15 @@ export class ResponsesStreamTranslator {
 
   private delta(index: number, delta: BlockDelta, out: StreamEvent[], chars: number): void {
     this.outputChars += chars;
+    if (delta.type === "text_delta") this.turn.text(delta.text);
     out.push({ type: "content_block_delta", index, delta });
   }
 
   private thinking(text: string, item: string | undefined, summaryIndex: unknown, out: StreamEvent[]): void {
+    if (!this.opts.thinking) {
+      this.outputChars += text.length; // not shown, but written by the model all the same
+      return;
+    }
     const index = this.openBlock("thinking", out, item);
     // A second summary part is a new paragraph, as in the non-streaming translation.
     if (typeof summaryIndex === "number" && summaryIndex > this.summaryIndex) {
@@ -275,10 +298,12 @@ export class ResponsesStreamTranslator {
       this.closeBlock(out);
       const index = this.nextIndex++;
       if (b.type === "server_tool_use") {
+        this.turn.serverToolUse(b.id);
         out.push({ type: "content_block_start", index, content_block: { type: "server_tool_use", id: b.id, name: b.name, input: {} } });
         const json = JSON.stringify(b.input);
         this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
       } else if (b.type === "web_search_tool_result") {
+        this.turn.toolResult(b.tool_use_id);
         out.push({ type: "content_block_start", index, content_block: b });
       }
       out.push({ type: "content_block_stop", index });
@@ -325,6 +350,8 @@ export class ResponsesStreamTranslator {
     if (item.type === "reasoning") {
       const id = typeof item.id === "string" ? item.id : undefined;
       const encrypted = typeof item.encrypted_content === "string" && item.encrypted_content.length > 0;
+      if (encrypted) this.kept.push({ at: this.turn.position, e: item.encrypted_content as string, ...(id ? { i: id } : {}) });
+      if (!this.opts.thinking) return;
       if (this.open?.kind === "thinking" && this.open.item === id) {
         this.closeBlock(out, reasoningSignature(item, this.thinkingText));
       } else if (encrypted) {
@@ -354,7 +381,9 @@ export class ResponsesStreamTranslator {
     this.endText(out);
     this.closeBlock(out);
     const index = this.nextIndex++;
-    out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: toolUseId(callId || undefined), name, input: {} } });
+    const id = toolUseId(callId || undefined);
+    this.turn.toolUse(id, name, args.input);
+    out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id, name, input: {} } });
     this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
     out.push({ type: "content_block_stop", index });
     this.toolsEmitted++;
