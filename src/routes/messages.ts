@@ -24,6 +24,7 @@ import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
+import type { RouteRule } from "../models/routing";
 import { pump } from "./pump";
 import { sseAnswer } from "./sse-answer";
 import { readUpstreamJson } from "./upstream-json";
@@ -67,7 +68,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
   await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
+  const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
   if (!upstreamStream) return answerJson(x);
   return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
@@ -77,8 +78,9 @@ interface Call {
   request: Request;
   rc: RequestContext;
   req: MessagesRequest;
-  /** The routed upstream model. */
+  /** The routed upstream model, and the rule that chose it. */
   model: string;
+  rule: RouteRule;
   /** Ask the upstream for a stream. */
   stream: boolean;
   clientKey: string | undefined;
@@ -141,7 +143,7 @@ async function callUpstream(c: Call): Promise<Exchange> {
   } catch (err) {
     release();
     if (request.signal.aborted) rc.finish(499, "client_closed");
-    throw err instanceof ApiError ? explainModelError(err, req.model, c.model) : err;
+    throw err instanceof ApiError ? explainModelError(err, { requested: req.model, model: c.model, rule: c.rule }, deps.catalog.current) : err;
   }
   Object.assign(rc.entry, upstreamLogFields(result, c.model));
   return {

@@ -10,7 +10,8 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
-import { explainModelError } from "../models/errors";
+import { explainModelError, type RoutedModel } from "../models/errors";
+import type { Lineup } from "../models/lineup";
 import { ApiError, invalidRequest } from "../http/errors";
 import { ticksOf } from "../models/pricing";
 import { upstreamErrorMessage } from "../openai/sse-reader";
@@ -77,8 +78,8 @@ function usageOfStream(lastText: string): LoggedUsage {
  * The upstream's 404: the model is unknown to it, or (an upstream wrongly taken to speak the
  * Responses API) it has no `/responses` at all. Name both, and what to change.
  */
-function explainNotFound(err: ApiError, requested: string, upstreamModel: string): ApiError {
-  const explained = explainModelError(err, requested, upstreamModel);
+function explainNotFound(err: ApiError, routed: RoutedModel, lineup: Lineup | undefined): ApiError {
+  const explained = explainModelError(err, routed, lineup);
   if (explained === err) return err;
   return new ApiError(
     404,
@@ -125,7 +126,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     body,
     stream,
     adjusted,
-    explain: (err) => explainNotFound(err, requested, upstreamModel),
+    explain: (err) => explainNotFound(err, { requested, model: upstreamModel }, deps.catalog.current),
     check: checkResponse,
     usageOfStream,
     relay: { completion: responsesCompletion(), errorEvent: responsesErrorEvent },
