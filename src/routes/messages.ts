@@ -118,8 +118,15 @@ async function callUpstream(c: Call): Promise<Exchange> {
       path: first.dialect.path,
       build: (api, model = c.model) => {
         // The primary's body is the one already translated (unless the retry changed the request).
-        const t = api === first.dialect.api && model === c.model && !withoutEncryptedReasoning ? first : translate(api, model);
-        return { path: t.dialect.path, body: t.body };
+        if (api === first.dialect.api && model === c.model && !withoutEncryptedReasoning) return { path: first.dialect.path, body: first.body };
+        try {
+          const t = translate(api, model);
+          return { path: t.dialect.path, body: t.body };
+        } catch (err) {
+          // A fallback whose dialect cannot serve the request (web search on chat completions) is skipped.
+          if (err instanceof ApiError && err.status === 400) return { refused: err };
+          throw err;
+        }
       },
       key: c.clientKey,
       signal: abort.signal,
