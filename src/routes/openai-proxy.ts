@@ -10,7 +10,7 @@ import { abortWhenClientGoes } from "../http/client-gone";
 import type { RequestContext } from "../http/context";
 import { ApiError, networkErrorText } from "../http/errors";
 import { scrubText } from "../redact";
-import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../upstream/client";
 import { readBounded } from "../upstream/read";
 import { relaySse, type RelayOptions } from "./relay";
 
@@ -31,6 +31,8 @@ export interface ProxyCall {
   /** Path under the upstream's base URL. */
   path: string;
   body: unknown;
+  /** Per-target calls (see UpstreamCall.build): a target that cannot serve the call is skipped. */
+  build?: UpstreamCall["build"];
   stream: boolean;
   /** What was changed in the request, for `grok2api-adjusted-params`. */
   adjusted: string[];
@@ -65,6 +67,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     result = await deps.upstream.send({
       path: c.path,
       body: c.body,
+      ...(c.build ? { build: c.build } : {}),
       key: c.key,
       signal: abort.signal,
       headers: forwardedHeaders(request),

@@ -194,6 +194,10 @@ export class UpstreamClient {
     throw last ?? refusal ?? timeoutError("the request took longer than the total timeout");
   }
 
+  /** Whether any target speaks `api` (the primary or a fallback). */
+  speaks(api: "chat" | "responses"): boolean {
+    return this.targets.some((t) => (t.api ?? "chat") === api);
+  }
 
   /** All attempts against one target: keys, retries, backoff. */
   private async tryTarget(

@@ -291,6 +291,7 @@ describe("the catalog advises, the upstream decides", () => {
         expect(message).toContain("The model grok-9 does not exist");
         expect(message).toContain('the upstream does not serve model "grok-9"');
         expect(message).toMatch(/closest models it serves: grok-4\.\d/);
+        expect(message).toContain("the model name in the request");
         expect(up.last.body.model).toBe("grok-9"); // the upstream was asked
       });
     }
