@@ -17,14 +17,13 @@ import { redactSecrets } from "../redact";
 import { conversationId } from "../translate/conversation";
 import { dialectFor, type Dialect, type UpstreamApi } from "../translate/dialect";
 import { newMessageId } from "../translate/ids";
-import { MalformedUpstream } from "../translate/malformed";
-import { FailedResponse } from "../translate/responses/response";
 import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
 import type { RouteRule } from "../models/routing";
+import { asAnswerFailure } from "./answer-failure";
 import { pump } from "./pump";
 import { sseAnswer } from "./sse-answer";
 import { readUpstreamJson } from "./upstream-json";
@@ -194,9 +193,7 @@ async function answerJson(x: Exchange): Promise<Response> {
     });
     return Response.json(message);
   } catch (err) {
-    if (err instanceof MalformedUpstream) throw new ApiError(502, err.message, { type: "api_error" });
-    if (err instanceof FailedResponse) throw new ApiError(502, `the upstream failed the response: ${err.message}`, { type: "api_error" });
-    throw err;
+    throw asAnswerFailure(err); // the status a stream's event: error would carry for the same failure
   } finally {
     x.result.watchdog.stop();
     x.release();

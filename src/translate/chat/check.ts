@@ -5,6 +5,7 @@
  * never a TypeError or a 500. Hand-written checks of the fields read, cheap enough for every chunk. Pure.
  */
 import type { ChatChunk, ChatCompletion } from "../../openai/schema";
+import { upstreamErrorMessage } from "../../openai/sse-reader";
 import { count, isRecord, MalformedUpstream } from "../malformed";
 
 const TEXT_FIELDS = ["content", "reasoning_content", "reasoning", "refusal"] as const;
@@ -72,6 +73,9 @@ function firstChoice(json: Record<string, unknown>): Record<string, unknown> | u
 /** A parsed chat completion checked for the fields the translation reads. */
 export function checkChatCompletion(json: unknown): ChatCompletion {
   if (!isRecord(json)) throw new MalformedUpstream("the upstream sent a response that is not a JSON object");
+  // An error object in a 200 (no choices): the upstream failed the answer, as its stream's error event would say.
+  const reported = json.choices === undefined ? upstreamErrorMessage(json) : undefined;
+  if (reported !== undefined) throw new MalformedUpstream(`the upstream reported an error: ${reported}`);
   const msg = firstChoice(json)?.message;
   if (!absent(msg)) checkToolCalls(checkTexts(msg, "message").tool_calls, false);
   checkUsage(json.usage, true);
