@@ -9,7 +9,8 @@
  * - retries: connection errors, timeouts, 408, 409, 429 and 5xx are retried with
  *   exponential backoff and jitter (or the upstream's retry-after), within
  *   `maxRetries` and `retryBudgetMs` per target and the request's total timeout;
- * - fallbacks: when the primary is exhausted, each fallback target is tried in order;
+ * - fallbacks: when the primary is exhausted, each fallback target is tried in order,
+ *   but for one whose dialect cannot serve the call (`build` refuses it), which is skipped;
  * - timeouts: connect (connect.ts) and first byte (attempt.ts) per attempt, then idle
  *   and total while the body is read (watchdog.ts);
  * - aborts: the caller's signal (client gone) aborts the fetch at once.
