@@ -338,9 +338,10 @@ describe("cost per request", () => {
     delete u.cost_in_usd_ticks;
     chat = () => Response.json(completion({ content: "ok" }, "stop", u as ReturnType<typeof usage>));
     const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+    const before = (await accessLines(0)).length; // earlier tests' lines: wait for both of this test's
     await openai.chat.completions.create({ model: "grok-4", messages: hi });
     await client.messages.create({ model: "grok-4", max_tokens: 5, messages: hi });
-    const [face, messages] = (await accessLines(2)).slice(-2);
+    const [face, messages] = (await accessLines(before + 2)).slice(-2);
     expect(face).toMatchObject({ path: "/v1/chat/completions", input_tokens: 100, output_tokens: 50 });
     expect(messages).toMatchObject({ path: "/v1/messages", input_tokens: 100, output_tokens: 50 });
     expect(face.cost_usd).toBe(messages.cost_usd);
