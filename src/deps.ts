@@ -3,10 +3,10 @@ import { DEFAULT_DOCUMENT_FETCH, type Config } from "./config";
 import { createAuthenticator, type Authenticator } from "./http/auth";
 import type { Logger } from "./http/log";
 import { createCapabilityTable, type CapabilityTable } from "./models/capabilities";
-import { setServedLineup } from "./models/errors";
 import { createModelMap, type ModelMap } from "./models/map";
 import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
+import { configuredTargets, createUnservedWarner } from "./models/unserved";
 import { TokenCounter } from "./tokens/counter";
 import { resolveApi } from "./translate/dialect";
 import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
@@ -110,17 +110,22 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
   const modelMap = createModelMap(config.modelMap);
   previous?.catalog.stop();
+  // Configured models the catalog does not list still go upstream; the log says so once per catalog state.
+  const warnUnserved = createUnservedWarner(configuredTargets(config.routing, config.modelMap), (message, t) =>
+    logger.warn(message, { model: t.model, settings: t.settings }),
+  );
   const catalog = new UpstreamCatalog(
     upstream,
     logger,
     { ...DEFAULT_CATALOG_OPTIONS, refreshMs: config.catalog?.refreshMs ?? DEFAULT_CATALOG_OPTIONS.refreshMs },
     config.upstream.keys.length > 0,
     previous?.catalog,
+    warnUnserved,
   );
+  warnUnserved(catalog.current); // a reload: the catalog already known, against the new settings
   const lineup = () => catalog.current;
   const caps = createCapabilityTable(config.capabilities, undefined, lineup);
-  const route = createRouter(modelMap, caps, config.routing, lineup);
-  setServedLineup(lineup);
+  const route = createRouter(modelMap, caps, config.routing);
   // At start-up and on each reload: read now (never waited for), then every few minutes.
   catalog.start();
   return {

@@ -1,7 +1,7 @@
 /**
- * Errors about the model a request asked for, worded so the user knows what to change: a model the
- * upstream does not serve (404 `not_found_error`, naming the closest models it does serve) and images
- * for a model without image input (400 `invalid_request_error`, naming the setting).
+ * Errors about the model a request asked for, worded so the user knows what to change: the upstream's
+ * 404 for a model it does not serve (404 `not_found_error`, naming the closest models its catalog lists)
+ * and images for a model without image input (400 `invalid_request_error`, naming the setting).
  */
 import { ApiError, invalidRequest } from "../http/errors";
 import type { Lineup } from "./lineup";
@@ -26,14 +26,6 @@ function suggestions(lineup: Lineup | undefined, model: string): string {
   return `; closest models it serves: ${lineup.closest(model).join(", ")}`;
 }
 
-export function notServedError(requested: string, model: string, rule: RouteRule, lineup: Lineup | undefined): ApiError {
-  return new ApiError(
-    404,
-    `the upstream does not serve model ${describe(requested, model)}${suggestions(lineup, model)} — change ${settingFor(rule)}`,
-    { type: "not_found_error", retryable: false },
-  );
-}
-
 export function noImageInputError(requested: string, model: string, rule: RouteRule, visionModel: string): ApiError {
   const fix = visionModel
     ? `[routing] vision is ${quote(visionModel)}, which does not accept images either: set it to a model that does`
@@ -43,19 +35,32 @@ export function noImageInputError(requested: string, model: string, rule: RouteR
   );
 }
 
-/** The catalog the routes' error messages consult (set by the gateway's dependencies, which own it). */
-let servedNow: () => Lineup | undefined = () => undefined;
-export function setServedLineup(get: () => Lineup | undefined): void {
-  servedNow = get;
+/** Which model a request was routed to, and by what: what the upstream's 404 is explained with. */
+export interface RoutedModel {
+  /** The name the client asked for. */
+  requested: string;
+  /** The upstream model it was routed to. */
+  model: string;
+  /** The rule that chose it (where to change it); undefined: the model map or [routing]. */
+  rule?: RouteRule;
 }
 
-/** The upstream's own 404 for a model: say which name it was mapped from, what it does serve, and where to change it. */
-export function explainModelError(err: ApiError, requested: string, upstreamModel: string): ApiError {
+/**
+ * The upstream's own 404 for a model: say which name it was chosen for, the models the catalog lists
+ * closest to it (the catalog of the request's deps, passed in: never a process-wide one), and the
+ * setting to change.
+ */
+export function explainModelError(err: ApiError, routed: RoutedModel, lineup: Lineup | undefined): ApiError {
   if (err.status !== 404) return err;
-  const via = requested === upstreamModel ? `"${upstreamModel}"` : `"${upstreamModel}" (mapped from "${requested}")`;
-  return new ApiError(
-    404,
-    `${err.message} — the upstream does not serve model ${via}${suggestions(servedNow(), upstreamModel)}; change model_map or [routing] in the grok2api config file`,
-    { type: "not_found_error", retryable: false },
-  );
+  const { requested, model, rule } = routed;
+  const via = requested === model ? quote(model) : `${quote(model)} (mapped from ${quote(requested)})`;
+  const where = !rule
+    ? "[model_map] or [routing] in the grok2api config file"
+    : rule === "model_map" || rule === "passthrough"
+      ? settingFor(rule)
+      : `${settingFor(rule)} (or add a [model_map] entry for ${quote(requested)})`;
+  return new ApiError(404, `${err.message} — the upstream does not serve model ${via}${suggestions(lineup, model)}; change ${where}`, {
+    type: "not_found_error",
+    retryable: false,
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * `grok2api models` / `--list-models`: reads the configured upstream's catalog with the configured key and
- * prints each model with its image input, context window, prices and the client names that route to it.
+ * prints each model with its image input, context window, prices and the client names that route to it,
+ * then a warning for each configured model (`[routing]`, `[model_map]` targets) it does not list.
  */
 import type { Config } from "../config";
 import { createDeps } from "../deps";
@@ -10,6 +11,7 @@ import { createCapabilityTable, type CapabilityTable } from "./capabilities";
 import type { Lineup } from "./lineup";
 import { SHOWCASE_NAMES } from "./effective";
 import { createRouter } from "./routing";
+import { configuredTargets, unservedTargets, unservedWarning, type ConfiguredTarget } from "./unserved";
 
 /** Ticks per token → USD per million tokens. */
 const perMillion = (ticks: number | undefined) => (ticks === undefined ? "-" : String(ticks / 10_000));
@@ -21,6 +23,7 @@ export function renderModels(
   clientNames: readonly string[],
   resolve: (name: string) => string,
   baseUrl: string,
+  configured: readonly ConfiguredTarget[] = [],
 ): string {
   const routedTo = new Map<string, string[]>();
   const unserved: string[] = [];
@@ -48,7 +51,11 @@ export function renderModels(
   const lines = [`upstream ${baseUrl}: ${lineup.models.length} models (from /${lineup.source})`, ""];
   for (const r of rows) lines.push(r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "));
   if (lineup.source === "models") lines.push("", "(this upstream has no /language-models: image input and context are grok2api's built-in guesses, prices unknown)");
-  if (unserved.length) lines.push("", `client names routed to a model this upstream does not serve (404): ${unserved.join("; ")}`);
+  if (unserved.length) {
+    lines.push("", `client names routed to a model this upstream does not list (sent upstream all the same; it may answer 404): ${unserved.join("; ")}`);
+  }
+  const warnings = unservedTargets(configured, lineup);
+  if (warnings.length) lines.push("", ...warnings.map((t) => `warning: ${unservedWarning(t, lineup)}`));
   return lines.join("\n") + "\n";
 }
 
@@ -69,8 +76,8 @@ export async function listModelsCommand(config: Config, out: (s: string) => void
   // Route with what was just read: capabilities and aliases from this catalog.
   const served = () => lineup;
   const caps = createCapabilityTable(config.capabilities, undefined, served);
-  const route = createRouter(deps.modelMap, caps, config.routing, served);
+  const route = createRouter(deps.modelMap, caps, config.routing);
   const names = [...new Set([...SHOWCASE_NAMES(config.routing), ...deps.modelMap.names()])];
-  out(renderModels(lineup, caps, names, route.resolve, config.upstream.baseUrl));
+  out(renderModels(lineup, caps, names, route.resolve, config.upstream.baseUrl, configuredTargets(config.routing, config.modelMap)));
   return 0;
 }

@@ -8,13 +8,15 @@
  * 6. otherwise the default model.
  * Then, whatever rule chose it (model map and passthrough included): if the request carries images
  * and that model has no image input, the vision model (`[routing] vision`), or a 400 naming the
- * setting when there is none that sees; and when the upstream's catalog is known, a model it does
- * not serve is a 404 naming the closest ones it does, before anything is sent upstream.
- * Pure: the caller supplies what it knows about the request, and the current catalog.
+ * setting when there is none that sees.
+ * The catalog advises, the upstream decides: a name the catalog does not list still goes upstream
+ * (xAI answers `grok-4` with `grok-4.3`; other servers list less than they serve), and only the
+ * upstream's own 404 is explained (src/models/errors.ts explainModelError).
+ * Pure: the caller supplies what it knows about the request; image input comes from the capability
+ * table (which consults the catalog).
  */
 import type { CapabilityTable } from "./capabilities";
-import { noImageInputError, notServedError } from "./errors";
-import type { Lineup } from "./lineup";
+import { noImageInputError } from "./errors";
 import type { ModelMap } from "./map";
 
 export interface RoutingConfig {
@@ -73,7 +75,6 @@ export function createRouter(
   map: ModelMap,
   caps: CapabilityTable,
   routing: RoutingConfig = DEFAULT_ROUTING,
-  lineup: () => Lineup | undefined = () => undefined,
 ) {
   /** The choice by name and role alone: never throws. */
   const choose = (facts: RouteFacts): Route => {
@@ -91,10 +92,6 @@ export function createRouter(
     if (facts.images && !caps.get(chosen.model).vision) {
       if (!routing.vision || !caps.get(routing.vision).vision) throw noImageInputError(facts.model, chosen.model, chosen.rule, routing.vision);
       chosen = { model: routing.vision, rule: "vision" };
-    }
-    const served = lineup();
-    if (served && served.models.length > 0 && !served.serves(chosen.model)) {
-      throw notServedError(facts.model, chosen.model, chosen.rule, served);
     }
     return chosen;
   };

@@ -80,9 +80,9 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
-  const upstreamModel = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) }).model;
+  const { model: upstreamModel, rule } = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) });
   const stream = v.value.stream === true;
-  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });
+  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
   await deps.admit(rc, upstreamModel);
 
   const { body, adjusted } = fitChatRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
@@ -97,7 +97,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     body,
     stream,
     adjusted,
-    explain: (err) => explainModelError(err, requested, upstreamModel),
+    explain: (err) => explainModelError(err, { requested, model: upstreamModel, rule }, deps.catalog.current),
     check: checkCompletion,
     usageOfStream,
   });

@@ -17,13 +17,13 @@ import { redactSecrets } from "../redact";
 import { conversationId } from "../translate/conversation";
 import { dialectFor, type Dialect, type UpstreamApi } from "../translate/dialect";
 import { newMessageId } from "../translate/ids";
-import { MalformedUpstream } from "../translate/malformed";
-import { FailedResponse } from "../translate/responses/response";
 import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
+import type { RouteRule } from "../models/routing";
+import { asAnswerFailure } from "./answer-failure";
 import { pump } from "./pump";
 import { findRestored, keepReasoning, reasoningScope } from "../reasoning/replay";
 import { sseAnswer } from "./sse-answer";
@@ -74,7 +74,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
   await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, thinking });
+  const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, thinking });
   if (!upstreamStream) return answerJson(x);
   return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
@@ -84,8 +84,9 @@ interface Call {
   request: Request;
   rc: RequestContext;
   req: MessagesRequest;
-  /** The routed upstream model. */
+  /** The routed upstream model, and the rule that chose it. */
   model: string;
+  rule: RouteRule;
   /** Ask the upstream for a stream. */
   stream: boolean;
   clientKey: string | undefined;
@@ -127,8 +128,15 @@ async function callUpstream(c: Call): Promise<Exchange> {
       path: first.dialect.path,
       build: (api, model = c.model) => {
         // The primary's body is the one already translated (unless the retry changed the request).
-        const t = api === first.dialect.api && model === c.model && !withoutEncryptedReasoning ? first : translate(api, model);
-        return { path: t.dialect.path, body: t.body };
+        if (api === first.dialect.api && model === c.model && !withoutEncryptedReasoning) return { path: first.dialect.path, body: first.body };
+        try {
+          const t = translate(api, model);
+          return { path: t.dialect.path, body: t.body };
+        } catch (err) {
+          // A fallback whose dialect cannot serve the request (web search on chat completions) is skipped.
+          if (err instanceof ApiError && err.status === 400) return { refused: err };
+          throw err;
+        }
       },
       key: c.clientKey,
       signal: abort.signal,
@@ -152,7 +160,7 @@ async function callUpstream(c: Call): Promise<Exchange> {
   } catch (err) {
     release();
     if (request.signal.aborted) rc.finish(499, "client_closed");
-    throw err instanceof ApiError ? explainModelError(err, req.model, c.model) : err;
+    throw err instanceof ApiError ? explainModelError(err, { requested: req.model, model: c.model, rule: c.rule }, deps.catalog.current) : err;
   }
   Object.assign(rc.entry, upstreamLogFields(result, c.model));
   if (first.replayedReasoning > 0 && !withoutEncryptedReasoning) {
@@ -206,9 +214,7 @@ async function answerJson(x: Exchange): Promise<Response> {
     });
     return Response.json(message);
   } catch (err) {
-    if (err instanceof MalformedUpstream) throw new ApiError(502, err.message, { type: "api_error" });
-    if (err instanceof FailedResponse) throw new ApiError(502, `the upstream failed the response: ${err.message}`, { type: "api_error" });
-    throw err;
+    throw asAnswerFailure(err); // the status a stream's event: error would carry for the same failure
   } finally {
     x.result.watchdog.stop();
     x.release();

@@ -8,10 +8,11 @@
 import type { AppDeps } from "../deps";
 import { abortWhenClientGoes } from "../http/client-gone";
 import type { RequestContext } from "../http/context";
-import { ApiError, networkErrorText } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { scrubText } from "../redact";
-import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../upstream/client";
 import { readBounded } from "../upstream/read";
+import { answerFailure } from "./answer-failure";
 import { relaySse, type RelayOptions } from "./relay";
 
 /** Token counts and cost for the access log (input without the cached tokens, as on /v1/messages). */
@@ -31,6 +32,8 @@ export interface ProxyCall {
   /** Path under the upstream's base URL. */
   path: string;
   body: unknown;
+  /** Per-target calls (see UpstreamCall.build): a target that cannot serve the call is skipped. */
+  build?: UpstreamCall["build"];
   stream: boolean;
   /** What was changed in the request, for `grok2api-adjusted-params`. */
   adjusted: string[];
@@ -65,6 +68,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     result = await deps.upstream.send({
       path: c.path,
       body: c.body,
+      ...(c.build ? { build: c.build } : {}),
       key: c.key,
       signal: abort.signal,
       headers: forwardedHeaders(request),
@@ -88,8 +92,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
       bytes = await readBounded(res, deps.config.maxResponseBytes);
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(502, `the upstream connection failed: ${networkErrorText(err)}`, { type: "api_error" });
+      throw answerFailure({ kind: "connection", cause: err });
     } finally {
       watchdog.stop();
       done();

@@ -2,14 +2,14 @@
  * Reads the upstream's SSE body, feeds the stream translator, and hands the
  * resulting Anthropic events to a sink — the client's SSE stream, or an
  * accumulator for a non-streaming answer. Throws an ApiError when the upstream
- * fails mid-way; the caller decides how to tell the client.
+ * fails mid-way (answer-failure.ts: the status a JSON answer would get); the caller
+ * decides how to tell the client.
  */
 import type { StreamEvent } from "../anthropic/events";
 import { ApiError } from "../http/errors";
 import type { EventDecoder } from "../openai/sse-reader";
 import type { StreamTranslatorLike } from "../translate/dialect";
-import { MalformedUpstream } from "../translate/malformed";
-import { ResponsesStreamFailed } from "../translate/responses/stream";
+import { answerFailure, asAnswerFailure } from "./answer-failure";
 
 export interface PumpOptions<E> {
   body: ReadableStream<Uint8Array>;
@@ -22,13 +22,6 @@ export interface PumpOptions<E> {
   sink: (events: StreamEvent[]) => void | Promise<void>;
   /** Told of every chunk read, to time the upstream's silences. */
   watchdog?: { touch(): void };
-}
-
-/** What a translator throws about the upstream's stream, as the error the client gets. */
-function asApiError(err: unknown): unknown {
-  if (err instanceof MalformedUpstream) return new ApiError(502, err.message, { type: "api_error" });
-  if (err instanceof ResponsesStreamFailed) return new ApiError(529, `the upstream failed mid-stream: ${err.message}`, { type: "overloaded_error" });
-  return err;
 }
 
 export async function pump<E>({ body, translator, decoder, abort, sink, watchdog }: PumpOptions<E>): Promise<void> {
@@ -45,9 +38,7 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
         // An idle or total timeout aborts the read with its own ApiError (504 timeout_error).
         if (err instanceof ApiError) throw err;
         if (abort.signal.aborted) throw err;
-        throw new ApiError(529, `the upstream connection failed mid-stream: ${(err as Error).message}`, {
-          type: "overloaded_error",
-        });
+        throw answerFailure({ kind: "connection", cause: err });
       }
       watchdog?.touch();
       const items = result.done ? decoder.end() : decoder.push(result.value);
@@ -58,14 +49,14 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
             for (const e of translator.push(item.chunk)) events.push(e);
           } catch (err) {
             if (events.length) await sink(events);
-            throw asApiError(err);
+            throw asAnswerFailure(err);
           }
           if (translator.stopped) break;
         } else if (item.kind === "done") {
           sawDone = true; // keep reading to the end, so the connection can be reused
         } else {
           if (events.length) await sink(events);
-          throw new ApiError(529, `the upstream failed mid-stream: ${item.message}`, { type: "overloaded_error" });
+          throw answerFailure({ kind: "reported", message: item.message });
         }
       }
       if (events.length) {
@@ -75,9 +66,7 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
       if (translator.stopped) break read;
       if (result.done) {
         if (!sawDone && !translator.complete) {
-          throw new ApiError(529, "the upstream closed the stream before the message was complete", {
-            type: "overloaded_error",
-          });
+          throw answerFailure({ kind: "incomplete" });
         }
         clean = true;
         break read;
@@ -92,7 +81,7 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
   try {
     final = translator.finish();
   } catch (err) {
-    throw asApiError(err);
+    throw asAnswerFailure(err);
   }
   await sink(final);
 }

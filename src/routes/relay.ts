@@ -5,10 +5,11 @@
  * `data: [DONE]` line) ends with an error event (OpenAI's by default), so the client is not
  * left with a silently cut answer.
  */
-import { networkErrorText, openaiErrorBody, publicMessage } from "../http/errors";
+import { openaiErrorBody, publicMessage } from "../http/errors";
 import { ShuttingDown } from "../http/open-streams";
 import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
+import { answerFailure } from "./answer-failure";
 
 export interface RelayOutcome {
   status: number;
@@ -102,7 +103,7 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
               controller.close();
               return;
             }
-            controller.enqueue(errorEvent(`the upstream connection failed mid-stream: ${networkErrorText(err)}`));
+            controller.enqueue(errorEvent(answerFailure({ kind: "connection", cause: err }).message));
             controller.close();
             end({ status: 200, error: "upstream_failed" });
             return;
@@ -116,7 +117,7 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
               controller.enqueue(held);
             }
             const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
-            if (!complete) controller.enqueue(errorEvent("the upstream closed the stream before it was complete"));
+            if (!complete) controller.enqueue(errorEvent(answerFailure({ kind: "incomplete" }).message));
             controller.close();
             end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
             return;

@@ -1,20 +1,23 @@
 /**
  * POST /v1/responses: the OpenAI Responses face, for the
- * `openai` SDK's `responses.*`, the Codex CLI and the Agents SDK. The request goes
- * to the upstream's Responses API with the mapped model, the upstream key and what
+ * `openai` SDK's `responses.*`, the Codex CLI and the Agents SDK. The request is routed
+ * as on the other faces (model map, Claude-style names by role, images to the vision
+ * model) and goes to the upstream's Responses API with the upstream key and what
  * xAI rejects adjusted (named in `grok2api-adjusted-params`); the answer comes back
- * as the upstream sent it — a stream event by event, as it arrives. Only an upstream
- * that speaks the Responses API can serve it (`[upstream] api`, see translate/dialect.ts).
+ * as the upstream sent it — a stream event by event, as it arrives. Only a target
+ * that speaks the Responses API can serve it (`[upstream] api`, see translate/dialect.ts):
+ * chat-only targets are skipped, and with none that speaks it the answer is a 404 saying so.
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
-import { explainModelError } from "../models/errors";
+import { explainModelError, type RoutedModel } from "../models/errors";
+import type { Lineup } from "../models/lineup";
 import { ApiError, invalidRequest } from "../http/errors";
 import { ticksOf } from "../models/pricing";
 import { upstreamErrorMessage } from "../openai/sse-reader";
-import { validateClientResponsesRequest } from "../openai/responses-inbound";
+import { responsesRouteFacts, validateClientResponsesRequest } from "../openai/responses-inbound";
 import { responsesCompletion, responsesErrorEvent } from "../openai/responses-stream";
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
 import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
@@ -77,8 +80,8 @@ function usageOfStream(lastText: string): LoggedUsage {
  * The upstream's 404: the model is unknown to it, or (an upstream wrongly taken to speak the
  * Responses API) it has no `/responses` at all. Name both, and what to change.
  */
-function explainNotFound(err: ApiError, requested: string, upstreamModel: string): ApiError {
-  const explained = explainModelError(err, requested, upstreamModel);
+function explainNotFound(err: ApiError, routed: RoutedModel, lineup: Lineup | undefined): ApiError {
+  const explained = explainModelError(err, routed, lineup);
   if (explained === err) return err;
   return new ApiError(
     404,
@@ -102,18 +105,21 @@ function noResponsesApi(baseUrl: string): ApiError {
 
 export async function handleResponses(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  if (deps.upstream.api !== "responses") throw noResponsesApi(deps.config.upstream.baseUrl);
+  // The primary or a fallback must speak the Responses API; a chat-only target is never sent POST /responses.
+  if (!deps.upstream.speaks("responses")) throw noResponsesApi(deps.config.upstream.baseUrl);
   const v = validateClientResponsesRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);
   const requested = v.value.model;
-  const upstreamModel = deps.resolveModel(requested);
+  // Routed as the other faces are: the model map, Claude-style names by role, images to the vision model.
+  const { model: upstreamModel, rule } = deps.route({ model: requested, ...responsesRouteFacts(v.value) });
   const stream = v.value.stream === true;
-  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });
+  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
   await deps.admit(rc, upstreamModel);
 
-  const { body, adjusted } = fitResponsesRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
+  const fit = (model: string) => fitResponsesRequest(v.value, { model, caps: deps.caps.get(model) });
+  const { body, adjusted } = fit(upstreamModel);
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
   return proxyToUpstream({
@@ -123,9 +129,14 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     key,
     path: "/responses",
     body,
+    // A chat-only target (the primary or a fallback) is skipped; a fallback's own model gets its own fitting.
+    build: (api, model) =>
+      api !== "responses"
+        ? { refused: noResponsesApi(deps.config.upstream.baseUrl) }
+        : { path: "/responses", body: (model === undefined || model === upstreamModel ? body : fit(model).body) as { model: string } },
     stream,
     adjusted,
-    explain: (err) => explainNotFound(err, requested, upstreamModel),
+    explain: (err) => explainNotFound(err, { requested, model: upstreamModel, rule }, deps.catalog.current),
     check: checkResponse,
     usageOfStream,
     relay: { completion: responsesCompletion(), errorEvent: responsesErrorEvent },

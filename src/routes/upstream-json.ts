@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../http/errors";
 import { MalformedUpstream } from "../translate/malformed";
+import { answerFailure } from "./answer-failure";
 import { readBounded } from "../upstream/read";
 
 export async function readUpstreamJson(res: Response, maxBytes?: number): Promise<unknown> {
@@ -15,7 +16,7 @@ export async function readUpstreamJson(res: Response, maxBytes?: number): Promis
   } catch (err) {
     // An idle or total timeout aborts the read with its own ApiError (504 timeout_error).
     if (err instanceof ApiError) throw err;
-    throw new MalformedUpstream(`the upstream connection failed before the answer was complete: ${(err as Error).message}`);
+    throw answerFailure({ kind: "connection", cause: err });
   }
   if (text.trim() === "") throw new MalformedUpstream("the upstream sent an empty response");
   try {

@@ -9,7 +9,8 @@
  * - retries: connection errors, timeouts, 408, 409, 429 and 5xx are retried with
  *   exponential backoff and jitter (or the upstream's retry-after), within
  *   `maxRetries` and `retryBudgetMs` per target and the request's total timeout;
- * - fallbacks: when the primary is exhausted, each fallback target is tried in order;
+ * - fallbacks: when the primary is exhausted, each fallback target is tried in order,
+ *   but for one whose dialect cannot serve the call (`build` refuses it), which is skipped;
  * - timeouts: connect (connect.ts) and first byte (attempt.ts) per attempt, then idle
  *   and total while the body is read (watchdog.ts);
  * - aborts: the caller's signal (client gone) aborts the fetch at once.
@@ -55,10 +56,23 @@ export interface UpstreamCall {
   /**
    * Per-dialect calls: the path and body for a target's API dialect and model (its own, or
    * the routed one when undefined). When given, `path`, `body` and `bodyFor` are not used.
+   * A target whose dialect cannot serve the call (web search on chat completions, the Responses
+   * API on a chat-only server) is answered `{ refused }`: it is skipped, and the client sees the
+   * failure of the targets that were tried — or, when none could be, the first refusal.
    */
-  build?: (api: "chat" | "responses", model: string | undefined) => { path: string; body: { model: string } };
+  build?: (api: "chat" | "responses", model: string | undefined) => BuiltCall | Refused;
   /** For the log. */
   requestId?: string;
+}
+
+export interface BuiltCall {
+  path: string;
+  body: { model: string };
+}
+
+/** What `build` answers for a target that cannot serve the call: why, as the error a client would get. */
+export interface Refused {
+  refused: ApiError;
 }
 
 export interface UpstreamResult {
@@ -145,21 +159,32 @@ export class UpstreamClient {
     const deadline = this.policy.totalTimeoutMs > 0 ? performance.now() + this.policy.totalTimeoutMs : Infinity;
     const tally = { attempts: 0 };
     let last: UpstreamError | undefined;
+    let refusal: ApiError | undefined;
     for (let i = 0; i < this.targets.length; i++) {
       const target = this.targets[i]!;
-      if (i > 0) {
-        if (performance.now() >= deadline) break;
-        if (last) recordUpstreamRetry(call.key ?? "", "fallback");
+      if (i > 0 && performance.now() >= deadline) break;
+      const built = call.build?.(target.api ?? "chat", target.model);
+      if (built && "refused" in built) {
+        refusal ??= built.refused;
+        this.logger?.info("upstream target cannot serve this request: skipped", {
+          request_id: call.requestId,
+          target: target.label,
+          reason: built.refused.message,
+        });
+        continue;
+      }
+      if (last) {
+        recordUpstreamRetry(call.key ?? "", "fallback");
         this.logger?.warn("upstream exhausted, trying fallback", {
           request_id: call.requestId,
           fallback: target.label,
           base_url: target.baseUrl,
           ...(target.model ? { model: target.model } : {}),
-          error: last?.message,
+          error: last.message,
         });
       }
       try {
-        return await this.tryTarget(target, call, deadline, tally);
+        return await this.tryTarget(target, call, built, deadline, tally);
       } catch (err) {
         if (call.signal.aborted) throw clientClosed();
         if (!(err instanceof UpstreamError)) throw err;
@@ -167,13 +192,19 @@ export class UpstreamClient {
         if (!fallbackMayHelp(err, usesPool(target))) throw err;
       }
     }
-    throw last ?? timeoutError("the request took longer than the total timeout");
+    throw last ?? refusal ?? timeoutError("the request took longer than the total timeout");
+  }
+
+  /** Whether any target speaks `api` (the primary or a fallback). */
+  speaks(api: "chat" | "responses"): boolean {
+    return this.targets.some((t) => (t.api ?? "chat") === api);
   }
 
   /** All attempts against one target: keys, retries, backoff. */
   private async tryTarget(
     target: UpstreamTarget,
     call: UpstreamCall,
+    built: BuiltCall | undefined,
     deadline: number,
     tally: { attempts: number },
   ): Promise<UpstreamResult> {
@@ -181,7 +212,6 @@ export class UpstreamClient {
     const started = performance.now();
     const pool = usesPool(target) ? target.pool : null;
     const api = target.api ?? "chat";
-    const built = call.build?.(api, target.model);
     const { model, payload } = built ? serialize(built.body) : requestBody(call, target.model);
     const url = this.urlOf(target.baseUrl + (built ? built.path : call.path));
     const maxTries = p.maxRetries + 1 + (pool?.size ?? 0);

@@ -129,6 +129,8 @@ export class UpstreamCatalog {
     private readonly pooled = true,
     /** The catalog before a reload: what it learned, and whether it is failing (already logged). */
     previous?: UpstreamCatalog,
+    /** Told the current catalog after each successful read (e.g. to warn about configured models it lacks). */
+    private readonly onLearned: (current: Lineup) => void = () => {},
   ) {
     this.latest = previous?.current;
     const pool = previous?.cache.get("pool");
@@ -214,6 +216,14 @@ export class UpstreamCatalog {
     }
     if (!this.cache.has(id) && this.cache.size >= MAX_KEYS) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(id, entry);
+    const current = this.current;
+    if (!entry.failing && current) {
+      try {
+        this.onLearned(current);
+      } catch (err) {
+        this.logger.warn("checking the new model catalog failed", { error: message(err) });
+      }
+    }
     return entry.lineup;
   }
 }

@@ -53,7 +53,11 @@ describe("grok2api models", () => {
     expect(row("grok-4.3")[7]).toContain("claude-3-haiku-20240307");
     expect(row("grok-4.7")[7]).toBe("claude-3-5-sonnet-20241022, claude-3-5-sonnet-latest");
     expect(row("grok-4.20-0309-non-reasoning")[2]).toBe("no");
-    expect(out.stdout).toContain("does not serve (404): claude-old → grok-2-latest");
+    expect(out.stdout).toContain("does not list (sent upstream all the same; it may answer 404): claude-old → grok-2-latest");
+    // A configured model the catalog does not list: warned about, once.
+    const warnings = rows.filter((r) => r.startsWith("warning: "));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('[model_map] "claude-old" = "grok-2-latest": the upstream\'s catalog does not list this model');
     expect(out.stdout).not.toContain(KEY);
   });
 

@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUIDE_MODEL_MAP } from "../../src/models/map";
 import { DEFAULT_ROUTING } from "../../src/models/routing";
-import { completion, streamOf, textChunks, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, usage, xaiError, type FakeUpstream, type Recorded } from "../helpers/fake-upstream";
+import { answer } from "../helpers/fake-responses";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { parsePrometheus, valueOf } from "../helpers/prometheus";
 import { useFakeUpstream, useFakeUpstreams } from "../helpers/setup";
@@ -35,6 +36,8 @@ const withImage = [
 const fake = useFakeUpstream().on((req) => (req.path === "/v1/language-models" ? Response.json(LANGUAGE_MODELS) : chat(req)));
 const more = useFakeUpstreams();
 let chat: (req: Recorded) => Response;
+/** The default answer: "ok", streamed or not as asked. */
+const chat0 = (req: Recorded) => (req.body?.stream ? streamOf(textChunks("ok")) : Response.json(completion({ content: "ok" })));
 const gateways: Gateway[] = [];
 
 /** A gateway with background catalog reads on, once it has learned the catalog. */
@@ -49,7 +52,7 @@ async function start(overrides: Parameters<typeof startGateway>[1] = {}): Promis
 const chatRequests = () => fake.requests.filter((r) => r.path === "/v1/chat/completions");
 
 beforeEach(() => {
-  chat = (req) => (req.body?.stream ? streamOf(textChunks("ok")) : Response.json(completion({ content: "ok" })));
+  chat = chat0;
 });
 afterAll(async () => {
   for (const gw of gateways) await gw.stop();
@@ -90,15 +93,19 @@ describe("forwarding clients' keys (no upstream key configured)", () => {
     gateways.push(gw);
     fake.reset();
     const client = new Anthropic({ baseURL: gw.url, apiKey: "xai-client-own-key", maxRetries: 0 });
-    await client.messages.create({ model: "grok-4.4", max_tokens: 5, messages: hi }); // nothing known yet: goes upstream
+    // Nothing known yet: the built-in table says grok-4.20-0309-non-reasoning sees images.
+    await client.messages.create({ model: "grok-4.20-0309-non-reasoning", max_tokens: 5, messages: withImage });
+    expect(chatRequests().at(-1)?.body.model).toBe("grok-4.20-0309-non-reasoning");
     let read: Recorded | undefined;
     for (let i = 0; i < 100 && !read; i++, await Bun.sleep(10)) read = fake.requests.find((r) => r.path === "/v1/language-models");
     expect(read?.headers.get("authorization")).toBe("Bearer xai-client-own-key");
-    let err: unknown;
-    for (let i = 0; i < 100 && !(err instanceof Anthropic.NotFoundError); i++, await Bun.sleep(10)) {
-      err = await client.messages.create({ model: "grok-4.4", max_tokens: 5, messages: hi }).catch((e) => e);
+    // Once learned, the catalog's word (text only) sends the image to [routing] vision.
+    let sent: string | undefined;
+    for (let i = 0; i < 100 && sent !== DEFAULT_ROUTING.vision; i++, await Bun.sleep(10)) {
+      await client.messages.create({ model: "grok-4.20-0309-non-reasoning", max_tokens: 5, messages: withImage });
+      sent = chatRequests().at(-1)?.body.model;
     }
-    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(sent).toBe(DEFAULT_ROUTING.vision);
   });
 });
 
@@ -165,18 +172,20 @@ describe("models the upstream does not serve", () => {
     client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
   });
 
-  test("a 404 not_found_error naming the closest served models, before anything goes upstream", async () => {
+  test("a name the catalog does not list goes upstream; the upstream's 404 names the closest served models and the setting", async () => {
+    chat = (req) => (req.body.model === "grok-4.4" || req.body.model === "grok-2-latest" ? xaiError(404, `The model ${req.body.model} does not exist.`) : chat0(req));
     const err = await client.messages.create({ model: "grok-4.4", max_tokens: 5, messages: hi }).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
     expect(err.error.error.type).toBe("not_found_error");
     const message: string = err.error.error.message;
+    expect(message).toContain("The model grok-4.4 does not exist.");
     expect(message).toContain('"grok-4.4"');
     expect(message).toMatch(/closest models it serves: (grok-4\.7, grok-4\.3|grok-4\.3, grok-4\.7)/);
     const mapped = await client.messages.create({ model: "claude-old", max_tokens: 5, messages: hi }).catch((e) => e);
     expect(mapped).toBeInstanceOf(Anthropic.NotFoundError);
-    expect(mapped.error.error.message).toContain('"grok-2-latest" (chosen for "claude-old")');
+    expect(mapped.error.error.message).toContain('"grok-2-latest" (mapped from "claude-old")');
     expect(mapped.error.error.message).toContain("[model_map]");
-    expect(chatRequests()).toHaveLength(0);
+    expect(chatRequests().map((r) => r.body.model)).toEqual(["grok-4.4", "grok-2-latest"]);
   });
 
   test("the upstream's own 404 is reworded the same way", async () => {
@@ -184,6 +193,7 @@ describe("models the upstream does not serve", () => {
     const err = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: hi }).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
     expect(err.error.error.message).toContain('"grok-4.3" (mapped from "claude-sonnet-4-6")');
+    expect(err.error.error.message).toContain("[routing] default");
     expect(err.error.error.message).toContain("closest models it serves: grok-4.3");
   });
 
@@ -200,6 +210,102 @@ describe("models the upstream does not serve", () => {
     const missing = await client.models.retrieve("claude-old").catch((e) => e);
     expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
     expect(missing.message).toContain("closest models it serves");
+  });
+});
+
+describe("the catalog advises, the upstream decides", () => {
+  // xAI's catalog without grok-4 (an alias xAI answers all the same) and without the guide's grok-2 names.
+  const TRIMMED = {
+    models: LANGUAGE_MODELS.models.map((m: { id: string; aliases: string[] }) => (m.id === "grok-4.3" ? { ...m, aliases: ["grok-4-latest"] } : m)),
+  };
+  const ANSWERS = new Set(["grok-4", "grok-2-latest", "grok-vision", "grok-4.3"]);
+  let up: FakeUpstream;
+  let gw: Gateway;
+  let client: Anthropic;
+  let openai: OpenAI;
+  beforeAll(async () => {
+    // A Responses upstream (so all three faces reach it) that answers names its catalog does not list.
+    up = more().on((req) => {
+      if (req.path === "/v1/language-models") return Response.json(TRIMMED);
+      if (!ANSWERS.has(req.body?.model)) return xaiError(404, `The model ${req.body?.model} does not exist or your team does not have access to it.`);
+      if (req.path === "/v1/responses") return answer({ text: [`answered by ${req.body.model}`] })(req, 0);
+      const text = `answered by ${req.body.model}`;
+      return req.body?.stream ? streamOf(textChunks(text)) : Response.json(completion({ content: text }));
+    });
+    gw = startGateway(up.baseUrl, {
+      catalog: { refreshMs: 60_000 },
+      upstream: { baseUrl: up.baseUrl, keys: ["xai-test-upstream-key"], api: "responses" },
+      modelMap: { "claude-old": "grok-2-latest" },
+    });
+    gateways.push(gw);
+    await fetch(`${gw.url}/v1/models`, { headers: { "x-api-key": "k" } }); // waits for the catalog read
+    expect(up.requests.filter((r) => r.path === "/v1/language-models")).toHaveLength(1);
+    client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+  });
+  beforeEach(() => void up.requests.splice(0));
+
+  /** The text of one answer on each face, streamed or not. */
+  const faces: Array<[string, (model: string, stream: boolean) => Promise<string>]> = [
+    [
+      "/v1/messages",
+      async (model, stream) => {
+        const ask = { model, max_tokens: 5, messages: hi };
+        const msg = stream ? await client.messages.stream(ask).finalMessage() : await client.messages.create(ask);
+        return (msg.content[0] as Anthropic.TextBlock).text;
+      },
+    ],
+    [
+      "/v1/chat/completions",
+      async (model, stream) => {
+        if (!stream) return (await openai.chat.completions.create({ model, messages: hi })).choices[0]!.message.content ?? "";
+        let text = "";
+        for await (const c of await openai.chat.completions.create({ model, messages: hi, stream: true })) text += c.choices[0]?.delta?.content ?? "";
+        return text;
+      },
+    ],
+    [
+      "/v1/responses",
+      async (model, stream) => {
+        if (!stream) return (await openai.responses.create({ model, input: "hi" })).output_text;
+        return (await openai.responses.stream({ model, input: "hi" }).finalResponse()).output_text;
+      },
+    ],
+  ];
+
+  for (const [face, ask] of faces) {
+    for (const stream of [false, true]) {
+      test(`${face}${stream ? " streamed" : ""}: grok-4 and the guide's grok-2-latest reach the upstream unchanged and are answered`, async () => {
+        for (const model of ["grok-4", "grok-2-latest", "grok-vision"]) {
+          expect(await ask(model, stream)).toBe(`answered by ${model}`);
+          expect(up.last.body.model).toBe(model);
+        }
+        // A [model_map] target the catalog does not list goes too.
+        expect(await ask("claude-old", stream)).toBe("answered by grok-2-latest");
+      });
+
+      test(`${face}${stream ? " streamed" : ""}: the upstream's 404 for an unknown model is explained, naming the closest models it serves`, async () => {
+        const err = await ask("grok-9", stream).catch((e) => e);
+        expect(err.status).toBe(404);
+        const message: string = face === "/v1/messages" ? err.error.error.message : err.error.message;
+        expect(message).toContain("The model grok-9 does not exist");
+        expect(message).toContain('the upstream does not serve model "grok-9"');
+        expect(message).toMatch(/closest models it serves: grok-4\.\d/);
+        expect(message).toContain("the model name in the request");
+        expect(up.last.body.model).toBe("grok-9"); // the upstream was asked
+      });
+    }
+  }
+
+  test("a configured model the catalog does not list: one warning in the log, however many requests", async () => {
+    for (let i = 0; i < 3; i++) await client.messages.create({ model: "claude-old", max_tokens: 5, messages: hi });
+    const text = await logText(gw.logFile, (t) => t.includes('"grok-2-latest": the upstream\'s catalog does not list this model'));
+    const warnings = text.split("\n").filter((l) => l.includes("catalog does not list this model"));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: "warn", model: "grok-2-latest", settings: ['[model_map] "claude-old"'] });
+    expect(warnings[0]).toContain("closest it lists: grok-4.");
+    // The [routing] defaults are all listed: no warning about them.
+    expect(text).not.toContain("[routing] default");
   });
 });
 
@@ -232,7 +338,7 @@ describe("cost per request", () => {
     delete u.cost_in_usd_ticks;
     chat = () => Response.json(completion({ content: "ok" }, "stop", u as ReturnType<typeof usage>));
     const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
-    const before = (await accessLines(0)).length; // lines of the tests before (the log is written asynchronously)
+    const before = (await accessLines(0)).length; // earlier tests' lines: wait for both of this test's
     await openai.chat.completions.create({ model: "grok-4", messages: hi });
     await client.messages.create({ model: "grok-4", max_tokens: 5, messages: hi });
     const [face, messages] = (await accessLines(before + 2)).slice(-2);

@@ -4,10 +4,11 @@
  * forwarded), xAI's 400 "Incorrect API key" is a 401 authentication_error.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Config } from "../../src/config";
 import { answer, fixture } from "../helpers/fake-responses";
 import { resilience, startGateway, type Gateway } from "../helpers/gateway";
-import { clientFor, useFakeUpstream } from "../helpers/setup";
+import { clientFor, useFakeUpstream, useGateways } from "../helpers/setup";
 
 const chat = useFakeUpstream();
 const responses = useFakeUpstream();
@@ -58,4 +59,56 @@ test("with the client's own key forwarded, xAI's 400 'Incorrect API key' is a 40
   expect(body.error.type).toBe("authentication_error");
   expect(body.error.message).toContain("Incorrect API key provided");
   expect(body.error.message).not.toContain("xai-wrong");
+});
+
+describe("a fallback whose dialect cannot serve the request is skipped", () => {
+  const primary = useFakeUpstream();
+  const chatFallback = useFakeUpstream();
+  const responsesFallback = useFakeUpstream();
+  const search = {
+    model: "grok-4.3",
+    max_tokens: 64,
+    messages: [{ role: "user" as const, content: "what is new?" }],
+    tools: [{ type: "web_search_20250305" as const, name: "web_search" as const }],
+  };
+  const start = useGateways(primary);
+  const gatewayWith = (fallbacks: NonNullable<Config["resilience"]["fallbacks"]>) =>
+    start({ upstream: { baseUrl: primary.baseUrl, keys: ["k1"], api: "responses" }, resilience: resilience({ maxRetries: 1, fallbacks }) });
+
+  test("web search with a chat-completions fallback: the client sees the primary's 529 after its retries, never a 400", async () => {
+    primary.on(() => Response.json({ error: { message: "primary is down" } }, { status: 503 }));
+    const gw = gatewayWith([{ baseUrl: chatFallback.baseUrl, api: "chat" }]);
+    for (const stream of [false, true]) {
+      primary.reset();
+      const ask = stream ? clientFor(gw).messages.stream(search).finalMessage() : clientFor(gw).messages.create(search);
+      const err = await ask.catch((e) => e);
+      expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+      expect(err.status).toBe(529);
+      expect(err.error.error).toMatchObject({ type: "overloaded_error", message: "primary is down" });
+      expect(primary.requests).toHaveLength(2); // the first try and one retry
+      expect(chatFallback.requests).toHaveLength(0);
+    }
+  });
+
+  test("a chat fallback is skipped, the next fallback that speaks Responses serves", async () => {
+    primary.on(() => Response.json({ error: { message: "primary is down" } }, { status: 503 }));
+    responsesFallback.on(answer({ text: ["searched by the fallback"] }));
+    const gw = gatewayWith([
+      { baseUrl: chatFallback.baseUrl, api: "chat" },
+      { baseUrl: responsesFallback.baseUrl, api: "responses" },
+    ]);
+    const msg = await clientFor(gw).messages.create(search);
+    expect((msg.content[0] as Anthropic.TextBlock).text).toBe("searched by the fallback");
+    expect(chatFallback.requests).toHaveLength(0);
+    expect(responsesFallback.last.body.tools).toEqual([expect.objectContaining({ type: "web_search" })]);
+  });
+
+  test("no target can serve it (a chat primary): the 400 that says so, before anything is sent", async () => {
+    const gw = start({ upstream: { baseUrl: primary.baseUrl, keys: ["k1"], api: "chat" }, resilience: resilience({ fallbacks: [{ baseUrl: chatFallback.baseUrl, api: "chat" }] }) });
+    const err = await clientFor(gw).messages.create(search).catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(err.error.error.message).toContain("needs the upstream's Responses API");
+    expect(primary.requests).toHaveLength(0);
+    expect(chatFallback.requests).toHaveLength(0);
+  });
 });

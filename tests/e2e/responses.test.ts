@@ -20,8 +20,11 @@ import {
   xaiResponsesError,
 } from "../helpers/fake-responses-replay";
 import type { Config } from "../../src/config";
+import { DEFAULT_ROUTING } from "../../src/models/routing";
 import { logText, resilience, startGateway, type Gateway } from "../helpers/gateway";
-import { useFakeUpstream } from "../helpers/setup";
+import { useFakeUpstream, useFakeUpstreams, useGateways } from "../helpers/setup";
+
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 
 const fake = useFakeUpstream();
 let gw: Gateway;
@@ -410,5 +413,99 @@ describe("errors, in OpenAI's envelope", () => {
     const res = await client.responses.create({ model: "grok-4.3", input: "hi" });
     expect(res.output_text).toBe("hello");
     expect(fake.requests.length).toBe(2);
+  });
+});
+
+describe("routing, as on the other faces", () => {
+  const routing = { ...DEFAULT_ROUTING, default: "grok-plain", reasoning: "grok-think", fast: "grok-fast", vision: "grok-eyes" };
+  const blind: Partial<Config> = { capabilities: [["grok-blind*", { vision: false }]], modelMap: { "gpt-5": "grok-4.3", "gpt-blind": "grok-blind-1" } };
+  const start = useGateways(fake);
+  const routed = (overrides: Partial<Config> = {}) =>
+    new OpenAI({
+      baseURL: `${start({ upstream: { baseUrl: fake.baseUrl, keys: ["xai-test-upstream-key"], api: "responses" }, routing, ...blind, ...overrides }).url}/v1`,
+      apiKey: "sk-client-key",
+      maxRetries: 0,
+    });
+  const withImage = [
+    {
+      role: "user" as const,
+      content: [
+        { type: "input_text" as const, text: "what is it?" },
+        { type: "input_image" as const, image_url: `data:image/png;base64,${PNG}`, detail: "auto" as const },
+      ],
+    },
+  ];
+
+  test("the model map, then Claude-style names by role: default, reasoning when asked, fast for haiku", async () => {
+    fake.on(() => Response.json(fixtureJson(GENERATE_TEXT)));
+    const c = routed();
+    const sent = async (params: Omit<OpenAI.Responses.ResponseCreateParamsNonStreaming, "input">) => {
+      await c.responses.create({ input: "hi", ...params });
+      return fake.last.body.model;
+    };
+    expect(await sent({ model: "gpt-5" })).toBe("grok-4.3");
+    expect(await sent({ model: "claude-sonnet-4-6" })).toBe("grok-plain");
+    expect(await sent({ model: "claude-sonnet-4-6", reasoning: { effort: "high" } })).toBe("grok-think");
+    expect(await sent({ model: "claude-sonnet-4-6", reasoning: { effort: "none" } })).toBe("grok-plain");
+    expect(await sent({ model: "claude-haiku-4-5" })).toBe("grok-fast");
+    expect(await sent({ model: "grok-4.7" })).toBe("grok-4.7");
+  });
+
+  test("images in the input go to [routing] vision, image intact; without a vision model, a 400 naming the setting", async () => {
+    fake.on(() => Response.json(fixtureJson(GENERATE_TEXT)));
+    const c = routed();
+    await c.responses.create({ model: "gpt-blind", input: withImage });
+    expect(fake.last.body.model).toBe("grok-eyes");
+    expect(fake.last.body.input[0].content[1]).toMatchObject({ type: "input_image", image_url: `data:image/png;base64,${PNG}` });
+    await c.responses.create({ model: "gpt-blind", input: "no image" });
+    expect(fake.last.body.model).toBe("grok-blind-1");
+
+    fake.reset();
+    const refusing = routed({ routing: { ...routing, vision: "" } });
+    const err = await refusing.responses.create({ model: "gpt-blind", input: withImage }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.error.type).toBe("invalid_request_error");
+    expect(err.error.message).toContain('"grok-blind-1"');
+    expect(err.error.message).toContain("[routing] vision");
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("targets that speak only chat completions never get POST /responses", () => {
+  const more = useFakeUpstreams();
+  const start = useGateways(fake);
+
+  test("a chat-only fallback is skipped: the client sees the primary's failure", async () => {
+    const chatOnly = more();
+    fake.on(() => xaiResponsesError(503, "primary is down", "unavailable"));
+    const c = new OpenAI({
+      baseURL: `${start({ upstream: { baseUrl: fake.baseUrl, keys: ["k1"], api: "responses" }, resilience: resilience({ maxRetries: 0, fallbacks: [{ baseUrl: chatOnly.baseUrl, api: "chat" }] }) }).url}/v1`,
+      apiKey: "sk-client-key",
+      maxRetries: 0,
+    });
+    for (const stream of [false, true]) {
+      fake.reset();
+      const err = await (stream ? c.responses.stream({ model: "grok-4.3", input: "hi" }).finalResponse() : c.responses.create({ model: "grok-4.3", input: "hi" })).catch((e) => e);
+      expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(err.error.message).toContain("primary is down");
+      expect(fake.requests).toHaveLength(1);
+      expect(chatOnly.requests).toHaveLength(0);
+    }
+  });
+
+  test("a chat-only primary with a Responses fallback: the fallback serves, the primary is never sent /responses", async () => {
+    const responsesFallback = more().on(() => Response.json(fixtureJson(GENERATE_TEXT)));
+    const c = new OpenAI({
+      baseURL: `${start({ upstream: { baseUrl: fake.baseUrl, keys: ["k1"], api: "chat" }, resilience: resilience({ fallbacks: [{ baseUrl: responsesFallback.baseUrl, api: "responses", model: "grok-4.20-0309-reasoning" }] }) }).url}/v1`,
+      apiKey: "sk-client-key",
+      maxRetries: 0,
+    });
+    const res = await c.responses.create({ model: "grok-4.3", input: "hi", reasoning: { effort: "high" } });
+    expect(res.output_text).toBe("hello");
+    expect(fake.requests).toHaveLength(0);
+    expect(responsesFallback.last.path).toBe("/v1/responses");
+    // The fallback's own model, fitted for it (grok-4.20 takes no reasoning effort).
+    expect(responsesFallback.last.body.model).toBe("grok-4.20-0309-reasoning");
+    expect(responsesFallback.last.body.reasoning).toBeUndefined();
   });
 });

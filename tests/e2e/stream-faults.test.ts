@@ -66,7 +66,7 @@ describe("upstream failures mid-stream", () => {
     client = clientFor(rig.gw, "local");
   });
 
-  test("connection cut mid-way: event: error overloaded_error, no message_stop", async () => {
+  test("connection cut mid-way: event: error api_error (the type a JSON answer would get), no message_stop", async () => {
     const s = controlledStream();
     rig.fake.on(() => {
       s.push(chunk({ content: "The beginning", role: "assistant" }));
@@ -81,14 +81,14 @@ describe("upstream failures mid-stream", () => {
     expect(types.slice(0, 3)).toEqual(["message_start", "content_block_start", "content_block_delta"]);
     expect(types).not.toContain("message_stop");
     expect(types).not.toContain("message_delta");
-    expect(events.at(-1)).toMatchObject({ event: "error", data: { type: "error", error: { type: "overloaded_error" } } });
+    expect(events.at(-1)).toMatchObject({ event: "error", data: { type: "error", error: { type: "api_error" } } });
   });
 
   test("a clean close before the message is complete is an error too", async () => {
     rig.fake.on(() => streamOf([chunk({ content: "Half a sen", role: "assistant" })], { done: false }));
     const events = parseSSE(await (await postStream(rig.gw)).text());
     expect(events.map((e) => e.event)).not.toContain("message_stop");
-    expect(events.at(-1)).toMatchObject({ event: "error", data: { error: { type: "overloaded_error" } } });
+    expect(events.at(-1)).toMatchObject({ event: "error", data: { error: { type: "api_error" } } });
   });
 
   test("an error event from the upstream mid-stream keeps its words", async () => {

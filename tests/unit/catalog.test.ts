@@ -75,16 +75,16 @@ describe("routing with the catalog", () => {
   const facts = (model: string, images = false) => ({ model, inputTokens: 0, thinking: false, images });
 
   test("images for a text-only model go to [routing] vision, whatever chose the model", () => {
-    const route = createRouter(createModelMap({ "claude-x": "grok-4.20-0309-non-reasoning" }), caps, DEFAULT_ROUTING, () => lineup);
+    const route = createRouter(createModelMap({ "claude-x": "grok-4.20-0309-non-reasoning" }), caps, DEFAULT_ROUTING);
     expect(route(facts("claude-x", true))).toEqual({ model: DEFAULT_ROUTING.vision, rule: "vision" });
     expect(route(facts("grok-4.20-0309-non-reasoning", true))).toEqual({ model: DEFAULT_ROUTING.vision, rule: "vision" });
     expect(route(facts("claude-x"))).toEqual({ model: "grok-4.20-0309-non-reasoning", rule: "model_map" });
   });
 
-  test("no vision model, or a blind one: a 400; a model not served: a 404; listings never throw", () => {
-    const blind = createRouter(createModelMap(), caps, { ...DEFAULT_ROUTING, vision: "" }, () => lineup);
+  test("no vision model, or a blind one: a 400; a model the catalog does not list goes upstream unchanged; listings never throw", () => {
+    const blind = createRouter(createModelMap(), caps, { ...DEFAULT_ROUTING, vision: "" });
     expect(() => blind(facts("claude-haiku-4-5", true))).toThrow(ApiError);
-    const blindVision = createRouter(createModelMap(), caps, { ...DEFAULT_ROUTING, vision: "grok-imagine-image" }, () => lineup);
+    const blindVision = createRouter(createModelMap(), caps, { ...DEFAULT_ROUTING, vision: "grok-imagine-image" });
     const err = (() => {
       try {
         blindVision(facts("claude-haiku-4-5", true));
@@ -94,8 +94,9 @@ describe("routing with the catalog", () => {
     })();
     expect(err?.status).toBe(400);
     expect(err?.message).toContain('[routing] vision is "grok-imagine-image"');
-    const route = createRouter(createModelMap(), caps, DEFAULT_ROUTING, () => lineup);
-    expect(() => route(facts("grok-3"))).toThrow(/does not serve model "grok-3"; closest models it serves/);
+    const route = createRouter(createModelMap(), caps, DEFAULT_ROUTING);
+    // The catalog advises, the upstream decides: no 404 before the upstream is asked.
+    expect(route(facts("grok-3"))).toEqual({ model: "grok-3", rule: "passthrough" });
     expect(route.resolve("grok-3")).toBe("grok-3");
   });
 });

@@ -2,7 +2,7 @@
 import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
 import type { ChatCompletion } from "../../openai/schema";
 import { toolUseId } from "../ids";
-import { count, isRecord, MalformedUpstream } from "../malformed";
+import { MalformedUpstream } from "../malformed";
 import { signThinking } from "../signature";
 import { cutAtStopSequence } from "../stop-sequences";
 import { toStopReason } from "../stop-reason";
@@ -30,39 +30,8 @@ export class UnparseableToolArguments extends MalformedUpstream {
   }
 }
 
-/** A parsed chat completion checked for the fields the translation reads; a wrong shape throws MalformedUpstream. */
-export function checkChatCompletion(json: unknown): ChatCompletion {
-  if (!isRecord(json)) throw new MalformedUpstream("the upstream sent a response that is not a JSON object");
-  if (json.choices !== undefined && !Array.isArray(json.choices)) throw new MalformedUpstream("the upstream sent choices that are not a list");
-  const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
-  if (choice !== undefined && !isRecord(choice)) throw new MalformedUpstream("the upstream sent a choice that is not an object");
-  const msg = choice?.message;
-  if (msg !== undefined && msg !== null) {
-    if (!isRecord(msg)) throw new MalformedUpstream("the upstream sent a message that is not an object");
-    for (const k of ["content", "reasoning_content", "reasoning", "refusal"] as const) {
-      if (msg[k] !== undefined && msg[k] !== null && typeof msg[k] !== "string") throw new MalformedUpstream(`the upstream sent a message ${k} that is not text`);
-    }
-    if (msg.tool_calls !== undefined && msg.tool_calls !== null) {
-      if (!Array.isArray(msg.tool_calls)) throw new MalformedUpstream("the upstream sent tool_calls that are not a list");
-      for (const call of msg.tool_calls) {
-        if (!isRecord(call) || !isRecord(call.function)) throw new MalformedUpstream("the upstream sent a tool call that is not an object");
-        if (call.function.arguments !== undefined && typeof call.function.arguments !== "string") {
-          throw new MalformedUpstream("the upstream sent tool call arguments that are not text");
-        }
-      }
-    }
-  }
-  const u = json.usage;
-  if (u !== undefined && u !== null) {
-    if (!isRecord(u)) throw new MalformedUpstream("the upstream sent a usage that is not an object");
-    count(u.prompt_tokens, "usage.prompt_tokens");
-    count(u.completion_tokens, "usage.completion_tokens");
-    count(u.total_tokens, "usage.total_tokens");
-    if (isRecord(u.prompt_tokens_details)) count(u.prompt_tokens_details.cached_tokens, "usage.prompt_tokens_details.cached_tokens");
-    if (isRecord(u.completion_tokens_details)) count(u.completion_tokens_details.reasoning_tokens, "usage.completion_tokens_details.reasoning_tokens");
-  }
-  return json as unknown as ChatCompletion;
-}
+/** A parsed chat completion checked for the fields the translation reads (the rules chunks are checked by too). */
+export { checkChatCompletion } from "./check";
 
 export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): AnthropicMessage {
   const choice = c.choices?.[0];

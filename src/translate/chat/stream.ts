@@ -22,6 +22,7 @@ import { ThinkingSigner } from "../signature";
 import { StopSequenceWatcher } from "../stop-sequences";
 import { toStopReason } from "../stop-reason";
 import { ToolArgumentsError } from "../malformed";
+import { checkChatChunk } from "./check";
 import { parseToolArguments } from "../tool-args";
 import { estimateTextTokens, toAnthropicUsage } from "../usage";
 
@@ -92,7 +93,8 @@ export class StreamTranslator {
   }
 
 
-  push(chunk: ChatChunk): StreamEvent[] {
+  push(raw: ChatChunk): StreamEvent[] {
+    const chunk = checkChatChunk(raw); // a wrong shape is the upstream's fault (MalformedUpstream), never a TypeError
     const out: StreamEvent[] = [];
     if (chunk.usage) this.upstreamUsage = chunk.usage;
     if (this.matched !== null || this.finished) return out;
