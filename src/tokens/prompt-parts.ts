@@ -5,7 +5,7 @@
  * translate/request.ts sends upstream: thinking blocks and server tools are not
  * sent, so they are not counted.
  */
-import type { DocumentBlock, MessagesRequest, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
+import type { DocumentBlock, MessagesRequest, SearchResultBlock, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
 import { isServerTool } from "../anthropic/server-tools";
 import { IMAGE_TOKENS } from "../translate/usage";
 
@@ -16,6 +16,8 @@ export const OVERHEAD = {
   tool: 8,
   toolCall: 6,
   toolResult: 6,
+  /** The `<search_result index source title>` tags and block labels around a search result's texts. */
+  searchResult: 16,
 } as const;
 
 
@@ -78,6 +80,14 @@ function addBlock(parts: PromptParts, block: unknown): void {
     case "tool_result":
       addToolResult(parts, b as ToolResultBlock);
       return;
+    case "search_result": {
+      // Rendered as a tagged text (translate/search-results.ts): its source, title and texts.
+      const r = b as SearchResultBlock;
+      parts.fixedTokens += OVERHEAD.searchResult;
+      parts.texts.push(r.source, r.title);
+      for (const t of r.content) parts.texts.push(t.text);
+      return;
+    }
     case "server_tool_use": {
       // A web search replayed upstream: its query (and, below, the sources it found).
       const u = b as { name?: unknown; input?: unknown };
@@ -95,7 +105,7 @@ function addBlock(parts: PromptParts, block: unknown): void {
       return;
     }
     default:
-      // thinking, redacted_thinking and unknown blocks are not sent upstream.
+      // thinking and redacted_thinking are not sent upstream (validation refuses unknown block types).
       return;
   }
 }

@@ -57,6 +57,12 @@ function blockChars(block: unknown): { chars: number; images: number } {
       }
       return { chars, images: 0 };
     }
+    case "search_result": {
+      // Sent as a tagged text: its source, title and texts, and about 60 characters of tags.
+      let chars = 60 + String(b.source ?? "").length + String(b.title ?? "").length;
+      for (const t of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) chars += String(t?.text ?? "").length + 8;
+      return { chars, images: 0 };
+    }
     case "tool_result": {
       if (typeof b.content === "string") return { chars: b.content.length, images: 0 };
       let chars = 0;

@@ -17,13 +17,23 @@
  * turns, encrypted), and resending it as text would bill it as input and let the model
  * mistake its old scratchpad for something the user said.
  */
-import type { ContentBlock, ImageBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
+import type { ImageBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
 import { isServerTool } from "../../anthropic/server-tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../../openai/schema";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
+import {
+  documentText,
+  imageUrl,
+  INTERRUPTED_TOOL_RESULT,
+  stringifyInput,
+  systemText,
+  toolResultParts,
+  walkConversation,
+  type PromptBlock,
+  type PromptToolResult,
+} from "../prompt";
 import { structuredOutput } from "../structured-output";
 
 export { INTERRUPTED_TOOL_RESULT };
@@ -62,7 +72,7 @@ function imagePart(img: ImageBlock, opts: ConvertOptions, stats: ConvertStats): 
   return { type: "image_url", image_url: { url: imageUrl(img) } };
 }
 
-function toPart(b: ContentBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
+function toPart(b: PromptBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
   switch (b.type) {
     case "text":
       return b.text.length > 0 ? { type: "text", text: b.text } : null;
@@ -83,7 +93,7 @@ function userMessage(parts: ContentPart[]): ChatMessage | null {
 
 /** A tool_result's content as text for a `tool` message, plus images to forward separately. */
 export function toolResultContent(
-  r: ToolResultBlock,
+  r: PromptToolResult,
   opts: ConvertOptions = {},
   stats: ConvertStats = { imagesOmitted: 0 },
 ): { text: string; images: ContentPart[] } {

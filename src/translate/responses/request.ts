@@ -16,12 +16,21 @@
  *   anyone else's search blocks become plain text context;
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
-import type { ContentBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
+import type { MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
 import { isServerTool, isWebSearchTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
+import {
+  documentText,
+  imageUrl,
+  INTERRUPTED_TOOL_RESULT,
+  stringifyInput,
+  systemText,
+  toolResultParts,
+  walkConversation,
+  type PromptBlock,
+} from "../prompt";
 import { decodeReasoningSignature } from "../signature";
 import { structuredOutput } from "../structured-output";
 import { decodeCitation, decodeResult, searchItemId, type ToolOutputItem } from "./search-codec";
@@ -60,7 +69,7 @@ interface Walk {
   replayed: number;
 }
 
-function userParts(blocks: readonly ContentBlock[], w: Walk): InputPart[] {
+function userParts(blocks: readonly PromptBlock[], w: Walk): InputPart[] {
   const parts: InputPart[] = [];
   for (const b of blocks) {
     if (b.type === "text") {
@@ -135,7 +144,7 @@ function foreignResultsText(content: unknown): string {
   return lines.length ? lines.join("\n") : "(no results)";
 }
 
-function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
+function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
   const ids: string[] = [];
   let run: TextLike[] = [];
   const flushText = () => {
@@ -223,7 +232,7 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
 export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): void {
   const output = (id: string, text: string) => w.items.push({ type: "function_call_output", call_id: upstreamToolCallId(id), output: text });
   /** Images of the turn's results: they go first in the user message after the outputs. */
-  let resultImages: ContentBlock[] = [];
+  let resultImages: PromptBlock[] = [];
   walkConversation(req.messages, {
     system: (content) => void w.items.push({ role: "system", content }),
     assistant: (blocks) => assistantItems(blocks, w),
@@ -234,7 +243,7 @@ export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): v
       resultImages.push(...images);
     },
     user(orphans, rest) {
-      const blocks: ContentBlock[] = resultImages;
+      const blocks: PromptBlock[] = resultImages;
       resultImages = [];
       for (const r of orphans) {
         const { text, images } = toolResultParts(r);
