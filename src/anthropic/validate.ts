@@ -6,7 +6,8 @@ import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
-import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest, type Tool } from "./schema";
+import { toolsProblem } from "./tools";
 import { checkerCode } from "./validate-code" with { type: "macro" };
 import { describeExpected as describeWords, literalType } from "../schema-words";
 
@@ -164,5 +165,8 @@ function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T
       if (problem) return { ok: false, message: problem };
     }
   }
+  // Every tool is served or refused here, before any routing or counting.
+  const tools = toolsProblem((body as { tools?: Tool[] }).tools);
+  if (tools) return { ok: false, message: tools };
   return v;
 }

@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
 import type { MessagesRequest } from "../anthropic/schema";
+import { clientToolKinds, hasComputerTool, type ClientToolKind } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
@@ -44,6 +45,8 @@ interface Exchange {
   abort: AbortController;
   clientSignal: AbortSignal;
   search: SearchOptions | undefined;
+  /** The request's Anthropic-defined client tools, for normalising their calls. */
+  clientTools: ReadonlyMap<string, ClientToolKind> | undefined;
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -60,6 +63,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     inputTokens: prompt.tokens,
     thinking: req.thinking !== undefined && req.thinking.type !== "disabled",
     images: prompt.images > 0,
+    computerUse: hasComputerTool(req.tools), // screenshots: a model that sees, as for images
   });
   const wantStream = req.stream === true;
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
@@ -157,6 +161,7 @@ async function callUpstream(c: Call): Promise<Exchange> {
     abort,
     clientSignal: request.signal,
     search: searchOptions(req),
+    clientTools: clientToolKinds(req.tools),
   };
 }
 
@@ -175,6 +180,7 @@ async function answerJson(x: Exchange): Promise<Response> {
       model: x.req.model,
       inputTokensEstimate: x.inputTokensEstimate,
       search: x.search,
+      clientTools: x.clientTools,
     });
     x.learn(promptTokens);
     Object.assign(x.rc.entry, {
@@ -207,6 +213,7 @@ function translatorFor(x: Exchange) {
     inputTokensEstimate: x.inputTokensEstimate,
     stopSequences: x.req.stop_sequences,
     search: x.search,
+    clientTools: x.clientTools,
   });
   const recordUsage = () => {
     if (!translator.usage) {

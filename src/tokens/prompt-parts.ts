@@ -1,12 +1,14 @@
 /**
  * What of a Messages request reaches the model, as countable parts: the texts
  * (system, messages, tool definitions, tool calls and results, text documents),
- * the images, and the structure around them. Pure. Follows what
- * translate/request.ts sends upstream: thinking blocks and server tools are not
- * sent, so they are not counted.
+ * the images, and the structure around them. Pure. Follows what the request
+ * translators send upstream: thinking blocks and server tools are not sent, so they
+ * are not counted; Anthropic's client tools are counted as the functions they become,
+ * with what Anthropic adds to the system prompt for them; search results as their text.
  */
+import { toolInstructions } from "../anthropic/client-tools";
 import type { DocumentBlock, MessagesRequest, SearchResultBlock, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
-import { isServerTool } from "../anthropic/server-tools";
+import { planTool } from "../anthropic/tools";
 import { IMAGE_TOKENS } from "../translate/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
@@ -120,6 +122,7 @@ function safeJson(v: unknown): string | undefined {
 
 export function promptParts(req: CountableRequest): PromptParts {
   const parts: PromptParts = { texts: [], images: 0, fixedTokens: OVERHEAD.request };
+  parts.texts.push(...toolInstructions(req.tools));
   if (typeof req.system === "string") {
     if (req.system) {
       parts.texts.push(req.system);
@@ -134,12 +137,13 @@ export function promptParts(req: CountableRequest): PromptParts {
     if (typeof m.content === "string") parts.texts.push(m.content);
     else for (const b of m.content) addBlock(parts, b);
   }
-  for (const t of req.tools ?? []) {
-    if (isServerTool(t)) continue;
+  for (const [i, t] of (req.tools ?? []).entries()) {
+    const plan = planTool(t, i);
+    if (!("kind" in plan) || plan.kind !== "function") continue; // web search runs upstream; a refused tool was a 400
     parts.fixedTokens += OVERHEAD.tool;
-    parts.texts.push(t.name);
-    if (t.description) parts.texts.push(t.description);
-    parts.texts.push(safeJson(t.input_schema ?? { type: "object", properties: {} }) ?? "{}");
+    parts.texts.push(plan.def.name);
+    if (plan.def.description) parts.texts.push(plan.def.description);
+    parts.texts.push(safeJson(plan.def.parameters) ?? "{}");
   }
   return parts;
 }

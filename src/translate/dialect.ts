@@ -4,6 +4,7 @@
  * event decoder, so the route chooses none of them: it asks for the dialect of the target
  * that answered and uses what it gets.
  */
+import type { ClientToolKind } from "../anthropic/client-tools";
 import type { StreamEvent } from "../anthropic/events";
 import type { AnthropicMessage, MessagesRequest, Usage } from "../anthropic/schema";
 import { refuseServerTools } from "../anthropic/server-tools";
@@ -47,6 +48,8 @@ export interface MessageOptions {
   inputTokensEstimate: number;
   /** The request offered web search (Responses only). */
   search?: SearchOptions;
+  /** The request's Anthropic-defined client tools, name → kind: their calls' input is normalised (anthropic/client-tools.ts). */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 export interface StreamOptions extends MessageOptions {
@@ -90,7 +93,8 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
     const c: ChatCompletion = checkChatCompletion(json);
     return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens, costTicks: ticksOf(c.usage) };
   },
-  stream: (o) => new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences }),
+  stream: (o) =>
+    new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences, clientTools: o.clientTools }),
   decoder: createChunkDecoder,
 };
 
@@ -106,6 +110,7 @@ export const responsesDialect: Dialect<ResponsesEvent> = {
       inputTokensEstimate: o.inputTokensEstimate,
       stopSequences: o.stopSequences,
       search: o.search,
+      clientTools: o.clientTools,
     }),
   // Responses streams name every event; `error` events (and `type:"error"` data) are the upstream's failures.
   decoder: () => createEventDecoder<ResponsesEvent>((name, data) => name === "error" || data.type === "error"),

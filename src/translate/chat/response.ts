@@ -1,4 +1,5 @@
 /** Non-streaming upstream completion → Anthropic message. Pure. */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
 import type { ChatCompletion } from "../../openai/schema";
 import { toolUseId } from "../ids";
@@ -15,6 +16,8 @@ export interface ResponseOptions {
   model: string;
   stopSequences?: string[];
   inputTokensEstimate: number;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 /** The upstream's tool call cannot be turned into a tool_use block (reported as a 502, never passed on). */
@@ -79,7 +82,7 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
       if (!name) throw new UnparseableToolArguments(undefined);
       const args = parseToolArguments(call.function.arguments ?? "");
       if (!args.ok) throw new UnparseableToolArguments(name);
-      content.push({ type: "tool_use", id: toolUseId(call.id), name, input: args.input });
+      content.push({ type: "tool_use", id: toolUseId(call.id), name, input: normaliseCall(opts.clientTools, name, args.input) });
     }
   }
 

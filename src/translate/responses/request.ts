@@ -9,6 +9,9 @@
  * - `tool_result` → `function_call_output` right after, in call order (errors marked,
  *   images in a user item after the outputs); a call without a result gets an error output;
  * - thinking blocks signed by anyone else are dropped, never forwarded;
+ * - custom tools and Anthropic's client tools (bash, text editor, memory, computer: the schema
+ *   Claude knows, see anthropic/client-tools.ts) → function tools; what Anthropic adds to the
+ *   system prompt for them goes first in `instructions`;
  * - Anthropic's web search tool → xAI's server-side `web_search` (and `x_search` when configured);
  *   a turn with our search blocks gives xAI back its own items, in place: reasoning with its id,
  *   the `web_search_call` items, the `tco_` tool outputs (from the results' encrypted_content)
@@ -16,8 +19,10 @@
  *   anyone else's search blocks become plain text context;
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
+import { withToolInstructions } from "../../anthropic/client-tools";
 import type { MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
-import { isServerTool, isWebSearchTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
+import { refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
+import { functionDefs } from "../../anthropic/tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
@@ -254,22 +259,13 @@ export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): v
   });
 }
 
-export function convertResponsesTools(tools: Tool[] | undefined): { tools: FunctionToolDef[]; dropped: string[] } {
-  const out: FunctionToolDef[] = [];
-  const dropped: string[] = [];
-  for (const t of tools ?? []) {
-    if (isWebSearchTool(t)) continue; // see serverTools
-    if (isServerTool(t)) {
-      dropped.push(`${t.name} (${t.type})`);
-      continue;
-    }
-    const fn: FunctionToolDef = { type: "function", name: t.name, parameters: t.input_schema ?? { type: "object", properties: {} } };
-    if (t.description) fn.description = t.description;
-    out.push(fn);
-  }
-  // Sorted by name: a byte-stable prefix for the prompt cache whatever order the client lists them in.
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { tools: out, dropped };
+/**
+ * Custom tools as they are, Anthropic's client tools (bash, text editor, …) as the functions
+ * Claude knows, flat; sorted by name (see anthropic/tools.ts). Web search goes in serverTools;
+ * anything else is a 400, never dropped.
+ */
+export function convertResponsesTools(tools: Tool[] | undefined): FunctionToolDef[] {
+  return functionDefs(tools).map((fn) => ({ type: "function", ...fn }));
 }
 
 /**
@@ -318,7 +314,8 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   };
   convertInput(req, w);
   const body: ResponsesRequest = { model: opts.model, input: w.items, max_output_tokens: Math.min(req.max_tokens, opts.caps.maxOutput), store: false };
-  const instructions = systemText(req.system);
+  // What Anthropic adds for its own tools (computer use, memory) comes first, the client's system after.
+  const instructions = withToolInstructions(systemText(req.system), req.tools);
   if (instructions) body.instructions = instructions;
   if (w.imagesOmitted > 0) warnings.push(`${w.imagesOmitted} image(s) replaced by a note: model ${opts.model} does not accept images`);
   if (w.foreignThinking > 0) warnings.push(`${w.foreignThinking} thinking block(s) not signed by this gateway dropped`);
@@ -327,8 +324,7 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   if (req.top_k !== undefined) warnings.push("top_k dropped (the upstream has none)");
 
   refuseServerTools(req.tools, "responses");
-  const { tools, dropped } = convertResponsesTools(req.tools);
-  if (dropped.length) warnings.push(`server tools dropped: ${dropped.join(", ")}`);
+  const tools = convertResponsesTools(req.tools);
   const hosted = serverTools(req, opts.xSearch ?? false, warnings);
   if (tools.length) {
     body.tools = [...tools, ...hosted];

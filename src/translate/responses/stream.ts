@@ -15,6 +15,7 @@
  * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
  *   ResponsesStreamFailed; unknown events and item types are skipped.
  */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { ResponseBlock, StopReason, Usage } from "../../anthropic/schema";
 import { isRecord, ToolArgumentsError } from "../malformed";
@@ -35,6 +36,8 @@ export interface ResponsesStreamOptions {
   stopSequences?: string[];
   /** The request offered web search (see search.ts). */
   search?: SearchOptions;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 /** Item types that belong to a server-side search (held search blocks wait for them). */
@@ -351,11 +354,13 @@ export class ResponsesStreamTranslator {
     if (!name) throw new ToolArgumentsError("the upstream streamed a tool call without a tool name");
     const args = parseToolArguments(raw);
     if (!args.ok) throw new ToolArgumentsError(`the upstream streamed arguments for tool "${name}" that are not valid JSON and could not be repaired`);
+    const input = normaliseCall(this.opts.clientTools, name, args.input);
+    const json = input === args.input ? args.json : JSON.stringify(input);
     this.endText(out);
     this.closeBlock(out);
     const index = this.nextIndex++;
     out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: toolUseId(callId || undefined), name, input: {} } });
-    this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
+    this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
     out.push({ type: "content_block_stop", index });
     this.toolsEmitted++;
   }
