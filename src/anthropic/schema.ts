@@ -51,10 +51,31 @@ export const ToolUseBlock = Obj({
   cache_control: CacheControl,
 });
 
+/**
+ * A search result the client supplies (its own RAG, or a tool's answer): rendered as text in
+ * place for the upstream (translate/search-results.ts). Its text blocks must not be empty.
+ */
+export const SearchResultBlock = Obj({
+  type: Type.Literal("search_result"),
+  source: Type.String(),
+  title: Type.String(),
+  content: Type.Array(
+    Obj({
+      type: Type.Literal("text"),
+      text: Type.String({ minLength: 1 }),
+      cache_control: CacheControl,
+      citations: Type.Optional(Type.Union([Type.Array(Type.Unknown()), Type.Null()])),
+    }),
+    { minItems: 1 },
+  ),
+  citations: Type.Optional(Type.Union([Obj({ enabled: Type.Optional(Type.Boolean()) }), Type.Null()])),
+  cache_control: CacheControl,
+});
+
 export const ToolResultBlock = Obj({
   type: Type.Literal("tool_result"),
   tool_use_id: Type.String({ minLength: 1 }),
-  content: Type.Optional(Type.Union([Type.String(), Type.Array(Type.Union([TextBlock, ImageBlock, DocumentBlock]))])),
+  content: Type.Optional(Type.Union([Type.String(), Type.Array(Type.Union([TextBlock, ImageBlock, DocumentBlock, SearchResultBlock]))])),
   is_error: Type.Optional(Type.Boolean()),
   cache_control: CacheControl,
 });
@@ -83,11 +104,12 @@ export const WebSearchToolResultBlock = Obj({
   cache_control: CacheControl,
 });
 
-/** The block types we translate. Any other `type` is accepted and dropped (with a log line). */
+/** The block types we translate. Any other `type` is a 400 naming it (see validate.ts). */
 export const KNOWN_BLOCKS = {
   text: TextBlock,
   image: ImageBlock,
   document: DocumentBlock,
+  search_result: SearchResultBlock,
   tool_use: ToolUseBlock,
   tool_result: ToolResultBlock,
   thinking: ThinkingBlock,
@@ -102,6 +124,7 @@ export const ContentBlock = Type.Union([
   TextBlock,
   ImageBlock,
   DocumentBlock,
+  SearchResultBlock,
   ToolUseBlock,
   ToolResultBlock,
   ThinkingBlock,
@@ -164,6 +187,7 @@ export type TextBlock = Static<typeof TextBlock>;
 export type ImageBlock = Static<typeof ImageBlock>;
 export type DocumentBlock = Static<typeof DocumentBlock>;
 export type ToolUseBlock = Static<typeof ToolUseBlock>;
+export type SearchResultBlock = Static<typeof SearchResultBlock>;
 export type ToolResultBlock = Static<typeof ToolResultBlock>;
 export type ThinkingBlock = Static<typeof ThinkingBlock>;
 export type RedactedThinkingBlock = Static<typeof RedactedThinkingBlock>;

@@ -1,17 +1,11 @@
 /**
- * Anthropic server tools (web_search_*, code_execution_*, bash_*, text_editor_*, …): a versioned
- * `type` instead of a client tool's schema. Only web search has an upstream counterpart (xAI's own
- * server-side `web_search`, on the Responses API); code execution has none we can show faithfully.
+ * Anthropic's web search server tool (web_search_*): xAI's own server-side `web_search`, on the
+ * Responses API. The other server tools are refused (see tools.ts, REFUSED_TOOL_TYPES).
  */
 import { invalidRequest } from "../http/errors";
 import type { Tool } from "./schema";
 
-export function isServerTool(t: Tool): boolean {
-  return typeof t.type === "string" && t.type !== "custom";
-}
-
 export const isWebSearchTool = (t: Tool) => typeof t.type === "string" && /^web_search_\d+$/.test(t.type);
-export const isCodeExecutionTool = (t: Tool) => typeof t.type === "string" && /^code_execution_\d+$/.test(t.type);
 
 /** What a `web_search_*` tool asks for. */
 export interface WebSearchSpec {
@@ -54,18 +48,11 @@ export function webSearchSpec(tools: readonly Tool[] | undefined): WebSearchSpec
 }
 
 /**
- * Server tools this upstream cannot serve, as a 400 naming what is supported: code execution
- * always (xAI's code_interpreter returns no stdout, stderr or return code to put in
- * Anthropic's code_execution_tool_result), web search on a chat-completions upstream.
+ * Server tools this upstream cannot serve, as a 400 naming what is needed: web search on a
+ * chat-completions upstream. (Tool types no upstream serves are refused by tools.ts.)
  */
 export function refuseServerTools(tools: readonly Tool[] | undefined, api: "chat" | "responses"): void {
   for (const [i, t] of (tools ?? []).entries()) {
-    if (isCodeExecutionTool(t)) {
-      throw invalidRequest(
-        `tools[${i}]: "${t.type}" is not supported: the upstream's code interpreter returns no output to show as a code execution result; ` +
-          `the server tool this gateway supports is web_search (web_search_20250305 and later), on the Responses upstream`,
-      );
-    }
     if (api === "chat" && isWebSearchTool(t)) {
       throw invalidRequest(
         `tools[${i}]: "${t.type}" needs the upstream's Responses API, and this gateway talks chat completions to its upstream ` +

@@ -6,7 +6,8 @@ import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
-import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest, type Tool } from "./schema";
+import { toolsProblem } from "./tools";
 import { checkerCode } from "./validate-code" with { type: "macro" };
 import { describeExpected as describeWords, literalType } from "../schema-words";
 
@@ -98,11 +99,19 @@ function firstProblem(schema: TSchema, value: unknown, prefix: string, check?: T
   return describe({ ...first, path: prefix + first.path });
 }
 
+/** The block types, for the 400 that refuses any other. */
+const SUPPORTED_BLOCKS = Object.keys(KNOWN_BLOCKS).join(", ");
+
+/** Where a tool_result's content may hold each block type. */
+const TOOL_RESULT_CONTENT = ["text", "image", "document", "search_result"];
+
 function validateBlock(block: unknown, path: string): string | undefined {
   const type = (block as { type?: unknown }).type;
   // Own keys only: a block of type "constructor" or "__proto__" must not find Object's.
   const check = typeof type === "string" && Object.hasOwn(checkBlock, type) ? checkBlock[type] : undefined;
-  if (!check || check.Check(block)) return undefined;
+  // Never dropped: a block the gateway cannot translate is refused, by name and place.
+  if (!check) return `${pathToWords(path)}: block type ${JSON.stringify(type)} is not supported; supported block types: ${SUPPORTED_BLOCKS}`;
+  if (check.Check(block)) return undefined;
   // tool_result content items are a union of blocks: name the precise field inside.
   if (type === "tool_result") {
     const content = (block as { content?: unknown }).content;
@@ -113,8 +122,8 @@ function validateBlock(block: unknown, path: string): string | undefined {
         if (typeof item !== "object" || item === null || typeof item.type !== "string") {
           return `${pathToWords(itemPath)}: expected a content block object with a "type"`;
         }
-        if (!["text", "image", "document"].includes(item.type)) {
-          return `${pathToWords(itemPath)}.type: "${item.type}" is not allowed inside tool_result (expected text, image or document)`;
+        if (!TOOL_RESULT_CONTENT.includes(item.type)) {
+          return `${pathToWords(itemPath)}.type: "${item.type}" is not allowed inside tool_result (expected text, image, document or search_result)`;
         }
         const inner = validateBlock(item, itemPath);
         if (inner) return inner;
@@ -156,5 +165,8 @@ function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T
       if (problem) return { ok: false, message: problem };
     }
   }
+  // Every tool is served or refused here, before any routing or counting.
+  const tools = toolsProblem((body as { tools?: Tool[] }).tools);
+  if (tools) return { ok: false, message: tools };
   return v;
 }

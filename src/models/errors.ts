@@ -26,12 +26,12 @@ function suggestions(lineup: Lineup | undefined, model: string): string {
   return `; closest models it serves: ${lineup.closest(model).join(", ")}`;
 }
 
-export function noImageInputError(requested: string, model: string, rule: RouteRule, visionModel: string): ApiError {
+export function noImageInputError(requested: string, model: string, rule: RouteRule, visionModel: string, what = "images"): ApiError {
   const fix = visionModel
     ? `[routing] vision is ${quote(visionModel)}, which does not accept images either: set it to a model that does`
     : "set [routing] vision in the grok2api config file to a model that accepts images";
   return invalidRequest(
-    `model ${describe(requested, model)} does not accept images, and the request has images: ${fix} (or change ${settingFor(rule)})`,
+    `model ${describe(requested, model)} does not accept images, and the request has ${what}: ${fix} (or change ${settingFor(rule)})`,
   );
 }
 

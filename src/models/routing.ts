@@ -7,7 +7,7 @@
  * 5. thinking requested → the reasoning model;
  * 6. otherwise the default model.
  * Then, whatever rule chose it (model map and passthrough included): if the request carries images
- * and that model has no image input, the vision model (`[routing] vision`), or a 400 naming the
+ * (or a computer-use tool, whose results are screenshots) and that model has no image input, the vision model (`[routing] vision`), or a 400 naming the
  * setting when there is none that sees.
  * The catalog advises, the upstream decides: a name the catalog does not list still goes upstream
  * (xAI answers `grok-4` with `grok-4.3`; other servers list less than they serve), and only the
@@ -49,6 +49,8 @@ export interface RouteFacts {
   inputTokens: number;
   thinking: boolean;
   images: boolean;
+  /** A computer-use tool: its results are screenshots, so it needs a model that sees. */
+  computerUse?: boolean;
 }
 
 export type RouteRule = "model_map" | "passthrough" | "long_context" | "fast" | "reasoning" | "vision" | "default";
@@ -89,8 +91,10 @@ export function createRouter(
   };
   const route = (facts: RouteFacts): Route => {
     let chosen = choose(facts);
-    if (facts.images && !caps.get(chosen.model).vision) {
-      if (!routing.vision || !caps.get(routing.vision).vision) throw noImageInputError(facts.model, chosen.model, chosen.rule, routing.vision);
+    if ((facts.images || facts.computerUse) && !caps.get(chosen.model).vision) {
+      if (!routing.vision || !caps.get(routing.vision).vision) {
+        throw noImageInputError(facts.model, chosen.model, chosen.rule, routing.vision, facts.images ? "images" : "a computer-use tool (its results are screenshots)");
+      }
       chosen = { model: routing.vision, rule: "vision" };
     }
     return chosen;

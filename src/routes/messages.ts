@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
 import type { MessagesRequest } from "../anthropic/schema";
+import { clientToolKinds, hasComputerTool, type ClientToolKind } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
@@ -49,6 +50,8 @@ interface Exchange {
   thinking: boolean;
   /** Whose turns the reasoning store keeps this answer's reasoning for. */
   reasoningScope: string;
+  /** The request's Anthropic-defined client tools, for normalising their calls. */
+  clientTools: ReadonlyMap<string, ClientToolKind> | undefined;
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -67,6 +70,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     inputTokens: prompt.tokens,
     thinking,
     images: prompt.images > 0,
+    computerUse: hasComputerTool(req.tools), // screenshots: a model that sees, as for images
   });
   const wantStream = req.stream === true;
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
@@ -184,6 +188,7 @@ async function callUpstream(c: Call): Promise<Exchange> {
     search: searchOptions(req),
     thinking: c.thinking,
     reasoningScope: scope,
+    clientTools: clientToolKinds(req.tools),
   };
 }
 
@@ -203,6 +208,7 @@ async function answerJson(x: Exchange): Promise<Response> {
       inputTokensEstimate: x.inputTokensEstimate,
       search: x.search,
       thinking: x.thinking,
+      clientTools: x.clientTools,
     });
     x.learn(promptTokens);
     await keepReasoning(x.deps.reasoning, x.reasoningScope, reasoning);
@@ -235,6 +241,7 @@ function translatorFor(x: Exchange) {
     stopSequences: x.req.stop_sequences,
     search: x.search,
     thinking: x.thinking,
+    clientTools: x.clientTools,
   });
   const recordUsage = () => {
     if (!translator.usage) {

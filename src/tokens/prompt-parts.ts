@@ -1,12 +1,14 @@
 /**
  * What of a Messages request reaches the model, as countable parts: the texts
  * (system, messages, tool definitions, tool calls and results, text documents),
- * the images, and the structure around them. Pure. Follows what
- * translate/request.ts sends upstream: thinking blocks and server tools are not
- * sent, so they are not counted.
+ * the images, and the structure around them. Pure. Follows what the request
+ * translators send upstream: thinking blocks and server tools are not sent, so they
+ * are not counted; Anthropic's client tools are counted as the functions they become,
+ * with what Anthropic adds to the system prompt for them; search results as their text.
  */
-import type { DocumentBlock, MessagesRequest, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
-import { isServerTool } from "../anthropic/server-tools";
+import { toolInstructions } from "../anthropic/client-tools";
+import type { DocumentBlock, MessagesRequest, SearchResultBlock, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
+import { planTool } from "../anthropic/tools";
 import { IMAGE_TOKENS } from "../translate/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
@@ -16,6 +18,8 @@ export const OVERHEAD = {
   tool: 8,
   toolCall: 6,
   toolResult: 6,
+  /** The `<search_result index source title>` tags and block labels around a search result's texts. */
+  searchResult: 16,
 } as const;
 
 
@@ -78,6 +82,14 @@ function addBlock(parts: PromptParts, block: unknown): void {
     case "tool_result":
       addToolResult(parts, b as ToolResultBlock);
       return;
+    case "search_result": {
+      // Rendered as a tagged text (translate/search-results.ts): its source, title and texts.
+      const r = b as SearchResultBlock;
+      parts.fixedTokens += OVERHEAD.searchResult;
+      parts.texts.push(r.source, r.title);
+      for (const t of r.content) parts.texts.push(t.text);
+      return;
+    }
     case "server_tool_use": {
       // A web search replayed upstream: its query (and, below, the sources it found).
       const u = b as { name?: unknown; input?: unknown };
@@ -95,7 +107,7 @@ function addBlock(parts: PromptParts, block: unknown): void {
       return;
     }
     default:
-      // thinking, redacted_thinking and unknown blocks are not sent upstream.
+      // thinking and redacted_thinking are not sent upstream (validation refuses unknown block types).
       return;
   }
 }
@@ -110,6 +122,7 @@ function safeJson(v: unknown): string | undefined {
 
 export function promptParts(req: CountableRequest): PromptParts {
   const parts: PromptParts = { texts: [], images: 0, fixedTokens: OVERHEAD.request };
+  parts.texts.push(...toolInstructions(req.tools));
   if (typeof req.system === "string") {
     if (req.system) {
       parts.texts.push(req.system);
@@ -124,12 +137,13 @@ export function promptParts(req: CountableRequest): PromptParts {
     if (typeof m.content === "string") parts.texts.push(m.content);
     else for (const b of m.content) addBlock(parts, b);
   }
-  for (const t of req.tools ?? []) {
-    if (isServerTool(t)) continue;
+  for (const [i, t] of (req.tools ?? []).entries()) {
+    const plan = planTool(t, i);
+    if (!("kind" in plan) || plan.kind !== "function") continue; // web search runs upstream; a refused tool was a 400
     parts.fixedTokens += OVERHEAD.tool;
-    parts.texts.push(t.name);
-    if (t.description) parts.texts.push(t.description);
-    parts.texts.push(safeJson(t.input_schema ?? { type: "object", properties: {} }) ?? "{}");
+    parts.texts.push(plan.def.name);
+    if (plan.def.description) parts.texts.push(plan.def.description);
+    parts.texts.push(safeJson(plan.def.parameters) ?? "{}");
   }
   return parts;
 }

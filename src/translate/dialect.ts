@@ -4,6 +4,7 @@
  * event decoder, so the route chooses none of them: it asks for the dialect of the target
  * that answered and uses what it gets.
  */
+import type { ClientToolKind } from "../anthropic/client-tools";
 import type { StreamEvent } from "../anthropic/events";
 import type { AnthropicMessage, MessagesRequest, Usage } from "../anthropic/schema";
 import { refuseServerTools } from "../anthropic/server-tools";
@@ -54,6 +55,8 @@ export interface MessageOptions {
   search?: SearchOptions;
   /** The request enabled thinking (`thinking.type` enabled or adaptive): only then are thinking blocks sent. */
   thinking: boolean;
+  /** The request's Anthropic-defined client tools, name → kind: their calls' input is normalised (anthropic/client-tools.ts). */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 export interface StreamOptions extends MessageOptions {
@@ -103,7 +106,14 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
     return { message: toAnthropicMessage(c, { ...o }), promptTokens: c.usage?.prompt_tokens, costTicks: ticksOf(c.usage) };
   },
   stream: (o) =>
-    new StreamTranslator({ messageId: o.id, model: o.model, inputTokensEstimate: o.inputTokensEstimate, stopSequences: o.stopSequences, thinking: o.thinking }),
+    new StreamTranslator({
+      messageId: o.id,
+      model: o.model,
+      inputTokensEstimate: o.inputTokensEstimate,
+      stopSequences: o.stopSequences,
+      thinking: o.thinking,
+      clientTools: o.clientTools,
+    }),
   decoder: createChunkDecoder,
 };
 
@@ -120,6 +130,7 @@ export const responsesDialect: Dialect<ResponsesEvent> = {
       stopSequences: o.stopSequences,
       search: o.search,
       thinking: o.thinking,
+      clientTools: o.clientTools,
     }),
   // Responses streams name every event; `error` events (and `type:"error"` data) are the upstream's failures.
   decoder: () => createEventDecoder<ResponsesEvent>((name, data) => name === "error" || data.type === "error"),

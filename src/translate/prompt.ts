@@ -3,8 +3,10 @@
  *
  * - consecutive messages of the same role are one turn (the Anthropic API merges them too),
  *   merged in linear time: a request of 160,000 one-line user messages is one pass;
- * - blocks of a type we do not translate are left out here, so the dialects only ever see
- *   the tagged union `ContentBlock` and switch on `type` without casts;
+ * - the dialects only ever see the tagged union `PromptBlock` and switch on `type` without
+ *   casts: a block of a type we do not translate is a 400 (validation refuses it first), and
+ *   `search_result` blocks, top level or in a tool result, are already text here, numbered
+ *   across the request in order of appearance (search-results.ts);
  * - the system prompt loses Claude Code's per-session billing line, so the prefix the
  *   upstream caches stays byte-stable across sessions and turns.
  */
@@ -14,14 +16,23 @@ import {
   type DocumentBlock,
   type ImageBlock,
   type MessagesRequest,
+  type SearchResultBlock,
+  type TextBlock,
   type ToolResultBlock,
 } from "../anthropic/schema";
 import { invalidRequest } from "../http/errors";
 import { isRecord } from "./malformed";
+import { searchResultText } from "./search-results";
+
+/** A tool_result as the dialects see it: its search results already text. */
+export type PromptToolResult = Omit<ToolResultBlock, "content"> & { content?: string | Array<TextBlock | ImageBlock | DocumentBlock> };
+
+/** A block as the dialects see it: search results already text. */
+export type PromptBlock = Exclude<ContentBlock, SearchResultBlock | ToolResultBlock> | PromptToolResult;
 
 export interface Turn {
   role: "user" | "assistant" | "system";
-  blocks: ContentBlock[];
+  blocks: PromptBlock[];
 }
 
 type AnyBlock = MessagesRequest["messages"][number]["content"] extends string | Array<infer B> ? B : never;
@@ -31,17 +42,32 @@ export function isKnownBlock(b: AnyBlock): b is ContentBlock {
   return Object.hasOwn(KNOWN_BLOCKS, b.type);
 }
 
-/** The messages as turns, same-role neighbours merged, unknown block types left out. Linear. */
+/**
+ * The messages as turns, same-role neighbours merged, search results rendered as text in place
+ * (numbered in order of appearance). Linear. A block of a type not translated is a 400 naming it
+ * (validation refuses it first; this is for callers that skip validation).
+ */
 export function promptTurns(messages: MessagesRequest["messages"]): Turn[] {
   const turns: Turn[] = [];
   let last: Turn | undefined;
-  for (const m of messages) {
+  let searchResults = 0;
+  const rendered = (b: SearchResultBlock): TextBlock => ({ type: "text", text: searchResultText(b, searchResults++) });
+  for (const [i, m] of messages.entries()) {
     if (!last || last.role !== m.role) {
       last = { role: m.role, blocks: [] };
       turns.push(last);
     }
-    if (typeof m.content === "string") last.blocks.push({ type: "text", text: m.content });
-    else for (const b of m.content) if (isKnownBlock(b)) last.blocks.push(b);
+    if (typeof m.content === "string") {
+      last.blocks.push({ type: "text", text: m.content });
+      continue;
+    }
+    for (const [k, b] of m.content.entries()) {
+      if (!isKnownBlock(b)) throw invalidRequest(`messages[${i}].content[${k}]: block type ${JSON.stringify(b.type)} is not supported`);
+      if (b.type === "search_result") last.blocks.push(rendered(b));
+      else if (b.type === "tool_result" && Array.isArray(b.content) && b.content.some((c) => c.type === "search_result")) {
+        last.blocks.push({ ...b, content: b.content.map((c) => (c.type === "search_result" ? rendered(c) : c)) });
+      } else last.blocks.push(b as PromptBlock);
+    }
   }
   return turns;
 }
@@ -63,7 +89,7 @@ export function systemText(system: MessagesRequest["system"]): string {
 }
 
 /** The text of a turn's text blocks, joined; "" when there is none. */
-export function turnText(blocks: readonly ContentBlock[]): string {
+export function turnText(blocks: readonly PromptBlock[]): string {
   const texts: string[] = [];
   for (const b of blocks) if (b.type === "text" && b.text) texts.push(b.text);
   return texts.join("\n\n");
@@ -95,7 +121,7 @@ export function documentText(doc: DocumentBlock): string {
 export const INTERRUPTED_TOOL_RESULT = "Error: the tool call was interrupted before it returned a result.";
 
 /** A tool_result's content: its text (errors marked) and its images, for the dialect to place. */
-export function toolResultParts(r: ToolResultBlock): { text: string; images: ImageBlock[] } {
+export function toolResultParts(r: PromptToolResult): { text: string; images: ImageBlock[] } {
   const images: ImageBlock[] = [];
   let text: string;
   if (r.content === undefined) text = "";
@@ -124,11 +150,11 @@ export interface ConversationSink {
   /** A system turn mid-conversation (one that came between a tool call and its results arrives after the results). */
   system(text: string): void;
   /** An assistant turn; answers the client ids of the tool calls it made, in order, each once. */
-  assistant(blocks: readonly ContentBlock[]): string[];
+  assistant(blocks: readonly PromptBlock[]): string[];
   /** The result of each call of the turn before, in call order; undefined when the client sent none. */
-  result(id: string, r: ToolResultBlock | undefined): void;
+  result(id: string, r: PromptToolResult | undefined): void;
   /** The rest of a user turn, after the results: results that answer no pending call, then the other blocks. */
-  user(orphans: readonly ToolResultBlock[], rest: readonly ContentBlock[]): void;
+  user(orphans: readonly PromptToolResult[], rest: readonly PromptBlock[]): void;
 }
 
 /**
@@ -162,9 +188,9 @@ export function walkConversation(messages: MessagesRequest["messages"], sink: Co
       pending = sink.assistant(turn.blocks);
       continue;
     }
-    const results = new Map<string, ToolResultBlock>();
-    const orphans: ToolResultBlock[] = [];
-    const rest: ContentBlock[] = [];
+    const results = new Map<string, PromptToolResult>();
+    const orphans: PromptToolResult[] = [];
+    const rest: PromptBlock[] = [];
     for (const b of turn.blocks) {
       if (b.type !== "tool_result") rest.push(b);
       else if (pending.includes(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);

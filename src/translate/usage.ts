@@ -1,5 +1,7 @@
 /** Token usage: upstream usage → Anthropic usage, and local estimates. */
+import { toolInstructions } from "../anthropic/client-tools";
 import type { MessagesRequest, Usage } from "../anthropic/schema";
+import { planTool } from "../anthropic/tools";
 import type { ChatUsage } from "../openai/schema";
 import { count } from "./malformed";
 
@@ -55,6 +57,12 @@ function blockChars(block: unknown): { chars: number; images: number } {
       for (const r of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) {
         chars += String(r?.url ?? "").length + String(r?.title ?? "").length;
       }
+      return { chars, images: 0 };
+    }
+    case "search_result": {
+      // Sent as a tagged text: its source, title and texts, and about 60 characters of tags.
+      let chars = 60 + String(b.source ?? "").length + String(b.title ?? "").length;
+      for (const t of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) chars += String(t?.text ?? "").length + 8;
       return { chars, images: 0 };
     }
     case "tool_result": {
@@ -113,6 +121,11 @@ export function inspectPrompt(req: Pick<MessagesRequest, "messages" | "system" |
         images += r.images;
       }
   }
-  for (const t of req.tools ?? []) chars += t.name.length + (t.description?.length ?? 0) + safeJsonLength(t.input_schema);
+  for (const text of toolInstructions(req.tools)) chars += text.length;
+  for (const [i, t] of (req.tools ?? []).entries()) {
+    // What goes upstream: Anthropic's client tools as the functions Claude knows (web search runs upstream).
+    const plan = planTool(t, i);
+    if ("kind" in plan && plan.kind === "function") chars += plan.def.name.length + (plan.def.description?.length ?? 0) + safeJsonLength(plan.def.parameters);
+  }
   return { tokens: Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS), images };
 }

@@ -94,6 +94,29 @@ describe("exact counts from the upstream's tokenizer", () => {
     expect(res.input_tokens).toBe(words(sent) + fixed + IMAGE_TOKENS);
   });
 
+  test("Anthropic's client tools count as the functions they become, with what Anthropic adds to the system; search results as their text", async () => {
+    const res = await client.messages.countTokens({
+      model: "grok-4.3",
+      system: "Be brief.",
+      tools: [{ type: "bash_20250124", name: "bash" }, { type: "memory_20250818", name: "memory" }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "search_result", source: "https://docs.example.com/a", title: "Doc A", content: [{ type: "text", text: "alpha beta gamma" }] },
+            { type: "text", text: "Summarise." },
+          ],
+        },
+      ],
+    });
+    const sent: string = fake.last.body.text;
+    for (const part of ["Run commands in a bash shell", '"restart"', "MEMORY PROTOCOL", '"insert_text"', "sandboxed computing environment", "alpha beta gamma", "Doc A", "https://docs.example.com/a"]) {
+      expect(sent).toContain(part);
+    }
+    const fixed = OVERHEAD.request + 2 * OVERHEAD.message + 2 * OVERHEAD.tool + OVERHEAD.searchResult;
+    expect(res.input_tokens).toBe(words(sent) + fixed);
+  });
+
   test("the beta form, /v1/v1 and max_tokens are all accepted", async () => {
     const body = { model: "grok-4.3", messages: [{ role: "user" as const, content: "one two three" }] };
     const beta = await client.beta.messages.countTokens(body);

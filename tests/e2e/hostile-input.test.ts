@@ -131,11 +131,12 @@ describe("malformed bodies → 400", () => {
     expect(((await utf8.json()) as any).error.message).toContain("UTF-8");
   });
 
-  test("block types named after Object.prototype members are just unknown types, not a crash", async () => {
+  test("block types named after Object.prototype members are just unknown types (a 400 naming them), not a crash", async () => {
     for (const type of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
       const body = `{"model":"grok-4","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"${type}","text":1}]}]}`;
       const res = await send(body);
-      expect(res.status, `${type}: ${await res.clone().text()}`).toBe(200);
+      expect(res.status, `${type}: ${await res.clone().text()}`).toBe(400);
+      expect(((await res.json()) as any).error.message).toStartWith(`messages[0].content[1]: block type "${type}" is not supported`);
     }
   });
 

@@ -36,7 +36,7 @@ describe("tools", () => {
     expect(h.fake.requests).toHaveLength(0);
   });
 
-  test("definitions, tool_choice and the parallel flag reach the upstream; server tools are dropped with a log warning", async () => {
+  test("definitions, tool_choice and the parallel flag reach the upstream; Anthropic's bash tool as the function Claude knows; the log names no prompt or key", async () => {
     ok();
     const own = startGateway(h.fake.baseUrl); // its own log file, read once the server has stopped
     const c = clientFor(own);
@@ -52,7 +52,10 @@ describe("tools", () => {
       tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
     });
     // Sorted by name: the prompt prefix stays byte-stable for the upstream's cache whatever the client's order.
-    expect(h.fake.last.body.tools).toEqual([
+    const sent = h.fake.last.body.tools;
+    expect(sent.map((t: any) => t.function.name)).toEqual(["bash", "lookup", "weather"]);
+    expect(sent[0].function.description).toStartWith("Run commands in a bash shell");
+    expect(sent.slice(1)).toEqual([
       { type: "function", function: { name: "lookup", parameters: { type: "object" } } },
       { type: "function", function: { name: "weather", description: "Weather for a city", parameters: weatherTool.input_schema } },
     ]);
@@ -60,7 +63,7 @@ describe("tools", () => {
     expect(h.fake.last.body.parallel_tool_calls).toBe(false);
     await own.stop(); // flushes the log
     const log = readFileSync(own.logFile, "utf8");
-    expect(log).toContain("server tools dropped: bash (bash_20250124)");
+    expect(log).not.toContain("server tools dropped");
     expect(log).not.toContain(SECRET_PROMPT);
     expect(log).not.toContain("xai-test-upstream-key");
   });

@@ -33,12 +33,11 @@ const result = (id: string, content: unknown, extra: Record<string, unknown> = {
 
 describe("tools", () => {
   test("definitions become functions; extra fields and a missing type are fine", () => {
-    const { tools, dropped } = convertTools([
+    const tools = convertTools([
       { name: "a", description: "A", input_schema: { type: "object", properties: { x: { type: "string" } } } },
       { name: "b", type: "custom", input_schema: { type: "object" }, strict: true, cache_control: { type: "ephemeral" } } as any,
       { name: "c", eager_input_streaming: true, defer_loading: false } as any,
     ]);
-    expect(dropped).toEqual([]);
     expect(tools).toEqual([
       { type: "function", function: { name: "a", description: "A", parameters: { type: "object", properties: { x: { type: "string" } } } } },
       { type: "function", function: { name: "b", parameters: { type: "object" } } },
@@ -46,26 +45,25 @@ describe("tools", () => {
     ]);
   });
 
-  test("server tools are dropped with a warning, never a 400", () => {
+  test("Anthropic's client tools become the functions Claude knows; any other typed tool is a 400, never dropped", () => {
     const { body, warnings } = translate(
       req([{ role: "user", content: "hi" }], {
         tools: [
-          { name: "web_search", type: "web_search_20250305" },
           { name: "bash", type: "bash_20250124" },
           { name: "str_replace_editor", type: "text_editor_20250124" },
           { name: "mine", input_schema: { type: "object" } },
         ],
       }),
     );
-    expect(body.tools?.map((t) => t.function.name)).toEqual(["mine"]);
-    expect(warnings.join("\n")).toContain("web_search (web_search_20250305)");
-    expect(warnings.join("\n")).toContain("bash (bash_20250124)");
+    expect(body.tools?.map((t) => t.function.name)).toEqual(["bash", "mine", "str_replace_editor"]);
+    expect(warnings).toEqual([]);
+    for (const type of ["web_search_20250305", "web_fetch_20250910", "mcp_toolset", "made_up_20270101"]) {
+      expect(() => translate(req([{ role: "user", content: "hi" }], { tools: [{ name: "x", type }] }))).toThrow(type);
+    }
   });
 
-  test("only server tools: no tools and no tool_choice go upstream", () => {
-    const { body } = translate(
-      req([{ role: "user", content: "hi" }], { tools: [{ name: "web_search", type: "web_search_20250305" }], tool_choice: { type: "any" } }),
-    );
+  test("no tools: no tool_choice goes upstream", () => {
+    const { body } = translate(req([{ role: "user", content: "hi" }], { tools: [], tool_choice: { type: "any" } }));
     expect(body.tools).toBeUndefined();
     expect(body.tool_choice).toBeUndefined();
   });

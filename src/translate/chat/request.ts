@@ -17,13 +17,25 @@
  * turns, encrypted), and resending it as text would bill it as input and let the model
  * mistake its old scratchpad for something the user said.
  */
-import type { ContentBlock, ImageBlock, MessagesRequest, Tool, ToolChoice, ToolResultBlock } from "../../anthropic/schema";
-import { isServerTool } from "../../anthropic/server-tools";
+import { withToolInstructions } from "../../anthropic/client-tools";
+import type { ImageBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
+import { refuseServerTools } from "../../anthropic/server-tools";
+import { functionDefs } from "../../anthropic/tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import type { ChatMessage, ChatRequest, ChatToolChoice, ContentPart, FunctionTool, ToolCall } from "../../openai/schema";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
+import {
+  documentText,
+  imageUrl,
+  INTERRUPTED_TOOL_RESULT,
+  stringifyInput,
+  systemText,
+  toolResultParts,
+  walkConversation,
+  type PromptBlock,
+  type PromptToolResult,
+} from "../prompt";
 import { structuredOutput } from "../structured-output";
 
 export { INTERRUPTED_TOOL_RESULT };
@@ -62,7 +74,7 @@ function imagePart(img: ImageBlock, opts: ConvertOptions, stats: ConvertStats): 
   return { type: "image_url", image_url: { url: imageUrl(img) } };
 }
 
-function toPart(b: ContentBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
+function toPart(b: PromptBlock, opts: ConvertOptions, stats: ConvertStats): ContentPart | null {
   switch (b.type) {
     case "text":
       return b.text.length > 0 ? { type: "text", text: b.text } : null;
@@ -83,7 +95,7 @@ function userMessage(parts: ContentPart[]): ChatMessage | null {
 
 /** A tool_result's content as text for a `tool` message, plus images to forward separately. */
 export function toolResultContent(
-  r: ToolResultBlock,
+  r: PromptToolResult,
   opts: ConvertOptions = {},
   stats: ConvertStats = { imagesOmitted: 0 },
 ): { text: string; images: ContentPart[] } {
@@ -95,12 +107,13 @@ export function toolResultContent(
 }
 
 export function convertMessages(
-  req: Pick<MessagesRequest, "system" | "messages">,
+  req: Pick<MessagesRequest, "system" | "messages"> & Partial<Pick<MessagesRequest, "tools">>,
   opts: ConvertOptions = {},
   stats: ConvertStats = { imagesOmitted: 0 },
 ): ChatMessage[] {
   const out: ChatMessage[] = [];
-  const system = systemText(req.system);
+  // What Anthropic adds for its own tools (computer use, memory) comes first, the client's system after.
+  const system = withToolInstructions(systemText(req.system), req.tools);
   if (system) out.push({ role: "system", content: system });
 
   const toolMessage = (id: string, content: string): ChatMessage => ({ role: "tool", tool_call_id: upstreamToolCallId(id), content });
@@ -151,25 +164,13 @@ export function convertMessages(
   return out;
 }
 
-export function convertTools(tools: Tool[] | undefined): { tools: FunctionTool[]; dropped: string[] } {
-  const out: FunctionTool[] = [];
-  const dropped: string[] = [];
-  for (const t of tools ?? []) {
-    if (isServerTool(t)) {
-      dropped.push(`${t.name} (${t.type})`);
-      continue;
-    }
-    const fn: FunctionTool["function"] = {
-      name: t.name,
-      parameters: t.input_schema ?? { type: "object", properties: {} },
-    };
-    if (t.description) fn.description = t.description;
-    out.push({ type: "function", function: fn });
-  }
-  // Sorted by name, so the translated prefix stays byte-stable for the upstream's prompt
-  // cache even when a client lists the same tools in another order.
-  out.sort((a, b) => (a.function.name < b.function.name ? -1 : a.function.name > b.function.name ? 1 : 0));
-  return { tools: out, dropped };
+/**
+ * Custom tools as they are, Anthropic's client tools (bash, text editor, …) as the functions
+ * Claude knows; sorted by name (see anthropic/tools.ts). Anything else is a 400, never dropped.
+ */
+export function convertTools(tools: Tool[] | undefined): FunctionTool[] {
+  refuseServerTools(tools, "chat"); // web search exists only on the Responses upstream
+  return functionDefs(tools).map((fn) => ({ type: "function", function: fn }));
 }
 
 export function convertToolChoice(
@@ -210,8 +211,7 @@ export function toChatRequest(req: MessagesRequest, opts: TranslateOptions): Tra
   const user = req.metadata?.user_id;
   if (typeof user === "string" && user) body.user = user;
 
-  const { tools, dropped } = convertTools(req.tools);
-  if (dropped.length) warnings.push(`server tools dropped: ${dropped.join(", ")}`);
+  const tools = convertTools(req.tools);
   if (tools.length) {
     body.tools = tools;
     Object.assign(body, convertToolChoice(req.tool_choice, new Set(tools.map((t) => t.function.name))));

@@ -1,4 +1,5 @@
 /** Non-streaming upstream completion → Anthropic message. Pure. */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
 import type { ChatCompletion } from "../../openai/schema";
 import { toolUseId } from "../ids";
@@ -17,6 +18,8 @@ export interface ResponseOptions {
   inputTokensEstimate: number;
   /** The request enabled thinking: reasoning is shown as a signed thinking block (else never). */
   thinking?: boolean;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 /** The upstream's tool call cannot be turned into a tool_use block (reported as a 502, never passed on). */
@@ -50,7 +53,7 @@ export function toAnthropicMessage(c: ChatCompletion, opts: ResponseOptions): An
       if (!name) throw new UnparseableToolArguments(undefined);
       const args = parseToolArguments(call.function.arguments ?? "");
       if (!args.ok) throw new UnparseableToolArguments(name);
-      content.push({ type: "tool_use", id: toolUseId(call.id), name, input: args.input });
+      content.push({ type: "tool_use", id: toolUseId(call.id), name, input: normaliseCall(opts.clientTools, name, args.input) });
     }
   }
 

@@ -13,6 +13,7 @@
  * - stop sequences are watched across chunk borders; on a match `stopped` turns true
  *   and the caller should abort the upstream and call finish().
  */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { StopReason, Usage } from "../../anthropic/schema";
 import type { ChatChunk, ChatUsage, ToolCallDelta } from "../../openai/schema";
@@ -34,6 +35,8 @@ export interface StreamOptions {
   stopSequences?: string[];
   /** The request enabled thinking: reasoning is shown as a signed thinking block (else never). */
   thinking?: boolean;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 interface PendingToolCall {
@@ -228,13 +231,15 @@ export class StreamTranslator {
           `the upstream streamed arguments for tool "${call.name}" that are not valid JSON and could not be repaired`,
         );
       }
+      const input = normaliseCall(this.opts.clientTools, call.name, args.input);
+      const json = input === args.input ? args.json : JSON.stringify(input);
       const index = this.nextIndex++;
       out.push({
         type: "content_block_start",
         index,
         content_block: { type: "tool_use", id: toolUseId(call.id), name: call.name, input: {} },
       });
-      this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
+      this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
       out.push({ type: "content_block_stop", index });
       this.toolsEmitted++;
     }

@@ -11,6 +11,9 @@
  * - `tool_result` → `function_call_output` right after, in call order (errors marked,
  *   images in a user item after the outputs); a call without a result gets an error output;
  * - thinking blocks signed by anyone else are dropped, never forwarded;
+ * - custom tools and Anthropic's client tools (bash, text editor, memory, computer: the schema
+ *   Claude knows, see anthropic/client-tools.ts) → function tools; what Anthropic adds to the
+ *   system prompt for them goes first in `instructions`;
  * - Anthropic's web search tool → xAI's server-side `web_search` (and `x_search` when configured);
  *   a turn with our search blocks gives xAI back its own items, in place: reasoning with its id,
  *   the `web_search_call` items, the `tco_` tool outputs (from the results' encrypted_content)
@@ -18,12 +21,23 @@
  *   anyone else's search blocks become plain text context;
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
-import type { ContentBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
-import { isServerTool, isWebSearchTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
+import { withToolInstructions } from "../../anthropic/client-tools";
+import type { MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
+import { refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
+import { functionDefs } from "../../anthropic/tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
 import { upstreamToolCallId } from "../ids";
-import { documentText, imageUrl, INTERRUPTED_TOOL_RESULT, stringifyInput, systemText, toolResultParts, walkConversation } from "../prompt";
+import {
+  documentText,
+  imageUrl,
+  INTERRUPTED_TOOL_RESULT,
+  stringifyInput,
+  systemText,
+  toolResultParts,
+  walkConversation,
+  type PromptBlock,
+} from "../prompt";
 import { decodeReasoningSignature } from "../signature";
 import { TurnPosition, type StoredReasoning } from "../turn-digest";
 import { structuredOutput } from "../structured-output";
@@ -72,7 +86,7 @@ interface Walk {
   restoredByTurn: ReadonlyMap<number, readonly StoredReasoning[]> | undefined;
 }
 
-function userParts(blocks: readonly ContentBlock[], w: Walk): InputPart[] {
+function userParts(blocks: readonly PromptBlock[], w: Walk): InputPart[] {
   const parts: InputPart[] = [];
   for (const b of blocks) {
     if (b.type === "text") {
@@ -162,7 +176,7 @@ function pushReasoning(w: Walk, searchTurn: boolean, encrypted: string, id: stri
   w.replayed++;
 }
 
-function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
+function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
   const ids: string[] = [];
   let run: TextLike[] = [];
   const flushText = () => {
@@ -266,7 +280,7 @@ function assistantItems(blocks: readonly ContentBlock[], w: Walk): string[] {
 export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): void {
   const output = (id: string, text: string) => w.items.push({ type: "function_call_output", call_id: upstreamToolCallId(id), output: text });
   /** Images of the turn's results: they go first in the user message after the outputs. */
-  let resultImages: ContentBlock[] = [];
+  let resultImages: PromptBlock[] = [];
   walkConversation(req.messages, {
     system: (content) => void w.items.push({ role: "system", content }),
     assistant: (blocks) => assistantItems(blocks, w),
@@ -277,7 +291,7 @@ export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): v
       resultImages.push(...images);
     },
     user(orphans, rest) {
-      const blocks: ContentBlock[] = resultImages;
+      const blocks: PromptBlock[] = resultImages;
       resultImages = [];
       for (const r of orphans) {
         const { text, images } = toolResultParts(r);
@@ -288,22 +302,13 @@ export function convertInput(req: Pick<MessagesRequest, "messages">, w: Walk): v
   });
 }
 
-export function convertResponsesTools(tools: Tool[] | undefined): { tools: FunctionToolDef[]; dropped: string[] } {
-  const out: FunctionToolDef[] = [];
-  const dropped: string[] = [];
-  for (const t of tools ?? []) {
-    if (isWebSearchTool(t)) continue; // see serverTools
-    if (isServerTool(t)) {
-      dropped.push(`${t.name} (${t.type})`);
-      continue;
-    }
-    const fn: FunctionToolDef = { type: "function", name: t.name, parameters: t.input_schema ?? { type: "object", properties: {} } };
-    if (t.description) fn.description = t.description;
-    out.push(fn);
-  }
-  // Sorted by name: a byte-stable prefix for the prompt cache whatever order the client lists them in.
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { tools: out, dropped };
+/**
+ * Custom tools as they are, Anthropic's client tools (bash, text editor, …) as the functions
+ * Claude knows, flat; sorted by name (see anthropic/tools.ts). Web search goes in serverTools;
+ * anything else is a 400, never dropped.
+ */
+export function convertResponsesTools(tools: Tool[] | undefined): FunctionToolDef[] {
+  return functionDefs(tools).map((fn) => ({ type: "function", ...fn }));
 }
 
 /**
@@ -355,7 +360,8 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   };
   convertInput(req, w);
   const body: ResponsesRequest = { model: opts.model, input: w.items, max_output_tokens: Math.min(req.max_tokens, opts.caps.maxOutput), store: false };
-  const instructions = systemText(req.system);
+  // What Anthropic adds for its own tools (computer use, memory) comes first, the client's system after.
+  const instructions = withToolInstructions(systemText(req.system), req.tools);
   if (instructions) body.instructions = instructions;
   if (w.imagesOmitted > 0) warnings.push(`${w.imagesOmitted} image(s) replaced by a note: model ${opts.model} does not accept images`);
   if (w.foreignThinking > 0) warnings.push(`${w.foreignThinking} thinking block(s) not signed by this gateway dropped`);
@@ -364,8 +370,7 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
   if (req.top_k !== undefined) warnings.push("top_k dropped (the upstream has none)");
 
   refuseServerTools(req.tools, "responses");
-  const { tools, dropped } = convertResponsesTools(req.tools);
-  if (dropped.length) warnings.push(`server tools dropped: ${dropped.join(", ")}`);
+  const tools = convertResponsesTools(req.tools);
   const hosted = serverTools(req, opts.xSearch ?? false, warnings);
   if (tools.length) {
     body.tools = [...tools, ...hosted];

@@ -1,4 +1,5 @@
 /** Non-streaming Responses JSON → Anthropic message. Pure; a body of the wrong shape throws MalformedUpstream. */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
 import { toolUseId } from "../ids";
 import { isRecord, MalformedUpstream } from "../malformed";
@@ -20,6 +21,8 @@ export interface ResponsesMessageOptions {
   search?: SearchOptions;
   /** The request enabled thinking: reasoning is shown as signed thinking blocks (else never). */
   thinking?: boolean;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 export interface TranslatedMessage {
@@ -92,7 +95,7 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       if (!args.ok) {
         throw new MalformedUpstream(`the upstream returned arguments for tool "${item.name}" that are not valid JSON and could not be repaired`);
       }
-      content.push({ type: "tool_use", id: toolUseId(item.call_id), name: item.name, input: args.input });
+      content.push({ type: "tool_use", id: toolUseId(item.call_id), name: item.name, input: normaliseCall(opts.clientTools, item.name, args.input) });
       chars += args.json.length;
     }
     // code_interpreter_call, image_generation_call, …: the upstream ran them; nothing for the client.

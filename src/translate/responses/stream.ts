@@ -18,6 +18,7 @@
  * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
  *   ResponsesStreamFailed; unknown events and item types are skipped.
  */
+import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import { messageStart, type BlockDelta, type BlockStart, type StreamEvent } from "../../anthropic/events";
 import type { ResponseBlock, StopReason, Usage } from "../../anthropic/schema";
 import { isRecord, ToolArgumentsError } from "../malformed";
@@ -41,6 +42,8 @@ export interface ResponsesStreamOptions {
   search?: SearchOptions;
   /** The request enabled thinking: reasoning is shown as signed thinking blocks (else never). */
   thinking?: boolean;
+  /** The request's Anthropic-defined client tools: their calls' input is normalised. */
+  clientTools?: ReadonlyMap<string, ClientToolKind>;
 }
 
 /** A turn's encrypted reasoning and the digest of the turn as the client received it (see turn-digest.ts). */
@@ -378,13 +381,15 @@ export class ResponsesStreamTranslator {
     if (!name) throw new ToolArgumentsError("the upstream streamed a tool call without a tool name");
     const args = parseToolArguments(raw);
     if (!args.ok) throw new ToolArgumentsError(`the upstream streamed arguments for tool "${name}" that are not valid JSON and could not be repaired`);
+    const input = normaliseCall(this.opts.clientTools, name, args.input);
+    const json = input === args.input ? args.json : JSON.stringify(input);
     this.endText(out);
     this.closeBlock(out);
     const index = this.nextIndex++;
     const id = toolUseId(callId || undefined);
-    this.turn.toolUse(id, name, args.input);
+    this.turn.toolUse(id, name, input);
     out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id, name, input: {} } });
-    this.delta(index, { type: "input_json_delta", partial_json: args.json }, out, args.json.length);
+    this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
     out.push({ type: "content_block_stop", index });
     this.toolsEmitted++;
   }
