@@ -268,4 +268,19 @@ describe("the command line", () => {
       metrics: { token: `<${fingerprint(secrets.metrics)}>`, requireClientKey: true },
     });
   });
+
+  test("[reasoning_store]: file and environment, shown by --print-config with Redis's password masked", async () => {
+    const path = file(`[reasoning_store]\nmax_bytes = 1048576\nttl = 3600\n`);
+    const memory = JSON.parse((await runCli(["--print-config", "--config", path])).stdout);
+    expect(memory.reasoningStore).toEqual({ backend: "memory", max_bytes: 1048576, ttl: { value: 3600, unit: "seconds" } });
+    const shared = await runCli(["--print-config", "--config", path], {
+      GROK2API_REDIS_URL: "redis://:redis-pass-0123456789@127.0.0.1:6379",
+      GROK2API_REASONING_STORE_TTL: "60",
+    });
+    expect(shared.stdout).not.toContain("redis-pass-0123456789");
+    expect(JSON.parse(shared.stdout).reasoningStore).toMatchObject({ backend: "redis", ttl: { value: 60 }, redis_url: "redis://:***@127.0.0.1:6379" });
+    const bad = await runCli(["--check-config", path], { GROK2API_REASONING_STORE_MAX_BYTES: "lots" });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("GROK2API_REASONING_STORE_MAX_BYTES");
+  });
 });
