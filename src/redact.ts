@@ -113,8 +113,10 @@ export function scrubHeaders(headers: Record<string, string>): Record<string, st
  * secrets replaced; only when a chunk ends with the beginning of a secret are those
  * few bytes held back until the next chunk (or the end) tells whether it is one.
  */
+const NOTHING = new Uint8Array(0);
+
 export function streamScrubber(): { push(chunk: Uint8Array): Uint8Array; end(): Uint8Array } {
-  let held: Uint8Array = new Uint8Array(0);
+  let held: Uint8Array = NOTHING;
   const replaceAll = (buf: Buffer): Buffer => {
     for (const s of outbound) {
       let at = buf.indexOf(s.bytes);
@@ -148,15 +150,15 @@ export function streamScrubber(): { push(chunk: Uint8Array): Uint8Array; end(): 
   return {
     push(chunk) {
       if (outbound.length === 0 && held.byteLength === 0) return chunk;
-      let buf = held.byteLength ? Buffer.concat([held, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let buf = held.byteLength ? Buffer.concat([held, chunk]) : chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       buf = replaceAll(buf);
       const keep = pendingTail(buf);
-      held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : new Uint8Array(0);
+      held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : NOTHING;
       return keep ? buf.subarray(0, buf.byteLength - keep) : buf;
     },
     end() {
       const rest = held;
-      held = new Uint8Array(0);
+      held = NOTHING;
       return rest;
     },
   };

@@ -5,7 +5,7 @@
  * did not ask for it; the OpenAI faces' error events.
  */
 import { describe, expect, test } from "bun:test";
-import { FrameSplitter, type StreamWatch } from "../../src/exchange/sse-frames";
+import { FrameSplitter, watchFrame, type Frames, type StreamWatch } from "../../src/exchange/sse-frames";
 import { openaiStreamError, responsesStreamError } from "../../src/routes/openai-errors";
 import { chatStreamWatch } from "../../src/translate/chat/stream-watch";
 import { responsesStreamWatch } from "../../src/translate/responses/stream-watch";
@@ -16,17 +16,36 @@ import { responsesSse, scriptEvents } from "../helpers/fake-responses";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** The text in reads of `size` bytes through a splitter and a watch: what the client gets, and the watch. */
+/** The whole frames of one read, in order: the one it ended, then those it holds whole. */
+function wholeFrames({ head, body, ends }: Frames): Uint8Array[] {
+  const out = head ? [head] : [];
+  let start = 0;
+  for (const end of ends) {
+    out.push(body.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * The text in reads of `size` bytes through a splitter and a watch, as the relay does it (the
+ * frame a read ends on its own, the read's other frames together): what the client gets, and the watch.
+ */
 function relay(text: string, size: number, watch: StreamWatch): { out: string; watch: StreamWatch } {
   const bytes = enc.encode(text);
   const frames = new FrameSplitter();
   let out = "";
   for (let i = 0; i < bytes.length; i += size) {
-    const { region, bounds } = frames.push(bytes.subarray(i, i + size));
-    for (const [s, e] of bounds) {
-      const kept = watch.frame(region.subarray(s, e));
+    const read = frames.push(bytes.subarray(i, i + size));
+    if (read.head) {
+      const kept = watchFrame(watch, read.head);
       if (kept) out += dec.decode(kept);
     }
+    const changed = read.ends.length ? watch.frames(read.body, read.ends) : null;
+    wholeFrames({ head: null, body: read.body, ends: read.ends }).forEach((frame, k) => {
+      const kept = changed?.has(k) ? changed.get(k) : frame;
+      if (kept) out += dec.decode(kept);
+    });
   }
   out += dec.decode(frames.end());
   return { out, watch };
@@ -40,8 +59,7 @@ describe("frames", () => {
       const got: string[] = [];
       const bytes = enc.encode(text);
       for (let i = 0; i < bytes.length; i += size) {
-        const { region, bounds } = frames.push(bytes.subarray(i, i + size));
-        for (const [s, e] of bounds) got.push(dec.decode(region.subarray(s, e)));
+        for (const frame of wholeFrames(frames.push(bytes.subarray(i, i + size)))) got.push(dec.decode(frame));
       }
       expect(got).toEqual(["data: a\n\n", "data: b\r\n\r\n", "event: x\ndata: c\n\n"]);
       expect(dec.decode(frames.end())).toBe("data: cut");

@@ -43,23 +43,34 @@ function eventName(b: Buffer): string {
   return end === -1 ? "" : b.toString("latin1", t + TYPE.byteLength, end);
 }
 
+/** The event name of the frame in [start, end) of a read: read in place when the frame starts with it (xAI's do). */
+function eventNameAt(b: Buffer, start: number, end: number): string {
+  if (b.compare(EVENT, 0, EVENT.byteLength, start, Math.min(end, start + EVENT.byteLength)) === 0) {
+    const nl = b.indexOf(0x0a, start);
+    return b.toString("latin1", start + EVENT.byteLength, nl === -1 || nl > end ? end : nl).trim();
+  }
+  return eventName(b.subarray(start, end));
+}
+
 export function responsesStreamWatch(): StreamWatch {
   let complete = false;
   let usage: WatchedUsage | undefined;
   let deltas = 0;
   return {
-    frame(frame) {
-      const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-      const name = eventName(b);
-      if (name.endsWith(".delta")) deltas++; // about a token each
-      else if (TERMINAL.has(name)) {
-        complete = true;
-        if (WITH_USAGE.has(name)) {
-          const found = lastObjectOf(b.toString("utf8"), "usage");
-          if (found !== undefined) usage = responsesUsageOf(found);
+    frames(b, ends) {
+      for (let k = 0, start = 0; k < ends.length; start = ends[k++]!) {
+        const end = ends[k]!;
+        const name = eventNameAt(b, start, end);
+        if (name.endsWith(".delta")) deltas++; // about a token each
+        else if (TERMINAL.has(name)) {
+          complete = true;
+          if (WITH_USAGE.has(name)) {
+            const found = lastObjectOf(b.toString("utf8", start, end), "usage");
+            if (found !== undefined) usage = responsesUsageOf(found);
+          }
         }
       }
-      return frame;
+      return null; // every frame goes as it came
     },
     get complete() {
       return complete;
