@@ -5,7 +5,7 @@
  */
 import type { Job } from "../lib/job";
 import { load } from "../lib/load";
-import { fmtMB, median, rssKB } from "../lib/measure";
+import { fmtDeltaMB, fmtMB, median, rssKB } from "../lib/measure";
 import { O } from "../lib/options";
 import { stop } from "../lib/proc";
 import { BODIES, startGateway, warmUp } from "../lib/stand";
@@ -92,7 +92,7 @@ export const burst: Job<Burst> = {
       {
         name: `${O.burstStreams}-stream burst: RSS back within 10 MB of idle in ${O.burstWatchS} s`,
         goal: "≤ +10 MB",
-        value: `+${fmtMB(end - r.idleKB)} at ${O.burstWatchS} s${r.backAfterS !== undefined ? ` (within after ${r.backAfterS} s)` : ""}`,
+        value: `${fmtDeltaMB(end - r.idleKB)} at ${O.burstWatchS} s${r.backAfterS !== undefined ? ` (within after ${r.backAfterS} s)` : ""}`,
         pass: r.failed === 0 && end - r.idleKB <= WITHIN_KB,
       },
     ];

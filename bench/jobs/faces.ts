@@ -114,3 +114,23 @@ export function streamGoals(r: FacesResult): Goal[] {
   }
   return goals;
 }
+
+/** The non-stream goal: gateway CPU per request ≤ 150 µs, all threads (schedstat, not under a profiler). */
+export function nonStreamGoals(r: FacesResult): Goal[] {
+  const goals: Goal[] = [];
+  for (const d of DIALECTS) {
+    const s = r[d];
+    if (!s) continue;
+    for (const t of GATEWAY_TARGETS) {
+      const g = s[t];
+      if (!g?.cpuPerReq) continue;
+      goals.push({
+        name: `non-stream gateway CPU per request, ${targetLabel(d, t)} (${dialectLabel(d)}; all threads, the JS thread in brackets)`,
+        goal: "≤ 150 µs",
+        value: `${fmtUs(g.cpuPerReq)} (${fmtUs(g.mainCpuPerReq!)})`,
+        pass: g.cpuPerReq <= 0.15,
+      });
+    }
+  }
+  return goals;
+}

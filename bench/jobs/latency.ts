@@ -1,7 +1,7 @@
 /** One request at a time: what the gateway adds to a request's latency (direct, pipe, each face; teams off). */
 import type { Goal, Job, Row } from "../lib/job";
 import { probe, type ProbeResult, type Target } from "../lib/load";
-import { fmtMs } from "../lib/measure";
+import { fmtDeltaMs, fmtMs } from "../lib/measure";
 import { O } from "../lib/options";
 import { BODIES, pathOf, type Dialect } from "../lib/stand";
 import { DIALECTS, dialectLabel } from "./faces";
@@ -47,8 +47,8 @@ export const latency: Job<LatencyResult> = {
             `${fmtMs(p.direct![what].p50)} / ${fmtMs(p.direct![what].p99)}`,
             `${fmtMs(p.pipe![what].p50)} / ${fmtMs(p.pipe![what].p99)}`,
             `${fmtMs(p[t]![what].p50)} / ${fmtMs(p[t]![what].p99)}`,
-            `+${fmtMs(added(p, t, what))} at p50`,
-            `+${fmtMs(p[t]![what].p50 - p.pipe![what].p50)} at p50`,
+            `${fmtDeltaMs(added(p, t, what))} at p50`,
+            `${fmtDeltaMs(p[t]![what].p50 - p.pipe![what].p50)} at p50`,
           ]);
         }
       }

@@ -1,7 +1,7 @@
 /** A stream paced by the upstream (a chunk every 2 ms, as a model produces tokens): what a client sees then. */
 import type { Job } from "../lib/job";
 import { compare, type Side } from "../lib/load";
-import { fmtInt, fmtMs, fmtX } from "../lib/measure";
+import { fmtDeltaMs, fmtInt, fmtMs, fmtX } from "../lib/measure";
 import { O } from "../lib/options";
 import { BODIES, PACED_GAP_MS, upstreamBodyFor } from "../lib/stand";
 
@@ -25,7 +25,7 @@ export const paced: Job<PacedResult> = {
   },
   rows: (r) => [
     [`paced stream, a chunk every ${PACED_GAP_MS} ms (chat completions)`, `/v1/messages: streams/s (${O.pacedConnections} connections)`, fmtInt(r.direct.rps), "", fmtInt(r.messages.rps), fmtX(r.messages.rps / r.direct.rps), ""],
-    ["", "p50 / p99 whole stream", `${fmtMs(r.direct.p50)} / ${fmtMs(r.direct.p99)}`, "", `${fmtMs(r.messages.p50)} / ${fmtMs(r.messages.p99)}`, `+${fmtMs(r.messages.p50 - r.direct.p50)} at p50`, ""],
+    ["", "p50 / p99 whole stream", `${fmtMs(r.direct.p50)} / ${fmtMs(r.direct.p99)}`, "", `${fmtMs(r.messages.p50)} / ${fmtMs(r.messages.p99)}`, `${fmtDeltaMs(r.messages.p50 - r.direct.p50)} at p50`, ""],
   ],
   method: () =>
     `**Paced stream** (\`jobs/paced.ts\`): the same ${O.chunks}-chunk stream with the fake upstream waiting ${PACED_GAP_MS} ms between ` +

@@ -6,12 +6,13 @@ import { facesRatios, facesRows, runFaces, streamGoals, type FacesResult } from 
 export const streams: Job<FacesResult> = {
   name: "streams",
   quick: true,
-  run: (ctx) => runFaces(ctx, true),
+  // The quick run leaves out teams on, to stay short.
+  run: (ctx) => runFaces(ctx, true, !O.quick),
   rows: (r) => facesRows(r, true),
   goals: streamGoals,
   ratios: (r) => facesRatios(r, true),
   method: () =>
-    `**Streams** (\`jobs/streams.ts\`): autocannon, ${O.connections} connections, ${O.rounds} round(s) of ${O.roundS} s per target ` +
+    `**Streams** (\`jobs/streams.ts\`): autocannon, ${O.connections} connections, ${O.rounds} round(s) of ${O.roundS} s per target${O.quick ? " (teams off only)" : ""} ` +
     `after ${O.warmupS} s of warm-up, the targets in an order rotated each round; medians of the rounds. The stream is the ` +
     `fake's ${O.chunks}-chunk one (${O.chunks} text deltas of one word, then the finish, usage and end events), not a 100-word one. ` +
     "Targets: **direct** (the fake upstream, with the body the gateway's OpenAI face sends it, read back from the fake), **pipe** " +

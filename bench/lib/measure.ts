@@ -46,3 +46,6 @@ export const fmtUs = (ms: number) => (Number.isFinite(ms) ? (ms * 1000).toFixed(
 export const fmtMB = (kb: number) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) + " MB" : "–");
 export const fmtKB = (kb: number) => (Number.isFinite(kb) ? kb.toFixed(1) + " KB" : "–");
 export const fmtX = (r: number) => (Number.isFinite(r) ? r.toFixed(2) + "×" : "–");
+/** A difference, signed: "+0.42 ms", "−1.10 ms". */
+export const fmtDeltaMs = (n: number) => (n < 0 ? `−${fmtMs(-n)}` : `+${fmtMs(n)}`);
+export const fmtDeltaMB = (kb: number) => (kb < 0 ? `−${fmtMB(-kb)}` : `+${fmtMB(kb)}`);
