@@ -84,19 +84,21 @@ async function inProcess(): Promise<number> {
   const logger = createLogger({ file: null, stdout: false });
   const teams = await Teams.open({ url: `sqlite://${join(dir, "micro.db")}` }, logger, { refreshMs: 0 });
   const { key, secret } = await teams.keys.create({ name: "micro", budget_usd: 1e6, rpm: 1e9, tpm: 1e12, models: ["grok-*"] });
-  const one = async (i: number) => {
+  let n = 0;
+  const one = async () => {
     const k = await teams.identify(secret);
-    await teams.admit(teams.keys.get(k.id)!, "grok-3-mini");
-    teams.record({
-      requestId: `req_${i}`, path: "/v1/messages", vkey: teams.keys.get(key.id), model: "grok-3-mini", upstreamModel: "grok-3-mini",
-      inputTokens: 12, outputTokens: 5, cachedTokens: 0, costTicks: 1000, status: 200, durationMs: 1,
+    const requestId = `req_${n++}`;
+    const admission = await teams.admit(teams.keys.get(k.id)!, "grok-3-mini", { ticks: 20_000, tokens: 12, maxOutputTokens: 16 }, requestId);
+    await teams.record({
+      requestId, path: "/v1/messages", vkey: teams.keys.get(key.id), admission, model: "grok-3-mini", upstreamModel: "grok-3-mini",
+      inputTokens: 12, outputTokens: 5, cachedTokens: 0, costTicks: 1000, estimated: false, status: 200, durationMs: 1,
     });
   };
-  for (let i = 0; i < 2000; i++) await one(i);
+  for (let i = 0; i < 2000; i++) await one();
   const runs: number[] = [];
   for (let r = 0; r < 7; r++) {
     const t0 = Bun.nanoseconds();
-    for (let i = 0; i < 5000; i++) await one(i);
+    for (let i = 0; i < 5000; i++) await one();
     runs.push((Bun.nanoseconds() - t0) / 5000);
     await teams.ledger.flush();
   }

@@ -14,7 +14,8 @@ import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
-import type { Teams } from "./store/teams";
+import { LimitRefusal, type Admission, type Teams } from "./store/teams";
+import { costBound, type Bound, type Need } from "./store/reservation";
 import type { ReasoningStore } from "./reasoning/store";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
@@ -51,20 +52,36 @@ export interface AppDeps {
   reasoning?: ReasoningStore;
   /**
    * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
-   * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
+   * upstream model the request is routed to, and what the request needs (its input estimate and
+   * output cap: the cost bound held against the budget until it ends); then the request counts as
+   * admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
    */
-  admit(rc: RequestContext, upstreamModel: string): void | Promise<void>;
+  admit(rc: RequestContext, upstreamModel: string, need?: Need): void | Promise<void>;
 }
 
-function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
-  return (rc, upstreamModel) => {
-    const admitted = () => void (rc.admitted = true);
+function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
+  return (rc, upstreamModel, need = { inputTokens: 0 }) => {
+    const admitted = (a?: Admission) => {
+      rc.admitted = true;
+      rc.admission = a;
+      rc.rateLimits = a?.limits;
+    };
     if (!teams || !rc.key) return admitted();
     const id = rc.key.id;
+    const refused = (e: unknown): never => {
+      if (e instanceof LimitRefusal) rc.rateLimits = e.limits;
+      throw e;
+    };
     const check = (t: Teams) => {
       const k = t.keys.get(id);
-      const r = k ? t.admit(k, upstreamModel) : undefined;
-      return r instanceof Promise ? r.then(admitted) : admitted();
+      if (!k) return admitted();
+      let r: Admission | Promise<Admission>;
+      try {
+        r = t.admit(k, upstreamModel, boundOf(upstreamModel, need), rc.id);
+      } catch (e) {
+        return refused(e);
+      }
+      return r instanceof Promise ? r.then(admitted, refused) : admitted(r);
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);
   };
@@ -148,6 +165,6 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
-    admit: admitter(teams),
+    admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
   };
 }

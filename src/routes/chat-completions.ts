@@ -19,6 +19,7 @@ import { upstreamErrorMessage } from "../openai/sse-reader";
 import { count, isRecord } from "../translate/malformed";
 import { toAnthropicUsage } from "../translate/usage";
 import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
+import { estimateOpenAIInput } from "../store/reservation";
 
 function usageOf(usage: unknown): LoggedUsage {
   if (!isRecord(usage)) return {};
@@ -83,7 +84,8 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const { model: upstreamModel, rule } = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) });
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
-  await deps.admit(rc, upstreamModel);
+  const cap = Number(v.value.max_completion_tokens ?? v.value.max_tokens) || undefined;
+  await deps.admit(rc, upstreamModel, { inputTokens: estimateOpenAIInput(v.value.messages, v.value.tools), maxOutputTokens: cap });
 
   const { body, adjusted } = fitChatRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });

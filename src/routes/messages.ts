@@ -28,6 +28,7 @@ import { asAnswerFailure } from "./answer-failure";
 import { pump } from "./pump";
 import { findRestored, keepReasoning, reasoningScope } from "../reasoning/replay";
 import { sseAnswer } from "./sse-answer";
+import { upstreamLimits } from "../store/rate-headers";
 import { readUpstreamJson } from "./upstream-json";
 
 /** xAI could not use replayed reasoning (another key's, damaged, or stale): worth one retry without it. */
@@ -76,7 +77,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
-  await deps.admit(rc, model);
+  await deps.admit(rc, model, { inputTokens: prompt.tokens, maxOutputTokens: req.max_tokens });
 
   const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, thinking });
   if (!upstreamStream) return answerJson(x);
@@ -167,6 +168,7 @@ async function callUpstream(c: Call): Promise<Exchange> {
     throw err instanceof ApiError ? explainModelError(err, { requested: req.model, model: c.model, rule: c.rule }, deps.catalog.current) : err;
   }
   Object.assign(rc.entry, upstreamLogFields(result, c.model));
+  rc.upstreamLimits = upstreamLimits(result.response.headers);
   if (first.replayedReasoning > 0 && !withoutEncryptedReasoning) {
     // How much of Grok's reasoning went back, and whence: the client's thinking signatures, the store, or both.
     const fromStore = first.restoredReasoning;
@@ -243,7 +245,10 @@ function translatorFor(x: Exchange) {
     thinking: x.thinking,
     clientTools: x.clientTools,
   });
+  let recorded = false;
   const recordUsage = () => {
+    if (recorded) return;
+    recorded = true;
     if (!translator.usage) {
       // Cut short (client gone, failure): what was used, estimated. Bookkeeping only: a call the
       // upstream left half-made must not stop the request from being logged and closed.
@@ -299,10 +304,12 @@ function answerStream(x: Exchange): Response {
         watchdog,
         sink: (events) => {
           x.rc.firstToken();
-          // The last events: the reasoning is kept before they go, so the client's next turn finds it.
+          // The last events: the reasoning is kept before they go, so the client's next turn finds
+          // it, and the ledger row is written (a crash after message_stop loses no answered request).
           if (events.at(-1)?.type === "message_stop") {
+            recordUsage();
             const kept = keepReasoning(x.deps.reasoning, x.reasoningScope, translator.reasoning);
-            if (kept) return kept.then(() => write(events));
+            return Promise.all([kept, x.rc.commit()]).then(() => write(events));
           }
           return write(events);
         },

@@ -14,6 +14,7 @@ import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../up
 import { readBounded } from "../upstream/read";
 import { answerFailure } from "./answer-failure";
 import { relaySse, type RelayOptions } from "./relay";
+import { upstreamLimits } from "../store/rate-headers";
 
 /** Token counts and cost for the access log (input without the cached tokens, as on /v1/messages). */
 export interface LoggedUsage {
@@ -80,6 +81,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
   }
   const { response: res, watchdog } = result;
   Object.assign(rc.entry, upstreamLogFields(result, rc.entry.upstream_model ?? ""));
+  rc.upstreamLimits = upstreamLimits(res.headers);
 
   const headers: Record<string, string> = {
     "content-type": scrubText(res.headers.get("content-type") ?? (c.stream ? "text/event-stream" : "application/json")),
@@ -114,6 +116,11 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
     ...c.relay,
+    // The ledger row is written before the bytes that complete the stream go out.
+    beforeEnd: (lastText) => {
+      Object.assign(rc.entry, c.usageOfStream(lastText));
+      return rc.commit();
+    },
     onEnd: ({ status, error, lastText }) => {
       if (lastText) Object.assign(rc.entry, c.usageOfStream(lastText));
       done();

@@ -31,6 +31,11 @@ export interface RelayOptions {
   completion?: { see(chunk: Uint8Array): void; readonly complete: boolean };
   /** The event that tells the client the stream failed; default: sseErrorEvent. */
   errorEvent?: (message: string) => Uint8Array;
+  /**
+   * Called once, before the bytes that complete the stream are passed on, with the text of the
+   * last reads (the usage is there): the request's ledger row is written then. The relay waits for it.
+   */
+  beforeEnd?: (lastText: string) => Promise<void>;
 }
 
 const enc = new TextEncoder();
@@ -71,6 +76,17 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
   };
   // Keep-alives go out only between events: never inside one the upstream is halfway through.
   let betweenEvents = true;
+  const isComplete = () => (opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail)));
+  let committed = !opts.beforeEnd;
+  /** Before the bytes that complete the stream: beforeEnd, once. */
+  const commitIfComplete = async () => {
+    if (committed) return;
+    // Cheap first: a complete stream's last byte ends a line.
+    if (!opts.completion && tail[tail.byteLength - 1] !== 0x0a) return;
+    if (!isComplete()) return;
+    committed = true;
+    await opts.beforeEnd!(Buffer.concat(recent).toString("utf8"));
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -114,9 +130,10 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
               tail = keepTail(tail, held);
               recent.push(held);
               opts.completion?.see(held);
+              await commitIfComplete();
               controller.enqueue(held);
             }
-            const complete = opts.completion ? opts.completion.complete : ENDS_WITH_DONE.test(new TextDecoder().decode(tail));
+            const complete = isComplete();
             if (!complete) controller.enqueue(errorEvent(answerFailure({ kind: "incomplete" }).message));
             controller.close();
             end(complete ? { status: 200, lastText: Buffer.concat(recent).toString("utf8") } : { status: 200, error: "upstream_incomplete" });
@@ -128,6 +145,7 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           recent = recent.length < 3 ? [...recent, out] : [recent[1]!, recent[2]!, out];
           opts.completion?.see(out);
           betweenEvents = tail.byteLength >= 2 && tail[tail.byteLength - 1] === 0x0a && tail[tail.byteLength - 2] === 0x0a;
+          await commitIfComplete();
           controller.enqueue(out);
           opts.watchdog?.sent();
           return;

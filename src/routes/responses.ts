@@ -113,10 +113,11 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   if (unsupported) throw invalidRequest(unsupported);
   const requested = v.value.model;
   // Routed as the other faces are: the model map, Claude-style names by role, images to the vision model.
-  const { model: upstreamModel, rule } = deps.route({ model: requested, ...responsesRouteFacts(v.value) });
+  const facts = responsesRouteFacts(v.value);
+  const { model: upstreamModel, rule } = deps.route({ model: requested, ...facts });
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
-  await deps.admit(rc, upstreamModel);
+  await deps.admit(rc, upstreamModel, { inputTokens: facts.inputTokens, maxOutputTokens: Number(v.value.max_output_tokens) || undefined });
 
   const fit = (model: string) => fitResponsesRequest(v.value, { model, caps: deps.caps.get(model) });
   const { body, adjusted } = fit(upstreamModel);

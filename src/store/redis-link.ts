@@ -28,6 +28,8 @@ export class RedisLink {
     url: string,
     private readonly logger: Logger,
     private readonly words: RedisLinkWords,
+    /** Told each time Redis is found answering (the first connection included) or away. */
+    private readonly onChange?: (up: boolean) => void,
   ) {
     this.client = new RedisClient(url, {
       autoReconnect: true,
@@ -50,12 +52,14 @@ export class RedisLink {
     this.down = false;
     if (this.retry) clearInterval(this.retry);
     this.retry = undefined;
+    this.onChange?.(true);
   }
 
   private wentAway(): void {
     if (this.down) return;
     this.down = true;
     this.logger.warn(this.words.away);
+    this.onChange?.(false);
     // The client reconnects by itself after a dropped connection; a first connection that failed is tried again here.
     this.retry ??= setInterval(() => {
       if (!this.client.connected) this.client.connect().catch(() => {});
