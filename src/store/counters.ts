@@ -24,6 +24,7 @@ import { RedisLink } from "./redis-link";
 import type { Logger } from "../http/log";
 import { recordRedisReconciled, recordRedisUp } from "../metrics";
 import { formatUsd } from "../models/pricing";
+import type { RedisDownMode } from "../config/schema";
 import type { BudgetPeriod } from "./keys";
 import { periodId, periodTtlSeconds, WINDOW_MS, windowOf } from "./periods";
 
@@ -298,14 +299,14 @@ interface Owed {
   holds: string[];
 }
 
-/** How a Redis outage treats requests: see `[store] redis_down`. */
-export type RedisDownMode = "auto" | "closed" | "open";
+export type { RedisDownMode };
 
 export class RedisCounters implements Counters {
   private readonly link: RedisLink;
   private readonly local: MemoryCounters;
   private owed = new Map<string, Owed>();
-  private reconciling = false;
+  /** Set while what an outage left is being added to Redis: admissions wait for it. */
+  private reconciling: Promise<void> | undefined;
 
   constructor(
     url: string,
@@ -330,7 +331,7 @@ export class RedisCounters implements Counters {
       },
       (up) => {
         recordRedisUp(up);
-        if (up && this.owed.size > 0) void this.reconcile();
+        if (up && this.owed.size > 0 && !this.reconciling) this.reconciling = this.reconcile().finally(() => (this.reconciling = undefined));
       },
     );
   }
@@ -354,6 +355,8 @@ export class RedisCounters implements Counters {
   }
 
   private async reserveShared(r: ReserveRequest): Promise<Reserved> {
+    // Back from an outage: what it left is in Redis before anything is judged by Redis's counts.
+    if (this.reconciling) await this.reconciling;
     const nowMs = r.now.getTime();
     const bound = r.budget ? r.boundTicks : 0;
     const member = `${r.holdId}:${bound}`;
@@ -441,7 +444,7 @@ export class RedisCounters implements Counters {
   }
 
   /** Kept for when Redis is back: summed per key and day, so a long outage does not grow it. */
-  private owe(keys: string[], ticks: number, tokens: number, window: number, member: string | undefined): void {
+  private owe(keys: string[], ticks: number, tokens: number, window: number, member: string | undefined, members: string[] = []): void {
     const id = keys.slice(0, 3).join(" ");
     let o = this.owed.get(id);
     if (!o) this.owed.set(id, (o = { keys, ticks: 0, tokens: 0, window, holds: [] }));
@@ -454,30 +457,25 @@ export class RedisCounters implements Counters {
     }
     o.tokens += tokens;
     if (member) o.holds.push(member);
+    o.holds.push(...members);
   }
 
   /** Redis is back: what was settled meanwhile goes into it (what cannot yet, waits for the next time). */
   private async reconcile(): Promise<void> {
-    if (this.reconciling) return;
-    this.reconciling = true;
     let ticks = 0;
     let keys = 0;
-    try {
-      const owed = [...this.owed.values()];
-      this.owed.clear();
-      for (const [i, o] of owed.entries()) {
-        const tokens = o.window === windowOf(Date.now()) ? o.tokens : 0;
-        const done = await this.link.run((c) => evalScript(c, SCRIPTS.SETTLE, o.keys, [String(o.ticks), String(tokens), ...o.holds]));
-        if (done === undefined) {
-          // Away again: the rest waits.
-          for (const rest of owed.slice(i)) this.owed.set(rest.keys.slice(0, 3).join(" "), rest);
-          break;
-        }
-        ticks += o.ticks;
-        keys++;
+    const owed = [...this.owed.values()];
+    this.owed.clear();
+    for (const [i, o] of owed.entries()) {
+      const tokens = o.window === windowOf(Date.now()) ? o.tokens : 0;
+      const done = await this.link.run((c) => evalScript(c, SCRIPTS.SETTLE, o.keys, [String(o.ticks), String(tokens), ...o.holds]));
+      if (done === undefined) {
+        // Away again: the rest waits for the next time (merged with what is owed meanwhile).
+        for (const rest of owed.slice(i)) this.owe(rest.keys, rest.ticks, rest.tokens, rest.window, undefined, rest.holds);
+        break;
       }
-    } finally {
-      this.reconciling = false;
+      ticks += o.ticks;
+      keys++;
     }
     if (ticks > 0) {
       recordRedisReconciled(ticks);
