@@ -14,6 +14,8 @@ export type Dialect = "sqlite" | "postgres";
 export interface Database {
   sql: SQL;
   dialect: Dialect;
+  /** SQLite's file (absent for Postgres and an in-memory database). */
+  file?: string;
   close(): Promise<void>;
 }
 
@@ -127,5 +129,5 @@ export async function openDatabase(url: string): Promise<Database> {
     for (const p of urlPasswords(url)) message = message.replaceAll(p, "***");
     throw new Error(message);
   }
-  return { sql, dialect, close: () => sql.close() };
+  return { sql, dialect, ...(file && file !== ":memory:" ? { file } : {}), close: () => sql.close() };
 }

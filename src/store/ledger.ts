@@ -10,6 +10,7 @@
  */
 import type { Database } from "./db";
 import type { Logger } from "../http/log";
+import { sqlWriter, type RowWriter } from "./ledger-writer";
 
 export interface LedgerRow {
   at: string;
@@ -49,8 +50,6 @@ export interface UsageRow {
 
 /** Past this many queued rows (the database is down), the oldest are dropped and the log says so. */
 const MAX_QUEUED = 100_000;
-/** Rows per INSERT statement (SQLite's bound-parameter limit is 32766; 13 columns a row). */
-const BATCH = 1000;
 /** How long an answer waits for its row; past it, the answer goes on and the row is written when it can. */
 export const COMMIT_WAIT_MS = 1000;
 
@@ -70,6 +69,8 @@ export class Ledger {
     private readonly db: Database,
     private readonly logger: Logger,
     private readonly flushMs = 1000,
+    /** How rows reach the database (ledger-writer.ts); default: the database's own connection. */
+    private readonly writer: RowWriter = sqlWriter(db),
   ) {}
 
   /**
@@ -83,10 +84,9 @@ export class Ledger {
       this.enqueue(row);
       return Promise.resolve();
     }
-    const { sql } = this.db;
     const insert = (async () => {
       try {
-        await sql`INSERT INTO ledger ${sql(row)} ON CONFLICT (request_id) DO NOTHING`;
+        await this.writer.write([row]);
       } catch (e) {
         this.failed(e);
         this.enqueue(row);
@@ -132,13 +132,8 @@ export class Ledger {
   private async write(): Promise<void> {
     this.writing = this.queue;
     this.queue = [];
-    const { sql } = this.db;
     try {
-      while (this.writing.length > 0) {
-        const part = this.writing.slice(0, BATCH);
-        await sql`INSERT INTO ledger ${sql(part)} ON CONFLICT (request_id) DO NOTHING`;
-        this.writing = this.writing.slice(part.length);
-      }
+      await this.writer.write(this.writing);
       if (this.failing) this.logger.info("ledger writes work again", this.dropped ? { rows_dropped_meanwhile: this.dropped } : {});
       this.failing = false;
       this.dropped = 0;
@@ -205,5 +200,6 @@ export class Ledger {
     this.timer = undefined;
     await Promise.all(this.inserting.values());
     await this.flush().catch(() => {});
+    this.writer.close();
   }
 }

@@ -16,6 +16,7 @@ import { MemoryCounters, RedisCounters, type Counters, type RedisDownMode, type 
 import { openDatabase, type Database } from "./db";
 import { allowsModel, KeyStore, type VirtualKey } from "./keys";
 import { Ledger } from "./ledger";
+import { sqliteWriter, sqlWriter } from "./ledger-writer";
 import { periodEnd, periodStart } from "./periods";
 import type { RateLimits } from "./rate-headers";
 import type { Bound } from "./reservation";
@@ -89,7 +90,8 @@ export class Teams {
 
   static async open(config: StoreConfig, logger: Logger, opts: { flushMs?: number; refreshMs?: number } = {}): Promise<Teams> {
     const db = await openDatabase(config.url);
-    const ledger = new Ledger(db, logger, opts.flushMs ?? 1000);
+    const writer = db.file ? await sqliteWriter(db, db.file, (m) => logger.warn(m)) : sqlWriter(db);
+    const ledger = new Ledger(db, logger, opts.flushMs ?? 1000, writer);
     const keys = new KeyStore(db, logger, opts.refreshMs ?? 2000);
     await keys.ready;
     const seed = (keyId: string, period: "day" | "month" | "total", now: Date) => ledger.spentSince(keyId, periodStart(period, now));
