@@ -53,14 +53,17 @@ export interface AppDeps {
   /**
    * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
    * upstream model the request is routed to, and what the request needs (its input estimate and
-   * output cap: the cost bound held against the budget until it ends); then the request counts as
-   * admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
+   * output cap: the cost bound held against the budget until it ends; none given: nothing held, the
+   * limits only checked); then the request counts as admitted (it goes in the ledger, and
+   * `rc.admission` is settled when it ends).
    */
   admit(rc: RequestContext, upstreamModel: string, need?: Need): void | Promise<void>;
 }
 
+const NOTHING_HELD: Bound = { ticks: 0, tokens: 0, maxOutputTokens: 0 };
+
 function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
-  return (rc, upstreamModel, need = { inputTokens: 0 }) => {
+  return (rc, upstreamModel, need) => {
     const admitted = (a?: Admission) => {
       rc.admitted = true;
       rc.admission = a;
@@ -77,7 +80,7 @@ function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need:
       if (!k) return admitted();
       let r: Admission | Promise<Admission>;
       try {
-        r = t.admit(k, upstreamModel, boundOf(upstreamModel, need), rc.id);
+        r = t.admit(k, upstreamModel, need ? boundOf(upstreamModel, need) : NOTHING_HELD, rc.id);
       } catch (e) {
         return refused(e);
       }
