@@ -16,6 +16,7 @@ import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
 import { LimitRefusal, type Admission, type Teams } from "./store/teams";
 import { costBound, type Bound, type Need } from "./store/reservation";
+import type { RateLimits } from "./store/rate-headers";
 import type { ReasoningStore } from "./reasoning/store";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
@@ -51,21 +52,23 @@ export interface AppDeps {
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /**
-   * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
-   * upstream model the request is routed to, and what the request needs (its input estimate and
-   * output cap: the cost bound held against the budget until it ends; none given: nothing held, the
-   * limits only checked); then the request counts as admitted (it goes in the ledger, and
-   * `rc.admission` is settled when it ends).
+   * Before the upstream is called (src/route/route-and-admit.ts): a virtual key's limits (model
+   * list, budget, rpm/tpm) for the upstream model the request is routed to, given what it may cost
+   * (`need`: its input estimate and output cap, the cost bound held against the budget until it
+   * ends; "count" for a token count, which reaches no model and holds nothing); then the request
+   * counts as admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
    */
-  admit(rc: RequestContext, upstreamModel: string, need?: Need): void | Promise<void>;
+  admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
 }
 
-const NOTHING_HELD: Bound = { ticks: 0, tokens: 0, maxOutputTokens: 0 };
+/** What a request may cost: its input estimate and the output it allows; "count": a token count. */
+export type AdmissionNeed = { inputTokens: number; maxOutputTokens: number } | "count";
 
 function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
   return (rc, upstreamModel, need) => {
+    // A token count reaches no model: it is checked against the key's model list, not recorded.
     const admitted = (a?: Admission) => {
-      rc.admitted = true;
+      rc.admitted = need !== "count";
       rc.admission = a;
       rc.rateLimits = a?.limits;
     };
@@ -78,9 +81,19 @@ function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need:
     const check = (t: Teams) => {
       const k = t.keys.get(id);
       if (!k) return admitted();
+      if (need === "count") {
+        t.allowModel(k, upstreamModel);
+        // Its headers show the key's limits as they stand; it counts against none of them.
+        const limits = t.limitsOf(k);
+        const show = (l: RateLimits | undefined) => {
+          admitted();
+          rc.rateLimits = l;
+        };
+        return limits instanceof Promise ? limits.then(show) : show(limits);
+      }
       let r: Admission | Promise<Admission>;
       try {
-        r = t.admit(k, upstreamModel, need ? boundOf(upstreamModel, need) : NOTHING_HELD, rc.id);
+        r = t.admit(k, upstreamModel, boundOf(upstreamModel, need), rc.id);
       } catch (e) {
         return refused(e);
       }

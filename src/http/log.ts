@@ -35,12 +35,12 @@ export interface AccessEntry {
   output_tokens?: number;
   /** Input tokens read from the upstream's prompt cache (not in input_tokens). */
   cached_tokens?: number;
-  /** The usage was estimated (the upstream did not report it): the ledger row says so too. */
-  estimated?: boolean;
   /** What the upstream said it cost (xAI's `cost_in_usd_ticks`; 10^10 ticks = 1 USD). */
   cost_ticks?: number;
   /** What the request cost: cost_ticks, else the usage × the catalog's prices. */
   cost_usd?: number;
+  /** The upstream reported no usage (client gone, stream cut, timeout): the token counts are the gateway's estimates (the ledger row says so too). */
+  estimated?: boolean;
   /** Upstream requests made for this one (retries and key moves included). */
   upstream_attempts?: number;
   /** Set when a fallback served the request: "fallback 1", … */

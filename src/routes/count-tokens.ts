@@ -16,9 +16,11 @@ async function countTokens(deps: AppDeps, request: Request, rc: RequestContext):
   const key = await deps.authenticate(request.headers, rc);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
+  const upstreamModel = deps.resolveModel(v.value.model);
+  // The key's model list (and its rate limits shown in the headers; a count counts against none).
+  await deps.admit(rc, upstreamModel, "count");
   // PDFs are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal);
-  const upstreamModel = deps.resolveModel(req.model);
   const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });

@@ -69,6 +69,8 @@ export type Reserved = { ok: true; seen: Seen; settle: Settle } | { ok: false; s
 export interface Counters {
   /** Check and, when the request passes, count it and hold its bound: one atomic step. */
   reserve(r: ReserveRequest): Reserved | Promise<Reserved>;
+  /** The key's current minute as it stands, counting nothing (for the rate-limit headers of a token count). */
+  peek(keyId: string, now: Date): Seen | Promise<Seen>;
   /** USD ticks the key spent in `period` so far (requests in flight not included). */
   spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> | number;
   /** Which counters are in use right now: "memory" or "redis". */
@@ -163,6 +165,13 @@ export class MemoryCounters implements Counters {
         s.tokens = Math.max(0, s.tokens + whole(tokens) - (s.window === windowOf(nowMs) ? r.tokens : 0));
       },
     };
+  }
+
+  peek(keyId: string, now: Date): Seen {
+    const nowMs = now.getTime();
+    const s = this.rate.get(keyId);
+    const current = s?.window === windowOf(nowMs) ? s : undefined;
+    return { requests: current?.requests ?? 0, tokens: current?.tokens ?? 0, spentTicks: 0, heldTicks: 0, windowEndMs: windowEnd(nowMs) };
   }
 
   spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> | number {
@@ -481,6 +490,15 @@ export class RedisCounters implements Counters {
       recordRedisReconciled(ticks);
       this.logger.info("spend counted while redis was away is added to it", { usd: formatUsd(ticks), counters: keys });
     }
+  }
+
+  async peek(keyId: string, now: Date): Promise<Seen> {
+    const nowMs = now.getTime();
+    const got = (await this.link.run((c) => c.send("MGET", [this.rateKey(keyId, "requests", nowMs), this.rateKey(keyId, "tokens", nowMs)]))) as
+      | Array<string | null>
+      | undefined;
+    if (got === undefined) return this.local.peek(keyId, now);
+    return { requests: Number(got[0] ?? 0), tokens: Number(got[1] ?? 0), spentTicks: 0, heldTicks: 0, windowEndMs: windowEnd(nowMs) };
   }
 
   async spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> {

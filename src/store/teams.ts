@@ -129,9 +129,7 @@ export class Teams {
    * (the hot path); a promise when they are in Redis or being seeded. Throws the refusal.
    */
   admit(k: VirtualKey, upstreamModel: string, bound: Bound, requestId: string): Admission | Promise<Admission> {
-    if (!allowsModel(k, upstreamModel)) {
-      throw new ApiError(403, `this API key ("${k.name}") may not use the model ${upstreamModel}`, { type: "permission_error", retryable: false });
-    }
+    this.allowModel(k, upstreamModel);
     const budget = k.budget_usd === null ? undefined : { ticks: Math.round(k.budget_usd * TICKS_PER_USD), period: k.budget_period ?? "month" };
     const r: ReserveRequest = {
       keyId: k.id,
@@ -146,6 +144,20 @@ export class Teams {
     };
     const v = this.counters.reserve(r);
     return v instanceof Promise ? v.then((x) => this.verdict(k, r, bound, x)) : this.verdict(k, r, bound, v);
+  }
+
+  /** The key's own rpm / tpm limits as they stand, counting nothing (a token count's headers); undefined without any. */
+  limitsOf(k: VirtualKey): RateLimits | undefined | Promise<RateLimits | undefined> {
+    if (k.rpm === null && k.tpm === null) return undefined;
+    const seen = this.counters.peek(k.id, new Date());
+    return seen instanceof Promise ? seen.then((s) => keyLimits(k, s)) : keyLimits(k, seen);
+  }
+
+  /** The key's model list: a 403 for a model it may not use. */
+  allowModel(k: VirtualKey, upstreamModel: string): void {
+    if (!allowsModel(k, upstreamModel)) {
+      throw new ApiError(403, `this API key ("${k.name}") may not use the model ${upstreamModel}`, { type: "permission_error", retryable: false });
+    }
   }
 
   private verdict(k: VirtualKey, r: ReserveRequest, bound: Bound, v: Reserved): Admission {

@@ -1,6 +1,6 @@
 /**
  * Rate-limit headers on every answer of the model routes: a virtual key's own rpm / tpm as they
- * stand (Anthropic's `anthropic-ratelimit-*` on /v1/messages, OpenAI's `x-ratelimit-*` on the
+ * stand (Anthropic's `anthropic-ratelimit-*` on /v1/messages and count_tokens, OpenAI's `x-ratelimit-*` on the
  * OpenAI faces), JSON, streams and errors alike; a 429 with retry-after (and retry-after-ms);
  * and where no limit of the key applies, xAI's own figures passed on.
  */
@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config";
-import { completion, streamOf, textChunks, usage, type Recorded } from "../helpers/fake-upstream";
+import { completion, streamOf, textChunks, tokenizeAnswer, usage, type Recorded } from "../helpers/fake-upstream";
 import { fixtureJson, GENERATE_TEXT, replay, STREAM_TEXT } from "../helpers/fake-responses-replay";
 import type { Gateway } from "../helpers/gateway";
 import { useFakeUpstream } from "../helpers/setup";
@@ -113,6 +113,27 @@ describe("a virtual key's own limits", () => {
     expect(streamed.resets[0]).toMatch(RFC3339);
     // The key's figures, not xAI's.
     expect(streamed.tokens[0]).toBe("100000");
+  });
+
+  test("count_tokens shows the key's limits as they stand, and counts against none", async () => {
+    fake.on((req) => (req.path.endsWith("/tokenize-text") ? Response.json(tokenizeAnswer(9)) : chatAnswer(req)));
+    const g = await gateway();
+    const k = await createKey(g.url, { name: "counter", rpm: 10, tpm: 100_000 });
+    const count = () =>
+      fetch(`${g.url}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": k.key, "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "grok-3-mini", messages: [{ role: "user", content: "Hi" }] }),
+      });
+    const before = await anthropicHeaders(await count());
+    expect(before.status).toBe(200);
+    expect(before.requests).toEqual(["10", "10"]);
+    expect(before.tokens).toEqual(["100000", "100000"]);
+    expect(before.resets[0]).toMatch(RFC3339);
+    await anthropicHeaders(await msg(g, k.key));
+    const after = await anthropicHeaders(await count());
+    expect(after.requests).toEqual(["10", "9"]);
+    expect(after.tokens).toEqual(["100000", String(100_000 - 27)]);
   });
 
   test("the OpenAI faces: x-ratelimit-*-requests and -tokens, the reset as a duration", async () => {
