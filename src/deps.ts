@@ -17,6 +17,7 @@ import type { RequestContext } from "./http/context";
 import { LimitRefusal, type Admission, type Teams } from "./store/teams";
 import { costBound, type Bound, type Need } from "./store/reservation";
 import type { RateLimits } from "./store/rate-headers";
+import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
@@ -59,6 +60,8 @@ export interface AppDeps {
    * counts as admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
    */
   admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
+  /** Which upstream models the request's key may use (a virtual key's model list); undefined: any. */
+  allowedModels(rc: RequestContext): ((upstreamModel: string) => boolean) | undefined | Promise<((upstreamModel: string) => boolean) | undefined>;
 }
 
 /** What a request may cost: its input estimate and the output it allows; "count": a token count. */
@@ -100,6 +103,18 @@ function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need:
       return r instanceof Promise ? r.then(admitted, refused) : admitted(r);
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);
+  };
+}
+
+function modelFilter(teams: TeamsHandle | undefined): AppDeps["allowedModels"] {
+  return (rc) => {
+    if (!teams || !rc.key) return undefined;
+    const id = rc.key.id;
+    const of = (t: Teams) => {
+      const k = t.keys.get(id);
+      return k?.models ? (model: string) => allowsModel(k, model) : undefined;
+    };
+    return teams.current ? of(teams.current) : teams.ready.then(of);
   };
 }
 
@@ -182,5 +197,6 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
     admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
+    allowedModels: modelFilter(teams),
   };
 }
