@@ -11,6 +11,8 @@ import type { Logger } from "../http/log";
 const RETRY_MS = 5000;
 /** Commands that take longer than this count as Redis being away. */
 export const REDIS_TIMEOUT_MS = 500;
+/** How long commands wait for the first connection before Redis counts as away. */
+const CONNECT_WAIT_MS = 2000;
 
 export interface RedisLinkWords {
   /** Logged when Redis goes away, e.g. "rate limits … are counted on this instance only until it is back". */
@@ -23,6 +25,8 @@ export class RedisLink {
   readonly client: RedisClient;
   private down = false;
   private retry: ReturnType<typeof setInterval> | undefined;
+  /** The first connection, until it is made or fails: commands wait for it rather than find Redis "away" at start-up. */
+  private connecting: Promise<void> | undefined;
 
   constructor(
     url: string,
@@ -39,7 +43,18 @@ export class RedisLink {
     });
     this.client.onconnect = () => this.cameBack();
     this.client.onclose = () => this.wentAway();
-    this.client.connect().catch(() => this.wentAway());
+    const first = this.client.connect().then(
+      () => {},
+      () => this.wentAway(),
+    );
+    // Waited for no longer than a connection may take (it may keep trying for ever).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const lapse = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)));
+    timer?.unref?.();
+    this.connecting = Promise.race([first, lapse]).finally(() => {
+      clearTimeout(timer);
+      this.connecting = undefined;
+    });
   }
 
   /** Redis answers (as far as the last command knows). */
@@ -69,6 +84,7 @@ export class RedisLink {
 
   /** A Redis command, or undefined when Redis is away (the caller falls back to what it keeps locally). */
   async run<T>(f: (c: RedisClient) => Promise<T>): Promise<T | undefined> {
+    if (this.connecting) await this.connecting;
     if (this.down && !this.client.connected) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { completion, usage, type FakeUpstream } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { ServerProcess } from "../helpers/process";
+import { createLogger } from "../../src/http/log";
+import { RedisCounters } from "../../src/store/counters";
 import { RedisServer, redisBinary, serviceAvailable } from "../helpers/services";
 import { useFakeUpstreams } from "../helpers/setup";
 import { parsePrometheus, valueOf } from "../helpers/prometheus";
@@ -268,4 +270,32 @@ describe.skipIf(!run)("teams with a real redis-server", () => {
     expect(log.split("redis is unavailable").length - 1).toBe(1);
     expect(log.split("redis is back").length - 1).toBe(1);
   }, 60_000);
+
+  test("the counters' script: concurrent reserves pass only as far as the budget covers; a hold never settled (its instance died) lapses after an hour", async () => {
+    const logger = createLogger({ file: null, stdout: false });
+    const counters = new RedisCounters(redis.url, async () => 1000, logger, "auto", `test-${Date.now()}:`);
+    cleanups.push(() => counters.close());
+    const base = { keyId: "k", boundTicks: 3000, tokens: 0, closedWhenDown: true, budget: { ticks: 10_000, period: "total" as const } };
+    const now = new Date();
+    const all = await Promise.all(Array.from({ length: 30 }, (_, i) => counters.reserve({ ...base, holdId: `r${i}`, now })));
+    expect(all.filter((r) => r.ok)).toHaveLength(3); // 1000 spent + 3 × 3000 held
+    // One failed (nothing charged): its hold is released, and another fits.
+    const [first, second] = all.filter((r) => r.ok);
+    if (first?.ok) first.settle(0, 0, now);
+    let next = await counters.reserve({ ...base, holdId: "after", now: new Date() });
+    for (let i = 0; i < 50 && !next.ok; i++) {
+      await Bun.sleep(10); // the settle is on its way to Redis
+      next = await counters.reserve({ ...base, holdId: `after${i}`, now: new Date() });
+    }
+    expect(next).toMatchObject({ ok: true, seen: { spentTicks: 1000, heldTicks: 9000 } });
+    // One cost 500: the spend has it.
+    if (second?.ok) second.settle(500, 0, now);
+    let spent = 0;
+    for (let i = 0; i < 50 && spent !== 1500; i++, await Bun.sleep(10)) spent = await counters.spent("k", "total", new Date());
+    expect(spent).toBe(1500);
+    // A hold taken two hours ago and never settled has lapsed: it no longer counts.
+    const other = { ...base, keyId: "ghost" };
+    expect((await counters.reserve({ ...other, holdId: "old", now: new Date(Date.now() - 7_200_000) })).ok).toBe(true);
+    expect(await counters.reserve({ ...other, holdId: "new", now: new Date() })).toMatchObject({ ok: true, seen: { heldTicks: 3000 } });
+  });
 });
