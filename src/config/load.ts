@@ -10,6 +10,7 @@ import type { ModelCaps } from "../models/capabilities";
 import { LogLevelSchema, type LogLevel } from "../http/log";
 import { describeExpected, describeFileErrors } from "./describe";
 import { checkSecurity } from "./security";
+import { telemetryFromEnv } from "../telemetry/tracing";
 import {
   ConfigError,
   DEFAULTS,
@@ -178,6 +179,14 @@ function parseSeconds(raw: string, source: string): number {
   return n;
 }
 
+/** `[telemetry]` and the OTEL_* variables: traces on when an endpoint is set (checked as a URL). */
+function resolveTelemetry(file: ConfigFile, env: Record<string, string | undefined>): Pick<Config, "telemetry"> {
+  const t = telemetryFromEnv(env, file.telemetry?.otlp_endpoint, file.telemetry?.service_name);
+  if (!t) return {};
+  checkBaseUrl(t.tracesUrl, "OTEL_EXPORTER_OTLP_ENDPOINT ([telemetry] otlp_endpoint)");
+  return { telemetry: t };
+}
+
 /** `[reasoning_store]` (env GROK2API_REASONING_STORE_MAX_BYTES / _TTL), shared through Redis when one is configured. */
 function resolveReasoningStore(file: ConfigFile, env: Record<string, string | undefined>): NonNullable<Config["reasoningStore"]> {
   const f = file.reasoning_store ?? {};
@@ -313,6 +322,7 @@ export function resolveConfig(
     resilience: resilienceFromFile(file, configFile),
     serverTools: { xSearch: file.server_tools?.x_search ?? false },
     reasoningStore: resolveReasoningStore(file, env),
+    ...resolveTelemetry(file, env),
     ...resolveTeams(file, env),
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;

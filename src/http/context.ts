@@ -11,6 +11,7 @@ import type { Admission } from "../store/teams";
 import { rateLimitHeaders, type Face, type RateLimits } from "../store/rate-headers";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
+import type { RequestTrace } from "../telemetry/tracing";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -69,6 +70,8 @@ export class RequestContext {
   upstreamLimits: RateLimits | undefined;
   /** The request recorded (commit, or finish): once. */
   private recorded: Promise<void> | undefined;
+  /** The request's trace, when tracing is on (src/telemetry/tracing.ts). */
+  trace: RequestTrace | undefined;
   private unregister: (() => void) | undefined;
 
   constructor(
@@ -164,6 +167,7 @@ export class RequestContext {
       ...(this.firstTokenMs !== undefined ? { ttft_ms: this.firstTokenMs } : {}),
       ...(error ? { error } : {}),
     });
+    this.trace?.end(this.entry, status, error, this.key?.id);
     recordRequest({
       route: this.route || "unmatched",
       method: this.method,
