@@ -17,6 +17,8 @@ import type { RequestContext } from "./http/context";
 import type { Teams } from "./store/teams";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import { collectSecrets, Secrets } from "./redact";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -48,6 +50,10 @@ export interface AppDeps {
   price: Pricer;
   /** Virtual keys and the ledger, when the store is on. */
   teams?: TeamsHandle;
+  /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
+  readBody(request: Request): Promise<unknown>;
+  /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
+  secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /**
@@ -169,6 +175,8 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
+    secrets: new Secrets(collectSecrets(config)),
+    readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams),
     allowedModels: modelFilter(teams),
   };
