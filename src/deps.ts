@@ -19,6 +19,8 @@ import { costBound, type Bound, type Need } from "./store/reservation";
 import type { RateLimits } from "./store/rate-headers";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import { collectSecrets, Secrets } from "./redact";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -50,6 +52,10 @@ export interface AppDeps {
   price: Pricer;
   /** Virtual keys and the ledger, when the store is on. */
   teams?: TeamsHandle;
+  /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
+  readBody(request: Request): Promise<unknown>;
+  /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
+  secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /**
@@ -196,6 +202,8 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
+    secrets: new Secrets(collectSecrets(config)),
+    readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
     allowedModels: modelFilter(teams),
   };

@@ -12,6 +12,7 @@ import { rateLimitHeaders, type Face, type RateLimits } from "../store/rate-head
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
 import type { RequestTrace } from "../telemetry/tracing";
+import { NO_SECRETS, type Secrets } from "../redact";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -72,6 +73,8 @@ export class RequestContext {
   private recorded: Promise<void> | undefined;
   /** The request's trace, when tracing is on (src/telemetry/tracing.ts). */
   trace: RequestTrace | undefined;
+  /** What no text leaving for this request may show: the configuration's secrets, and the request's own. */
+  secrets: Secrets = NO_SECRETS;
   private unregister: (() => void) | undefined;
 
   constructor(

@@ -10,7 +10,6 @@ import { clientToolKinds, hasComputerTool } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
@@ -46,9 +45,12 @@ interface Answer {
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = await deps.authenticate(request.headers, rc);
-  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
+  const raw = await deps.readBody(request);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
+  // An MCP server's token is this request's secret: no error or relayed text may show it.
+  const tokens = (v.value.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
+  if (tokens.length) rc.secrets = rc.secrets.with(tokens);
   const facts = inspectPrompt(v.value);
   // Anthropic sends thinking blocks only when the request enables thinking; Grok reasons anyway.
   const thinking = v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive";
@@ -267,6 +269,7 @@ function answerStream(a: Answer): Response {
     watchdog: ex.result.watchdog,
     pingMs: a.deps.config.resilience.pingIntervalMs,
     client: ex.client,
+    secrets: rc.secrets,
     logger: a.deps.logger,
     requestId: rc.id,
     onEnd(status, error) {
