@@ -16,6 +16,7 @@ import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
 import type { Teams } from "./store/teams";
 import type { ReasoningStore } from "./reasoning/store";
+import type { FileService } from "./files/service";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -49,6 +50,9 @@ export interface AppDeps {
   teams?: TeamsHandle;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
+  /** Uploaded files (/v1/files), kept by the server across reloads. */
+  files?: FileService;
+
   /**
    * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
    * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
@@ -99,12 +103,24 @@ const learningWith =
 
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
+/** What the server keeps across reloads besides the store: uploaded files. */
+export interface Services {
+  files?: FileService;
+}
+
 /**
  * Built once at start and again on each config reload. State worth keeping carries over
  * from `previous`: what the token counter learned (and its tokenizer thread), and the key
  * pool's health when the keys are the same.
  */
-export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle, reasoning?: ReasoningStore): AppDeps {
+export function createDeps(
+  config: Config,
+  logger: Logger,
+  previous?: AppDeps,
+  teams?: TeamsHandle,
+  reasoning?: ReasoningStore,
+  services: Services = {},
+): AppDeps {
   const pool =
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
@@ -148,6 +164,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
+    ...(services.files ? { files: services.files } : {}),
     admit: admitter(teams),
   };
 }

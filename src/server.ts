@@ -28,13 +28,16 @@ import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 import { dashboardRoutes } from "./routes/dashboard";
+import { recordsDb } from "./records/db";
+import { FileService } from "./files/service";
+import { filesRoutes } from "./files/routes";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
   const message = scrubText(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, message, err.type)
-    : anthropicErrorBody(err.type, message, requestId);
+    : anthropicErrorBody(err.type, message, requestId, err.details);
   return new Response(JSON.stringify(body), { status: err.status, headers: scrubHeaders(errorHeaders(err)) });
 }
 
@@ -130,6 +133,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams) {
 /** The API proper, each route registered once at /v1/…. */
 const apiRoutes = (deps: AppDeps) =>
   new Elysia({ name: "routes/api" })
+    .use(filesRoutes(deps, deps.files))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
@@ -179,15 +183,19 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const reasoning = rs.maxBytes > 0 || rs.redisUrl ? createReasoningStore(rs, rs.redisUrl, logger) : undefined;
   const storeReady = teams ? teams.ready.then(() => undefined) : Promise.resolve();
   storeReady.catch(() => {}); // logged above; main() exits on it
+  // Files: their records in the store (or the default SQLite file), for the server's whole life.
+  const records = recordsDb(config, teams);
+  const files = new FileService(records, logger);
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
     setOutboundSecrets(collectSecrets(c));
     setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams).compile();
   };
   let app = build(config);
+  files.start(() => deps!);
   const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
   // Memory back to the system when traffic stops (idle-gc.ts).
   const gc = idleCollector(() => server.pendingRequests);
@@ -238,6 +246,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         return stopping;
       }
       stopping = (async () => {
+        files.stop();
         if (graceMs > 0) {
           const graceOver = new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, graceMs);
@@ -260,6 +269,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         reasoning?.close();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
+        await records.close();
         logger.info("stopped");
         await logger.close();
       })();

@@ -139,7 +139,8 @@ async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8A
   }
 }
 
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+/** The whole body, or a 413 past `limit` bytes (408 when it takes too long). */
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   const drainTo = drainLimit(limit);
   if (declared !== null) {

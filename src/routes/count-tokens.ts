@@ -11,13 +11,14 @@ import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
+import { fileAccess } from "../files/access";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
-  // PDFs are counted as the text the model will read.
-  const req = await deps.documents.resolve(v.value, request.signal);
+  // PDFs (and uploaded files) are counted as the text the model will read.
+  const req = await deps.documents.resolve(v.value, request.signal, fileAccess(deps, request.headers, rc, key));
   const upstreamModel = deps.resolveModel(req.model);
   const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });

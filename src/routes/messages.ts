@@ -16,7 +16,9 @@ import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
 import { conversationId } from "../translate/conversation";
-import { dialectFor, type Dialect, type UpstreamApi } from "../translate/dialect";
+import { dialectFor, type Dialect, type RequestOptions, type UpstreamApi } from "../translate/dialect";
+import type { FileAccess } from "../documents/resolver";
+import { fileAccess } from "../files/access";
 import { newMessageId } from "../translate/ids";
 import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
@@ -54,13 +56,26 @@ interface Exchange {
   clientTools: ReadonlyMap<string, ClientToolKind> | undefined;
 }
 
-export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const clientKey = await deps.authenticate(request.headers, rc);
-  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
+/** A Messages request checked, its documents read and its model routed: what is left is admission and the upstream. */
+export interface PreparedMessages {
+  req: MessagesRequest;
+  /** The routed upstream model, and the rule that chose it. */
+  model: string;
+  rule: RouteRule;
+  thinking: boolean;
+  promptTokens: number;
+}
+
+/**
+ * Validation, documents and routing, as /v1/messages does them before admission; message
+ * batches run each of their requests through it when the batch is created. Throws the
+ * ApiError a client would get (400 naming the field, 404 for a file it does not have).
+ */
+export async function prepareMessages(deps: AppDeps, raw: unknown, signal: AbortSignal | undefined, files: FileAccess | undefined): Promise<PreparedMessages> {
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
-  // PDFs and URL documents become text first (async, may fetch); the translation after is pure.
-  const req = await deps.documents.resolve(v.value, request.signal);
+  // PDFs, URL documents and uploaded files become text first (async, may fetch); the translation after is pure.
+  const req = await deps.documents.resolve(v.value, signal, files);
 
   const prompt = inspectPrompt(req);
   // Anthropic sends thinking blocks only when the request enables thinking; Grok reasons anyway.
@@ -72,13 +87,32 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
     images: prompt.images > 0,
     computerUse: hasComputerTool(req.tools), // screenshots: a model that sees, as for images
   });
+  return { req, model, rule, thinking, promptTokens: prompt.tokens };
+}
+
+/** The body for one target's dialect and model (throws the 400 of a request that dialect cannot serve). */
+export function translateRequest(
+  deps: AppDeps,
+  req: MessagesRequest,
+  api: UpstreamApi,
+  model: string,
+  o: Omit<RequestOptions, "model" | "caps" | "xSearch">,
+) {
+  const dialect = dialectFor(api);
+  return { dialect, ...dialect.request(req, { ...o, model, caps: deps.caps.get(model), xSearch: deps.config.serverTools?.xSearch ?? false }) };
+}
+
+export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
+  const clientKey = await deps.authenticate(request.headers, rc);
+  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
+  const { req, model, rule, thinking, promptTokens } = await prepareMessages(deps, raw, request.signal, fileAccess(deps, request.headers, rc, clientKey));
   const wantStream = req.stream === true;
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
   await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, thinking });
+  const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens, thinking });
   if (!upstreamStream) return answerJson(x);
   return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
@@ -108,18 +142,12 @@ async function callUpstream(c: Call): Promise<Exchange> {
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
-  const xSearch = deps.config.serverTools?.xSearch ?? false;
   // Turns sent back without their reasoning (no thinking asked, or thinking blocks dropped): what the store kept.
   const scope = reasoningScope(rc.key?.id, c.clientKey);
   const restored = deps.reasoning && deps.upstream.api === "responses" ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
-  const translate = (api: UpstreamApi, model: string) => {
-    const dialect = dialectFor(api);
-    return {
-      dialect,
-      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch, restored }),
-    };
-  };
+  const translate = (api: UpstreamApi, model: string) =>
+    translateRequest(deps, req, api, model, { stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
   const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
