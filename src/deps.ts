@@ -17,6 +17,8 @@ import type { RequestContext } from "./http/context";
 import type { Teams } from "./store/teams";
 import type { ReasoningStore } from "./reasoning/store";
 import type { FileService } from "./files/service";
+import type { BatchService } from "./batches/service";
+import { withBatchCallers } from "./batches/internal";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -52,7 +54,8 @@ export interface AppDeps {
   reasoning?: ReasoningStore;
   /** Uploaded files (/v1/files), kept by the server across reloads. */
   files?: FileService;
-
+  /** Message batches (/v1/messages/batches), kept by the server across reloads. */
+  batches?: BatchService;
   /**
    * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
    * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
@@ -103,9 +106,10 @@ const learningWith =
 
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
-/** What the server keeps across reloads besides the store: uploaded files. */
+/** What the server keeps across reloads besides the store: uploaded files and message batches. */
 export interface Services {
   files?: FileService;
+  batches?: BatchService;
 }
 
 /**
@@ -154,9 +158,10 @@ export function createDeps(
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: learningWith(
-      createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined),
-      catalog,
+    authenticate: withBatchCallers(
+      learningWith(createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined), catalog),
+      services.batches,
+      teams && config.admin ? teams : undefined,
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
@@ -165,6 +170,7 @@ export function createDeps(
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
     ...(services.files ? { files: services.files } : {}),
+    ...(services.batches ? { batches: services.batches } : {}),
     admit: admitter(teams),
   };
 }

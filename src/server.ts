@@ -31,6 +31,8 @@ import { dashboardRoutes } from "./routes/dashboard";
 import { recordsDb } from "./records/db";
 import { FileService } from "./files/service";
 import { filesRoutes } from "./files/routes";
+import { BatchService } from "./batches/service";
+import { batchesRoutes } from "./batches/routes";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
@@ -133,6 +135,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams) {
 /** The API proper, each route registered once at /v1/…. */
 const apiRoutes = (deps: AppDeps) =>
   new Elysia({ name: "routes/api" })
+    .use(batchesRoutes(deps, deps.batches))
     .use(filesRoutes(deps, deps.files))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
@@ -183,18 +186,26 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const reasoning = rs.maxBytes > 0 || rs.redisUrl ? createReasoningStore(rs, rs.redisUrl, logger) : undefined;
   const storeReady = teams ? teams.ready.then(() => undefined) : Promise.resolve();
   storeReady.catch(() => {}); // logged above; main() exits on it
-  // Files: their records in the store (or the default SQLite file), for the server's whole life.
+  // Files and message batches: their records in the store (or the default SQLite file), for the server's whole life.
   const records = recordsDb(config, teams);
   const files = new FileService(records, logger);
+  const batches = new BatchService({
+    db: records,
+    logger,
+    current: () => deps!,
+    // A batch's requests go to the app serving now, in-process: the same path as any request.
+    dispatch: async (request) => app.fetch(request),
+  });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
     setOutboundSecrets(collectSecrets(c));
     setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files }), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams).compile();
   };
   let app = build(config);
+  batches.start();
   files.start(() => deps!);
   const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
   // Memory back to the system when traffic stops (idle-gc.ts).
@@ -246,6 +257,8 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         return stopping;
       }
       stopping = (async () => {
+        // Batch requests in flight get the same grace as the server's own.
+        const batchesStopped = batches.stop(graceMs);
         files.stop();
         if (graceMs > 0) {
           const graceOver = new Promise<void>((resolve) => {
@@ -264,6 +277,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         const cut = await streams.cutAll(CUT_WAIT_MS);
         if (cut > 0) logger.info("open streams ended with an error event", { streams: cut });
         await server.stop(true);
+        await batchesStopped;
         gc.stop();
         deps?.tokens.stop();
         reasoning?.close();
