@@ -143,6 +143,51 @@ describe("run by the gateway (no batch API upstream)", () => {
   });
 });
 
+describe("the gateway's own rules", () => {
+  test("results are kept for [batches] retention, then the batch is archived: counts stay, results go (results_url null, 404)", async () => {
+    echo();
+    const gw = start({ clientKeys: KEYS, ...recordsConfig(undefined, { retentionMs: 1 }) });
+    const client = clientFor(gw, KEYS[0]);
+    const made = await client.messages.batches.create({ requests: [ask("old", "soon gone")] });
+    let b = await ended(client, made.id);
+    for (let i = 0; i < 500 && !b.archived_at; i++) {
+      await Bun.sleep(10);
+      b = await client.messages.batches.retrieve(made.id);
+    }
+    expect(b).toMatchObject({ processing_status: "ended", results_url: null, request_counts: { succeeded: 1 } });
+    expect(b.archived_at).not.toBeNull();
+    const sdk = await client.messages.batches.results(made.id).catch((e) => e);
+    expect(sdk.message).toContain("No batch `results_url`");
+    const direct = await fetch(`${gw.url}/v1/messages/batches/${made.id}/results`, { headers: { "x-api-key": KEYS[0]! } });
+    expect(direct.status).toBe(404);
+    expect(((await direct.json()) as any).error.message).toContain("no longer kept");
+  });
+
+  test("forwarding client keys (no upstream key): each request goes upstream with the key of the client that made the batch", async () => {
+    echo();
+    const gw = start({ upstream: { baseUrl: fake.baseUrl, keys: [] }, ...recordsConfig() });
+    const client = clientFor(gw, "xai-client-own-key-0123456789");
+    const made = await client.messages.batches.create({ requests: [ask("mine", "with my key")] });
+    expect((await ended(client, made.id)).request_counts.succeeded).toBe(1);
+    expect(chats().map((r) => r.headers.get("authorization"))).toEqual(["Bearer xai-client-own-key-0123456789"]);
+  });
+
+  test("the gateway's internal requests cannot be imitated: a wrong internal token is a 401; a bad list query a 400 naming it", async () => {
+    echo();
+    const gw = start({ ...recordsConfig() });
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-grok2api-internal": "guess", "x-grok2api-batch": "msgbatch_x" },
+      body: JSON.stringify(ask("x", "y").params),
+    });
+    expect(res.status).toBe(401);
+    expect(chats().length).toBe(0);
+    const bad = await clientFor(gw).messages.batches.list({ limit: 0 }).catch((e) => e);
+    expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(bad.message).toContain("limit: expected an integer from 1 to 1000");
+  });
+});
+
 describe("through xAI's Batch API", () => {
   const xaiGateway = (extra = {}) =>
     start({
