@@ -57,20 +57,26 @@ export interface AppDeps {
   /** Message batches (/v1/messages/batches), kept by the server across reloads. */
   batches?: BatchService;
   /**
-   * Before the upstream is called: a virtual key's limits (model list, budget, rpm/tpm) for the
-   * upstream model the request is routed to; then the request counts as admitted (it goes in the ledger).
+   * Before the upstream is called (src/route/route-and-admit.ts): a virtual key's limits (model
+   * list, budget, rpm/tpm) for the upstream model the request is routed to, given what it may cost
+   * (`need`; "count" for a token count, which reaches no model); then the request counts as
+   * admitted (it goes in the ledger).
    */
-  admit(rc: RequestContext, upstreamModel: string): void | Promise<void>;
+  admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
 }
 
+/** What a request may cost: its input estimate and the output it allows; "count": a token count. */
+export type AdmissionNeed = { inputTokens: number; maxOutputTokens: number } | "count";
+
 function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
-  return (rc, upstreamModel) => {
-    const admitted = () => void (rc.admitted = true);
+  return (rc, upstreamModel, need) => {
+    // A token count reaches no model: it is checked against the key's model list, not recorded.
+    const admitted = () => void (rc.admitted = need !== "count");
     if (!teams || !rc.key) return admitted();
     const id = rc.key.id;
     const check = (t: Teams) => {
       const k = t.keys.get(id);
-      const r = k ? t.admit(k, upstreamModel) : undefined;
+      const r = k ? (need === "count" ? t.allowModel(k, upstreamModel) : t.admit(k, upstreamModel)) : undefined;
       return r instanceof Promise ? r.then(admitted) : admitted();
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);

@@ -1,13 +1,16 @@
 /**
  * A batch's requests checked when it is created, each exactly as /v1/messages would check it
- * (the same validation, documents, model routing and translation: routes/messages.ts), plus
+ * (the same validation, model routing, documents and translation: routes/messages.ts and
+ * route/route-and-admit.ts; admission is the batch's, once per model, in service.ts), plus
  * the batch's own rules: `custom_id` well formed and unique, no `stream`, no fast mode, the
  * count cap. The first problem refuses the whole batch, by the custom_id and field.
  */
 import type { AppDeps } from "../deps";
 import type { FileAccess } from "../documents/resolver";
 import { ApiError, invalidRequest } from "../http/errors";
-import { prepareMessages, translateRequest } from "../routes/messages";
+import type { AdmissionNeed } from "../deps";
+import { routeRequest } from "../route/route-and-admit";
+import { checkMessages, readDocuments, translateRequest } from "../routes/messages";
 import type { UpstreamApi } from "../translate/dialect";
 import { CUSTOM_ID } from "./wire";
 
@@ -19,6 +22,8 @@ export interface NewRequest {
   params: string;
   /** For xAI's Batch API: the request in the upstream's dialect. */
   upstreamBody: unknown;
+  /** What it may cost (its input estimate and the output it allows), for the batch's admission. */
+  need: Exclude<AdmissionNeed, "count">;
 }
 
 export interface BatchLimits {
@@ -71,16 +76,19 @@ export async function validateBatch(deps: AppDeps, body: unknown, limits: BatchL
     const { custom_id, params } = requests[i] as { custom_id: string; params: Record<string, unknown> };
     try {
       const { stream: _stream, ...rest } = params;
-      const p = await prepareMessages(deps, rest, signal, files);
+      const checked = checkMessages(rest);
+      const routed = routeRequest(deps, checked.route);
+      const { req } = await readDocuments(deps, checked, signal, files);
       // The translation of the dialect that will serve it: what it cannot take is a 400 now, not an error later.
       const api = limits.xaiApi ?? deps.upstream.api;
-      const t = translateRequest(deps, p.req, api, p.model, { stream: false });
+      const t = translateRequest(deps, req, api, routed.model, { stream: false });
       out.push({
         custom_id,
-        model: p.req.model,
-        upstream_model: p.model,
-        params: JSON.stringify(p.req),
+        model: req.model,
+        upstream_model: routed.model,
+        params: JSON.stringify(req),
         upstreamBody: limits.xaiApi ? t.body : undefined,
+        need: { inputTokens: checked.promptTokens, maxOutputTokens: Math.min(req.max_tokens, routed.caps.maxOutput) },
       });
     } catch (e) {
       throw about(i, custom_id, e);

@@ -182,10 +182,17 @@ export class BatchService {
     const body = await readJsonBody(request, cfg.maxBytes);
     const api = deps.upstream.api;
     const news = await validateBatch(deps, body, { maxRequests: cfg.maxRequests, xaiApi: xai ? api : undefined }, fileAccess(deps, request.headers, rc, who.key), request.signal);
-    // A virtual key's limits, for each model the batch uses: refused now rather than request by request.
-    const models = [...new Set(news.map((r) => r.upstream_model))];
-    Object.assign(rc.entry, { model: news[0]!.model, upstream_model: models.join(",") });
-    for (const m of models) await deps.admit(rc, m);
+    // A virtual key's limits, for each model the batch uses, with what all its requests for that model
+    // may cost: refused now rather than request by request (each is admitted again as it runs).
+    const needs = new Map<string, { inputTokens: number; maxOutputTokens: number }>();
+    for (const r of news) {
+      const n = needs.get(r.upstream_model) ?? { inputTokens: 0, maxOutputTokens: 0 };
+      n.inputTokens += r.need.inputTokens;
+      n.maxOutputTokens += r.need.maxOutputTokens;
+      needs.set(r.upstream_model, n);
+    }
+    Object.assign(rc.entry, { model: news[0]!.model, upstream_model: [...needs.keys()].join(",") });
+    for (const [m, need] of needs) await deps.admit(rc, m, need);
     // The create call itself costs nothing: its requests go in the ledger as they run (or as xAI bills them).
     rc.admitted = false;
     this.remember(who);

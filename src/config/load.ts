@@ -243,6 +243,7 @@ export function resilienceFromFile(file: ConfigFile, configFile: string | undefi
     backoffMaxMs: ms(u.backoff_max, d.backoffMaxMs),
     badKeyQuarantineMs: ms(u.bad_key_quarantine, d.badKeyQuarantineMs),
     pingIntervalMs: ms(u.ping_interval, d.pingIntervalMs),
+    drain: { ms: ms(u.drain_on_disconnect, d.drain!.ms), bytes: d.drain!.bytes },
     fallbacks: (file.fallback ?? []).map((f, i) => ({
       ...(f.api ? { api: f.api } : {}),
       ...(f.base_url ? { baseUrl: checkBaseUrl(f.base_url, `${configFile}: fallback[${i}].base_url`) } : {}),

@@ -82,6 +82,8 @@ const ResilienceFileKeys = {
   backoff_max: Seconds(),
   bad_key_quarantine: Seconds(),
   ping_interval: Seconds(),
+  /** Seconds the upstream is read on after the client went, for its usage (0: stop at once). */
+  drain_on_disconnect: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })),
 };
 
 /** `[upstream] api` / `[[fallback]] api` (env GROK2API_UPSTREAM_API): the upstream's API dialect. */
@@ -261,6 +263,11 @@ export interface Resilience {
   badKeyQuarantineMs: number;
   /** `event: ping` to the client after this much silence on an open stream. */
   pingIntervalMs: number;
+  /**
+   * After the client went: how long (and how many bytes) the upstream is read on for its final
+   * usage before it is stopped; 0 ms stops it at once (the request is then charged an estimate).
+   */
+  drain?: { ms: number; bytes: number };
   fallbacks: FallbackTarget[];
 }
 
@@ -275,6 +282,7 @@ export const RESILIENCE_DEFAULTS: Readonly<Resilience> = Object.freeze({
   backoffMaxMs: 8_000,
   badKeyQuarantineMs: 900_000,
   pingIntervalMs: 5_000,
+  drain: Object.freeze({ ms: 500, bytes: 1024 * 1024 }),
   fallbacks: [],
 });
 

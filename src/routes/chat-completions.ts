@@ -1,60 +1,32 @@
 /**
  * POST /v1/chat/completions: the OpenAI face.
- * The request goes upstream as sent, with the mapped model, the upstream key and
- * the parameters the model rejects removed; the answer comes back as the
- * upstream sent it — a stream chunk by chunk, as it arrives.
+ * The request is routed and admitted as on every face (src/route/route-and-admit.ts) and goes
+ * upstream as sent, with the routed model, the upstream key and the parameters the model
+ * rejects removed; the answer comes back as the upstream sent it — a stream frame by frame, as
+ * it arrives. A stream always asks the upstream for its usage (what the request is charged);
+ * a client that did not ask for it does not get the usage chunk.
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
-import { validateClientChatRequest } from "../openai/inbound";
-import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "../models/errors";
-import { imagesInChat } from "../models/images";
-import { ticksOf } from "../models/pricing";
-import type { ChatUsage } from "../openai/schema";
+import { validateClientChatRequest } from "../openai/inbound";
 import { upstreamErrorMessage } from "../openai/sse-reader";
-import { count, isRecord } from "../translate/malformed";
-import { toAnthropicUsage } from "../translate/usage";
-import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
-
-function usageOf(usage: unknown): LoggedUsage {
-  if (!isRecord(usage)) return {};
-  // Counted as /v1/messages counts them (translate/usage.ts): input without the cached tokens, and
-  // output with the reasoning once (xAI's completion_tokens leaves reasoning out). A count the
-  // upstream did not send (or that cannot be one) stays out of the log.
-  const u = toAnthropicUsage(usage as ChatUsage, { input: 0, output: 0 });
-  const has = (v: unknown) => count(v, "", false) !== undefined;
-  return {
-    input_tokens: has(usage.prompt_tokens) ? u.input_tokens : undefined,
-    output_tokens: has(usage.completion_tokens) ? u.output_tokens : undefined,
-    cached_tokens: isRecord(usage.prompt_tokens_details) && has(usage.prompt_tokens_details.cached_tokens) ? u.cache_read_input_tokens : undefined,
-    cost_ticks: ticksOf(usage),
-  };
-}
-
-/** Token counts of a relayed stream, from its last usage chunk (`stream_options.include_usage`), if any. */
-function usageOfStream(lastText: string): LoggedUsage {
-  const at = lastText.lastIndexOf('"usage":{');
-  if (at === -1) return {};
-  const start = lastText.lastIndexOf("data:", at);
-  const end = lastText.indexOf("\n", at);
-  if (start === -1) return {};
-  try {
-    return usageOf((JSON.parse(lastText.slice(start + 5, end === -1 ? undefined : end)) as { usage?: unknown }).usage);
-  } catch {
-    return {};
-  }
-}
+import { routeAndAdmit } from "../route/route-and-admit";
+import { chatInputFacts, fitChatRequest } from "../translate/chat-params";
+import { chatStreamWatch, chatUsageOf } from "../translate/chat/stream-watch";
+import type { WatchedUsage } from "../exchange/sse-frames";
+import { forwardedHeaders, proxyToUpstream } from "./openai-proxy";
+import { openaiStreamError } from "./openai-errors";
 
 /**
  * A non-streamed answer, checked: JSON with a `choices` list, as the upstream promised
  * with its 200. Anything else (an HTML page, an SSE body, `[DONE]` alone, an error
  * object) is the upstream's fault, answered 502 rather than passed on as a success.
  */
-export function checkCompletion(bytes: Uint8Array): { text: string } & LoggedUsage {
+export function checkCompletion(bytes: Uint8Array): { text: string; usage: WatchedUsage } {
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
   try {
@@ -72,7 +44,7 @@ export function checkCompletion(bytes: Uint8Array): { text: string } & LoggedUsa
       { type: "api_error" },
     );
   }
-  return { text, ...usageOf(o.usage) };
+  return { text, usage: chatUsageOf(o.usage) };
 }
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -80,26 +52,43 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
-  const { model: upstreamModel, rule } = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) });
   const stream = v.value.stream === true;
-  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
-  await deps.admit(rc, upstreamModel);
+  const facts = chatInputFacts(v.value.messages);
+  const maxOutput = v.value.max_completion_tokens ?? v.value.max_tokens;
+  const routed = await routeAndAdmit(deps, rc, {
+    model: requested,
+    inputTokens: facts.inputTokens,
+    thinking: false,
+    images: facts.images,
+    stream,
+    need: { inputTokens: facts.inputTokens, maxOutputTokens: typeof maxOutput === "number" ? maxOutput : undefined },
+  });
 
-  const { body, adjusted } = fitChatRequest(v.value, { model: upstreamModel, caps: deps.caps.get(upstreamModel) });
-  if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
+  const fit = (model: string) => fitChatRequest(v.value, { model, caps: deps.caps.get(model) });
+  const { body, adjusted } = fit(routed.model);
+  if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: routed.model, adjusted });
+  // The usage is what the request is charged: always asked for; the client gets its chunk only if it asked.
+  const clientAskedUsage = v.value.stream_options?.include_usage === true;
+  const withUsage = (b: Record<string, unknown>) =>
+    stream ? { ...b, stream_options: { ...(typeof b.stream_options === "object" && b.stream_options ? b.stream_options : {}), include_usage: true } } : b;
 
   return proxyToUpstream({
     deps,
     request,
     rc,
-    key,
-    path: "/chat/completions",
-    body,
     stream,
     adjusted,
-    explain: (err) => explainModelError(err, { requested, model: upstreamModel, rule }, deps.catalog.current),
-    check: checkCompletion,
-    usageOfStream,
+    spec: {
+      build: (_api, model) => ({
+        path: "/chat/completions",
+        body: withUsage(model === undefined || model === routed.model ? body : fit(model).body) as { model: string },
+      }),
+      key,
+      headers: forwardedHeaders(request),
+      explain: (err) => explainModelError(err, { requested, model: routed.model, rule: routed.rule }, deps.catalog.current),
+      inputEstimate: facts.inputTokens,
+    },
+    face: { check: checkCompletion, watch: () => chatStreamWatch({ clientAskedUsage }), errorEvent: openaiStreamError },
   });
 }
 

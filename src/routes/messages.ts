@@ -5,89 +5,92 @@
  */
 import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
-import type { MessagesRequest } from "../anthropic/schema";
-import { clientToolKinds, hasComputerTool, type ClientToolKind } from "../anthropic/client-tools";
+import type { MessagesRequest, Usage } from "../anthropic/schema";
+import { clientToolKinds, hasComputerTool } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
-import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
 import { conversationId } from "../translate/conversation";
-import { dialectFor, type Dialect, type RequestOptions, type UpstreamApi } from "../translate/dialect";
+import { dialectFor, type Dialect, type RequestOptions, type StreamOptions, type UpstreamApi } from "../translate/dialect";
 import type { FileAccess } from "../documents/resolver";
 import { fileAccess } from "../files/access";
 import { newMessageId } from "../translate/ids";
 import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
-import { UpstreamError } from "../upstream/errors";
-import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
-import type { RouteRule } from "../models/routing";
 import { asAnswerFailure } from "./answer-failure";
 import { pump } from "./pump";
 import { findRestored, keepReasoning, reasoningScope } from "../reasoning/replay";
 import { sseAnswer } from "./sse-answer";
-import { readUpstreamJson } from "./upstream-json";
+import { charge } from "../exchange/charge";
+import { Exchange } from "../exchange/exchange";
+import { routeAndAdmit, type RouteRequest, type Routed } from "../route/route-and-admit";
 
 /** xAI could not use replayed reasoning (another key's, damaged, or stale): worth one retry without it. */
 const UNUSABLE_REASONING = /could not (decrypt|decode)/i;
 
-interface Exchange {
+/** What the answer's translation needs, once the upstream has answered. */
+interface Answer {
   deps: AppDeps;
   req: MessagesRequest;
   rc: RequestContext;
-  result: UpstreamResult;
+  ex: Exchange;
   dialect: Dialect<unknown>;
-  messageId: string;
-  inputTokensEstimate: number;
+  opts: StreamOptions;
   learn(promptTokens: number | undefined): void;
-  release(): void;
-  abort: AbortController;
-  clientSignal: AbortSignal;
-  search: SearchOptions | undefined;
-  /** The request enabled thinking: only then does the answer carry thinking blocks. */
-  thinking: boolean;
   /** Whose turns the reasoning store keeps this answer's reasoning for. */
   reasoningScope: string;
-  /** The request's Anthropic-defined client tools, for normalising their calls. */
-  clientTools: ReadonlyMap<string, ClientToolKind> | undefined;
 }
 
-/** A Messages request checked, its documents read and its model routed: what is left is admission and the upstream. */
-export interface PreparedMessages {
-  req: MessagesRequest;
-  /** The routed upstream model, and the rule that chose it. */
-  model: string;
-  rule: RouteRule;
-  thinking: boolean;
+/** A Messages request validated, with what routing and admission need to know about it. */
+export interface CheckedMessages {
+  value: MessagesRequest;
+  /** Its prompt's estimated tokens, before documents are read. */
   promptTokens: number;
+  /** The request enabled thinking (Anthropic sends thinking blocks only then; Grok reasons anyway). */
+  thinking: boolean;
+  route: RouteRequest;
 }
 
 /**
- * Validation, documents and routing, as /v1/messages does them before admission; message
- * batches run each of their requests through it when the batch is created. Throws the
- * ApiError a client would get (400 naming the field, 404 for a file it does not have).
+ * The first steps of /v1/messages, before routing and admission: validation (400 naming the
+ * field) and the facts routing judges by. Message batches run each of their requests through
+ * these steps (and routeRequest, readDocuments, translateRequest) when the batch is created.
  */
-export async function prepareMessages(deps: AppDeps, raw: unknown, signal: AbortSignal | undefined, files: FileAccess | undefined): Promise<PreparedMessages> {
+export function checkMessages(raw: unknown): CheckedMessages {
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
-  // PDFs, URL documents and uploaded files become text first (async, may fetch); the translation after is pure.
-  const req = await deps.documents.resolve(v.value, signal, files);
-
-  const prompt = inspectPrompt(req);
-  // Anthropic sends thinking blocks only when the request enables thinking; Grok reasons anyway.
-  const thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive";
-  const { model, rule } = deps.route({
-    model: req.model,
-    inputTokens: prompt.tokens,
+  const facts = inspectPrompt(v.value);
+  const thinking = v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive";
+  return {
+    value: v.value,
+    promptTokens: facts.tokens,
     thinking,
-    images: prompt.images > 0,
-    computerUse: hasComputerTool(req.tools), // screenshots: a model that sees, as for images
-  });
-  return { req, model, rule, thinking, promptTokens: prompt.tokens };
+    route: {
+      model: v.value.model,
+      inputTokens: facts.tokens,
+      thinking,
+      images: facts.images > 0,
+      computerUse: hasComputerTool(v.value.tools), // screenshots: a model that sees, as for images
+      stream: v.value.stream === true,
+      need: { inputTokens: facts.tokens, maxOutputTokens: v.value.max_tokens },
+    },
+  };
+}
+
+/** After admission: PDFs, URL documents and uploaded files (`files`: the caller's) become text (async, may fetch); the translation after is pure. */
+export async function readDocuments(
+  deps: AppDeps,
+  c: CheckedMessages,
+  signal: AbortSignal | undefined,
+  files: FileAccess | undefined,
+): Promise<{ req: MessagesRequest; promptTokens: number }> {
+  const req = await deps.documents.resolve(c.value, signal, files);
+  return { req, promptTokens: req === c.value ? c.promptTokens : inspectPrompt(req).tokens };
 }
 
 /** The body for one target's dialect and model (throws the 400 of a request that dialect cannot serve). */
@@ -104,17 +107,17 @@ export function translateRequest(
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = await deps.authenticate(request.headers, rc);
-  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
-  const { req, model, rule, thinking, promptTokens } = await prepareMessages(deps, raw, request.signal, fileAccess(deps, request.headers, rc, clientKey));
-  const wantStream = req.stream === true;
+  const checked = checkMessages(await readJsonBody(request, deps.config.maxBodyBytes));
+  const { thinking } = checked;
+  const wantStream = checked.route.stream;
+  const routed = await routeAndAdmit(deps, rc, checked.route);
+  const { req, promptTokens } = await readDocuments(deps, checked, request.signal, fileAccess(deps, request.headers, rc, clientKey));
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
-  Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
-  await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, rule, stream: upstreamStream, clientKey, promptTokens, thinking });
-  if (!upstreamStream) return answerJson(x);
-  return wantStream ? answerStream(x) : answerJsonFromStream(x);
+  const a = await callUpstream({ deps, request, rc, req, routed, stream: upstreamStream, clientKey, promptTokens, thinking });
+  if (!upstreamStream) return answerJson(a);
+  return wantStream ? answerStream(a) : answerJsonFromStream(a);
 }
 
 interface Call {
@@ -122,9 +125,7 @@ interface Call {
   request: Request;
   rc: RequestContext;
   req: MessagesRequest;
-  /** The routed upstream model, and the rule that chose it. */
-  model: string;
-  rule: RouteRule;
+  routed: Routed;
   /** Ask the upstream for a stream. */
   stream: boolean;
   clientKey: string | undefined;
@@ -133,12 +134,12 @@ interface Call {
 }
 
 /**
- * Translates for each target's dialect and calls the upstream (keys, retries, fallbacks in
- * the client). xAI's 400 about replayed reasoning it cannot decrypt is retried once without
- * the encrypted content.
+ * Translates for each target's dialect and opens the exchange (keys, retries, fallbacks in
+ * the upstream client). xAI's 400 about replayed reasoning it cannot decrypt is retried once
+ * without the encrypted content.
  */
-async function callUpstream(c: Call): Promise<Exchange> {
-  const { deps, request, rc, req } = c;
+async function callUpstream(c: Call): Promise<Answer> {
+  const { deps, request, rc, req, routed } = c;
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
@@ -148,53 +149,39 @@ async function callUpstream(c: Call): Promise<Exchange> {
   // Each target gets the body of its own dialect; a fallback may name another model.
   const translate = (api: UpstreamApi, model: string) =>
     translateRequest(deps, req, api, model, { stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
-  const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
+  const first = translate(deps.upstream.api, routed.model); // validates and logs once, before anything is sent
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
 
-  // The client going away stops the upstream at once, before the first byte or mid-stream.
-  const { abort, release } = abortWhenClientGoes(request);
-  const inputTokens = deps.tokens.measure(req, c.model, c.promptTokens);
-  const send = () =>
-    deps.upstream.send({
-      path: first.dialect.path,
-      build: (api, model = c.model) => {
-        // The primary's body is the one already translated (unless the retry changed the request).
-        if (api === first.dialect.api && model === c.model && !withoutEncryptedReasoning) return { path: first.dialect.path, body: first.body };
-        try {
-          const t = translate(api, model);
-          return { path: t.dialect.path, body: t.body };
-        } catch (err) {
-          // A fallback whose dialect cannot serve the request (web search on chat completions) is skipped.
-          if (err instanceof ApiError && err.status === 400) return { refused: err };
-          throw err;
-        }
-      },
-      key: c.clientKey,
-      signal: abort.signal,
-      requestId: rc.id,
-      headers: convId ? { "x-grok-conv-id": convId } : undefined,
-    });
-  let result: UpstreamResult;
-  try {
-    try {
-      result = await send();
-    } catch (err) {
-      if (!(err instanceof UpstreamError && err.upstreamStatus === 400 && UNUSABLE_REASONING.test(err.message) && first.replayedReasoning > 0)) throw err;
+  const inputTokens = deps.tokens.measure(req, routed.model, c.promptTokens);
+  const ex = await Exchange.open(deps, rc, request, {
+    build: (api, model = routed.model) => {
+      // The primary's body is the one already translated (unless the retry changed the request).
+      if (api === first.dialect.api && model === routed.model && !withoutEncryptedReasoning) return { path: first.dialect.path, body: first.body };
+      try {
+        const t = translate(api, model);
+        return { path: t.dialect.path, body: t.body };
+      } catch (err) {
+        // A fallback whose dialect cannot serve the request (web search on chat completions) is skipped.
+        if (err instanceof ApiError && err.status === 400) return { refused: err };
+        throw err;
+      }
+    },
+    key: c.clientKey,
+    headers: convId ? { "x-grok-conv-id": convId } : undefined,
+    explain: (err) => explainModelError(err, { requested: req.model, model: routed.model, rule: routed.rule }, deps.catalog.current),
+    retryOnce: (err) => {
+      if (!(err.upstreamStatus === 400 && UNUSABLE_REASONING.test(err.message) && first.replayedReasoning > 0)) return false;
       deps.logger.warn("upstream could not use the replayed reasoning: retrying without its encrypted content", {
         request_id: rc.id,
         items: first.replayedReasoning,
         error: err.message,
       });
       withoutEncryptedReasoning = true;
-      result = await send();
-    }
-  } catch (err) {
-    release();
-    if (request.signal.aborted) rc.finish(499, "client_closed");
-    throw err instanceof ApiError ? explainModelError(err, { requested: req.model, model: c.model, rule: c.rule }, deps.catalog.current) : err;
-  }
-  Object.assign(rc.entry, upstreamLogFields(result, c.model));
+      return true;
+    },
+    inputEstimate: inputTokens.estimate,
+  });
   if (first.replayedReasoning > 0 && !withoutEncryptedReasoning) {
     // How much of Grok's reasoning went back, and whence: the client's thinking signatures, the store, or both.
     const fromStore = first.restoredReasoning;
@@ -205,18 +192,19 @@ async function callUpstream(c: Call): Promise<Exchange> {
     deps,
     req,
     rc,
-    result,
-    dialect: dialectFor(result.api),
-    messageId: newMessageId(),
-    inputTokensEstimate: inputTokens.estimate,
+    ex,
+    dialect: dialectFor(ex.api),
+    opts: {
+      id: newMessageId(),
+      model: req.model,
+      inputTokensEstimate: inputTokens.estimate,
+      stopSequences: req.stop_sequences,
+      search: searchOptions(req),
+      thinking: c.thinking,
+      clientTools: clientToolKinds(req.tools),
+    },
     learn: (n) => inputTokens.learn(n),
-    release,
-    abort,
-    clientSignal: request.signal,
-    search: searchOptions(req),
-    thinking: c.thinking,
     reasoningScope: scope,
-    clientTools: clientToolKinds(req.tools),
   };
 }
 
@@ -226,126 +214,106 @@ function searchOptions(req: MessagesRequest): SearchOptions | undefined {
   return spec ? { webSearch: true, ...(spec.maxUses !== undefined ? { maxUses: spec.maxUses } : {}) } : undefined;
 }
 
+/** The usage of an answer, charged (exact when the upstream reported it, else the estimate). */
+function chargeUsage(a: Answer, usage: Usage, costTicks: number | undefined, reported: boolean): void {
+  charge(a.rc, {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cachedTokens: usage.cache_read_input_tokens,
+    costTicks,
+    estimated: !reported,
+  });
+}
+
 /** A non-streaming upstream answer → one JSON message. */
-async function answerJson(x: Exchange): Promise<Response> {
+async function answerJson(a: Answer): Promise<Response> {
   try {
-    const json = await readUpstreamJson(x.result.response, x.deps.config.maxResponseBytes);
-    const { message, promptTokens, costTicks, reasoning } = x.dialect.message(json, {
-      id: x.messageId,
-      model: x.req.model,
-      inputTokensEstimate: x.inputTokensEstimate,
-      search: x.search,
-      thinking: x.thinking,
-      clientTools: x.clientTools,
-    });
-    x.learn(promptTokens);
-    await keepReasoning(x.deps.reasoning, x.reasoningScope, reasoning);
-    Object.assign(x.rc.entry, {
-      input_tokens: message.usage.input_tokens,
-      output_tokens: message.usage.output_tokens,
-      cached_tokens: message.usage.cache_read_input_tokens,
-      cost_ticks: costTicks,
-    });
+    const json = await a.ex.readJson();
+    const { message, promptTokens, costTicks, reasoning } = a.dialect.message(json, a.opts);
+    a.learn(promptTokens);
+    chargeUsage(a, message.usage, costTicks, promptTokens !== undefined);
+    a.ex.onSettle(() => keepReasoning(a.deps.reasoning, a.reasoningScope, reasoning));
+    await a.ex.settle();
     return Response.json(message);
   } catch (err) {
     throw asAnswerFailure(err); // the status a stream's event: error would carry for the same failure
   } finally {
-    x.result.watchdog.stop();
-    x.release();
+    a.ex.close();
   }
 }
 
-function translatorFor(x: Exchange) {
-  const body = x.result.response.body;
-  if (!body) {
-    x.result.watchdog.stop();
-    x.release();
-    throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
-  }
-  const translator = x.dialect.stream({
-    id: x.messageId,
-    model: x.req.model,
-    inputTokensEstimate: x.inputTokensEstimate,
-    stopSequences: x.req.stop_sequences,
-    search: x.search,
-    thinking: x.thinking,
-    clientTools: x.clientTools,
-  });
-  const recordUsage = () => {
+function translatorFor(a: Answer) {
+  const body = a.ex.body();
+  const translator = a.dialect.stream(a.opts);
+  /** Charged from what the translator saw: the upstream's usage, or (cut short, client gone) the estimate. */
+  const chargeSeen = () => {
     if (!translator.usage) {
-      // Cut short (client gone, failure): what was used, estimated. Bookkeeping only: a call the
-      // upstream left half-made must not stop the request from being logged and closed.
+      // Bookkeeping only: a call the upstream left half-made must not stop the request from being logged and closed.
       try {
         translator.finish();
       } catch {
         // no usage beyond the estimate
       }
     }
-    x.learn(translator.upstreamPromptTokens);
-    if (translator.usage) {
-      Object.assign(x.rc.entry, {
-        input_tokens: translator.usage.input_tokens,
-        output_tokens: translator.usage.output_tokens,
-        cached_tokens: translator.usage.cache_read_input_tokens,
-        cost_ticks: translator.upstreamCostTicks,
-      });
-    }
+    a.learn(translator.upstreamPromptTokens);
+    if (translator.usage) chargeUsage(a, translator.usage, translator.upstreamCostTicks, translator.usageReported);
   };
-  return { body, translator, recordUsage };
+  a.ex.onSettle(() => keepReasoning(a.deps.reasoning, a.reasoningScope, translator.reasoning));
+  return { body, translator, chargeSeen };
 }
 
 /** A non-streaming answer served from an upstream stream (stop sequences are watched on it). */
-async function answerJsonFromStream(x: Exchange): Promise<Response> {
-  const { body, translator, recordUsage } = translatorFor(x);
+async function answerJsonFromStream(a: Answer): Promise<Response> {
+  const { body, translator, chargeSeen } = translatorFor(a);
   const acc = new MessageAccumulator();
   acc.applyAll(translator.start());
   try {
-    await pump({ body, translator, decoder: x.dialect.decoder(), abort: x.abort, watchdog: x.result.watchdog, sink: (events) => void acc.applyAll(events) });
-    await keepReasoning(x.deps.reasoning, x.reasoningScope, translator.reasoning);
+    await pump({ body, translator, decoder: a.dialect.decoder(), client: a.ex.client, watchdog: a.ex.result.watchdog, sink: (events) => void acc.applyAll(events) });
+    chargeSeen();
+    await a.ex.settle();
   } finally {
-    x.result.watchdog.stop();
-    x.release();
-    recordUsage(); // a failed request too: what it used is in its log line (and the ledger)
+    a.ex.close();
+    chargeSeen(); // a failed request too: what it used is in its log line (and the ledger)
   }
   return Response.json(acc.message);
 }
 
 /** The answer as Anthropic SSE, event by event as the upstream sends. */
-function answerStream(x: Exchange): Response {
-  const { body, translator, recordUsage } = translatorFor(x);
-  const { watchdog } = x.result;
-  x.rc.deferred = true;
-  x.rc.endOnShutdown(x.abort); // a shutdown aborts with ShuttingDown, sent as the stream's event: error
+function answerStream(a: Answer): Response {
+  const { body, translator, chargeSeen } = translatorFor(a);
+  const { ex, rc } = a;
+  rc.deferred = true;
+  rc.endOnShutdown(ex.client.abort); // a shutdown aborts with ShuttingDown, sent as the stream's event: error
   return sseAnswer({
     start: translator.start(),
     run: (write) =>
       pump({
         body,
         translator,
-        decoder: x.dialect.decoder(),
-        abort: x.abort,
-        watchdog,
+        decoder: a.dialect.decoder(),
+        client: ex.client,
+        watchdog: ex.result.watchdog,
         sink: (events) => {
-          x.rc.firstToken();
-          // The last events: the reasoning is kept before they go, so the client's next turn finds it.
+          rc.firstToken();
+          // The last events: the request is charged and settled first (the reasoning kept), so the
+          // client's next turn finds it and a client that got the whole answer was charged for it.
           if (events.at(-1)?.type === "message_stop") {
-            const kept = keepReasoning(x.deps.reasoning, x.reasoningScope, translator.reasoning);
-            if (kept) return kept.then(() => write(events));
+            chargeSeen();
+            const settled = ex.settle();
+            if (settled) return settled.then(() => write(events));
           }
           return write(events);
         },
       }),
-    watchdog,
-    pingMs: x.deps.config.resilience.pingIntervalMs,
-    abort: x.abort,
-    clientSignal: x.clientSignal,
-    logger: x.deps.logger,
-    requestId: x.rc.id,
+    watchdog: ex.result.watchdog,
+    pingMs: a.deps.config.resilience.pingIntervalMs,
+    client: ex.client,
+    logger: a.deps.logger,
+    requestId: rc.id,
     onEnd(status, error) {
-      watchdog.stop();
-      x.release();
-      recordUsage();
-      x.rc.finish(status, error);
+      ex.close();
+      chargeSeen();
+      rc.finish(status, error);
     },
   });
 }

@@ -1,56 +1,45 @@
 /**
- * What the two OpenAI faces (`/v1/chat/completions`, `/v1/responses`) share once their
- * request is fitted for the upstream: the call (keys, retries, fallbacks, the client's
- * disconnect), then the answer as the upstream sent it — a non-streamed body read with a
- * bound and checked, or a stream relayed as it arrives — with the usage and cost for the
- * access log. Each face brings its own checks, error wording and stream rules.
+ * What the two OpenAI faces (`/v1/chat/completions`, `/v1/responses`) share once their request
+ * is routed, admitted and fitted: the exchange (keys, retries, fallbacks, the client's leaving:
+ * src/exchange/exchange.ts), then the answer as the upstream sent it — a non-streamed body read
+ * with a bound and checked, or a stream relayed frame by frame (src/exchange/relay.ts) and
+ * watched by its dialect for the usage it is charged. Each face brings its checks, its wording
+ * and its stream watch.
  */
 import type { AppDeps } from "../deps";
-import { abortWhenClientGoes } from "../http/client-gone";
+import { charge } from "../exchange/charge";
+import { Exchange, type ExchangeSpec } from "../exchange/exchange";
+import { relaySse } from "../exchange/relay";
+import type { StreamWatch, WatchedUsage } from "../exchange/sse-frames";
 import type { RequestContext } from "../http/context";
-import { ApiError } from "../http/errors";
 import { scrubText } from "../redact";
-import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../upstream/client";
-import { readBounded } from "../upstream/read";
-import { answerFailure } from "./answer-failure";
-import { relaySse, type RelayOptions } from "./relay";
 
-/** Token counts and cost for the access log (input without the cached tokens, as on /v1/messages). */
-export interface LoggedUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cached_tokens?: number;
-  cost_ticks?: number;
+/** What an OpenAI face brings to the shared path. */
+export interface RelayedFace {
+  /** A non-streamed 200 checked (a 502 ApiError when it is not what the face promises), with its usage. */
+  check(bytes: Uint8Array): { text: string; usage: WatchedUsage };
+  /** A watch for a relayed stream of this face's dialect. */
+  watch(): StreamWatch;
+  /** The event that tells the client the stream failed. */
+  errorEvent(message: string): Uint8Array;
 }
 
 export interface ProxyCall {
   deps: AppDeps;
   request: Request;
   rc: RequestContext;
-  /** The client's own key, forwarded to targets without a key pool. */
-  key: string | undefined;
-  /** Path under the upstream's base URL. */
-  path: string;
-  body: unknown;
-  /** Per-target calls (see UpstreamCall.build): a target that cannot serve the call is skipped. */
-  build?: UpstreamCall["build"];
   stream: boolean;
   /** What was changed in the request, for `grok2api-adjusted-params`. */
   adjusted: string[];
-  /** The upstream's error, worded for this face (a 404 names the model and what to change). */
-  explain(err: ApiError): ApiError;
-  /** A non-streamed 200 checked (a 502 ApiError when it is not what the face promises), with its usage. */
-  check(bytes: Uint8Array): { text: string } & LoggedUsage;
-  /** The usage of a relayed stream, from the text of its last reads. */
-  usageOfStream(lastText: string): LoggedUsage;
-  /** How the relay tells a stream is complete, and the event that says it failed (default: chat's). */
-  relay?: Pick<RelayOptions, "completion" | "errorEvent">;
+  /** How each target is asked (path and body per dialect), and the face's wording of upstream errors. */
+  spec: ExchangeSpec;
+  face: RelayedFace;
 }
 
 /** Client headers that mean something to xAI and go along. */
 const FORWARDED_HEADERS = ["x-grok-conv-id"];
 
-function forwardedHeaders(request: Request): Record<string, string> {
+export function forwardedHeaders(request: Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
     const v = request.headers.get(name);
@@ -59,28 +48,22 @@ function forwardedHeaders(request: Request): Record<string, string> {
   return out;
 }
 
+/** The usage reported, charged; else the estimate: the input estimate and the output counted so far. */
+function chargeWatched(rc: RequestContext, usage: WatchedUsage | undefined, inputEstimate: number, outputEstimate: number): void {
+  const reported = usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined);
+  charge(rc, {
+    inputTokens: usage?.inputTokens ?? inputEstimate,
+    outputTokens: usage?.outputTokens ?? outputEstimate,
+    cachedTokens: usage?.cachedTokens ?? 0,
+    costTicks: usage?.costTicks,
+    estimated: !reported,
+  });
+}
+
 export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
-  const { deps, request, rc } = c;
-  const { abort, release: done } = abortWhenClientGoes(request);
-
-  let result: UpstreamResult;
-  try {
-    result = await deps.upstream.send({
-      path: c.path,
-      body: c.body,
-      ...(c.build ? { build: c.build } : {}),
-      key: c.key,
-      signal: abort.signal,
-      headers: forwardedHeaders(request),
-      requestId: rc.id,
-    });
-  } catch (err) {
-    done();
-    throw err instanceof ApiError ? c.explain(err) : err;
-  }
-  const { response: res, watchdog } = result;
-  Object.assign(rc.entry, upstreamLogFields(result, rc.entry.upstream_model ?? ""));
-
+  const { deps, request, rc, spec } = c;
+  const ex = await Exchange.open(deps, rc, request, spec);
+  const res = ex.result.response;
   const headers: Record<string, string> = {
     "content-type": scrubText(res.headers.get("content-type") ?? (c.stream ? "text/event-stream" : "application/json")),
   };
@@ -89,34 +72,34 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
   if (!c.stream) {
     let bytes: Uint8Array;
     try {
-      bytes = await readBounded(res, deps.config.maxResponseBytes);
-    } catch (err) {
-      if (request.signal.aborted) throw new ApiError(499, "the client closed the request", { type: "invalid_request_error" });
-      throw answerFailure({ kind: "connection", cause: err });
+      bytes = await ex.readBytes();
     } finally {
-      watchdog.stop();
-      done();
+      ex.close();
     }
-    const { text, ...usage } = c.check(bytes);
-    Object.assign(rc.entry, usage);
+    const { text, usage } = c.face.check(bytes);
+    chargeWatched(rc, usage, spec.inputEstimate, Math.ceil(bytes.byteLength / 4));
+    await ex.settle();
     return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
   }
 
-  if (!res.body) {
-    watchdog.stop();
-    done();
-    throw new ApiError(502, "the upstream sent an empty response", { type: "api_error" });
-  }
+  const body = ex.body();
   rc.deferred = true;
-  rc.endOnShutdown(abort); // a shutdown ends the stream with an error event
-  const relayed = relaySse(res.body, {
-    abort,
-    watchdog,
+  rc.endOnShutdown(ex.client.abort); // a shutdown ends the stream with an error event
+  const watch = c.face.watch();
+  const chargeNow = () => chargeWatched(rc, watch.usage, spec.inputEstimate, watch.outputEstimate);
+  const relayed = relaySse(body, {
+    client: ex.client,
+    watchdog: ex.result.watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
-    ...c.relay,
-    onEnd: ({ status, error, lastText }) => {
-      if (lastText) Object.assign(rc.entry, c.usageOfStream(lastText));
-      done();
+    watch,
+    errorEvent: c.face.errorEvent,
+    beforeEnd: () => {
+      chargeNow();
+      return ex.settle();
+    },
+    onEnd: ({ status, error }) => {
+      chargeNow();
+      ex.close();
       rc.finish(status, error);
     },
   });

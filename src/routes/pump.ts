@@ -6,6 +6,7 @@
  * decides how to tell the client.
  */
 import type { StreamEvent } from "../anthropic/events";
+import type { ClientWatch } from "../exchange/client-watch";
 import { ApiError } from "../http/errors";
 import type { EventDecoder } from "../openai/sse-reader";
 import type { StreamTranslatorLike } from "../translate/dialect";
@@ -16,15 +17,15 @@ export interface PumpOptions<E> {
   translator: StreamTranslatorLike<E>;
   /** The dialect's SSE decoder: bytes in, parsed upstream events out. */
   decoder: EventDecoder<E>;
-  /** Aborted to stop the upstream (stop sequence matched). */
-  abort: AbortController;
+  /** The client's side: stops the upstream (stop sequence matched, failure), and counts what is read once the client is gone. */
+  client: ClientWatch;
   /** Receives events; may return a promise to apply backpressure. */
   sink: (events: StreamEvent[]) => void | Promise<void>;
   /** Told of every chunk read, to time the upstream's silences. */
   watchdog?: { touch(): void };
 }
 
-export async function pump<E>({ body, translator, decoder, abort, sink, watchdog }: PumpOptions<E>): Promise<void> {
+export async function pump<E>({ body, translator, decoder, client, sink, watchdog }: PumpOptions<E>): Promise<void> {
   const reader = body.getReader();
   let sawDone = false;
   let clean = false;
@@ -37,10 +38,11 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
       } catch (err) {
         // An idle or total timeout aborts the read with its own ApiError (504 timeout_error).
         if (err instanceof ApiError) throw err;
-        if (abort.signal.aborted) throw err;
+        if (client.abort.signal.aborted) throw err;
         throw answerFailure({ kind: "connection", cause: err });
       }
       watchdog?.touch();
+      if (!result.done) client.read(result.value.byteLength); // past the drain's bound once the client is gone: stopped
       const items = result.done ? decoder.end() : decoder.push(result.value);
       const events: StreamEvent[] = [];
       for (const item of items) {
@@ -74,7 +76,7 @@ export async function pump<E>({ body, translator, decoder, abort, sink, watchdog
     }
   } finally {
     // Stop the upstream if it is still sending (stop sequence, error, client gone).
-    if (!clean) abort.abort();
+    if (!clean) client.stop();
     reader.releaseLock();
   }
   let final: StreamEvent[];

@@ -15,35 +15,21 @@ import { logged, type RequestContext } from "../http/context";
 import { explainModelError, type RoutedModel } from "../models/errors";
 import type { Lineup } from "../models/lineup";
 import { ApiError, invalidRequest } from "../http/errors";
-import { ticksOf } from "../models/pricing";
 import { upstreamErrorMessage } from "../openai/sse-reader";
 import { responsesRouteFacts, validateClientResponsesRequest } from "../openai/responses-inbound";
-import { responsesCompletion, responsesErrorEvent } from "../openai/responses-stream";
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
-import { proxyToUpstream, type LoggedUsage } from "./openai-proxy";
-
-/** Token counts and cost of a Responses usage object, for the access log (input without the cached tokens). */
-function usageOf(usage: unknown): LoggedUsage {
-  if (typeof usage !== "object" || usage === null) return {};
-  const u = usage as { input_tokens?: unknown; output_tokens?: unknown; input_tokens_details?: { cached_tokens?: unknown } };
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
-  const input = num(u.input_tokens);
-  const cachedRaw = num(u.input_tokens_details?.cached_tokens);
-  const cached = cachedRaw !== undefined && input !== undefined && cachedRaw <= input ? cachedRaw : undefined;
-  return {
-    input_tokens: input === undefined ? undefined : input - (cached ?? 0),
-    output_tokens: num(u.output_tokens),
-    cached_tokens: cached,
-    cost_ticks: ticksOf(u),
-  };
-}
+import { forwardedHeaders, proxyToUpstream } from "./openai-proxy";
+import { responsesStreamError } from "./openai-errors";
+import { routeAndAdmit } from "../route/route-and-admit";
+import type { WatchedUsage } from "../exchange/sse-frames";
+import { responsesStreamWatch, responsesUsageOf } from "../translate/responses/stream-watch";
 
 /**
  * A non-streamed answer, checked: a JSON response object, as the upstream promised with its
  * 200. Anything else (an HTML page, an event stream, an error object) is the upstream's fault:
  * a 502 rather than a success passed on.
  */
-function checkResponse(bytes: Uint8Array): { text: string } & LoggedUsage {
+function checkResponse(bytes: Uint8Array): { text: string; usage: WatchedUsage } {
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
   try {
@@ -59,21 +45,7 @@ function checkResponse(bytes: Uint8Array): { text: string } & LoggedUsage {
       type: "api_error",
     });
   }
-  return { text, ...usageOf(o.usage) };
-}
-
-/** Usage of a relayed stream, from its final `response.completed` / `response.incomplete` event when the last reads hold it whole. */
-function usageOfStream(lastText: string): LoggedUsage {
-  const at = Math.max(lastText.lastIndexOf("event: response.completed\n"), lastText.lastIndexOf("event: response.incomplete\n"));
-  if (at === -1) return {};
-  const start = lastText.indexOf("data:", at);
-  const end = lastText.indexOf("\n", start);
-  if (start === -1 || end === -1) return {};
-  try {
-    return usageOf((JSON.parse(lastText.slice(start + 5, end)) as { response?: { usage?: unknown } }).response?.usage);
-  } catch {
-    return {};
-  }
+  return { text, usage: responsesUsageOf(o.usage) };
 }
 
 /**
@@ -112,11 +84,16 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);
   const requested = v.value.model;
-  // Routed as the other faces are: the model map, Claude-style names by role, images to the vision model.
-  const { model: upstreamModel, rule } = deps.route({ model: requested, ...responsesRouteFacts(v.value) });
   const stream = v.value.stream === true;
-  Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, route: rule, stream });
-  await deps.admit(rc, upstreamModel);
+  // Routed and admitted as the other faces are: the model map, Claude-style names by role, images to the vision model.
+  const facts = responsesRouteFacts(v.value);
+  const maxOutput = v.value.max_output_tokens;
+  const { model: upstreamModel, rule } = await routeAndAdmit(deps, rc, {
+    model: requested,
+    ...facts,
+    stream,
+    need: { inputTokens: facts.inputTokens, maxOutputTokens: typeof maxOutput === "number" ? maxOutput : undefined },
+  });
 
   const fit = (model: string) => fitResponsesRequest(v.value, { model, caps: deps.caps.get(model) });
   const { body, adjusted } = fit(upstreamModel);
@@ -126,20 +103,20 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     deps,
     request,
     rc,
-    key,
-    path: "/responses",
-    body,
-    // A chat-only target (the primary or a fallback) is skipped; a fallback's own model gets its own fitting.
-    build: (api, model) =>
-      api !== "responses"
-        ? { refused: noResponsesApi(deps.config.upstream.baseUrl) }
-        : { path: "/responses", body: (model === undefined || model === upstreamModel ? body : fit(model).body) as { model: string } },
     stream,
     adjusted,
-    explain: (err) => explainNotFound(err, { requested, model: upstreamModel, rule }, deps.catalog.current),
-    check: checkResponse,
-    usageOfStream,
-    relay: { completion: responsesCompletion(), errorEvent: responsesErrorEvent },
+    spec: {
+      // A chat-only target (the primary or a fallback) is skipped; a fallback's own model gets its own fitting.
+      build: (api, model) =>
+        api !== "responses"
+          ? { refused: noResponsesApi(deps.config.upstream.baseUrl) }
+          : { path: "/responses", body: (model === undefined || model === upstreamModel ? body : fit(model).body) as { model: string } },
+      key,
+      headers: forwardedHeaders(request),
+      explain: (err) => explainNotFound(err, { requested, model: upstreamModel, rule }, deps.catalog.current),
+      inputEstimate: facts.inputTokens,
+    },
+    face: { check: checkResponse, watch: responsesStreamWatch, errorEvent: responsesStreamError },
   });
 }
 

@@ -1,9 +1,12 @@
 /**
  * The Anthropic SSE answer: one write and one flush per batch of events (all that one
  * upstream read produced), backpressure from the client, `event: ping` while the upstream
- * is silent, and `event: error` when the upstream fails after the 200.
+ * is silent, and `event: error` when the upstream fails after the 200. When the client goes,
+ * nothing more is written; `run` reads the upstream on (within the drain policy: its usage is
+ * what the request is charged), and the stream ends as 499.
  */
 import { encodeEvent, PING_FRAME, type StreamEvent } from "../anthropic/events";
+import type { ClientWatch } from "../exchange/client-watch";
 import { ApiError, toApiError } from "../http/errors";
 import type { Logger } from "../http/log";
 import type { Watchdog } from "../upstream/watchdog";
@@ -25,9 +28,8 @@ export interface SseAnswerOptions {
   run(write: (events: StreamEvent[]) => Promise<void> | undefined): Promise<void>;
   watchdog: Watchdog;
   pingMs: number;
-  abort: AbortController;
-  /** The client's request: aborted when it went away. */
-  clientSignal: AbortSignal;
+  /** The client's side: gone when it went away (the upstream is then drained, then stopped). */
+  client: ClientWatch;
   logger: Logger;
   requestId: string;
   /** Called once at the end with the status and error for the access log. */
@@ -41,7 +43,10 @@ export function sseAnswer(o: SseAnswerOptions): Response {
     async pull(controller: ReadableStreamDirectController) {
       let writing = false; // waiting for the client to drain: no ping may slip in between
       let closed = false;
+      // A write waiting for a client that went never completes: its leaving ends the wait.
+      const gone = new Promise<void>((resolve) => o.client.onGone(resolve));
       const write = (events: StreamEvent[]): Promise<void> | undefined => {
+        if (o.client.isGone) return undefined; // nothing more reaches the client; the upstream is read on
         let frames = "";
         for (const e of events) frames += encodeEvent(e);
         watchdog.sent();
@@ -49,7 +54,7 @@ export function sseAnswer(o: SseAnswerOptions): Response {
         const pending = typeof w === "number" ? flushed(controller.flush()) : w.then(() => flushed(controller.flush()));
         if (!pending) return undefined;
         writing = true;
-        return pending.finally(() => {
+        return Promise.race([pending, gone]).finally(() => {
           writing = false;
           watchdog.sent();
         });
@@ -69,8 +74,12 @@ export function sseAnswer(o: SseAnswerOptions): Response {
       try {
         await write(o.start);
         await o.run(write);
+        if (o.client.isGone) {
+          error = "client_closed";
+          status = 499;
+        }
       } catch (err) {
-        if (!o.clientSignal.aborted) {
+        if (!o.client.isGone) {
           const e = toApiError(err);
           if (!(err instanceof ApiError)) o.logger.warn("stream failed", { request_id: o.requestId, error: String(err) });
           error = e.type;
@@ -98,7 +107,7 @@ export function sseAnswer(o: SseAnswerOptions): Response {
       }
     },
     cancel() {
-      o.abort.abort();
+      o.client.gone();
     },
   });
   return new Response(stream, { headers: SSE_HEADERS });

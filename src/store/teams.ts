@@ -85,9 +85,7 @@ export class Teams {
    * the counters are in memory (the hot path); a promise when they are in Redis or being seeded.
    */
   admit(k: VirtualKey, upstreamModel: string): void | Promise<void> {
-    if (!allowsModel(k, upstreamModel)) {
-      throw new ApiError(403, `this API key ("${k.name}") may not use the model ${upstreamModel}`, { type: "permission_error", retryable: false });
-    }
+    this.allowModel(k, upstreamModel);
     const now = new Date();
     const steps = [this.checkBudget, this.checkTpm, this.checkRpm];
     const next = (i: number): void | Promise<void> => {
@@ -97,6 +95,13 @@ export class Teams {
       }
     };
     return next(0);
+  }
+
+  /** The key's model list: a 403 for a model it may not use. */
+  allowModel(k: VirtualKey, upstreamModel: string): void {
+    if (!allowsModel(k, upstreamModel)) {
+      throw new ApiError(403, `this API key ("${k.name}") may not use the model ${upstreamModel}`, { type: "permission_error", retryable: false });
+    }
   }
 
   private checkBudget(k: VirtualKey, now: Date): void | Promise<void> {

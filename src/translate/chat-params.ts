@@ -7,6 +7,26 @@
 import type { ModelCaps } from "../models/capabilities";
 import { nearestEffort } from "../models/effort";
 
+/** What routing and admission need of a chat request's messages: an input estimate (≈4 characters a token) and whether it has images. */
+export function chatInputFacts(messages: readonly unknown[]): { inputTokens: number; images: boolean } {
+  let chars = 0;
+  let images = false;
+  for (const m of messages) {
+    const content = (m as { content?: unknown } | null)?.content;
+    if (typeof content === "string") chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const part of content) {
+        const p = part as { type?: unknown; text?: unknown } | null;
+        if (p?.type === "image_url") images = true;
+        else if (typeof p?.text === "string") chars += p.text.length;
+      }
+    }
+    const calls = (m as { tool_calls?: unknown } | null)?.tool_calls;
+    if (Array.isArray(calls)) for (const c of calls) chars += String((c as { function?: { arguments?: unknown } } | null)?.function?.arguments ?? "").length;
+  }
+  return { inputTokens: Math.max(1, Math.ceil(chars / 4)), images };
+}
+
 export interface FittedChatRequest {
   body: Record<string, unknown>;
   /** What was changed, for the log and a response header: names and effort levels, never content. */

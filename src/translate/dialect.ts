@@ -72,6 +72,8 @@ export interface StreamTranslatorLike<E> {
   readonly stopped: boolean;
   /** The upstream said the message is over (a stream that ends without it was cut). */
   readonly complete: boolean;
+  /** The upstream reported the usage (else `usage`, after finish(), is the gateway's estimate). */
+  readonly usageReported: boolean;
   readonly upstreamPromptTokens: number | undefined;
   /** What the upstream said the request cost (`usage.cost_in_usd_ticks`), after finish(). */
   readonly upstreamCostTicks: number | undefined;

@@ -101,8 +101,8 @@ describe("chat.completions.create, streaming", () => {
     expect(texts.join("")).toBe("Hello");
     expect(fake.last.body.model).toBe("grok-4.3");
     expect(fake.last.body.stream).toBe(true);
-    // The client did not ask for usage: the upstream is not asked either.
-    expect("stream_options" in fake.last.body).toBe(false);
+    // The client did not ask for usage: the upstream is asked all the same (the request is charged what it reports).
+    expect(fake.last.body.stream_options).toEqual({ include_usage: true });
   });
 
   test("the stream is passed through byte for byte", async () => {

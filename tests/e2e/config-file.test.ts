@@ -59,13 +59,13 @@ describe("config file errors name the key, the value and what was expected", () 
     const top = await errorOf("prot = 9527\n");
     expect(top).toContain('unknown key "prot" = 9527 (expected one of the keys host, port,');
     const nested = await errorOf('[upstream]\nbase = "https://x"\n');
-    expect(nested).toContain('unknown key "upstream.base" = "https://x" (expected one of the keys base_url, api_keys, api, connect_timeout, first_byte_timeout, idle_timeout, total_timeout, max_retries, retry_budget, backoff_initial, backoff_max, bad_key_quarantine, ping_interval)');
+    expect(nested).toContain('unknown key "upstream.base" = "https://x" (expected one of the keys base_url, api_keys, api, connect_timeout, first_byte_timeout, idle_timeout, total_timeout, max_retries, retry_budget, backoff_initial, backoff_max, bad_key_quarantine, ping_interval, drain_on_disconnect)');
   });
 
   test("inside lists and maps", async () => {
     expect(await errorOf('api_keys = ["ok-key", 7]\n')).toContain("api_keys[1] = a number (secret, not shown) is invalid (expected a non-empty string)");
     expect(await errorOf('[model_map]\n"claude-3.5*" = ""\n')).toContain('model_map."claude-3.5*" = "" is invalid (expected a non-empty string)');
-    expect(await errorOf('upstream = "https://x"\n')).toContain('upstream = "https://x" is invalid (expected a table with the keys base_url, api_keys, api, connect_timeout, first_byte_timeout, idle_timeout, total_timeout, max_retries, retry_budget, backoff_initial, backoff_max, bad_key_quarantine, ping_interval)');
+    expect(await errorOf('upstream = "https://x"\n')).toContain('upstream = "https://x" is invalid (expected a table with the keys base_url, api_keys, api, connect_timeout, first_byte_timeout, idle_timeout, total_timeout, max_retries, retry_budget, backoff_initial, backoff_max, bad_key_quarantine, ping_interval, drain_on_disconnect)');
   });
 
   test("a secret's value is never shown", async () => {

@@ -40,6 +40,7 @@ backoff_initial = 0.25
 backoff_max = 4
 bad_key_quarantine = 0
 ping_interval = 0
+drain_on_disconnect = 0.25
 
 [[fallback]]
 base_url = "https://backup.example.com/v1/"
@@ -59,6 +60,7 @@ model = "grok-4.20-0309-non-reasoning"
       backoffMaxMs: 4000,
       badKeyQuarantineMs: 0,
       pingIntervalMs: 0,
+      drain: { ms: 250, bytes: 1024 * 1024 },
       fallbacks: [{ baseUrl: "https://backup.example.com/v1", keys: ["xai-backup"] }, { model: "grok-4.20-0309-non-reasoning" }],
     });
   });

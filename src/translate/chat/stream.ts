@@ -86,6 +86,11 @@ export class StreamTranslator {
     return this.upstreamUsage?.prompt_tokens;
   }
 
+  /** The upstream reported the usage (its usage chunk came). */
+  get usageReported(): boolean {
+    return this.upstreamUsage !== null;
+  }
+
   /** The upstream said why it stopped (a stream that ends without it was cut short). */
   get complete(): boolean {
     return this.finishReason !== null;

@@ -112,6 +112,11 @@ export class ResponsesStreamTranslator {
     return this.matched !== null || this.searches.paused;
   }
 
+  /** The upstream reported the usage (in `response.completed` / `response.incomplete`). */
+  get usageReported(): boolean {
+    return this.rawUsage !== undefined && this.rawUsage !== null;
+  }
+
   /** The response reached `response.completed` or `response.incomplete` (a stream without it was cut short). */
   get complete(): boolean {
     return this.ended;
