@@ -15,6 +15,7 @@ import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
 import type { Teams } from "./store/teams";
+import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
 import type { FileService } from "./files/service";
 import type { BatchService } from "./batches/service";
@@ -63,6 +64,8 @@ export interface AppDeps {
    * admitted (it goes in the ledger).
    */
   admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
+  /** Which upstream models the request's key may use (a virtual key's model list); undefined: any. */
+  allowedModels(rc: RequestContext): ((upstreamModel: string) => boolean) | undefined | Promise<((upstreamModel: string) => boolean) | undefined>;
 }
 
 /** What a request may cost: its input estimate and the output it allows; "count": a token count. */
@@ -80,6 +83,18 @@ function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
       return r instanceof Promise ? r.then(admitted) : admitted();
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);
+  };
+}
+
+function modelFilter(teams: TeamsHandle | undefined): AppDeps["allowedModels"] {
+  return (rc) => {
+    if (!teams || !rc.key) return undefined;
+    const id = rc.key.id;
+    const of = (t: Teams) => {
+      const k = t.keys.get(id);
+      return k?.models ? (model: string) => allowsModel(k, model) : undefined;
+    };
+    return teams.current ? of(teams.current) : teams.ready.then(of);
   };
 }
 
@@ -178,5 +193,6 @@ export function createDeps(
     ...(services.files ? { files: services.files } : {}),
     ...(services.batches ? { batches: services.batches } : {}),
     admit: admitter(teams),
+    allowedModels: modelFilter(teams),
   };
 }

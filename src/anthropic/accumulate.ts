@@ -21,10 +21,12 @@ export class MessageAccumulator {
           b.type === "tool_use"
             ? { type: "tool_use", id: b.id, name: b.name, input: {} }
             : b.type === "server_tool_use"
-              ? { type: "server_tool_use", id: b.id, name: b.name, input: { query: "" } }
-              : b.type === "text" && b.citations
-                ? { type: "text", text: "", citations: [] }
-                : ({ ...b } as ResponseBlock);
+              ? ({ type: "server_tool_use", id: b.id, name: b.name, input: {} } as ResponseBlock) // the input follows
+              : b.type === "mcp_tool_use"
+                ? { type: "mcp_tool_use", id: b.id, name: b.name, server_name: b.server_name, input: {} }
+                : b.type === "text" && b.citations
+                  ? { type: "text", text: "", citations: [] }
+                  : ({ ...b } as ResponseBlock);
         this.message!.content[e.index] = block;
         break;
       }
@@ -41,7 +43,9 @@ export class MessageAccumulator {
       case "content_block_stop": {
         const raw = this.json.get(e.index);
         const block = this.message!.content[e.index]!;
-        if (raw !== undefined && (block.type === "tool_use" || block.type === "server_tool_use")) block.input = raw ? JSON.parse(raw) : {};
+        if (raw !== undefined && (block.type === "tool_use" || block.type === "server_tool_use" || block.type === "mcp_tool_use")) {
+          block.input = raw ? JSON.parse(raw) : {};
+        }
         break;
       }
       case "message_delta":

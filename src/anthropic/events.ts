@@ -1,12 +1,16 @@
 /** Anthropic streaming events, and their SSE encoding. */
 import { publicMessage } from "../http/errors";
 import { scrubText } from "../redact";
-import type { AnthropicMessage, StopReason, Usage, WebSearchCitation, WebSearchResultContent } from "./schema";
+import type { AnthropicMessage, CodeExecutionResultContent, McpResultText, StopReason, Usage, WebSearchCitation, WebSearchResultContent } from "./schema";
 
+/** A block's first event: blocks with an input start empty (it follows as `input_json_delta`), results come whole. */
 export type BlockStart =
   | { type: "text"; text: ""; citations?: [] }
-  | { type: "server_tool_use"; id: string; name: "web_search"; input: Record<string, never> }
+  | { type: "server_tool_use"; id: string; name: "web_search" | "code_execution"; input: Record<string, never> }
   | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResultContent }
+  | { type: "code_execution_tool_result"; tool_use_id: string; content: CodeExecutionResultContent }
+  | { type: "mcp_tool_use"; id: string; name: string; server_name: string; input: Record<string, never> }
+  | { type: "mcp_tool_result"; tool_use_id: string; is_error: boolean; content: McpResultText[] }
   | { type: "thinking"; thinking: ""; signature: "" }
   | { type: "tool_use"; id: string; name: string; input: Record<string, never> };
 

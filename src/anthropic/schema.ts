@@ -107,6 +107,33 @@ export const WebSearchToolResultBlock = Obj({
   cache_control: CacheControl,
 });
 
+/** A code execution's result sent back (ours: `code_execution_result`; real Anthropic's may be encrypted or an error). */
+export const CodeExecutionToolResultBlock = Obj({
+  type: Type.Literal("code_execution_tool_result"),
+  tool_use_id: Type.String({ minLength: 1 }),
+  content: Type.Unknown(),
+  cache_control: CacheControl,
+});
+
+/** A call of a tool of an MCP server (the MCP connector), sent back in an assistant turn. */
+export const McpToolUseBlock = Obj({
+  type: Type.Literal("mcp_tool_use"),
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  server_name: Type.String({ minLength: 1 }),
+  input: Type.Unknown(),
+  cache_control: CacheControl,
+});
+
+/** Its result: text (a string or text blocks), `is_error` when the tool failed. */
+export const McpToolResultBlock = Obj({
+  type: Type.Literal("mcp_tool_result"),
+  tool_use_id: Type.String({ minLength: 1 }),
+  content: Type.Optional(Type.Union([Type.String(), Type.Array(TextBlock)])),
+  is_error: Type.Optional(Type.Boolean()),
+  cache_control: CacheControl,
+});
+
 /** The block types we translate. Any other `type` is a 400 naming it (see validate.ts). */
 export const KNOWN_BLOCKS = {
   text: TextBlock,
@@ -119,6 +146,9 @@ export const KNOWN_BLOCKS = {
   redacted_thinking: RedactedThinkingBlock,
   server_tool_use: ServerToolUseBlock,
   web_search_tool_result: WebSearchToolResultBlock,
+  code_execution_tool_result: CodeExecutionToolResultBlock,
+  mcp_tool_use: McpToolUseBlock,
+  mcp_tool_result: McpToolResultBlock,
 } as const;
 
 export const OtherBlock = Obj({ type: Type.String() });
@@ -134,6 +164,9 @@ export const ContentBlock = Type.Union([
   RedactedThinkingBlock,
   ServerToolUseBlock,
   WebSearchToolResultBlock,
+  CodeExecutionToolResultBlock,
+  McpToolUseBlock,
+  McpToolResultBlock,
 ]);
 
 export const Message = Obj({
@@ -141,8 +174,12 @@ export const Message = Obj({
   content: Type.Union([Type.String(), Type.Array(OtherBlock)]),
 });
 
+/**
+ * A tool: `name` is required of every type but `mcp_toolset`, which names its server instead
+ * (`mcp_server_name`; checked with the request's `mcp_servers`, see mcp.ts); tools.ts says which.
+ */
 export const Tool = Obj({
-  name: Type.String({ minLength: 1 }),
+  name: Type.Optional(Type.String({ minLength: 1 })),
   type: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   description: Type.Optional(Type.String()),
   input_schema: Type.Optional(Type.Unknown()),
@@ -160,6 +197,27 @@ export const Thinking = Type.Union([
   Obj({ type: Type.Literal("adaptive") }),
   Obj({ type: Type.Literal("disabled") }),
 ]);
+
+/**
+ * An MCP server the MCP connector may call (`mcp_servers[]`, beta `mcp-client-2025-11-20`; the
+ * older `mcp-client-2025-04-04` put the tool allowlist in `tool_configuration`). xAI reaches it,
+ * never the gateway (see mcp.ts for what is checked).
+ */
+export const McpServer = Obj({
+  type: Type.Literal("url"),
+  url: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  authorization_token: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  tool_configuration: Type.Optional(
+    Type.Union([
+      Obj({
+        enabled: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+        allowed_tools: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.Null()])),
+      }),
+      Type.Null(),
+    ]),
+  ),
+});
 
 /** Structured output: `{type:"json_schema", schema}`; other types are refused with a 400 (see translate/structured-output.ts). */
 export const OutputFormat = Obj({ type: Type.String({ minLength: 1 }), schema: Type.Optional(Type.Unknown()) });
@@ -181,6 +239,10 @@ export const MessagesRequest = Obj({
   output_config: Type.Optional(Obj({ effort: Type.Optional(Type.String()), format: Type.Optional(Type.Union([OutputFormat, Type.Null()])) })),
   /** The beta spelling of `output_config.format` (structured-outputs-2025-11-13). */
   output_format: Type.Optional(Type.Union([OutputFormat, Type.Null()])),
+  /** The MCP connector's servers (see mcp.ts). */
+  mcp_servers: Type.Optional(Type.Array(McpServer)),
+  /** A code execution container to reuse: refused when set (xAI keeps no container, see server-tools.ts). */
+  container: Type.Optional(Type.Unknown()),
 });
 
 /** `POST /v1/messages/count_tokens`: a Messages request without `max_tokens` (a sent one is ignored). */
@@ -196,6 +258,10 @@ export type ThinkingBlock = Static<typeof ThinkingBlock>;
 export type RedactedThinkingBlock = Static<typeof RedactedThinkingBlock>;
 export type ServerToolUseBlock = Static<typeof ServerToolUseBlock>;
 export type WebSearchToolResultBlock = Static<typeof WebSearchToolResultBlock>;
+export type CodeExecutionToolResultBlock = Static<typeof CodeExecutionToolResultBlock>;
+export type McpToolUseBlock = Static<typeof McpToolUseBlock>;
+export type McpToolResultBlock = Static<typeof McpToolResultBlock>;
+export type McpServer = Static<typeof McpServer>;
 export type ContentBlock = Static<typeof ContentBlock>;
 export type Tool = Static<typeof Tool>;
 export type ToolChoice = Static<typeof ToolChoice>;
@@ -249,10 +315,24 @@ export type WebSearchResultContent =
   | WebSearchResult[]
   | { type: "web_search_tool_result_error"; error_code: "max_uses_exceeded" | "unavailable" | "invalid_tool_input" };
 
+/**
+ * A code execution's outcome, as Anthropic's 20250522 tool gives it (every version is served so,
+ * see translate/responses/code-interpreter.ts): what ran and printed, or an error code.
+ */
+export type CodeExecutionResultContent =
+  | { type: "code_execution_result"; stdout: string; stderr: string; return_code: number; content: [] }
+  | { type: "code_execution_tool_result_error"; error_code: "unavailable" };
+
+export type McpResultText = { type: "text"; text: string };
+
 export type ResponseBlock =
   | { type: "text"; text: string; citations?: WebSearchCitation[] }
   | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
+  | { type: "server_tool_use"; id: string; name: "code_execution"; input: { code: string } }
   | { type: "web_search_tool_result"; tool_use_id: string; content: WebSearchResultContent }
+  | { type: "code_execution_tool_result"; tool_use_id: string; content: CodeExecutionResultContent }
+  | { type: "mcp_tool_use"; id: string; name: string; server_name: string; input: unknown }
+  | { type: "mcp_tool_result"; tool_use_id: string; is_error: boolean; content: McpResultText[] }
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "tool_use"; id: string; name: string; input: unknown };
 

@@ -6,7 +6,9 @@ import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
+import { mcpProblem } from "./mcp";
 import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest, type Tool } from "./schema";
+import { codeExecutionProblem, NON_PYTHON_SUB_TOOLS, PYTHON_ONLY } from "./server-tools";
 import { toolsProblem } from "./tools";
 import { checkerCode } from "./validate-code" with { type: "macro" };
 import { describeExpected as describeWords, literalType } from "../schema-words";
@@ -105,8 +107,26 @@ const SUPPORTED_BLOCKS = Object.keys(KNOWN_BLOCKS).join(", ");
 /** Where a tool_result's content may hold each block type. */
 const TOOL_RESULT_CONTENT = ["text", "image", "document", "search_result"];
 
-function validateBlock(block: unknown, path: string): string | undefined {
+/** Blocks that only an answer holds: the client sends them back in an assistant turn, never elsewhere. */
+const ASSISTANT_ONLY = ["server_tool_use", "web_search_tool_result", "mcp_tool_use", "mcp_tool_result", "code_execution_tool_result"];
+
+/** Blocks of code execution's Bash and text-editor sub-tools (real Anthropic's, 20250825+): xAI cannot take them back. */
+const NON_PYTHON_RESULTS = ["bash_code_execution_tool_result", "text_editor_code_execution_tool_result"];
+
+function validateBlock(block: unknown, path: string, role?: string): string | undefined {
   const type = (block as { type?: unknown }).type;
+  if (typeof type === "string" && NON_PYTHON_RESULTS.includes(type)) {
+    return `${pathToWords(path)}: block type "${type}" cannot be sent to Grok: ${PYTHON_ONLY}`;
+  }
+  if (typeof type === "string" && role !== undefined && role !== "assistant" && ASSISTANT_ONLY.includes(type)) {
+    return `${pathToWords(path)}: block type "${type}" belongs in an assistant turn (it is part of an answer), not a ${role} turn`;
+  }
+  if (type === "server_tool_use") {
+    const name = (block as { name?: unknown }).name;
+    if (typeof name === "string" && NON_PYTHON_SUB_TOOLS.includes(name)) {
+      return `${pathToWords(path)}.name: a "${name}" call cannot be sent to Grok: ${PYTHON_ONLY}`;
+    }
+  }
   // Own keys only: a block of type "constructor" or "__proto__" must not find Object's.
   const check = typeof type === "string" && Object.hasOwn(checkBlock, type) ? checkBlock[type] : undefined;
   // Never dropped: a block the gateway cannot translate is refused, by name and place.
@@ -156,17 +176,18 @@ export function validateObject<T>(check: TypeCheck<TSchema>, body: unknown): Val
 function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
   const v = validateObject<T>(check, body);
   if (!v.ok) return v;
-  const messages = (body as { messages: Array<{ content: unknown }> }).messages;
+  const messages = (body as { messages: Array<{ role: string; content: unknown }> }).messages;
   for (let m = 0; m < messages.length; m++) {
     const content = messages[m]!.content;
     if (!Array.isArray(content)) continue;
     for (let b = 0; b < content.length; b++) {
-      const problem = validateBlock(content[b], `/messages/${m}/content/${b}`);
+      const problem = validateBlock(content[b], `/messages/${m}/content/${b}`, messages[m]!.role);
       if (problem) return { ok: false, message: problem };
     }
   }
   // Every tool is served or refused here, before any routing or counting.
-  const tools = toolsProblem((body as { tools?: Tool[] }).tools);
-  if (tools) return { ok: false, message: tools };
+  const req = body as MessagesRequest;
+  const problem = toolsProblem((body as { tools?: Tool[] }).tools) ?? mcpProblem(req) ?? codeExecutionProblem(req);
+  if (problem) return { ok: false, message: problem };
   return v;
 }

@@ -12,16 +12,29 @@ import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 import { fileAccess } from "../files/access";
+import { hasComputerTool } from "../anthropic/client-tools";
+import { routeAndAdmit } from "../route/route-and-admit";
+import { inspectPrompt } from "../translate/usage";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
-  // PDFs (and uploaded files) are counted as the text the model will read.
+  // Routed and admitted as a message would be (a key limited to other models is refused), before anything is fetched.
+  const facts = inspectPrompt(v.value);
+  const routed = await routeAndAdmit(deps, rc, {
+    model: v.value.model,
+    inputTokens: facts.tokens,
+    thinking: v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive",
+    images: facts.images > 0,
+    computerUse: hasComputerTool(v.value.tools),
+    stream: false,
+    need: "count",
+  });
+  // PDFs (and uploaded files: the caller's own) are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal, fileAccess(deps, request.headers, rc, key));
-  const upstreamModel = deps.resolveModel(req.model);
-  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
-  Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
+  const { tokens, source } = await deps.tokens.count(req, routed.model, { upstream: deps.upstream, key, signal: request.signal });
+  rc.entry.input_tokens = tokens;
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }
 

@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { logged } from "../http/context";
+import { logged, type RequestContext } from "../http/context";
 import { ApiError } from "../http/errors";
 import { isAnthropicClient } from "../http/face";
 import { buildCatalog, findModel, type CatalogEntry, type Naming } from "../models/catalog";
@@ -18,30 +18,33 @@ const naming = (deps: AppDeps): Naming => ({
   resolve: deps.resolveModel,
 });
 
-async function catalogFor(deps: AppDeps, request: Request): Promise<{ entries: CatalogEntry[]; lineup: Lineup | undefined }> {
-  const key = await deps.authenticate(request.headers);
+/** The catalog as the caller may use it: authenticated first; a virtual key with a model list sees only those models. */
+async function catalogFor(deps: AppDeps, request: Request, rc: RequestContext): Promise<{ entries: CatalogEntry[]; lineup: Lineup | undefined }> {
+  const key = await deps.authenticate(request.headers, rc);
+  const allowed = await deps.allowedModels(rc);
   const lineup = await deps.catalog.list(key);
-  return { entries: buildCatalog(naming(deps), lineup), lineup };
+  const entries = buildCatalog(naming(deps), lineup);
+  return { entries: allowed ? entries.filter((e) => allowed(e.target)) : entries, lineup };
 }
 
-async function listModels(deps: AppDeps, request: Request): Promise<Response> {
+async function listModels(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const anthropic = isAnthropicClient(request.headers);
   // Check the query before asking the upstream anything.
   const query = anthropic ? parsePageQuery(new URL(request.url).searchParams) : undefined;
-  const { entries: catalog } = await catalogFor(deps, request);
+  const { entries: catalog } = await catalogFor(deps, request, rc);
   if (!query) return Response.json({ object: "list", data: catalog.map(openaiModel) });
   const page = pageOf(catalog, query);
   return Response.json({ ...page, data: page.data.map((e) => anthropicModel(e, deps.caps.get(e.target))) });
 }
 
-async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Promise<Response> {
+async function retrieveModel(deps: AppDeps, request: Request, rc: RequestContext, rawId: string): Promise<Response> {
   let id: string;
   try {
     id = decodeURIComponent(rawId);
   } catch {
     id = rawId;
   }
-  const { entries: catalog, lineup } = await catalogFor(deps, request);
+  const { entries: catalog, lineup } = await catalogFor(deps, request, rc);
   const entry = findModel(catalog, naming(deps), id, lineup);
   if (!entry) {
     const target = naming(deps).resolve(id);
@@ -57,9 +60,9 @@ async function retrieveModel(deps: AppDeps, request: Request, rawId: string): Pr
 }
 
 export const modelsRoutes = (deps: AppDeps) => {
-  const list = logged(({ request }: { request: Request }) => listModels(deps, request));
-  const retrieve = logged(({ request, params }: { request: Request; params: Record<string, string> }) =>
-    retrieveModel(deps, request, params["*"] ?? ""),
+  const list = logged(({ request }: { request: Request }, rc) => listModels(deps, request, rc));
+  const retrieve = logged(({ request, params }: { request: Request; params: Record<string, string> }, rc) =>
+    retrieveModel(deps, request, rc, params["*"] ?? ""),
   );
   return new Elysia({ name: "routes/models" })
     .get("/v1/models", list)

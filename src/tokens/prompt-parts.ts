@@ -106,6 +106,28 @@ function addBlock(parts: PromptParts, block: unknown): void {
       }
       return;
     }
+    case "mcp_tool_use": {
+      // An MCP call given back: its tool and input (the tool definitions are fetched by xAI, not counted).
+      const u = b as { name?: unknown; input?: unknown };
+      parts.fixedTokens += OVERHEAD.toolCall;
+      parts.texts.push(typeof u.name === "string" ? u.name : "", safeJson(u.input) ?? "{}");
+      return;
+    }
+    case "mcp_tool_result": {
+      const content = (b as { content?: unknown }).content;
+      parts.fixedTokens += OVERHEAD.toolResult;
+      if (typeof content === "string") parts.texts.push(content);
+      else for (const t of Array.isArray(content) ? content : []) addBlock(parts, t);
+      return;
+    }
+    case "code_execution_tool_result": {
+      // What the code printed.
+      const c = (b as { content?: unknown }).content as { stdout?: unknown; stderr?: unknown } | null;
+      parts.fixedTokens += OVERHEAD.toolResult;
+      if (typeof c?.stdout === "string") parts.texts.push(c.stdout);
+      if (typeof c?.stderr === "string") parts.texts.push(c.stderr);
+      return;
+    }
     default:
       // thinking and redacted_thinking are not sent upstream (validation refuses unknown block types).
       return;

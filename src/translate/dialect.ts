@@ -100,7 +100,7 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
   api: "chat",
   path: "/chat/completions",
   request: (req, o) => {
-    refuseServerTools(req.tools, "chat"); // web search exists only on the Responses upstream: a 400, not a silent drop
+    refuseServerTools(req.tools, "chat", req.mcp_servers); // server tools exist only on the Responses upstream: a 400, not a silent drop
     return { ...toChatRequest(req, o), replayedReasoning: 0, restoredReasoning: 0 };
   },
   message(json, o) {

@@ -8,8 +8,9 @@
  * - a run of adjacent text blocks is one element (its texts joined as they are, then trimmed;
  *   an empty run is nothing): a client that merges a cited answer's pieces into one text, or
  *   trims a trailing newline, still matches;
- * - each `tool_use` (id, name, input as JSON), `server_tool_use` (id) and
- *   `web_search_tool_result` (tool_use_id) is one element;
+ * - each `tool_use` (id, name, input as JSON), `server_tool_use` (id), `mcp_tool_use` (id) and
+ *   server tool result (`web_search_tool_result`, `code_execution_tool_result`, `mcp_tool_result`:
+ *   its tool_use_id) is one element;
  * - thinking blocks are not part of it (they are what the client may have dropped).
  * Any other change (an edited text, another input) gives another digest: nothing is restored.
  *
@@ -47,6 +48,10 @@ export class TurnDigest {
 
   serverToolUse(id: string): void {
     this.element("s", id);
+  }
+
+  mcpToolUse(id: string): void {
+    this.element("m", id);
   }
 
   toolResult(toolUseId: string): void {
@@ -106,7 +111,12 @@ export function digestBlock(d: TurnDigest, b: ContentBlock | { type: string }): 
     case "server_tool_use":
       d.serverToolUse(block.id);
       break;
+    case "mcp_tool_use":
+      d.mcpToolUse(block.id);
+      break;
     case "web_search_tool_result":
+    case "code_execution_tool_result":
+    case "mcp_tool_result":
       d.toolResult(block.tool_use_id);
       break;
     default:
@@ -150,6 +160,9 @@ export function turnsToRestore(messages: MessagesRequest["messages"]): TurnLooku
   return out;
 }
 
+/** Blocks that are one element each (text runs aside). */
+const ELEMENT_BLOCKS = new Set(["tool_use", "server_tool_use", "mcp_tool_use", "web_search_tool_result", "code_execution_tool_result", "mcp_tool_result"]);
+
 /** Which element of a turn each block belongs to, by the same rules as TurnDigest: where stored reasoning goes back. */
 export class TurnPosition {
   private elements = 0;
@@ -166,7 +179,7 @@ export class TurnPosition {
       if (b.text.trim()) this.runHasText = true;
       return this.elements;
     }
-    if (b.type === "tool_use" || b.type === "server_tool_use" || b.type === "web_search_tool_result") {
+    if (ELEMENT_BLOCKS.has(b.type)) {
       if (this.inRun && this.runHasText) this.elements++;
       this.inRun = false;
       return this.elements++;

@@ -50,7 +50,14 @@ function blockChars(block: unknown): { chars: number; images: number } {
       return { chars: 0, images: 1 };
     case "tool_use":
     case "server_tool_use":
+    case "mcp_tool_use":
       return { chars: String(b.name ?? "").length + safeJsonLength(b.input), images: 0 };
+    case "mcp_tool_result":
+      return { chars: safeJsonLength(b.content), images: 0 };
+    case "code_execution_tool_result": {
+      const c = b.content as Record<string, unknown> | null | undefined;
+      return { chars: String(c?.stdout ?? "").length + String(c?.stderr ?? "").length, images: 0 };
+    }
     case "web_search_tool_result": {
       // What goes back upstream for a search: its sources (xAI's own encrypted results are not text we can count).
       let chars = 0;

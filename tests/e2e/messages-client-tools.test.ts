@@ -209,7 +209,8 @@ for (const d of dialects) {
     test("what cannot be served is a 400 naming the type and where it is; the upstream is never called", async () => {
       const cases: Array<[Record<string, unknown>, string[]]> = [
         [{ tools: [WEATHER, { type: "web_fetch_20250910", name: "web_fetch" }] }, ["tools[1]", '"web_fetch_20250910"', "bash_20250124"]],
-        [{ tools: [{ type: "mcp_toolset", mcp_server_name: "x", name: "x" }] }, ["tools[0]", '"mcp_toolset"']],
+        [{ tools: [{ type: "tool_search_tool_regex_20251119", name: "tool_search_tool_regex" }] }, ["tools[0]", '"tool_search_tool_regex_20251119"']],
+        [{ tools: [{ type: "mcp_toolset", mcp_server_name: "x" }] }, ["tools[0].mcp_server_name", '"x"', "mcp_servers"]],
         [{ tools: [{ type: "teleport_20990101", name: "t" }] }, ["tools[0]", '"teleport_20990101"', "supported"]],
         [{ tools: [WEATHER, { type: "bash_20250124", name: "shell" }] }, ["tools[1].name", "bash_20250124", '"bash"', '"shell"']],
         [{ tools: [{ type: "bash_20270101", name: "bash" }] }, ["tools[0].type", "bash_20270101", "bash_20241022, bash_20250124"]],
@@ -221,7 +222,7 @@ for (const d of dialects) {
               { role: "user", content: [{ type: "mcp_tool_use", id: "m", name: "n", server_name: "s", input: {} }] },
             ],
           },
-          ["messages[2].content[0]", '"mcp_tool_use"', "search_result"],
+          ["messages[2].content[0]", '"mcp_tool_use"', "belongs in an assistant turn"],
         ],
         [{ messages: [{ role: "user", content: [{ type: "text", text: "a" }, { type: "container_upload", file_id: "f" }] }] }, ["messages[0].content[1]", '"container_upload"']],
       ];

@@ -148,14 +148,15 @@ describe("limits and what is not supported", () => {
     expect(json.content).toEqual(final.content as never);
   });
 
-  test("code execution is a 400 that names what is supported; nothing reaches xAI", async () => {
-    const r = await raw(h.gw.url, { ...ask, tools: [{ type: "code_execution_20250825", name: "code_execution" }] });
+  test("a server tool grok2api does not serve is a 400 that names what is supported; nothing reaches xAI", async () => {
+    const r = await raw(h.gw.url, { ...ask, tools: [WEB_SEARCH, { type: "web_fetch_20250910", name: "web_fetch" }] });
     expect(r.status).toBe(400);
     const err = JSON.parse(r.text);
     expect(err.type).toBe("error");
     expect(err.error.type).toBe("invalid_request_error");
-    expect(err.error.message).toContain("code_execution_20250825");
+    expect(err.error.message).toContain("web_fetch_20250910");
     expect(err.error.message).toContain("web_search_20250305");
+    expect(err.error.message).toContain("code_execution_20250825");
     expect(h.fake.requests).toHaveLength(0);
   });
 

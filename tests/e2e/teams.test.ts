@@ -184,6 +184,39 @@ describe("virtual keys as client keys", () => {
     expect(chats()).toBe(before);
   });
 
+  test("admission first on every face: count_tokens, /v1/responses, the model list, and documents fetched only once admitted", async () => {
+    // The Responses dialect, so that /v1/responses is served (this test's requests are refused before the upstream).
+    const g = await gateway({ modelMap: { "team-big": "grok-4" }, upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY], api: "responses" } });
+    const k = await createKey(g.url, { name: "mini-only-2", models: ["grok-3-mini*"] });
+    const client = anthropic(g, k.key);
+    // count_tokens is admitted like a message: a model outside the list is refused, nothing asked upstream.
+    const before = fake.requests.length;
+    const e = await failure(client.messages.countTokens({ model: "team-big", messages: [{ role: "user", content: "Hi" }] }));
+    expect(e.status).toBe(403);
+    expect((await client.messages.countTokens({ model: "grok-3-mini", messages: [{ role: "user", content: "Hi" }] })).input_tokens).toBeGreaterThan(0);
+    // /v1/responses too.
+    const re = await failure(openai(g, k.key).responses.create({ model: "team-big", input: "Hi" }));
+    expect(re.status).toBe(403);
+    // The model list shows what the key may use.
+    const listed = (await client.models.list()).data.map((m) => m.id);
+    expect(listed.some((id) => id === "team-big")).toBe(false);
+    const all = (await anthropic(g, STATIC_KEY).models.list()).data.map((m) => m.id);
+    expect(all).toContain("team-big");
+    // A document by URL is not fetched for a request that is not admitted.
+    let fetched = 0;
+    const docs = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (fetched++, new Response("%PDF-1.4 nope", { headers: { "content-type": "application/pdf" } })) });
+    try {
+      const doc = { type: "document" as const, source: { type: "url" as const, url: `http://127.0.0.1:${docs.port}/a.pdf` } };
+      const de = await failure(client.messages.create({ model: "team-big", max_tokens: 8, messages: [{ role: "user", content: [doc, { type: "text", text: "sum" }] }] }));
+      expect(de.status).toBe(403);
+      expect(fetched).toBe(0);
+    } finally {
+      docs.stop(true);
+    }
+    // No model request reached the upstream (the model list and token counts may read the catalog and the tokenizer).
+    expect(fake.requests.slice(before).filter((r) => /\/(chat\/completions|responses)$/.test(r.path))).toEqual([]);
+  });
+
   test("over budget: 402 billing_error naming the budget and when it resets, before the upstream is called", async () => {
     const g = await gateway();
     // Two requests of 3000 ticks fit in 6000 ticks (0.0000006 USD); the third is refused.

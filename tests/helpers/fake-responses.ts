@@ -75,6 +75,74 @@ export interface Script {
   respId?: string;
   /** Extra events inserted right after `response.in_progress` (unknown types, …). */
   extra?: Array<Record<string, unknown>>;
+  /** Server-side calls xAI ran (`mcpCall()`, `codeInterpreterCall()` items, finished), after the reasoning and before the text. */
+  serverItems?: Array<Record<string, any>>;
+}
+
+/**
+ * An `mcp_call` output item in the shape of xAI's spec (`McpCall`: id, name, server_label,
+ * arguments, output, error?, status) and its cookbook (`output` is the MCP result as JSON,
+ * `{"content":[{"type":"text","text":…}],"isError":…}`; a failed call has "[tool] message" in
+ * `error` instead). SYNTHESIZED from the spec: no recording of a real xAI `mcp_call` exists. The
+ * id format is made up; `prefixed` gives the name as Grok sees the tool (`<label>___<tool>`).
+ */
+export function mcpCall(o: { n?: number; label: string; name: string; args: Record<string, unknown>; text?: string; error?: string; prefixed?: boolean }) {
+  const n = o.n ?? 0;
+  return {
+    type: "mcp_call",
+    id: `mcp_${RESP_ID}_call-${CALL_UUID}-${n}`,
+    name: o.prefixed ? `${o.label}___${o.name}` : o.name,
+    server_label: o.label,
+    arguments: JSON.stringify(o.args),
+    output: o.error ? "" : JSON.stringify({ content: [{ type: "text", text: o.text ?? "" }], isError: false }),
+    ...(o.error ? { error: `[${o.name}] ${o.error}` } : {}),
+    status: o.error ? "failed" : "completed",
+  };
+}
+
+/**
+ * A `code_interpreter_call` output item. `recorded` (the default): the shape of the one real
+ * recording (vercel-xai-code-execution-tool.1.json, grok-4-fast-reasoning: the code as JSON in
+ * `arguments`, no output at all). `spec`: the `CodeInterpreterCall` of xAI's spec (`code`, and
+ * `outputs` of `{type:"logs", logs}` / `{type:"image", url}`), SYNTHESIZED: never recorded.
+ */
+export function codeInterpreterCall(o: { n?: number; code: string; shape?: "recorded" | "spec"; logs?: string[]; images?: string[] }) {
+  const n = o.n ?? 0;
+  if (o.shape === "spec") {
+    const outputs = [...(o.logs ?? []).map((logs) => ({ type: "logs", logs })), ...(o.images ?? []).map((url) => ({ type: "image", url }))];
+    return { id: `ci_${RESP_ID}_${n}`, type: "code_interpreter_call", code: o.code, outputs, status: "completed" };
+  }
+  return { arguments: JSON.stringify({ code: o.code }), call_id: "", name: "code_execution", type: "code_interpreter_call", id: `fc_${RESP_ID}_${n}`, status: "completed" };
+}
+
+/**
+ * The stream events of a finished `mcp_call` or `code_interpreter_call`, at output index `oi`:
+ * the event names of Vercel's xAI schema (`response.mcp_call.*`, `response.mcp_call_arguments.*`,
+ * `response.code_interpreter_call.*`, `response.code_interpreter_call_code.*`), SYNTHESIZED (none is
+ * recorded; xAI's cookbook sees `output_item.added` with the name and the finished item at `.done`).
+ */
+export function serverItemEvents(item: Record<string, any>, oi: number): Array<Record<string, unknown>> {
+  const base = { item_id: item.id, output_index: oi };
+  const ev: Array<Record<string, unknown>> = [];
+  if (item.type === "mcp_call") {
+    const { error: _, ...rest } = item;
+    ev.push({ type: "response.output_item.added", item: { ...rest, arguments: "", output: "", status: "in_progress" }, output_index: oi });
+    ev.push({ type: "response.mcp_call.in_progress", ...base });
+    ev.push({ type: "response.mcp_call_arguments.delta", ...base, delta: item.arguments });
+    ev.push({ type: "response.mcp_call_arguments.done", ...base, arguments: item.arguments });
+    ev.push({ type: `response.mcp_call.${item.error ? "failed" : "completed"}`, ...base });
+  } else {
+    const code = typeof item.code === "string" ? item.code : JSON.parse(item.arguments).code;
+    const added = "code" in item ? { ...item, code: "", outputs: [], status: "in_progress" } : { ...item, arguments: "", status: "in_progress" };
+    ev.push({ type: "response.output_item.added", item: added, output_index: oi });
+    ev.push({ type: "response.code_interpreter_call.in_progress", ...base });
+    ev.push({ type: "response.code_interpreter_call_code.delta", ...base, delta: code });
+    ev.push({ type: "response.code_interpreter_call_code.done", ...base, code });
+    ev.push({ type: "response.code_interpreter_call.interpreting", ...base });
+    ev.push({ type: "response.code_interpreter_call.completed", ...base });
+  }
+  ev.push({ type: "response.output_item.done", item, output_index: oi });
+  return ev;
 }
 
 /** A response object in xAI's shape (the `response` of created/completed, or a non-streaming body). */
@@ -119,6 +187,7 @@ export function scriptOutput(s: Script): Array<Record<string, any>> {
     if (s.reasoning.encrypted) item.encrypted_content = s.reasoning.encrypted;
     out.push(item);
   }
+  out.push(...(s.serverItems ?? []));
   if (s.text) {
     out.push({
       content: [{ type: "output_text", text: s.text.join(""), logprobs: [], annotations: [] }],
@@ -157,6 +226,8 @@ export function scriptEvents(s: Script): Array<Record<string, unknown>> {
       ev.push({ type: "response.output_text.done", content_index: 0, item_id: item.id, output_index: oi, text: item.content[0].text, logprobs: [] });
       ev.push({ type: "response.content_part.done", content_index: 0, item_id: item.id, output_index: oi, part: item.content[0] });
       ev.push({ type: "response.output_item.done", item, output_index: oi });
+    } else if (item.type === "mcp_call" || item.type === "code_interpreter_call") {
+      ev.push(...serverItemEvents(item, oi));
     } else {
       const n = Number(item.id.split("_").at(-1));
       ev.push({ type: "response.output_item.added", item: { ...item, arguments: "", status: "in_progress" }, output_index: oi });
@@ -223,7 +294,8 @@ const pieces = (text: string, n: number) => {
  * `web_search_call.in_progress` / `.searching` / `.completed`, and has its query and sources only on
  * `output_item.done`; a `tco_` or duplicate `rs_` reasoning item has no summary; the message text
  * comes in deltas of `textPiece` characters, its `url_citation` annotations in
- * `output_text.annotation.added` events after all of them; `response.completed` carries the whole output.
+ * `output_text.annotation.added` events after all of them; MCP and code interpreter calls as
+ * `serverItemEvents` gives them; `response.completed` carries the whole output.
  */
 export function streamEventsFor(response: Record<string, any>, textPiece = 7): Array<Record<string, unknown>> {
   const inProgress = { ...response, output: [], usage: null, status: "in_progress", completed_at: null };
@@ -256,6 +328,8 @@ export function streamEventsFor(response: Record<string, any>, textPiece = 7): A
       );
       ev.push({ type: "response.output_text.done", content_index: 0, ...base, text: part.text, logprobs: [] });
       ev.push({ type: "response.content_part.done", content_index: 0, ...base, part });
+    } else if (item.type === "mcp_call" || item.type === "code_interpreter_call") {
+      ev.push(...serverItemEvents(item, oi).slice(0, -1)); // the .done below
     } else if (item.type === "custom_tool_call") {
       ev.push({ type: "response.output_item.added", item: { ...item, input: "", status: "in_progress" }, output_index: oi });
       ev.push({ type: "response.custom_tool_call_input.delta", ...base, delta: item.input });
@@ -268,6 +342,9 @@ export function streamEventsFor(response: Record<string, any>, textPiece = 7): A
   ev.push({ type: "response.completed", response });
   return ev;
 }
+
+/** A recorded (non-streaming) response, as JSON or as the stream xAI sends for it (`streamEventsFor`), as the request asks. */
+export const recordedResponse = (name: string, textPiece = 7): Handler => recordedSearch(name, textPiece);
 
 /** The recorded grok-4.3 web search (turn one), as JSON or as the stream xAI sends for it, as the request asks. */
 export const recordedSearch =

@@ -52,7 +52,7 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
         }
         if (b.type === "server_tool_use") {
           if (!/^srvtoolu_[A-Za-z0-9_-]+$/.test(b.id)) fail(i, "server_tool_use id is not a srvtoolu_ id", e);
-          if (b.name !== "web_search") fail(i, "server_tool_use is not web_search", e);
+          if (b.name !== "web_search" && b.name !== "code_execution") fail(i, "server_tool_use is neither web_search nor code_execution", e);
           if (JSON.stringify(b.input) !== "{}") fail(i, "server_tool_use start input is not {}", e);
         }
         if (b.type === "web_search_tool_result") {
@@ -64,7 +64,29 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
             : c?.type === "web_search_tool_result_error" && typeof c.error_code === "string";
           if (!okContent) fail(i, "result content is not web_search_result[] or an error", e);
         }
-        if (!["text", "thinking", "tool_use", "server_tool_use", "web_search_tool_result"].includes(b.type)) fail(i, "has an unknown block type", e);
+        if (b.type === "code_execution_tool_result") {
+          const prev = list.slice(0, i).filter((x) => x.type === "content_block_start").at(-1);
+          if (prev?.content_block?.name !== "code_execution" || prev.content_block.id !== b.tool_use_id) fail(i, "result does not follow its code_execution server_tool_use", e);
+          const c = b.content;
+          const okContent =
+            (c?.type === "code_execution_result" && typeof c.stdout === "string" && typeof c.stderr === "string" && typeof c.return_code === "number" && Array.isArray(c.content)) ||
+            (c?.type === "code_execution_tool_result_error" && typeof c.error_code === "string");
+          if (!okContent) fail(i, "result content is not a code_execution_result or an error", e);
+        }
+        if (b.type === "mcp_tool_use") {
+          if (!/^mcptoolu_[A-Za-z0-9_-]+$/.test(b.id)) fail(i, "mcp_tool_use id is not a mcptoolu_ id", e);
+          if (typeof b.name !== "string" || typeof b.server_name !== "string" || !b.server_name) fail(i, "mcp_tool_use has no name or server_name", e);
+          if (JSON.stringify(b.input) !== "{}") fail(i, "mcp_tool_use start input is not {}", e);
+        }
+        if (b.type === "mcp_tool_result") {
+          const prev = list.slice(0, i).filter((x) => x.type === "content_block_start").at(-1);
+          if (prev?.content_block?.type !== "mcp_tool_use" || prev.content_block.id !== b.tool_use_id) fail(i, "result does not follow its mcp_tool_use", e);
+          if (typeof b.is_error !== "boolean" || !Array.isArray(b.content) || !b.content.every((t: any) => t.type === "text" && typeof t.text === "string")) {
+            fail(i, "result is not {is_error, content: text blocks}", e);
+          }
+        }
+        const known = ["text", "thinking", "tool_use", "server_tool_use", "web_search_tool_result", "code_execution_tool_result", "mcp_tool_use", "mcp_tool_result"];
+        if (!known.includes(b.type)) fail(i, "has an unknown block type", e);
         open = { index: e.index, type: citedStart ? "cited" : b.type, signed: false, thinkingDeltas: 0 };
         next++;
         break;
@@ -75,7 +97,7 @@ export function checkGrammar(events: ReadonlyArray<StreamEvent | { type: string;
         const ok =
           ((open.type === "text" || open.type === "cited") && d.type === "text_delta" && typeof d.text === "string") ||
           (open.type === "cited" && d.type === "citations_delta" && d.citation?.type === "web_search_result_location") ||
-          (open.type === "server_tool_use" && d.type === "input_json_delta" && typeof d.partial_json === "string") ||
+          ((open.type === "server_tool_use" || open.type === "mcp_tool_use") && d.type === "input_json_delta" && typeof d.partial_json === "string") ||
           (open.type === "thinking" && d.type === "thinking_delta" && !open.signed) ||
           (open.type === "thinking" && d.type === "signature_delta") ||
           (open.type === "tool_use" && d.type === "input_json_delta" && typeof d.partial_json === "string");

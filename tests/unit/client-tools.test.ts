@@ -130,11 +130,9 @@ describe("what is refused, by name and place", () => {
 
   test("every refused type and any unknown type: a 400 naming the type, the place and what is supported", () => {
     const refused = [
-      "code_execution_20250825",
       "web_fetch_20250910",
       "tool_search_tool_regex_20251119",
       "tool_search_tool_bm25",
-      "mcp_toolset",
       "advisor_20260301",
       "computer_toolset_20260801",
       "browser_toolset_20260801",
@@ -142,7 +140,9 @@ describe("what is refused, by name and place", () => {
     for (const type of refused) {
       expect(REFUSED_TOOL_TYPES.some((r) => r.type.test(type))).toBe(true);
       const p = planTool({ type, name: "x" } as Tool, 2);
-      expect("problem" in p && p.problem).toMatch(new RegExp(`^tools\\[2\\]: tool type "${type}" is not supported: .+; supported: custom tools .*bash_20250124.*web_search`));
+      expect("problem" in p && p.problem).toMatch(
+        new RegExp(`^tools\\[2\\]: tool type "${type}" is not supported: .+; supported: custom tools .*bash_20250124.*web_search.*code_execution_20250522.*mcp_toolset`),
+      );
     }
     const unknown = planTool({ type: "teleport_20990101", name: "x" } as Tool, 0);
     expect("problem" in unknown && unknown.problem).toMatch(/^tools\[0\]: tool type "teleport_20990101" is not supported; supported: /);

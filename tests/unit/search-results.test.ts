@@ -67,12 +67,12 @@ describe("search results", () => {
     expect(v([{ type: "tool_result", tool_use_id: "t", content: [sr("a", ["x"])] }])).toBe("ok");
     expect(v([{ type: "tool_result", tool_use_id: "t", content: [{ ...sr("a", ["x"]), title: 5 }] }])).toContain("messages[2].content[0].content[0].title");
     expect(v([{ type: "tool_result", tool_use_id: "t", content: [{ type: "tool_reference", tool_name: "x" }] }])).toContain("expected text, image, document or search_result");
-    for (const type of ["mcp_tool_use", "container_upload", "web_fetch_tool_result", "some_future_block", "__proto__"]) {
+    for (const type of ["tool_search_tool_result", "container_upload", "web_fetch_tool_result", "some_future_block", "__proto__"]) {
       expect(v([{ type: "text", text: "a" }, { type }])).toMatch(new RegExp(`^messages\\[2\\]\\.content\\[1\\]: block type "${type}" is not supported; supported block types: text, image, document, search_result, tool_use`));
     }
   });
 
   test("the walker never drops a block: one that skipped validation is a 400 naming it", () => {
-    expect(() => promptTurns([{ role: "user", content: [{ type: "text", text: "a" }, { type: "mcp_tool_use" }] }])).toThrow('messages[0].content[1]: block type "mcp_tool_use" is not supported');
+    expect(() => promptTurns([{ role: "user", content: [{ type: "text", text: "a" }, { type: "container_upload" }] }])).toThrow('messages[0].content[1]: block type "container_upload" is not supported');
   });
 });

@@ -285,7 +285,7 @@ describe("the request's tools", () => {
     expect(blocked.warnings.join()).toContain("user_location");
   });
 
-  test("clear 400s: both domain lists, too many domains, a bad max_uses, code execution, web search on a chat upstream", () => {
+  test("clear 400s: both domain lists, too many domains, a bad max_uses, an unknown code execution version, web search on a chat upstream", () => {
     const status = (f: () => unknown) => {
       try {
         f();
@@ -297,7 +297,7 @@ describe("the request's tools", () => {
     expect(status(() => send({ type: "web_search_20250305", name: "web_search", allowed_domains: ["a"], blocked_domains: ["b"] }))).toContain("400 tools[0]: allowed_domains and blocked_domains");
     expect(status(() => webSearchSpec([{ type: "web_search_20250305", name: "w", allowed_domains: ["1", "2", "3", "4", "5", "6"] } as never]))).toContain("at most 5");
     expect(status(() => webSearchSpec([{ type: "web_search_20250305", name: "w", max_uses: 0 } as never]))).toContain("max_uses");
-    expect(status(() => send({ type: "code_execution_20250825", name: "code_execution" }))).toMatch(/^400 .*code_execution_20250825.*not supported.*web_search/);
+    expect(status(() => send({ type: "code_execution_20990101", name: "code_execution" }))).toMatch(/^400 tools\[0\]\.type: unknown code execution version "code_execution_20990101"; supported: code_execution_20250522, /);
     expect(status(() => refuseServerTools([{ type: "web_search_20250305", name: "web_search" }], "chat"))).toMatch(/^400 .*Responses API/);
     expect(status(() => refuseServerTools([{ type: "web_search_20250305", name: "web_search" }], "responses"))).toBe("ok");
   });

@@ -16,6 +16,10 @@
  * take no prior reasoning as input (only its Responses API carries reasoning across
  * turns, encrypted), and resending it as text would bill it as input and let the model
  * mistake its old scratchpad for something the user said.
+ *
+ * Code execution and MCP blocks of an earlier answer (served on a Responses upstream, or by
+ * Anthropic) are plain text context here: chat completions have no server-side tools, and a
+ * request that asks for them is a 400 (anthropic/server-tools.ts).
  */
 import { withToolInstructions } from "../../anthropic/client-tools";
 import type { ImageBlock, MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
@@ -36,6 +40,7 @@ import {
   type PromptBlock,
   type PromptToolResult,
 } from "../prompt";
+import { codeResultText, codeUseText, mcpResultBlockText, mcpUseText } from "../server-blocks-text";
 import { structuredOutput } from "../structured-output";
 
 export { INTERRUPTED_TOOL_RESULT };
@@ -127,6 +132,10 @@ export function convertMessages(
       const ids: string[] = [];
       for (const b of blocks) {
         if (b.type === "text" && b.text) texts.push(b.text);
+        else if (b.type === "server_tool_use" && b.name === "code_execution") texts.push(codeUseText(b.input));
+        else if (b.type === "code_execution_tool_result") texts.push(codeResultText(b));
+        else if (b.type === "mcp_tool_use") texts.push(mcpUseText(b));
+        else if (b.type === "mcp_tool_result") texts.push(mcpResultBlockText(b));
         else if (b.type === "tool_use") {
           if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
           ids.push(b.id);
@@ -194,6 +203,7 @@ export function convertToolChoice(
 }
 
 export function toChatRequest(req: MessagesRequest, opts: TranslateOptions): Translated {
+  refuseServerTools(req.tools, "chat", req.mcp_servers); // no server-side tools here: a 400 that says so
   const warnings: string[] = [];
   const stats: ConvertStats = { imagesOmitted: 0 };
   const body: ChatRequest = {

@@ -19,11 +19,18 @@
  *   the `web_search_call` items, the `tco_` tool outputs (from the results' encrypted_content)
  *   and the message with its inline links and annotations (from the citations' encrypted_index);
  *   anyone else's search blocks become plain text context;
+ * - Anthropic's code execution tool (every version) → xAI's `code_interpreter`, and the MCP
+ *   connector (`mcp_servers` + `mcp_toolset`) → one remote `mcp` tool per server
+ *   (anthropic/mcp.ts); our code execution and MCP blocks sent back become xAI's
+ *   `code_interpreter_call` / `mcp_call` items again, in place (code-interpreter.ts, mcp-calls.ts:
+ *   xAI's spec takes output items as input; no recording shows it), anyone else's are plain text
+ *   context (server-blocks-text.ts);
  * - never sent: `stop` (the gateway watches), penalties, `top_k`, `metadata`.
  */
 import { withToolInstructions } from "../../anthropic/client-tools";
 import type { MessagesRequest, Tool, ToolChoice } from "../../anthropic/schema";
-import { refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
+import { mcpPlan } from "../../anthropic/mcp";
+import { isCodeExecutionTool, refuseServerTools, webSearchSpec } from "../../anthropic/server-tools";
 import { functionDefs } from "../../anthropic/tools";
 import type { ModelCaps } from "../../models/capabilities";
 import { reasoningEffort } from "../../models/effort";
@@ -41,8 +48,21 @@ import {
 import { decodeReasoningSignature } from "../signature";
 import { TurnPosition, type StoredReasoning } from "../turn-digest";
 import { structuredOutput } from "../structured-output";
+import { codeResultText, codeUseText, mcpResultBlockText, mcpUseText } from "../server-blocks-text";
+import { codeInterpreterItem, codeItemOf, withResult } from "./code-interpreter";
+import { mcpCallItem, mcpItemOf, withMcpResult } from "./mcp-calls";
 import { decodeCitation, decodeResult, searchItemId, type ToolOutputItem } from "./search-codec";
-import type { FunctionToolDef, InputItem, InputPart, ResponsesRequest, ResponsesToolChoice, ServerToolDef, UrlCitation } from "./wire";
+import type {
+  CodeInterpreterCallItem,
+  FunctionToolDef,
+  InputItem,
+  InputPart,
+  McpCallItem,
+  ResponsesRequest,
+  ResponsesToolChoice,
+  ServerToolDef,
+  UrlCitation,
+} from "./wire";
 
 export interface ResponsesTranslateOptions {
   model: string;
@@ -162,11 +182,11 @@ function foreignResultsText(content: unknown): string {
 }
 
 /**
- * A reasoning item given back: on a turn with our searches as xAI sent it (id, status, its keys in
+ * A reasoning item given back: on a turn with our server tool calls (searches, code, MCP) as xAI sent it (id, status, its keys in
  * xAI's order), else bare. `text`: the summary the client saw ("" for none).
  */
-function pushReasoning(w: Walk, searchTurn: boolean, encrypted: string, id: string | undefined, text: string): void {
-  if (searchTurn && id) {
+function pushReasoning(w: Walk, serverTurn: boolean, encrypted: string, id: string | undefined, text: string): void {
+  if (serverTurn && id) {
     const summary = text ? [{ text, type: "summary_text" as const }] : [];
     w.items.push({ id, summary, type: "reasoning", status: "completed", encrypted_content: encrypted });
   } else {
@@ -183,8 +203,12 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
     if (run.length) textItem(run, w);
     run = [];
   };
-  // A turn with our searches is given back as xAI sent it: reasoning keeps its id and status.
-  const searchTurn = blocks.some((b) => b.type === "server_tool_use" && searchItemId(b.id) !== undefined);
+  // A turn with our server tool calls is given back as xAI sent it: reasoning keeps its id and status.
+  const serverTurn = blocks.some(
+    (b) =>
+      (b.type === "server_tool_use" && (searchItemId(b.id) !== undefined || codeItemOf(b.id) !== undefined)) ||
+      (b.type === "mcp_tool_use" && mcpItemOf(b.id) !== undefined),
+  );
   // What the store kept for this turn (only asked for turns that carry no reasoning themselves).
   const stored = w.keepEncrypted ? w.restoredByTurn?.get(w.assistantTurns) : undefined;
   w.assistantTurns++;
@@ -197,11 +221,14 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
     flushText();
     for (; nextStored < stored.length && (at === undefined || stored[nextStored]!.at <= at); nextStored++) {
       const r = stored[nextStored]!;
-      pushReasoning(w, searchTurn, r.e, r.i, "");
+      pushReasoning(w, serverTurn, r.e, r.i, "");
       w.restored++;
     }
   };
   const queries = new Map<string, string>();
+  // Our code execution and MCP calls, given back where they stand; their results fill them in.
+  const codeCalls = new Map<string, CodeInterpreterCallItem>();
+  const mcpCalls = new Map<string, McpCallItem>();
   // The tool outputs of the searches just replayed: they follow the run of searches, as xAI sent them.
   let outputs: ToolOutputItem[] = [];
   const flushOutputs = () => {
@@ -213,6 +240,40 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
     if (position) {
       const at = position.next(b);
       if (at !== undefined) placeStored(at);
+    }
+    if (b.type === "server_tool_use" && b.name === "code_execution") {
+      flushOutputs();
+      const item = codeInterpreterItem(b);
+      if (item) {
+        flushText();
+        codeCalls.set(b.id, item);
+        w.items.push(item);
+      } else run.push({ type: "text", text: codeUseText(b.input) }); // anyone else's: context
+      continue;
+    }
+    if (b.type === "code_execution_tool_result") {
+      flushOutputs();
+      const item = codeCalls.get(b.tool_use_id);
+      if (item) withResult(item, b);
+      else run.push({ type: "text", text: codeResultText(b) });
+      continue;
+    }
+    if (b.type === "mcp_tool_use") {
+      flushOutputs();
+      const item = mcpCallItem(b);
+      if (item) {
+        flushText();
+        mcpCalls.set(b.id, item);
+        w.items.push(item);
+      } else run.push({ type: "text", text: mcpUseText(b) });
+      continue;
+    }
+    if (b.type === "mcp_tool_result") {
+      flushOutputs();
+      const item = mcpCalls.get(b.tool_use_id);
+      if (item) withMcpResult(item, b);
+      else run.push({ type: "text", text: mcpResultBlockText(b) });
+      continue;
     }
     if (b.type === "server_tool_use") {
       const item = searchItemId(b.id);
@@ -253,7 +314,7 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
       }
       flushText();
       if (w.keepEncrypted) {
-        pushReasoning(w, searchTurn, carried.encryptedContent, carried.id, b.thinking);
+        pushReasoning(w, serverTurn, carried.encryptedContent, carried.id, b.thinking);
         continue;
       }
       const summary = b.thinking ? [{ type: "summary_text" as const, text: b.thinking }] : [];
@@ -312,19 +373,37 @@ export function convertResponsesTools(tools: Tool[] | undefined): FunctionToolDe
 }
 
 /**
- * Anthropic's web search → xAI's server-side tools. The domain lists go in `filters{}`: the shape
- * xAI's and OpenAI's Responses documentation give (and LiteLLM and chenyme/grok2api send to xAI);
- * Vercel's flat fields are the other form in use, with nothing saying xAI prefers them.
- * `max_uses` is kept by the gateway (search.ts); `user_location` has no xAI counterpart.
+ * Anthropic's server tools → xAI's server-side tools, in this order: web search (and x_search
+ * when configured), the code interpreter, one remote MCP tool per server (in `mcp_servers` order).
+ * Web search's domain lists go in `filters{}`: the shape xAI's and OpenAI's Responses
+ * documentation give (and LiteLLM and chenyme/grok2api send to xAI); Vercel's flat fields are the
+ * other form in use, with nothing saying xAI prefers them. `max_uses` is kept by the gateway
+ * (search.ts); `user_location` has no xAI counterpart. Code execution has no settings to pass.
  */
-export function serverTools(req: Pick<MessagesRequest, "tools">, xSearch: boolean, warnings: string[]): ServerToolDef[] {
+export function serverTools(req: Pick<MessagesRequest, "tools" | "mcp_servers">, xSearch: boolean, warnings: string[]): ServerToolDef[] {
+  const hosted: ServerToolDef[] = [];
   const spec = webSearchSpec(req.tools);
-  if (!spec) return [];
-  const web: ServerToolDef = { type: "web_search" };
-  if (spec.allowedDomains) web.filters = { allowed_domains: spec.allowedDomains };
-  if (spec.blockedDomains) web.filters = { excluded_domains: spec.blockedDomains };
-  if (spec.userLocation) warnings.push("web_search user_location ignored: the upstream's web search has no location setting");
-  return xSearch ? [web, { type: "x_search" }] : [web];
+  if (spec) {
+    const web: ServerToolDef = { type: "web_search" };
+    if (spec.allowedDomains) web.filters = { allowed_domains: spec.allowedDomains };
+    if (spec.blockedDomains) web.filters = { excluded_domains: spec.blockedDomains };
+    if (spec.userLocation) warnings.push("web_search user_location ignored: the upstream's web search has no location setting");
+    hosted.push(web);
+    if (xSearch) hosted.push({ type: "x_search" });
+  }
+  if ((req.tools ?? []).some(isCodeExecutionTool)) hosted.push({ type: "code_interpreter" });
+  const mcp = mcpPlan(req);
+  warnings.push(...mcp.warnings);
+  for (const s of mcp.servers) {
+    hosted.push({
+      type: "mcp",
+      server_url: s.url,
+      server_label: s.label,
+      ...(s.allowedTools ? { allowed_tools: s.allowedTools } : {}),
+      ...(s.authorization ? { authorization: s.authorization } : {}),
+    });
+  }
+  return hosted;
 }
 
 export function convertResponsesToolChoice(
@@ -376,6 +455,10 @@ export function toResponsesRequest(req: MessagesRequest, opts: ResponsesTranslat
     body.tools = [...tools, ...hosted];
     Object.assign(body, convertResponsesToolChoice(req.tool_choice, new Set(tools.map((t) => t.name))));
   } else if (hosted.length) body.tools = hosted;
+  const choice = req.tool_choice;
+  if (choice?.type === "tool" && (choice.name === "web_search" || choice.name === "code_execution") && !tools.some((t) => t.name === choice.name)) {
+    warnings.push(`tool_choice ${choice.name} not forced: xAI cannot force its server-side tools (the model chooses)`);
+  }
   const effort = reasoningEffort(req, opts.caps);
   if (effort) body.reasoning = { effort };
   if (isReasoningModel(opts.caps)) body.include = ["reasoning.encrypted_content"];

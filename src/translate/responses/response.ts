@@ -1,4 +1,8 @@
-/** Non-streaming Responses JSON → Anthropic message. Pure; a body of the wrong shape throws MalformedUpstream. */
+/**
+ * Non-streaming Responses JSON → Anthropic message. Pure; a body of the wrong shape throws MalformedUpstream.
+ * Server-side calls xAI ran become their Anthropic blocks in place: searches (search.ts), code
+ * interpreter runs (code-interpreter.ts), remote MCP calls (mcp-calls.ts).
+ */
 import { normaliseCall, type ClientToolKind } from "../../anthropic/client-tools";
 import type { AnthropicMessage, ResponseBlock } from "../../anthropic/schema";
 import { toolUseId } from "../ids";
@@ -8,6 +12,8 @@ import { estimateTextTokens } from "../usage";
 import { failureMessage, reasoningSignature, responsesStopReason, summaryText } from "./items";
 import { InlineCitations, type CiteUnit } from "./citations";
 import { annotationTitles, citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
+import { callCode, codeExecutionBlocks } from "./code-interpreter";
+import { mcpBlocks } from "./mcp-calls";
 import { responsesUsage } from "./usage";
 import type { KeptReasoning } from "./stream";
 import { digestBlock, TurnDigest, type StoredReasoning } from "../turn-digest";
@@ -97,8 +103,15 @@ export function fromResponsesJson(json: unknown, opts: ResponsesMessageOptions):
       }
       content.push({ type: "tool_use", id: toolUseId(item.call_id), name: item.name, input: normaliseCall(opts.clientTools, item.name, args.input) });
       chars += args.json.length;
+    } else if (item.type === "code_interpreter_call") {
+      const blocks = codeExecutionBlocks(item, content.length);
+      content.push(...blocks);
+      chars += callCode(item).length; // the code is the model's writing
+    } else if (item.type === "mcp_call") {
+      content.push(...mcpBlocks(item, content.length));
+      chars += typeof item.arguments === "string" ? item.arguments.length : 0;
     }
-    // code_interpreter_call, image_generation_call, …: the upstream ran them; nothing for the client.
+    // image_generation_call, …: the upstream ran them; nothing for the client.
   }
   searches.flush(content);
   const emittedToolUse = content.some((b) => b.type === "tool_use");

@@ -12,7 +12,10 @@
  * - a `function_call` → one `tool_use` block when its item is done (arguments gathered from
  *   one delta or many, checked and repaired), id from the exact xAI `call_id`;
  * - server-side searches → `server_tool_use` + `web_search_tool_result` when their item is done
- *   (search.ts); with web search offered, the answer's inline links become cited text blocks as
+ *   (search.ts); code interpreter runs → `server_tool_use` + `code_execution_tool_result`
+ *   (code-interpreter.ts) and remote MCP calls → `mcp_tool_use` + `mcp_tool_result` (mcp-calls.ts),
+ *   each whole when its item is done (xAI's progress and argument events for them are not needed);
+ *   with web search offered, the answer's inline links become cited text blocks as
  *   they stream (citations.ts: only the line being written is held back, because xAI's
  *   annotations come after all the text, too late to put Anthropic's `citations_delta` first);
  * - `response.completed` / `response.incomplete` end the message; `response.failed` throws
@@ -29,6 +32,8 @@ import { estimateTextTokens } from "../usage";
 import { failureMessage, reasoningSignature, responsesStopReason } from "./items";
 import { InlineCitations, type CiteUnit } from "./citations";
 import { citation, SearchPresenter, serverToolUsage, type SearchOptions } from "./search";
+import { codeExecutionBlocks } from "./code-interpreter";
+import { mcpBlocks } from "./mcp-calls";
 import { responsesUsage } from "./usage";
 import type { ResponsesEvent } from "./wire";
 import { TurnDigest, type StoredReasoning } from "../turn-digest";
@@ -299,7 +304,10 @@ export class ResponsesStreamTranslator {
     }
   }
 
-  /** Search blocks, each whole: server_tool_use with its input as one delta, then the result in its start event. */
+  /**
+   * Server tool blocks, each whole: a call (server_tool_use, mcp_tool_use) with its input as one
+   * delta, a result in its start event.
+   */
   private emitBlocks(blocks: ResponseBlock[], out: StreamEvent[]): void {
     for (const b of blocks) {
       this.endText(out);
@@ -310,7 +318,12 @@ export class ResponsesStreamTranslator {
         out.push({ type: "content_block_start", index, content_block: { type: "server_tool_use", id: b.id, name: b.name, input: {} } });
         const json = JSON.stringify(b.input);
         this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
-      } else if (b.type === "web_search_tool_result") {
+      } else if (b.type === "mcp_tool_use") {
+        this.turn.mcpToolUse(b.id);
+        out.push({ type: "content_block_start", index, content_block: { type: "mcp_tool_use", id: b.id, name: b.name, server_name: b.server_name, input: {} } });
+        const json = JSON.stringify(b.input ?? {});
+        this.delta(index, { type: "input_json_delta", partial_json: json }, out, json.length);
+      } else if (b.type === "web_search_tool_result" || b.type === "code_execution_tool_result" || b.type === "mcp_tool_result") {
         this.turn.toolResult(b.tool_use_id);
         out.push({ type: "content_block_start", index, content_block: b });
       }
@@ -375,6 +388,8 @@ export class ResponsesStreamTranslator {
       return;
     }
     if (item.type === "function_call") this.emitCall(item, out);
+    else if (item.type === "code_interpreter_call") this.emitBlocks(codeExecutionBlocks(item, this.nextIndex), out);
+    else if (item.type === "mcp_call") this.emitBlocks(mcpBlocks(item, this.nextIndex), out);
   }
 
   private emitCall(item: Record<string, unknown>, out: StreamEvent[]): void {

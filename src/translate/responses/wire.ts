@@ -19,7 +19,35 @@ export type InputItem =
   /** Items of a turn with server-side searches, given back as xAI sent them (keys in xAI's order). */
   | { id: string; summary: SummaryText[]; type: "reasoning"; status: "completed"; encrypted_content: string }
   | { id: string; type: "web_search_call"; status: "completed"; action: { type: "search"; query: string; sources: Array<{ type: "url"; url: string }> } }
-  | { content: [OutputTextWithAnnotations]; id: string; role: "assistant"; type: "message"; status: "completed" };
+  | { content: [OutputTextWithAnnotations]; id: string; role: "assistant"; type: "message"; status: "completed" }
+  | McpCallItem
+  | CodeInterpreterCallItem;
+
+/**
+ * xAI's remote MCP call (spec `McpCall`), given back in place on the next turn: xAI's spec lists
+ * it among the input items (`ModelInputPart` includes `ModelOutput`); no recording shows one.
+ */
+export interface McpCallItem {
+  type: "mcp_call";
+  id: string;
+  name: string;
+  server_label: string;
+  /** JSON of the input. */
+  arguments: string;
+  /** JSON of the MCP result, `{content:[{type:"text",text}], isError}`; "" when the call failed. */
+  output: string;
+  error?: string;
+  status: "completed";
+}
+
+/**
+ * xAI's code interpreter call, given back in the shape xAI sent it: the recorded one (a
+ * function-call shape: the code in `arguments`, keys in xAI's order) or the spec's
+ * `CodeInterpreterCall` (`code`, and `outputs` holding what it printed).
+ */
+export type CodeInterpreterCallItem =
+  | { arguments: string; call_id: string; name: "code_execution"; type: "code_interpreter_call"; id: string; status: "completed" }
+  | { id: string; type: "code_interpreter_call"; code: string; outputs: Array<{ type: "logs"; logs: string }>; status: "completed" };
 
 export interface UrlCitation {
   type: "url_citation";
@@ -35,7 +63,15 @@ export interface WebSearchToolDef {
   type: "web_search";
   filters?: { allowed_domains?: string[]; excluded_domains?: string[] };
 }
-export type ServerToolDef = WebSearchToolDef | { type: "x_search" };
+/** xAI's remote MCP tool: xAI connects to `server_url` (see anthropic/mcp.ts). */
+export interface McpToolDef {
+  type: "mcp";
+  server_url: string;
+  server_label: string;
+  allowed_tools?: string[];
+  authorization?: string;
+}
+export type ServerToolDef = WebSearchToolDef | { type: "x_search" } | { type: "code_interpreter" } | McpToolDef;
 
 export interface FunctionToolDef {
   type: "function";
