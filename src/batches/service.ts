@@ -410,6 +410,7 @@ export class BatchService {
     if (flying.size === 0 && (await recs.pendingCount(b.id)) === 0) {
       this.inFlight.delete(b.id);
       this.identities.delete(b.id);
+      for (const k of this.retryAt.keys()) if (k.startsWith(`${b.id}:`)) this.retryAt.delete(k);
       if (await recs.end(b.id, new Date().toISOString())) {
         const done = await recs.get(b.id);
         this.logger.info("message batch ended", { batch_id: b.id, succeeded: done?.succeeded, errored: done?.errored, canceled: done?.canceled, expired: done?.expired });
