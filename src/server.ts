@@ -18,6 +18,8 @@ import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMess
 import { speaksOpenAI } from "./http/face";
 import type { Logger } from "./http/log";
 import { newRequestId } from "./translate/ids";
+import { createTracing, TRACING_OFF, type Tracing } from "./telemetry/tracing";
+import { VERSION } from "./version";
 import { registerUpstreamKeys } from "./metrics";
 import { collectSecrets, scrubHeaders, scrubText, setOutboundSecrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
@@ -97,7 +99,7 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
 /** How long streams cut at shutdown get to send their error event before the sockets close. */
 const CUT_WAIT_MS = 1000;
 
-export function createApp(deps: AppDeps, streams?: OpenStreams) {
+export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => Tracing = () => TRACING_OFF) {
   const { logger } = deps;
   const recorder = recorderOf(deps);
   return new Elysia({ name: "grok2api" })
@@ -107,6 +109,8 @@ export function createApp(deps: AppDeps, streams?: OpenStreams) {
       const url = new URL(request.url);
       const rc = new RequestContext(id, request.method, url.pathname, logger, streams);
       if (recorder) rc.onFinish = recorder;
+      // A span for each API request (not /health, /metrics or the dashboard).
+      if (url.pathname.startsWith("/v1/")) rc.trace = tracing().start(request.method, url.pathname, request.headers);
       setContext(request, rc);
     })
     // The matched route pattern labels the request's metrics (bounded, unlike the path).
@@ -184,7 +188,13 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   // Grok's reasoning kept for clients that do not carry it: for the server's whole life, like the store.
   const rs = config.reasoningStore ?? REASONING_STORE_DEFAULTS;
   const reasoning = rs.maxBytes > 0 || rs.redisUrl ? createReasoningStore(rs, rs.redisUrl, logger) : undefined;
-  const storeReady = teams ? teams.ready.then(() => undefined) : Promise.resolve();
+  // Traces (OpenTelemetry) when an OTLP endpoint is set: loaded in the background, ready with the store.
+  let tracing: Tracing = TRACING_OFF;
+  const tracingReady = createTracing(config.telemetry, VERSION).then(
+    (t) => void (tracing = t),
+    (e) => logger.error("tracing could not start", { error: (e as Error).message }),
+  );
+  const storeReady = Promise.all([teams ? teams.ready : undefined, tracingReady]).then(() => undefined);
   storeReady.catch(() => {}); // logged above; main() exits on it
   // Files and message batches: their records in the store (or the default SQLite file), for the server's whole life.
   const records = recordsDb(config, teams);
@@ -202,7 +212,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
     setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
     deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
-    return createApp(deps, streams).compile();
+    return createApp(deps, streams, () => tracing).compile();
   };
   let app = build(config);
   batches.start();
@@ -281,6 +291,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         gc.stop();
         deps?.tokens.stop();
         reasoning?.close();
+        await tracing.shutdown();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
         await records.close();

@@ -10,6 +10,7 @@ import type { ModelCaps } from "../models/capabilities";
 import { LogLevelSchema, type LogLevel } from "../http/log";
 import { describeExpected, describeFileErrors } from "./describe";
 import { checkSecurity } from "./security";
+import { telemetryFromEnv } from "../telemetry/tracing";
 import {
   BATCHES_DEFAULTS,
   ConfigError,
@@ -166,6 +167,14 @@ function parseSeconds(raw: string, source: string): number {
     throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid (expected a number of seconds above 0)`);
   }
   return n;
+}
+
+/** `[telemetry]` and the OTEL_* variables: traces on when an endpoint is set (checked as a URL). */
+function resolveTelemetry(file: ConfigFile, env: Record<string, string | undefined>): Pick<Config, "telemetry"> {
+  const t = telemetryFromEnv(env, file.telemetry?.otlp_endpoint, file.telemetry?.service_name);
+  if (!t) return {};
+  checkBaseUrl(t.tracesUrl, "OTEL_EXPORTER_OTLP_ENDPOINT ([telemetry] otlp_endpoint)");
+  return { telemetry: t };
 }
 
 /** `[reasoning_store]` (env GROK2API_REASONING_STORE_MAX_BYTES / _TTL), shared through Redis when one is configured. */
@@ -333,6 +342,7 @@ export function resolveConfig(
     reasoningStore: resolveReasoningStore(file, env),
     batches: resolveBatches(file),
     files: resolveFiles(file, env),
+    ...resolveTelemetry(file, env),
     ...resolveTeams(file, env),
   };
   config.metrics.requireClientKey = file.metrics?.require_client_key ?? config.clientKeys.length > 0;

@@ -8,6 +8,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import type { ModelCaps } from "../models/capabilities";
 import type { RoutingConfig } from "../models/routing";
 import { LogLevelSchema, type LogLevel } from "../http/log";
+import type { TelemetryConfig } from "../telemetry/tracing";
 
 export const DEFAULTS = {
   host: "127.0.0.1",
@@ -214,6 +215,18 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** OpenTelemetry traces (OTLP/HTTP); the OTEL_* environment variables win. */
+    telemetry: Type.Optional(
+      Type.Object(
+        {
+          /** The OTLP/HTTP endpoint (traces go to <endpoint>/v1/traces), as OTEL_EXPORTER_OTLP_ENDPOINT. */
+          otlp_endpoint: Type.Optional(Type.String({ minLength: 1 })),
+          /** service.name of the spans (default grok2api), as OTEL_SERVICE_NAME. */
+          service_name: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Grok's server-side tools: `x_search` joins web_search when a client asks for web search. */
     server_tools: Type.Optional(Type.Object({ x_search: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
     documents: Type.Optional(
@@ -339,6 +352,8 @@ export interface Config {
   batches?: BatchesConfig;
   /** `[files]`: the Files API; FILES_DEFAULTS when unset. */
   files?: FilesConfig;
+  /** OpenTelemetry traces: on when an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or `[telemetry]`). */
+  telemetry?: TelemetryConfig;
 }
 
 /** Where a batch or a file goes: xAI's own API (true), this gateway (false), or xAI's when the primary upstream is api.x.ai. */

@@ -61,6 +61,7 @@ export class Exchange {
         signal: client.abort.signal,
         requestId: rc.id,
         headers: spec.headers,
+        trace: rc.trace,
       });
     let result: UpstreamResult;
     try {

@@ -7,6 +7,7 @@ import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
+import type { RequestTrace } from "../telemetry/tracing";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -54,6 +55,8 @@ export class RequestContext {
   afterFinish: (() => void) | undefined;
   /** Set when the request passed its key's limits and went on to the upstream: only those are recorded. */
   admitted = false;
+  /** The request's trace, when tracing is on (src/telemetry/tracing.ts). */
+  trace: RequestTrace | undefined;
   private unregister: (() => void) | undefined;
 
   constructor(
@@ -117,6 +120,7 @@ export class RequestContext {
       ...(this.firstTokenMs !== undefined ? { ttft_ms: this.firstTokenMs } : {}),
       ...(error ? { error } : {}),
     });
+    this.trace?.end(this.entry, status, error, this.key?.id);
     recordRequest({
       route: this.route || "unmatched",
       method: this.method,

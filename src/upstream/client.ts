@@ -28,6 +28,7 @@ import { ConnectWatch } from "./connect";
 import { allKeysCooling, clientClosed, keysRejected, timeoutError, UpstreamError } from "./errors";
 import { redact, type KeyPool } from "./keys";
 import type { Watchdog } from "./watchdog";
+import type { RequestTrace } from "../telemetry/tracing";
 
 export interface UpstreamTarget {
   /** For the log: "primary", "fallback 1", … */
@@ -67,6 +68,8 @@ export interface UpstreamCall {
   build?: (api: "chat" | "responses", model: string | undefined) => BuiltCall | Refused;
   /** For the log. */
   requestId?: string;
+  /** The request's trace: a span per attempt, retries and fallbacks as events. */
+  trace?: RequestTrace;
 }
 
 export interface BuiltCall {
@@ -179,6 +182,7 @@ export class UpstreamClient {
       }
       if (last) {
         recordUpstreamRetry(call.key ?? "", "fallback");
+        call.trace?.event("fallback", { target: target.label, error: last.message.slice(0, 200) });
         this.logger?.warn("upstream exhausted, trying fallback", {
           request_id: call.requestId,
           fallback: target.label,
@@ -245,18 +249,20 @@ export class UpstreamClient {
       if (tries >= maxTries && last) throw last;
       tries++;
       tally.attempts++;
+      const span = call.trace?.attempt({ target: target.label, url: url.href, model, n: tally.attempts });
       try {
         const { response, watchdog } = await attempt({
           url,
           key,
           payload,
           method: call.method,
-          headers: call.headers,
+          headers: span?.traceparent ? { ...call.headers, traceparent: span.traceparent } : call.headers,
           signal: call.signal,
           deadline,
           policy: p,
           connect: this.connect,
         });
+        span?.end({ status: response.status });
         return {
           response,
           model,
@@ -267,6 +273,7 @@ export class UpstreamClient {
           keyFingerprint: pool ? pool.fingerprintOf(key) : undefined,
         };
       } catch (err) {
+        span?.end(err instanceof UpstreamError ? { status: err.upstreamStatus, error: err.kind === "status" ? err.type : err.kind } : { error: "error" });
         if (call.signal.aborted) throw clientClosed();
         if (!(err instanceof UpstreamError)) throw err;
         last = err;
@@ -299,7 +306,9 @@ export class UpstreamClient {
         }
         const delay = err.retryAfterMs ?? backoffMs(retries, p.backoffInitialMs, p.backoffMaxMs);
         if (retries >= p.maxRetries || !mayWait(delay)) throw err;
-        recordUpstreamRetry(key, err.kind === "status" ? (err.upstreamStatus === 429 ? "429" : `${String(err.upstreamStatus ?? 500)[0]}xx`) : err.kind);
+        const reason = err.kind === "status" ? (err.upstreamStatus === 429 ? "429" : `${String(err.upstreamStatus ?? 500)[0]}xx`) : err.kind;
+        recordUpstreamRetry(key, reason);
+        call.trace?.event("retry", { reason, retry: retries + 1, delay_ms: Math.round(delay) });
         this.logger?.info("upstream attempt failed: retrying", { ...fields, retry: retries + 1, delay_ms: Math.round(delay) });
         await sleep(delay, call.signal).catch(() => {
           throw clientClosed();
