@@ -20,6 +20,8 @@ import type { ReasoningStore } from "./reasoning/store";
 import type { FileService } from "./files/service";
 import type { BatchService } from "./batches/service";
 import { withBatchCallers } from "./batches/internal";
+import { collectSecrets, Secrets } from "./redact";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -51,6 +53,10 @@ export interface AppDeps {
   price: Pricer;
   /** Virtual keys and the ledger, when the store is on. */
   teams?: TeamsHandle;
+  /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
+  readBody(request: Request): Promise<unknown>;
+  /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
+  secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /** Uploaded files (/v1/files), kept by the server across reloads. */
@@ -192,6 +198,8 @@ export function createDeps(
     ...(reasoning ? { reasoning } : {}),
     ...(services.files ? { files: services.files } : {}),
     ...(services.batches ? { batches: services.batches } : {}),
+    secrets: new Secrets(collectSecrets(config)),
+    readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams),
     allowedModels: modelFilter(teams),
   };

@@ -6,7 +6,6 @@
  */
 import { Elysia } from "elysia";
 import { DEFAULTS, type Config } from "./config";
-import { setBodyTimeout } from "./http/body";
 import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
 import { adminRoutes } from "./admin/routes";
@@ -21,7 +20,7 @@ import { newRequestId } from "./translate/ids";
 import { createTracing, TRACING_OFF, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { registerUpstreamKeys } from "./metrics";
-import { collectSecrets, scrubHeaders, scrubText, setOutboundSecrets } from "./redact";
+import type { Secrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
@@ -37,12 +36,12 @@ import { BatchService } from "./batches/service";
 import { batchesRoutes } from "./batches/routes";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
-function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
-  const message = scrubText(publicMessage(err.message));
+function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string, secrets: Secrets): Response {
+  const message = secrets.text(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, message, err.type)
     : anthropicErrorBody(err.type, message, requestId, err.details);
-  return new Response(JSON.stringify(body), { status: err.status, headers: scrubHeaders(errorHeaders(err)) });
+  return new Response(JSON.stringify(body), { status: err.status, headers: secrets.headers(errorHeaders(err)) });
 }
 
 /** Elysia's own errors (no route, unparsable body, …) → ApiError. */
@@ -109,6 +108,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
       const url = new URL(request.url);
       const rc = new RequestContext(id, request.method, url.pathname, logger, streams);
       if (recorder) rc.onFinish = recorder;
+      rc.secrets = deps.secrets;
       // A span for each API request (not /health, /metrics or the dashboard).
       if (url.pathname.startsWith("/v1/")) rc.trace = tracing().start(request.method, url.pathname, request.headers);
       setContext(request, rc);
@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
         logger.warn("internal error", { request_id: rc?.id, error: error instanceof Error ? error.stack : String(error) });
       }
       rc?.finish(err.status, err.type);
-      return errorResponse(err, path, request.headers, rc?.id ?? "");
+      return errorResponse(err, path, request.headers, rc?.id ?? "", rc?.secrets ?? deps.secrets);
     })
     .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
@@ -208,8 +208,6 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    setOutboundSecrets(collectSecrets(c));
-    setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
     deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams, () => tracing).compile();

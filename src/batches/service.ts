@@ -21,7 +21,7 @@ import { sortableId } from "../records/ids";
 import { onXai, primaryClient, type Caller } from "../records/upstream";
 import { parseRetryAfter } from "../upstream/errors";
 import { randomId } from "../translate/ids";
-import { readJsonBody } from "../http/body";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "../http/body";
 import { validateBatch } from "./create";
 import { BatchRecords, type BatchRecord, type RequestRecord } from "./records";
 import { outcomeOf, type Outcome } from "./results";
@@ -179,7 +179,7 @@ export class BatchService {
   async create(deps: AppDeps, who: Caller, rc: RequestContext, request: Request): Promise<BatchRecord> {
     const cfg = batchesConfig(deps);
     const xai = onXai(cfg.upstream, deps.upstream.baseUrl);
-    const body = await readJsonBody(request, cfg.maxBytes);
+    const body = await readJsonBody(request, cfg.maxBytes, deps.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
     const api = deps.upstream.api;
     const news = await validateBatch(deps, body, { maxRequests: cfg.maxRequests, xaiApi: xai ? api : undefined }, fileAccess(deps, request.headers, rc, who.key), request.signal);
     // A virtual key's limits, for each model the batch uses, with what all its requests for that model
@@ -576,7 +576,10 @@ export class BatchService {
         if (!row) continue;
         const req = JSON.parse(row.params ?? "{}") as MessagesRequest;
         const o = outcomeOf(p.result, req);
-        if (await recs.setResult(b.id, row.seq, o.status, o.result)) this.charge(deps, b, row, o);
+        // As on /v1/messages: no configured key, nor the request's own MCP tokens, in what goes back.
+        const tokens = (req.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
+        const result = JSON.parse(deps.secrets.with(tokens).text(JSON.stringify(o.result)));
+        if (await recs.setResult(b.id, row.seq, o.status, result)) this.charge(deps, b, row, o);
       }
       page = [];
     };

@@ -15,6 +15,7 @@ import { FileRecords, type FileRecord } from "./records";
 import { MAX_EXPIRY_SECONDS, mb, readUpload } from "./upload";
 import { XAI_MAX_EXPIRY_SECONDS, XAI_MAX_FILE_BYTES, XaiFiles } from "./xai-files";
 import { FILES_DEFAULTS, type FilesConfig } from "../config";
+import { DEFAULT_BODY_TIMEOUT_MS } from "../http/body";
 
 /** A file's bytes kept in memory after they were fetched from xAI: a conversation names the same file on every turn. */
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -86,7 +87,7 @@ export class FileService {
     const xai = onXai(cfg.upstream, deps.upstream.baseUrl);
     const limit = xai ? Math.min(cfg.maxBytes, XAI_MAX_FILE_BYTES) : cfg.maxBytes;
     const why = xai && limit === XAI_MAX_FILE_BYTES ? "(xAI's Files API takes at most 50 MB a file)" : "([files] max_bytes)";
-    const up = await readUpload(request, limit, why, xai ? XAI_MAX_EXPIRY_SECONDS : MAX_EXPIRY_SECONDS);
+    const up = await readUpload(request, limit, why, xai ? XAI_MAX_EXPIRY_SECONDS : MAX_EXPIRY_SECONDS, deps.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
     const records = await this.records();
     const now = new Date();
     const record: FileRecord = {

@@ -68,16 +68,16 @@ function bytesMatch(mime: string, b: Uint8Array): boolean {
 
 /**
  * Reads and checks an upload. `limit`: the largest file, `why`: what sets it (said in the 413);
- * `maxExpirySeconds`: the longest expiry the place the file goes can keep.
+ * `maxExpirySeconds`: the longest expiry the place the file goes can keep; `timeoutMs`: body_timeout.
  */
-export async function readUpload(request: Request, limit: number, why: string, maxExpirySeconds: number): Promise<Upload> {
+export async function readUpload(request: Request, limit: number, why: string, maxExpirySeconds: number, timeoutMs: number): Promise<Upload> {
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
     throw invalidRequest("expected a multipart/form-data body with the file in a part named \"file\"");
   }
   let raw: Uint8Array;
   try {
-    raw = await readLimited(request, limit + FRAMING_BYTES);
+    raw = await readLimited(request, limit + FRAMING_BYTES, timeoutMs);
   } catch (e) {
     if (e instanceof ApiError && e.status === 413) throw tooLargeFile(limit, why);
     throw e;

@@ -8,6 +8,7 @@ import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
 import type { RequestTrace } from "../telemetry/tracing";
+import { NO_SECRETS, type Secrets } from "../redact";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -57,6 +58,8 @@ export class RequestContext {
   admitted = false;
   /** The request's trace, when tracing is on (src/telemetry/tracing.ts). */
   trace: RequestTrace | undefined;
+  /** What no text leaving for this request may show: the configuration's secrets, and the request's own. */
+  secrets: Secrets = NO_SECRETS;
   private unregister: (() => void) | undefined;
 
   constructor(

@@ -8,7 +8,6 @@ import { Elysia } from "elysia";
 import type { CountTokensRequest } from "../anthropic/schema";
 import { validateCountTokensRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 import { fileAccess } from "../files/access";
@@ -18,7 +17,7 @@ import { inspectPrompt } from "../translate/usage";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
+  const v = validateCountTokensRequest<CountTokensRequest>(await deps.readBody(request));
   if (!v.ok) throw invalidRequest(v.message);
   // Routed and admitted as a message would be (a key limited to other models is refused), before anything is fetched.
   const facts = inspectPrompt(v.value);

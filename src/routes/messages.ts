@@ -10,7 +10,6 @@ import { clientToolKinds, hasComputerTool } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
@@ -54,6 +53,8 @@ export interface CheckedMessages {
   /** The request enabled thinking (Anthropic sends thinking blocks only then; Grok reasons anyway). */
   thinking: boolean;
   route: RouteRequest;
+  /** Its own secrets (MCP servers' tokens): no error or relayed text may show them. */
+  secrets: string[];
 }
 
 /**
@@ -64,12 +65,14 @@ export interface CheckedMessages {
 export function checkMessages(raw: unknown): CheckedMessages {
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
+  const secrets = (v.value.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
   const facts = inspectPrompt(v.value);
   const thinking = v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive";
   return {
     value: v.value,
     promptTokens: facts.tokens,
     thinking,
+    secrets,
     route: {
       model: v.value.model,
       inputTokens: facts.tokens,
@@ -107,7 +110,8 @@ export function translateRequest(
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = await deps.authenticate(request.headers, rc);
-  const checked = checkMessages(await readJsonBody(request, deps.config.maxBodyBytes));
+  const checked = checkMessages(await deps.readBody(request));
+  if (checked.secrets.length) rc.secrets = rc.secrets.with(checked.secrets);
   const { thinking } = checked;
   const wantStream = checked.route.stream;
   const routed = await routeAndAdmit(deps, rc, checked.route);
@@ -308,6 +312,7 @@ function answerStream(a: Answer): Response {
     watchdog: ex.result.watchdog,
     pingMs: a.deps.config.resilience.pingIntervalMs,
     client: ex.client,
+    secrets: rc.secrets,
     logger: a.deps.logger,
     requestId: rc.id,
     onEnd(status, error) {
