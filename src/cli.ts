@@ -3,6 +3,7 @@ import { ConfigError, HELP, loadCommand, logFileProblem, type Config } from "./c
 import { createLogger } from "./http/log";
 import { effectiveModels } from "./models/effective";
 import { listModelsCommand } from "./models/list-command";
+import { batchesCommand } from "./batches/cli";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
 import { maskUrlPassword } from "./store/db";
@@ -59,6 +60,9 @@ async function main(fetchLimit: string): Promise<number> {
   }
   if (cmd.kind === "list-models") {
     return listModelsCommand(cmd.config, (s) => process.stdout.write(s), (s) => process.stderr.write(`${NAME}: ${s}`));
+  }
+  if (cmd.kind === "batches") {
+    return batchesCommand(cmd.config, cmd.id, (s) => process.stdout.write(s), (s) => process.stderr.write(`${NAME}: ${s}`));
   }
   if (cmd.kind === "check-config") {
     const problem = logFileProblem(cmd.config.logFile);

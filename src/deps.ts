@@ -19,6 +19,9 @@ import { costBound, type Bound, type Need } from "./store/reservation";
 import type { RateLimits } from "./store/rate-headers";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import type { FileService } from "./files/service";
+import type { BatchService } from "./batches/service";
+import { withBatchCallers } from "./batches/internal";
 import { collectSecrets, Secrets } from "./redact";
 import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
 
@@ -58,6 +61,10 @@ export interface AppDeps {
   secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
+  /** Uploaded files (/v1/files), kept by the server across reloads. */
+  files?: FileService;
+  /** Message batches (/v1/messages/batches), kept by the server across reloads. */
+  batches?: BatchService;
   /**
    * Before the upstream is called (src/route/route-and-admit.ts): a virtual key's limits (model
    * list, budget, rpm/tpm) for the upstream model the request is routed to, given what it may cost
@@ -73,12 +80,27 @@ export interface AppDeps {
 /** What a request may cost: its input estimate and the output it allows; "count": a token count. */
 export type AdmissionNeed = { inputTokens: number; maxOutputTokens: number } | "count";
 
+/**
+ * A request admitted more than once (a batch's creation, once per model) holds each bound until it
+ * ends: the last admission is settled with what it cost, the earlier ones given back.
+ */
+function both(earlier: Admission | undefined, later: Admission | undefined): Admission | undefined {
+  if (!earlier || !later) return later ?? earlier;
+  return {
+    limits: later.limits,
+    settle(cost, tokens) {
+      earlier.settle(0, 0);
+      later.settle(cost, tokens);
+    },
+  };
+}
+
 function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
   return (rc, upstreamModel, need) => {
     // A token count reaches no model: it is checked against the key's model list, not recorded.
     const admitted = (a?: Admission) => {
       rc.admitted = need !== "count";
-      rc.admission = a;
+      rc.admission = both(rc.admission, a);
       rc.rateLimits = a?.limits;
     };
     if (!teams || !rc.key) return admitted();
@@ -153,12 +175,25 @@ const learningWith =
 
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
+/** What the server keeps across reloads besides the store: uploaded files and message batches. */
+export interface Services {
+  files?: FileService;
+  batches?: BatchService;
+}
+
 /**
  * Built once at start and again on each config reload. State worth keeping carries over
  * from `previous`: what the token counter learned (and its tokenizer thread), and the key
  * pool's health when the keys are the same.
  */
-export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle, reasoning?: ReasoningStore): AppDeps {
+export function createDeps(
+  config: Config,
+  logger: Logger,
+  previous?: AppDeps,
+  teams?: TeamsHandle,
+  reasoning?: ReasoningStore,
+  services: Services = {},
+): AppDeps {
   const pool =
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
@@ -192,9 +227,10 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: learningWith(
-      createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined),
-      catalog,
+    authenticate: withBatchCallers(
+      learningWith(createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined), catalog),
+      services.batches,
+      teams && config.admin ? teams : undefined,
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
@@ -202,6 +238,8 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
+    ...(services.files ? { files: services.files } : {}),
+    ...(services.batches ? { batches: services.batches } : {}),
     secrets: new Secrets(collectSecrets(config)),
     readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),

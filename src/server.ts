@@ -29,13 +29,18 @@ import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 import { dashboardRoutes } from "./routes/dashboard";
+import { recordsDb } from "./records/db";
+import { FileService } from "./files/service";
+import { filesRoutes } from "./files/routes";
+import { BatchService } from "./batches/service";
+import { batchesRoutes } from "./batches/routes";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
 function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string, secrets: Secrets): Response {
   const message = secrets.text(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, message, err.type)
-    : anthropicErrorBody(err.type, message, requestId);
+    : anthropicErrorBody(err.type, message, requestId, err.details);
   return new Response(JSON.stringify(body), { status: err.status, headers: secrets.headers(errorHeaders(err)) });
 }
 
@@ -151,6 +156,8 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
 /** The API proper, each route registered once at /v1/…. */
 const apiRoutes = (deps: AppDeps) =>
   new Elysia({ name: "routes/api" })
+    .use(batchesRoutes(deps, deps.batches))
+    .use(filesRoutes(deps, deps.files))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
@@ -206,13 +213,25 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   );
   const storeReady = Promise.all([teams ? teams.ready : undefined, tracingReady]).then(() => undefined);
   storeReady.catch(() => {}); // logged above; main() exits on it
+  // Files and message batches: their records in the store (or the default SQLite file), for the server's whole life.
+  const records = recordsDb(config, teams);
+  const files = new FileService(records, logger);
+  const batches = new BatchService({
+    db: records,
+    logger,
+    current: () => deps!,
+    // A batch's requests go to the app serving now, in-process: the same path as any request.
+    dispatch: async (request) => app.fetch(request),
+  });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams, () => tracing).compile();
   };
   let app = build(config);
+  batches.start();
+  files.start(() => deps!);
   const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
   // Memory back to the system when traffic stops (idle-gc.ts).
   const gc = idleCollector(() => server.pendingRequests);
@@ -263,6 +282,9 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         return stopping;
       }
       stopping = (async () => {
+        // Batch requests in flight get the same grace as the server's own.
+        const batchesStopped = batches.stop(graceMs);
+        files.stop();
         if (graceMs > 0) {
           const graceOver = new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, graceMs);
@@ -280,12 +302,14 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         const cut = await streams.cutAll(CUT_WAIT_MS);
         if (cut > 0) logger.info("open streams ended with an error event", { streams: cut });
         await server.stop(true);
+        await batchesStopped;
         gc.stop();
         deps?.tokens.stop();
         reasoning?.close();
         await tracing.shutdown();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
+        await records.close();
         logger.info("stopped");
         await logger.close();
       })();

@@ -12,8 +12,10 @@ import { describeExpected, describeFileErrors } from "./describe";
 import { checkSecurity } from "./security";
 import { telemetryFromEnv } from "../telemetry/tracing";
 import {
+  BATCHES_DEFAULTS,
   ConfigError,
   DEFAULTS,
+  FILES_DEFAULTS,
   DEFAULT_STORE_URL,
   REDIS_DOWN_MODES,
   type RedisDownMode,
@@ -198,6 +200,34 @@ function resolveReasoningStore(file: ConfigFile, env: Record<string, string | un
   return { maxBytes, ttlMs: ms(ttlSeconds, DEFAULTS.reasoningStoreTtlSeconds * 1000), ...(redisUrl ? { redisUrl } : {}) };
 }
 
+/** `[batches]`, the defaults filled in. */
+function resolveBatches(file: ConfigFile): NonNullable<Config["batches"]> {
+  const b = file.batches ?? {};
+  const d = BATCHES_DEFAULTS;
+  return {
+    upstream: b.upstream ?? d.upstream,
+    concurrency: b.concurrency ?? d.concurrency,
+    retentionMs: ms(b.retention, d.retentionMs),
+    pollIntervalMs: ms(b.poll_interval, d.pollIntervalMs),
+    leaseMs: ms(b.lease, d.leaseMs),
+    maxRequests: b.max_requests ?? d.maxRequests,
+    maxBytes: b.max_bytes ?? d.maxBytes,
+    priceFactor: b.price_factor ?? d.priceFactor,
+  };
+}
+
+/** `[files]` (env GROK2API_FILES_DIR), the defaults filled in. */
+function resolveFiles(file: ConfigFile, env: Record<string, string | undefined>): NonNullable<Config["files"]> {
+  const f = file.files ?? {};
+  const d = FILES_DEFAULTS;
+  return {
+    upstream: f.upstream ?? d.upstream,
+    dir: env.GROK2API_FILES_DIR || f.dir || d.dir,
+    maxBytes: f.max_bytes ?? d.maxBytes,
+    storeMaxBytes: f.store_max_bytes ?? d.storeMaxBytes,
+  };
+}
+
 /** A duration given under its name in seconds or under an older alias; both at once is a mistake. */
 function duration<T>(where: string, name: string, value: T | undefined, alias: string, aliasValue: T | undefined): T | undefined {
   if (value !== undefined && aliasValue !== undefined) {
@@ -322,6 +352,8 @@ export function resolveConfig(
     resilience: resilienceFromFile(file, configFile),
     serverTools: { xSearch: file.server_tools?.x_search ?? false },
     reasoningStore: resolveReasoningStore(file, env),
+    batches: resolveBatches(file),
+    files: resolveFiles(file, env),
     ...resolveTelemetry(file, env),
     ...resolveTeams(file, env),
   };

@@ -136,7 +136,8 @@ async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8A
   }
 }
 
-async function readLimited(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
+/** The whole body, or a 413 past `limit` bytes (408 past `timeoutMs`). */
+export async function readLimited(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   const drainTo = drainLimit(limit);
   if (declared !== null) {

@@ -139,7 +139,11 @@ export class RequestContext {
   }
 
   private record(status: number, durationMs: number, ticks: number | undefined): Promise<void> {
-    if (!this.admitted || !this.onFinish) return Promise.resolve();
+    if (!this.admitted || !this.onFinish) {
+      // Not recorded (a batch's creation: its requests are charged as they run): what it held is given back.
+      this.admission?.settle(0, 0);
+      return Promise.resolve();
+    }
     const failed = (e: unknown) => this.logger.error("recording the request failed", { request_id: this.id, error: String(e) });
     try {
       const r = this.onFinish({ rc: this, status, durationMs, costTicks: ticks });

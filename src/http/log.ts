@@ -49,6 +49,8 @@ export interface AccessEntry {
   upstream_key?: string;
   /** The name of the virtual key the request was made with (never the key). */
   key_name?: string;
+  /** The message batch a request ran for (a batch run by the gateway itself). */
+  batch_id?: string;
   /** Grok's encrypted reasoning items given back to it, and whence: "signature", "store" or "signature+store". */
   reasoning_restored?: number;
   reasoning_from?: string;

@@ -71,6 +71,8 @@ export interface Counters {
   reserve(r: ReserveRequest): Reserved | Promise<Reserved>;
   /** The key's current minute as it stands, counting nothing (for the rate-limit headers of a token count). */
   peek(keyId: string, now: Date): Seen | Promise<Seen>;
+  /** Spend and tokens of a request that held nothing (a batch's result, billed after the fact). */
+  add(keyId: string, costTicks: number, tokens: number, now: Date): void;
   /** USD ticks the key spent in `period` so far (requests in flight not included). */
   spent(keyId: string, period: BudgetPeriod, now: Date): Promise<number> | number;
   /** Which counters are in use right now: "memory" or "redis". */
@@ -192,6 +194,11 @@ export class MemoryCounters implements Counters {
       this.seeding.set(id, p);
     }
     return p;
+  }
+
+  add(keyId: string, costTicks: number, tokens: number, now: Date): void {
+    this.addSpend(keyId, whole(costTicks), now);
+    this.slot(keyId, now.getTime()).tokens += whole(tokens);
   }
 
   /** Spend added to the key's periods already counted here (the others are seeded from the ledger when asked). */
@@ -417,7 +424,7 @@ export class RedisCounters implements Counters {
         if (settled) return;
         settled = true;
         v.settle(cost, tokens, now);
-        this.settleShared(r, undefined, whole(cost), r.tpm !== undefined ? whole(tokens) : 0, now);
+        this.settleShared(r.keyId, undefined, whole(cost), r.tpm !== undefined ? whole(tokens) : 0, now);
       },
     };
   }
@@ -434,17 +441,22 @@ export class RedisCounters implements Counters {
       this.local.addSpend(r.keyId, ticks, now);
       let delta = 0;
       if (r.tpm !== undefined) delta = whole(tokens) - (windowOf(now.getTime()) === heldIn ? r.tokens : 0);
-      this.settleShared(r, member, ticks, delta, now);
+      this.settleShared(r.keyId, member, ticks, delta, now);
     };
   }
 
-  private settleShared(r: ReserveRequest, member: string | undefined, ticks: number, tokens: number, now: Date): void {
+  add(keyId: string, costTicks: number, tokens: number, now: Date): void {
+    this.local.add(keyId, costTicks, tokens, now);
+    this.settleShared(keyId, undefined, whole(costTicks), whole(tokens), now);
+  }
+
+  private settleShared(keyId: string, member: string | undefined, ticks: number, tokens: number, now: Date): void {
     if (ticks === 0 && tokens === 0 && !member) return;
     const keys = [
-      ...PERIODS.map((p) => this.spendKey(r.keyId, p, now)),
-      this.heldKey(r.keyId),
-      this.holdsKey(r.keyId),
-      this.rateKey(r.keyId, "tokens", now.getTime()),
+      ...PERIODS.map((p) => this.spendKey(keyId, p, now)),
+      this.heldKey(keyId),
+      this.holdsKey(keyId),
+      this.rateKey(keyId, "tokens", now.getTime()),
     ];
     const args = [String(ticks), String(tokens), ...(member ? [member] : [])];
     void this.link.run((c) => evalScript(c, SCRIPTS.SETTLE, keys, args)).then((done) => {

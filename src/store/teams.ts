@@ -53,8 +53,8 @@ export interface Finished {
   requestId: string;
   path: string;
   vkey: VirtualKey | undefined;
-  /** The virtual key's admission, settled once the row is written. */
-  admission: Admission | undefined;
+  /** The virtual key's admission, settled once the row is written (none: a charge admitted elsewhere, as a batch's results are). */
+  admission?: Admission | undefined;
   model: string | undefined;
   upstreamModel: string | undefined;
   inputTokens: number;
@@ -62,7 +62,7 @@ export interface Finished {
   cachedTokens: number;
   costTicks: number;
   /** The usage was estimated (the upstream did not report it). */
-  estimated: boolean;
+  estimated?: boolean;
   status: number;
   durationMs: number;
 }
@@ -231,7 +231,10 @@ export class Teams {
       request_id: f.requestId,
       estimated: f.estimated ? 1 : 0,
     });
-    f.admission?.settle(f.costTicks, f.inputTokens + f.outputTokens + f.cachedTokens);
+    const tokens = f.inputTokens + f.outputTokens + f.cachedTokens;
+    if (f.admission) f.admission.settle(f.costTicks, tokens);
+    // Nothing held for it (a batch's result, billed later): its spend and tokens are added all the same.
+    else if (f.vkey) this.counters.add(f.vkey.id, f.costTicks, tokens, new Date());
     if (!f.vkey) return;
     recordKeyUsage(f.vkey.name, {
       inputTokens: f.inputTokens + f.cachedTokens,

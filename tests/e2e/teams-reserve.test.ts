@@ -8,10 +8,11 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, test } from "bun:test";
 import { completion, usage, type Recorded } from "../helpers/fake-upstream";
-import type { Gateway } from "../helpers/gateway";
 import { gate } from "../helpers/process";
 import { useFakeUpstream } from "../helpers/setup";
-import { adminCall, createKey, teamsGateway, tempDir } from "../helpers/teams";
+import { startGateway, type Gateway } from "../helpers/gateway";
+import { recordsConfig } from "../helpers/records";
+import { ADMIN_TOKEN, adminCall, createKey, teamsGateway, tempDir, UPSTREAM_KEY } from "../helpers/teams";
 import { pricedAnswer, servedCost, waitForPrices } from "../helpers/priced";
 
 const fake = useFakeUpstream();
@@ -64,7 +65,7 @@ describe("budgets are reserved at admission", () => {
     const spent = await spentUsd(g, k.id);
     expect(spent).toBe(0.00000492);
     expect(spent).toBeLessThanOrEqual((1.05 * budgetTicks) / 1e10);
-  });
+  }, 60_000);
 
   test("a request in flight holds its bound: another that does not fit beside it waits its turn; a failure gives it back", async () => {
     const hold = gate();
@@ -97,7 +98,7 @@ describe("budgets are reserved at admission", () => {
     // It failed before anything was charged: its hold is released, and the next one fits.
     expect(await status(ask(g, k.key))).toBe(200);
     expect(await spentUsd(g, k.id)).toBe(0.00000164);
-  });
+  }, 60_000);
 
   test("the bound follows the output cap on the OpenAI face: max_completion_tokens, or the model's when unset", async () => {
     fake.on(pricedAnswer());
@@ -120,7 +121,36 @@ describe("budgets are reserved at admission", () => {
     expect(uncapped?.status).toBe(402);
     expect(uncapped.message).toContain("a lower max_tokens needs less");
     expect((await chat({ max_tokens: 32 })).usage?.completion_tokens).toBe(32);
-  });
+  }, 60_000);
+
+  test("a batch's creation holds what its requests may cost only while it is admitted: they run, and the key can still be used", async () => {
+    fake.on(pricedAnswer());
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    const g = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      catalog: { refreshMs: 60_000 },
+      ...recordsConfig(t.dir),
+    });
+    gateways.push(g);
+    await g.ready;
+    const k = await createKey(g.url, { name: "batcher", budget_usd: 52_800 / 1e10, budget_period: "day" }); // 3.2 bounds
+    await waitForPrices(g, k.key);
+    const client = new Anthropic({ baseURL: g.url, apiKey: k.key, maxRetries: 0 });
+    const params = (text: string) => ({ model: "grok-3-mini", max_tokens: 16, messages: [{ role: "user" as const, content: text }] });
+    // Both requests' bounds (2 × 16500) must fit at creation; then each holds its own as it runs.
+    const made = await client.messages.batches.create({ requests: [{ custom_id: "a", params: params("Hi") }, { custom_id: "b", params: params("Ho") }] });
+    let b = await client.messages.batches.retrieve(made.id);
+    for (let waited = 0; b.processing_status !== "ended" && waited < 10_000; waited += 20) {
+      await Bun.sleep(20);
+      b = await client.messages.batches.retrieve(made.id);
+    }
+    expect(b.request_counts).toMatchObject({ succeeded: 2, errored: 0 });
+    // 2 × 16400 spent; the creation holds nothing any more: a third request fits.
+    expect(await status(ask(g, k.key))).toBe(200);
+    expect(await status(ask(g, k.key))).toBe(402);
+  }, 60_000);
 
   test("a model without a known price holds nothing: its requests are refused once the budget is used up", async () => {
     fake.on((req) => (req.path === "/v1/language-models" ? Response.json({ models: [] }) : Response.json(completion({ content: "ok" }, "stop", { ...usage(4, 16), cost_in_usd_ticks: 4000 }))));

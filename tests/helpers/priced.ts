@@ -50,9 +50,17 @@ export function pricedAnswer(opts: { delayMs?: number; headers?: Record<string, 
 export const servedCost = (fake: FakeUpstream) =>
   fake.requests.filter((r) => r.path.endsWith("/chat/completions")).reduce((sum, r) => sum + answerCost(r), 0);
 
-/** Once the gateway knows the catalog's prices (listing the models waits for the catalog). */
+/**
+ * Once the gateway knows the catalog's prices (listing the models waits for a catalog read; on a
+ * busy machine a read may time out, and the catalog is read again 30 s later). A bounded wait.
+ */
 export async function waitForPrices(g: Gateway, key: string): Promise<void> {
-  const res = await fetch(`${g.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-  const ids = ((await res.json()) as { data?: Array<{ id: string }> }).data?.map((m) => m.id) ?? [];
-  if (!ids.includes("grok-3-mini")) throw new Error(`the catalog is not known yet: ${JSON.stringify(ids)}`);
+  let ids: string[] = [];
+  for (let i = 0; i < 450; i++) {
+    const res = await fetch(`${g.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    ids = ((await res.json()) as { data?: Array<{ id: string }> }).data?.map((m) => m.id) ?? [];
+    if (ids.includes("grok-3-mini")) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`the catalog is not known yet: ${JSON.stringify(ids)}`);
 }
