@@ -35,7 +35,7 @@ async function main(fetchLimit: string): Promise<number> {
     // `models`: the effective model map, routing and catalog in the config file's words, with sources.
     const store = cmd.config.store && {
       url: maskUrlPassword(cmd.config.store.url),
-      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl) } : {}),
+      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl), redisDown: cmd.config.store.redisDown ?? "auto" } : {}),
     };
     const rs = cmd.config.reasoningStore;
     // The reasoning store in the file's words: where it lives, its size and time to live.

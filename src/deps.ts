@@ -14,7 +14,9 @@ import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
-import type { Teams } from "./store/teams";
+import { LimitRefusal, type Admission, type Teams } from "./store/teams";
+import { costBound, type Bound, type Need } from "./store/reservation";
+import type { RateLimits } from "./store/rate-headers";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
 import type { FileService } from "./files/service";
@@ -66,8 +68,9 @@ export interface AppDeps {
   /**
    * Before the upstream is called (src/route/route-and-admit.ts): a virtual key's limits (model
    * list, budget, rpm/tpm) for the upstream model the request is routed to, given what it may cost
-   * (`need`; "count" for a token count, which reaches no model); then the request counts as
-   * admitted (it goes in the ledger).
+   * (`need`: its input estimate and output cap, the cost bound held against the budget until it
+   * ends; "count" for a token count, which reaches no model and holds nothing); then the request
+   * counts as admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
    */
   admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
   /** Which upstream models the request's key may use (a virtual key's model list); undefined: any. */
@@ -77,16 +80,55 @@ export interface AppDeps {
 /** What a request may cost: its input estimate and the output it allows; "count": a token count. */
 export type AdmissionNeed = { inputTokens: number; maxOutputTokens: number } | "count";
 
-function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
+/**
+ * A request admitted more than once (a batch's creation, once per model) holds each bound until it
+ * ends: the last admission is settled with what it cost, the earlier ones given back.
+ */
+function both(earlier: Admission | undefined, later: Admission | undefined): Admission | undefined {
+  if (!earlier || !later) return later ?? earlier;
+  return {
+    limits: later.limits,
+    settle(cost, tokens) {
+      earlier.settle(0, 0);
+      later.settle(cost, tokens);
+    },
+  };
+}
+
+function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
   return (rc, upstreamModel, need) => {
     // A token count reaches no model: it is checked against the key's model list, not recorded.
-    const admitted = () => void (rc.admitted = need !== "count");
+    const admitted = (a?: Admission) => {
+      rc.admitted = need !== "count";
+      rc.admission = both(rc.admission, a);
+      rc.rateLimits = a?.limits;
+    };
     if (!teams || !rc.key) return admitted();
     const id = rc.key.id;
+    const refused = (e: unknown): never => {
+      if (e instanceof LimitRefusal) rc.rateLimits = e.limits;
+      throw e;
+    };
     const check = (t: Teams) => {
       const k = t.keys.get(id);
-      const r = k ? (need === "count" ? t.allowModel(k, upstreamModel) : t.admit(k, upstreamModel)) : undefined;
-      return r instanceof Promise ? r.then(admitted) : admitted();
+      if (!k) return admitted();
+      if (need === "count") {
+        t.allowModel(k, upstreamModel);
+        // Its headers show the key's limits as they stand; it counts against none of them.
+        const limits = t.limitsOf(k);
+        const show = (l: RateLimits | undefined) => {
+          admitted();
+          rc.rateLimits = l;
+        };
+        return limits instanceof Promise ? limits.then(show) : show(limits);
+      }
+      let r: Admission | Promise<Admission>;
+      try {
+        r = t.admit(k, upstreamModel, boundOf(upstreamModel, need), rc.id);
+      } catch (e) {
+        return refused(e);
+      }
+      return r instanceof Promise ? r.then(admitted, refused) : admitted(r);
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);
   };
@@ -200,7 +242,7 @@ export function createDeps(
     ...(services.batches ? { batches: services.batches } : {}),
     secrets: new Secrets(collectSecrets(config)),
     readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
-    admit: admitter(teams),
+    admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
     allowedModels: modelFilter(teams),
   };
 }

@@ -71,7 +71,7 @@ export function routable(request: Request): Request {
   return new Request(`http://localhost${pathAt < 0 ? "/" : url.slice(pathAt)}`, request);
 }
 
-/** With the store on: each admitted request goes to the ledger, the key's counters and metrics when it ends. */
+/** With the store on: each admitted request goes to the ledger, then its admission is settled (the key's counters) and the metrics. */
 function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
   const teams = deps.teams;
   if (!teams) return undefined;
@@ -79,20 +79,37 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
     const t = teams.current;
     if (!t) return;
     const e = rc.entry;
-    t.record({
+    return t.record({
       requestId: rc.id,
       path: rc.path,
       vkey: rc.key ? t.keys.get(rc.key.id) : undefined,
+      admission: rc.admission,
       model: e.model,
       upstreamModel: e.upstream_model,
       inputTokens: e.input_tokens ?? 0,
       outputTokens: e.output_tokens ?? 0,
       cachedTokens: e.cached_tokens ?? 0,
       costTicks: costTicks ?? 0,
+      estimated: e.estimated === true,
       status,
       durationMs,
     });
   };
+}
+
+/** The rate-limit headers that apply (see store/rate-headers.ts), on every answer: JSON, stream or error. */
+function withRateLimits(res: Response, rc: RequestContext, headers: Headers): Response {
+  const h = rc.rateLimitHeaders(speaksOpenAI(rc.path, headers) ? "openai" : "anthropic");
+  if (h.length === 0) return res;
+  try {
+    for (const [k, v] of h) res.headers.set(k, v);
+    return res;
+  } catch {
+    // Headers that cannot change: the same answer, with them.
+    const copy = new Headers(res.headers);
+    for (const [k, v] of h) copy.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: copy });
+  }
 }
 
 /** How long streams cut at shutdown get to send their error event before the sockets close. */
@@ -243,7 +260,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       const rc = contextOf(routed);
       if (!rc?.deferred) server.timeout(request, keepAlive);
       else rc.afterFinish = () => server.timeout(request, keepAlive);
-      return res;
+      return rc ? withRateLimits(res, rc, request.headers) : res;
     },
   });
   const host = server.hostname ?? config.host;

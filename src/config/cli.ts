@@ -47,6 +47,7 @@ Environment:
   GROK2API_ADMIN_TOKEN    turns on the admin API and virtual keys (at least 16 characters)
   GROK2API_STORE_URL      the ledger and keys (default ${DEFAULT_STORE_URL} with an admin token)
   GROK2API_REDIS_URL      Redis shared by several instances: rate-limit and budget counters, Grok's reasoning
+  GROK2API_REDIS_DOWN     while Redis is away: auto (refuse keys with a budget), closed (refuse), open (count locally)
   GROK2API_REASONING_STORE_MAX_BYTES  memory for Grok's reasoning kept server-side (default 64 MiB; 0 = off)
   GROK2API_REASONING_STORE_TTL        seconds it is kept after its last use (default 86400)
   GROK2API_FILES_DIR      where uploaded files are kept when not in xAI's Files API (default data/files)

@@ -17,6 +17,8 @@ import {
   DEFAULTS,
   FILES_DEFAULTS,
   DEFAULT_STORE_URL,
+  REDIS_DOWN_MODES,
+  type RedisDownMode,
   UPSTREAM_APIS,
   type UpstreamApiSetting,
   DEFAULT_DOCUMENT_FETCH,
@@ -141,10 +143,20 @@ function resolveTeams(file: ConfigFile, env: Record<string, string | undefined>)
     throw new ConfigError("store.url (GROK2API_STORE_URL) must be sqlite://relative/path.db, sqlite:///absolute/path.db or postgres://…");
   }
   const redisUrl = redisUrlOf(file, env);
+  const redisDown = redisDownOf(file, env);
   return {
     ...(token ? { admin: { token } } : {}),
-    ...(url ? { store: { url, ...(redisUrl ? { redisUrl } : {}) } } : {}),
+    ...(url ? { store: { url, ...(redisUrl ? { redisUrl, redisDown } : {}) } } : {}),
   };
+}
+
+/** `[store] redis_down` (GROK2API_REDIS_DOWN): what virtual keys' requests get while Redis is away; default "auto". */
+function redisDownOf(file: ConfigFile, env: Record<string, string | undefined>): RedisDownMode {
+  const raw = env.GROK2API_REDIS_DOWN;
+  if (raw === undefined || raw.trim() === "") return file.store?.redis_down ?? "auto";
+  const v = raw.trim().toLowerCase();
+  if ((REDIS_DOWN_MODES as readonly string[]).includes(v)) return v as RedisDownMode;
+  throw new ConfigError(`GROK2API_REDIS_DOWN: expected one of ${REDIS_DOWN_MODES.join(", ")} (got "${raw}")`);
 }
 
 /** The Redis URL (GROK2API_REDIS_URL, else `[store] redis_url`), checked. */

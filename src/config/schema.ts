@@ -160,7 +160,12 @@ export const ConfigFileSchema = Type.Object(
     admin: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ minLength: 16 })) }, { additionalProperties: false })),
     store: Type.Optional(
       Type.Object(
-        { url: Type.Optional(Type.String({ minLength: 1 })), redis_url: Type.Optional(Type.String({ minLength: 1 })) },
+        {
+          url: Type.Optional(Type.String({ minLength: 1 })),
+          redis_url: Type.Optional(Type.String({ minLength: 1 })),
+          /** With Redis away: refuse ("closed"), count on each instance ("open"), or "auto" (closed for keys with a budget). */
+          redis_down: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("closed"), Type.Literal("open")])),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -341,8 +346,11 @@ export interface Config {
   resilience: Resilience;
   /** `[admin]`: the admin API (and virtual keys) are on when a token is set. */
   admin?: { token: string };
-  /** `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared counters. */
-  store?: { url: string; redisUrl?: string };
+  /**
+   * `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared
+   * counters, and what virtual keys' requests get while it is away (`redis_down`, default "auto").
+   */
+  store?: { url: string; redisUrl?: string; redisDown?: RedisDownMode };
   /**
    * `[reasoning_store]`: Grok's encrypted reasoning kept server-side for clients that do not carry it back;
    * in Redis (shared by instances) when `redisUrl` is set (GROK2API_REDIS_URL), else in memory. maxBytes 0 = off.
@@ -378,6 +386,10 @@ export interface FilesConfig {
 }
 
 export const DEFAULT_STORE_URL = "sqlite://data/grok2api.db";
+
+/** `[store] redis_down`: "closed" refuses virtual keys' requests while Redis is away, "open" counts them on each instance, "auto" is closed for keys with a budget. */
+export const REDIS_DOWN_MODES = ["auto", "closed", "open"] as const;
+export type RedisDownMode = (typeof REDIS_DOWN_MODES)[number];
 
 export interface DocumentFetchConfig {
   allowPrivateUrls: boolean;

@@ -39,7 +39,7 @@ export interface AccessEntry {
   cost_ticks?: number;
   /** What the request cost: cost_ticks, else the usage × the catalog's prices. */
   cost_usd?: number;
-  /** The upstream reported no usage (client gone, stream cut, timeout): the token counts are the gateway's estimates. */
+  /** The upstream reported no usage (client gone, stream cut, timeout): the token counts are the gateway's estimates (the ledger row says so too). */
   estimated?: boolean;
   /** Upstream requests made for this one (retries and key moves included). */
   upstream_attempts?: number;

@@ -367,6 +367,8 @@ describe("whose batch it is", () => {
     await viaXai.ready;
     const bc = clientFor(viaXai, bob.key);
     const viaBatch = await bc.messages.batches.create({ requests: [ask("x", "c")] });
+    const spend = async () => (await adminCall(viaXai.url, "GET", "/keys")).body.data.find((k: { id: string }) => k.id === bob.id).spend_usd;
+    expect(await spend()).toBe(0); // the key's spend counted from here on (the create call costs nothing)
     xai.process();
     await ended(bc, viaBatch.id);
     let row;
@@ -376,5 +378,7 @@ describe("whose batch it is", () => {
       if (!row) await Bun.sleep(50);
     }
     expect(row).toMatchObject({ requests: 1, cost_usd: 0.0004 });
+    // Its budget counts it too: a result billed later is added to the key's spend.
+    expect(await spend()).toBe(0.0004);
   });
 });
