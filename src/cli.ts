@@ -3,6 +3,7 @@ import { ConfigError, HELP, loadCommand, logFileProblem, type Config } from "./c
 import { createLogger } from "./http/log";
 import { effectiveModels } from "./models/effective";
 import { listModelsCommand } from "./models/list-command";
+import { batchesCommand } from "./batches/cli";
 import { redactSecrets } from "./redact";
 import { startServer } from "./server";
 import { maskUrlPassword } from "./store/db";
@@ -34,7 +35,7 @@ async function main(fetchLimit: string): Promise<number> {
     // `models`: the effective model map, routing and catalog in the config file's words, with sources.
     const store = cmd.config.store && {
       url: maskUrlPassword(cmd.config.store.url),
-      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl) } : {}),
+      ...(cmd.config.store.redisUrl ? { redisUrl: maskUrlPassword(cmd.config.store.redisUrl), redisDown: cmd.config.store.redisDown ?? "auto" } : {}),
     };
     const rs = cmd.config.reasoningStore;
     // The reasoning store in the file's words: where it lives, its size and time to live.
@@ -59,6 +60,9 @@ async function main(fetchLimit: string): Promise<number> {
   }
   if (cmd.kind === "list-models") {
     return listModelsCommand(cmd.config, (s) => process.stdout.write(s), (s) => process.stderr.write(`${NAME}: ${s}`));
+  }
+  if (cmd.kind === "batches") {
+    return batchesCommand(cmd.config, cmd.id, (s) => process.stdout.write(s), (s) => process.stderr.write(`${NAME}: ${s}`));
   }
   if (cmd.kind === "check-config") {
     const problem = logFileProblem(cmd.config.logFile);

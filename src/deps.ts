@@ -14,9 +14,16 @@ import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
-import type { Teams } from "./store/teams";
+import { LimitRefusal, type Admission, type Teams } from "./store/teams";
+import { costBound, type Bound, type Need } from "./store/reservation";
+import type { RateLimits } from "./store/rate-headers";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import type { FileService } from "./files/service";
+import type { BatchService } from "./batches/service";
+import { withBatchCallers } from "./batches/internal";
+import { collectSecrets, Secrets } from "./redact";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -48,13 +55,22 @@ export interface AppDeps {
   price: Pricer;
   /** Virtual keys and the ledger, when the store is on. */
   teams?: TeamsHandle;
+  /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
+  readBody(request: Request): Promise<unknown>;
+  /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
+  secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
+  /** Uploaded files (/v1/files), kept by the server across reloads. */
+  files?: FileService;
+  /** Message batches (/v1/messages/batches), kept by the server across reloads. */
+  batches?: BatchService;
   /**
    * Before the upstream is called (src/route/route-and-admit.ts): a virtual key's limits (model
    * list, budget, rpm/tpm) for the upstream model the request is routed to, given what it may cost
-   * (`need`; "count" for a token count, which reaches no model); then the request counts as
-   * admitted (it goes in the ledger).
+   * (`need`: its input estimate and output cap, the cost bound held against the budget until it
+   * ends; "count" for a token count, which reaches no model and holds nothing); then the request
+   * counts as admitted (it goes in the ledger, and `rc.admission` is settled when it ends).
    */
   admit(rc: RequestContext, upstreamModel: string, need: AdmissionNeed): void | Promise<void>;
   /** Which upstream models the request's key may use (a virtual key's model list); undefined: any. */
@@ -64,16 +80,55 @@ export interface AppDeps {
 /** What a request may cost: its input estimate and the output it allows; "count": a token count. */
 export type AdmissionNeed = { inputTokens: number; maxOutputTokens: number } | "count";
 
-function admitter(teams: TeamsHandle | undefined): AppDeps["admit"] {
+/**
+ * A request admitted more than once (a batch's creation, once per model) holds each bound until it
+ * ends: the last admission is settled with what it cost, the earlier ones given back.
+ */
+function both(earlier: Admission | undefined, later: Admission | undefined): Admission | undefined {
+  if (!earlier || !later) return later ?? earlier;
+  return {
+    limits: later.limits,
+    settle(cost, tokens) {
+      earlier.settle(0, 0);
+      later.settle(cost, tokens);
+    },
+  };
+}
+
+function admitter(teams: TeamsHandle | undefined, boundOf: (model: string, need: Need) => Bound): AppDeps["admit"] {
   return (rc, upstreamModel, need) => {
     // A token count reaches no model: it is checked against the key's model list, not recorded.
-    const admitted = () => void (rc.admitted = need !== "count");
+    const admitted = (a?: Admission) => {
+      rc.admitted = need !== "count";
+      rc.admission = both(rc.admission, a);
+      rc.rateLimits = a?.limits;
+    };
     if (!teams || !rc.key) return admitted();
     const id = rc.key.id;
+    const refused = (e: unknown): never => {
+      if (e instanceof LimitRefusal) rc.rateLimits = e.limits;
+      throw e;
+    };
     const check = (t: Teams) => {
       const k = t.keys.get(id);
-      const r = k ? (need === "count" ? t.allowModel(k, upstreamModel) : t.admit(k, upstreamModel)) : undefined;
-      return r instanceof Promise ? r.then(admitted) : admitted();
+      if (!k) return admitted();
+      if (need === "count") {
+        t.allowModel(k, upstreamModel);
+        // Its headers show the key's limits as they stand; it counts against none of them.
+        const limits = t.limitsOf(k);
+        const show = (l: RateLimits | undefined) => {
+          admitted();
+          rc.rateLimits = l;
+        };
+        return limits instanceof Promise ? limits.then(show) : show(limits);
+      }
+      let r: Admission | Promise<Admission>;
+      try {
+        r = t.admit(k, upstreamModel, boundOf(upstreamModel, need), rc.id);
+      } catch (e) {
+        return refused(e);
+      }
+      return r instanceof Promise ? r.then(admitted, refused) : admitted(r);
     };
     return teams.current ? check(teams.current) : teams.ready.then(check);
   };
@@ -120,12 +175,25 @@ const learningWith =
 
 const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 
+/** What the server keeps across reloads besides the store: uploaded files and message batches. */
+export interface Services {
+  files?: FileService;
+  batches?: BatchService;
+}
+
 /**
  * Built once at start and again on each config reload. State worth keeping carries over
  * from `previous`: what the token counter learned (and its tokenizer thread), and the key
  * pool's health when the keys are the same.
  */
-export function createDeps(config: Config, logger: Logger, previous?: AppDeps, teams?: TeamsHandle, reasoning?: ReasoningStore): AppDeps {
+export function createDeps(
+  config: Config,
+  logger: Logger,
+  previous?: AppDeps,
+  teams?: TeamsHandle,
+  reasoning?: ReasoningStore,
+  services: Services = {},
+): AppDeps {
   const pool =
     previous && sameKeys(previous.config.upstream.keys, config.upstream.keys) ? previous.pool : new KeyPool(config.upstream.keys);
   const upstream = new UpstreamClient({ targets: upstreamTargets(config, pool), policy: config.resilience, logger });
@@ -159,9 +227,10 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     resolveModel: (name) => resolveName(route, name),
     documents: createDocumentResolver(config.documents ?? DEFAULT_DOCUMENT_FETCH),
     upstream,
-    authenticate: learningWith(
-      createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined),
-      catalog,
+    authenticate: withBatchCallers(
+      learningWith(createAuthenticator(config.clientKeys, pool, teams && config.admin ? () => teams.current ?? teams.ready : undefined), catalog),
+      services.batches,
+      teams && config.admin ? teams : undefined,
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
@@ -169,7 +238,11 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
     ...(reasoning ? { reasoning } : {}),
-    admit: admitter(teams),
+    ...(services.files ? { files: services.files } : {}),
+    ...(services.batches ? { batches: services.batches } : {}),
+    secrets: new Secrets(collectSecrets(config)),
+    readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
+    admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
     allowedModels: modelFilter(teams),
   };
 }

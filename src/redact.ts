@@ -74,92 +74,106 @@ export function collectSecrets(value: unknown, secret = false, out: string[] = [
   return out;
 }
 
-/**
- * The secrets no text leaving the gateway may carry (the configured keys and tokens):
- * error messages, SSE error events, headers, relayed streams. Set on start and on
- * every reload; strings shorter than 8 characters are left alone (they would
- * mangle unrelated text and are no credential).
- */
-let outbound: Array<{ secret: string; fp: string; bytes: Uint8Array; fpBytes: Uint8Array }> = [];
-const encoder = new TextEncoder();
-
-export function setOutboundSecrets(list: readonly string[]): void {
-  outbound = [...new Set(list)]
-    .filter((s) => s.length >= 8)
-    // Longest first: a key that contains another is replaced whole.
-    .sort((a, b) => b.length - a.length)
-    .map((secret) => {
-      const fp = maskSecret(secret);
-      return { secret, fp, bytes: encoder.encode(secret), fpBytes: encoder.encode(fp) };
-    });
-}
-
-/** `text` with every outbound secret replaced by its fingerprint. */
-export function scrubText(text: string): string {
-  for (const { secret, fp } of outbound) if (text.includes(secret)) text = text.replaceAll(secret, fp);
-  return text;
-}
-
-/** Header values scrubbed the same way. */
-export function scrubHeaders(headers: Record<string, string>): Record<string, string> {
-  if (outbound.length === 0) return headers;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = scrubText(v);
-  return out;
-}
-
-/**
- * A scrubber for a byte stream relayed as it arrives: each chunk goes out with the
- * secrets replaced; only when a chunk ends with the beginning of a secret are those
- * few bytes held back until the next chunk (or the end) tells whether it is one.
- */
+/** No bytes held (one shared empty array: a relayed stream's scrubber holds nothing nearly always). */
 const NOTHING = new Uint8Array(0);
 
-export function streamScrubber(): { push(chunk: Uint8Array): Uint8Array; end(): Uint8Array } {
-  let held: Uint8Array = NOTHING;
-  const replaceAll = (buf: Buffer): Buffer => {
-    for (const s of outbound) {
-      let at = buf.indexOf(s.bytes);
-      if (at < 0) continue;
-      const parts: Buffer[] = [];
-      let from = 0;
-      while (at >= 0) {
-        parts.push(buf.subarray(from, at), Buffer.from(s.fpBytes));
-        from = at + s.bytes.byteLength;
-        at = buf.indexOf(s.bytes, from);
+/**
+ * The secrets no text leaving the gateway may carry (the configured keys and tokens, and a
+ * request's own, such as an MCP server's authorization token): error messages, SSE error events,
+ * headers, relayed streams. One set per configuration (built with the app, so a reload never
+ * changes what a request in flight scrubs); strings shorter than 8 characters are left alone
+ * (they would mangle unrelated text and are no credential).
+ */
+export class Secrets {
+  private readonly list: ReadonlyArray<{ secret: string; fp: string; bytes: Uint8Array; fpBytes: Uint8Array }>;
+
+  constructor(secrets: readonly string[]) {
+    this.list = [...new Set(secrets)]
+      .filter((s) => s.length >= 8)
+      // Longest first: a key that contains another is replaced whole.
+      .sort((a, b) => b.length - a.length)
+      .map((secret) => {
+        const fp = maskSecret(secret);
+        return { secret, fp, bytes: encoder.encode(secret), fpBytes: encoder.encode(fp) };
+      });
+  }
+
+  /** These secrets and `more` (a request's own). */
+  with(more: readonly string[]): Secrets {
+    return more.length ? new Secrets([...this.list.map((s) => s.secret), ...more]) : this;
+  }
+
+  /** `text` with every secret replaced by its fingerprint. */
+  text(text: string): string {
+    for (const { secret, fp } of this.list) if (text.includes(secret)) text = text.replaceAll(secret, fp);
+    return text;
+  }
+
+  /** Header values scrubbed the same way. */
+  headers(headers: Record<string, string>): Record<string, string> {
+    if (this.list.length === 0) return headers;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) out[k] = this.text(v);
+    return out;
+  }
+
+  /**
+   * A scrubber for a byte stream relayed as it arrives: each chunk goes out with the
+   * secrets replaced; only when a chunk ends with the beginning of a secret are those
+   * few bytes held back until the next chunk (or the end) tells whether it is one.
+   */
+  stream(): { push(chunk: Uint8Array): Uint8Array; end(): Uint8Array } {
+    const outbound = this.list;
+    let held: Uint8Array = NOTHING;
+    const replaceAll = (buf: Buffer): Buffer => {
+      for (const s of outbound) {
+        let at = buf.indexOf(s.bytes);
+        if (at < 0) continue;
+        const parts: Buffer[] = [];
+        let from = 0;
+        while (at >= 0) {
+          parts.push(buf.subarray(from, at), Buffer.from(s.fpBytes));
+          from = at + s.bytes.byteLength;
+          at = buf.indexOf(s.bytes, from);
+        }
+        parts.push(buf.subarray(from));
+        buf = Buffer.concat(parts);
       }
-      parts.push(buf.subarray(from));
-      buf = Buffer.concat(parts);
-    }
-    return buf;
-  };
-  /** Length of the longest tail of `buf` that is a proper prefix of some secret. */
-  const pendingTail = (buf: Buffer): number => {
-    let best = 0;
-    for (const { bytes } of outbound) {
-      for (let n = Math.min(bytes.byteLength - 1, buf.byteLength); n > best; n--) {
-        if (buf[buf.byteLength - n] !== bytes[0]) continue;
-        if (buf.subarray(buf.byteLength - n).equals(bytes.subarray(0, n))) {
-          best = n;
-          break;
+      return buf;
+    };
+    /** Length of the longest tail of `buf` that is a proper prefix of some secret. */
+    const pendingTail = (buf: Buffer): number => {
+      let best = 0;
+      for (const { bytes } of outbound) {
+        for (let n = Math.min(bytes.byteLength - 1, buf.byteLength); n > best; n--) {
+          if (buf[buf.byteLength - n] !== bytes[0]) continue;
+          if (buf.subarray(buf.byteLength - n).equals(bytes.subarray(0, n))) {
+            best = n;
+            break;
+          }
         }
       }
-    }
-    return best;
-  };
-  return {
-    push(chunk) {
-      if (outbound.length === 0 && held.byteLength === 0) return chunk;
-      let buf = held.byteLength ? Buffer.concat([held, chunk]) : chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      buf = replaceAll(buf);
-      const keep = pendingTail(buf);
-      held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : NOTHING;
-      return keep ? buf.subarray(0, buf.byteLength - keep) : buf;
-    },
-    end() {
-      const rest = held;
-      held = NOTHING;
-      return rest;
-    },
-  };
+      return best;
+    };
+    return {
+      push(chunk) {
+        if (outbound.length === 0 && held.byteLength === 0) return chunk;
+        let buf = held.byteLength ? Buffer.concat([held, chunk]) : chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        buf = replaceAll(buf);
+        const keep = pendingTail(buf);
+        held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : NOTHING;
+        return keep ? buf.subarray(0, buf.byteLength - keep) : buf;
+      },
+      end() {
+        const rest = held;
+        held = NOTHING;
+        return rest;
+      },
+    };
+  }
 }
+
+const encoder = new TextEncoder();
+
+/** No secrets: for code that runs without a configuration (tests of pure pieces). */
+export const NO_SECRETS = new Secrets([]);

@@ -6,7 +6,6 @@
  */
 import { Elysia } from "elysia";
 import { DEFAULTS, type Config } from "./config";
-import { setBodyTimeout } from "./http/body";
 import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
 import { adminRoutes } from "./admin/routes";
@@ -21,7 +20,7 @@ import { newRequestId } from "./translate/ids";
 import { createTracing, TRACING_OFF, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { registerUpstreamKeys } from "./metrics";
-import { collectSecrets, scrubHeaders, scrubText, setOutboundSecrets } from "./redact";
+import type { Secrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
 import { messagesRoutes } from "./routes/messages";
@@ -30,14 +29,19 @@ import { responsesRoutes } from "./routes/responses";
 import { countTokensRoutes } from "./routes/count-tokens";
 import { modelsRoutes } from "./routes/models";
 import { dashboardRoutes } from "./routes/dashboard";
+import { recordsDb } from "./records/db";
+import { FileService } from "./files/service";
+import { filesRoutes } from "./files/routes";
+import { BatchService } from "./batches/service";
+import { batchesRoutes } from "./batches/routes";
 
 /** The error envelope of the face the client speaks; no configured key or token ever leaves in it. */
-function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string): Response {
-  const message = scrubText(publicMessage(err.message));
+function errorResponse(err: ApiError, path: string, headers: Headers, requestId: string, secrets: Secrets): Response {
+  const message = secrets.text(publicMessage(err.message));
   const body = speaksOpenAI(path, headers)
     ? openaiErrorBody(err.status, message, err.type)
-    : anthropicErrorBody(err.type, message, requestId);
-  return new Response(JSON.stringify(body), { status: err.status, headers: scrubHeaders(errorHeaders(err)) });
+    : anthropicErrorBody(err.type, message, requestId, err.details);
+  return new Response(JSON.stringify(body), { status: err.status, headers: secrets.headers(errorHeaders(err)) });
 }
 
 /** Elysia's own errors (no route, unparsable body, …) → ApiError. */
@@ -67,7 +71,7 @@ export function routable(request: Request): Request {
   return new Request(`http://localhost${pathAt < 0 ? "/" : url.slice(pathAt)}`, request);
 }
 
-/** With the store on: each admitted request goes to the ledger, the key's counters and metrics when it ends. */
+/** With the store on: each admitted request goes to the ledger, then its admission is settled (the key's counters) and the metrics. */
 function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
   const teams = deps.teams;
   if (!teams) return undefined;
@@ -75,20 +79,37 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
     const t = teams.current;
     if (!t) return;
     const e = rc.entry;
-    t.record({
+    return t.record({
       requestId: rc.id,
       path: rc.path,
       vkey: rc.key ? t.keys.get(rc.key.id) : undefined,
+      admission: rc.admission,
       model: e.model,
       upstreamModel: e.upstream_model,
       inputTokens: e.input_tokens ?? 0,
       outputTokens: e.output_tokens ?? 0,
       cachedTokens: e.cached_tokens ?? 0,
       costTicks: costTicks ?? 0,
+      estimated: e.estimated === true,
       status,
       durationMs,
     });
   };
+}
+
+/** The rate-limit headers that apply (see store/rate-headers.ts), on every answer: JSON, stream or error. */
+function withRateLimits(res: Response, rc: RequestContext, headers: Headers): Response {
+  const h = rc.rateLimitHeaders(speaksOpenAI(rc.path, headers) ? "openai" : "anthropic");
+  if (h.length === 0) return res;
+  try {
+    for (const [k, v] of h) res.headers.set(k, v);
+    return res;
+  } catch {
+    // Headers that cannot change: the same answer, with them.
+    const copy = new Headers(res.headers);
+    for (const [k, v] of h) copy.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: copy });
+  }
 }
 
 /** How long streams cut at shutdown get to send their error event before the sockets close. */
@@ -104,6 +125,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
       const url = new URL(request.url);
       const rc = new RequestContext(id, request.method, url.pathname, logger, streams);
       if (recorder) rc.onFinish = recorder;
+      rc.secrets = deps.secrets;
       // A span for each API request (not /health, /metrics or the dashboard).
       if (url.pathname.startsWith("/v1/")) rc.trace = tracing().start(request.method, url.pathname, request.headers);
       setContext(request, rc);
@@ -120,7 +142,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
         logger.warn("internal error", { request_id: rc?.id, error: error instanceof Error ? error.stack : String(error) });
       }
       rc?.finish(err.status, err.type);
-      return errorResponse(err, path, request.headers, rc?.id ?? "");
+      return errorResponse(err, path, request.headers, rc?.id ?? "", rc?.secrets ?? deps.secrets);
     })
     .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
@@ -134,6 +156,8 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
 /** The API proper, each route registered once at /v1/…. */
 const apiRoutes = (deps: AppDeps) =>
   new Elysia({ name: "routes/api" })
+    .use(batchesRoutes(deps, deps.batches))
+    .use(filesRoutes(deps, deps.files))
     .use(messagesRoutes(deps))
     .use(countTokensRoutes(deps))
     .use(chatCompletionsRoutes(deps))
@@ -189,15 +213,25 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   );
   const storeReady = Promise.all([teams ? teams.ready : undefined, tracingReady]).then(() => undefined);
   storeReady.catch(() => {}); // logged above; main() exits on it
+  // Files and message batches: their records in the store (or the default SQLite file), for the server's whole life.
+  const records = recordsDb(config, teams);
+  const files = new FileService(records, logger);
+  const batches = new BatchService({
+    db: records,
+    logger,
+    current: () => deps!,
+    // A batch's requests go to the app serving now, in-process: the same path as any request.
+    dispatch: async (request) => app.fetch(request),
+  });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    setOutboundSecrets(collectSecrets(c));
-    setBodyTimeout(c.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutSeconds * 1000);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams, () => tracing).compile();
   };
   let app = build(config);
+  batches.start();
+  files.start(() => deps!);
   const keepAlive = config.keepAliveSeconds ?? KEEP_ALIVE_SECONDS;
   // Memory back to the system when traffic stops (idle-gc.ts).
   const gc = idleCollector(() => server.pendingRequests);
@@ -226,7 +260,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       const rc = contextOf(routed);
       if (!rc?.deferred) server.timeout(request, keepAlive);
       else rc.afterFinish = () => server.timeout(request, keepAlive);
-      return res;
+      return rc ? withRateLimits(res, rc, request.headers) : res;
     },
   });
   const host = server.hostname ?? config.host;
@@ -248,6 +282,9 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         return stopping;
       }
       stopping = (async () => {
+        // Batch requests in flight get the same grace as the server's own.
+        const batchesStopped = batches.stop(graceMs);
+        files.stop();
         if (graceMs > 0) {
           const graceOver = new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, graceMs);
@@ -265,12 +302,14 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         const cut = await streams.cutAll(CUT_WAIT_MS);
         if (cut > 0) logger.info("open streams ended with an error event", { streams: cut });
         await server.stop(true);
+        await batchesStopped;
         gc.stop();
         deps?.tokens.stop();
         reasoning?.close();
         await tracing.shutdown();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
+        await records.close();
         logger.info("stopped");
         await logger.close();
       })();

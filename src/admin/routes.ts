@@ -14,6 +14,7 @@ import { formatUsd } from "../models/pricing";
 import type { VirtualKey } from "../store/keys";
 import type { Teams } from "../store/teams";
 import { check, CreateKeySchema, isIsoDate, UpdateKeySchema, UsageQuerySchema } from "./schema";
+import { batchReport } from "../batches/report";
 
 const MAX_ADMIN_BODY = 64 * 1024;
 const usd = (ticks: number) => Number(formatUsd(ticks));
@@ -142,5 +143,16 @@ export const adminRoutes = (deps: AppDeps) => {
     .get(
       "/admin/api/streams",
       logged(admin(async () => Response.json({ data: openStreams() }))),
+    )
+    .get(
+      "/admin/api/batches",
+      // Every key's message batches, newest first (`after_id` pages on).
+      logged(
+        admin(async (_t, { request }) => {
+          const after = new URL(request.url).searchParams.get("after_id") || undefined;
+          const page = deps.batches ? await deps.batches.all(100, after) : { data: [], hasMore: false };
+          return Response.json({ data: page.data.map(batchReport), has_more: page.hasMore });
+        }),
+      ),
     );
 };

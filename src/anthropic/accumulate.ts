@@ -5,6 +5,7 @@
  */
 import type { StreamEvent } from "./events";
 import type { AnthropicMessage, ResponseBlock } from "./schema";
+import { assertNever } from "../assert-never";
 
 export class MessageAccumulator {
   message: AnthropicMessage | null = null;
@@ -53,8 +54,12 @@ export class MessageAccumulator {
         this.message!.stop_sequence = e.delta.stop_sequence;
         this.message!.usage = { ...this.message!.usage, ...e.usage };
         break;
-      default:
+      case "message_stop":
+      case "ping":
+      case "error":
         break;
+      default:
+        assertNever(e, "stream event");
     }
   }
 

@@ -23,6 +23,7 @@ import {
   TEXT_EDITOR_B_SCHEMA,
 } from "./client-tool-defs";
 import type { Tool } from "./schema";
+import { assertNever } from "../assert-never";
 
 /** What the answer's translation needs to know of a tool: how to normalise its calls. */
 export type ClientToolKind = "bash" | "text_editor_a" | "text_editor_b" | "memory" | "computer";
@@ -102,6 +103,8 @@ export function clientToolDef(t: Tool, where: string): { def: FunctionDef; kind:
       const def = computerDef(t as ToolFields, where);
       return typeof def === "string" ? { problem: def } : { kind: known.kind, def };
     }
+    default:
+      return assertNever(known.kind, "client tool kind");
   }
 }
 
@@ -197,6 +200,8 @@ export function normaliseToolInput(kind: ClientToolKind, input: Record<string, u
       return computerInput(input);
     case "bash":
       return input;
+    default:
+      return assertNever(kind, "client tool kind");
   }
 }
 

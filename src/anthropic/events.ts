@@ -1,7 +1,7 @@
 /** Anthropic streaming events, and their SSE encoding. */
 import { publicMessage } from "../http/errors";
-import { scrubText } from "../redact";
 import type { AnthropicMessage, CodeExecutionResultContent, McpResultText, StopReason, Usage, WebSearchCitation, WebSearchResultContent } from "./schema";
+import { assertNever } from "../assert-never";
 
 /** A block's first event: blocks with an input start empty (it follows as `input_json_delta`), results come whole. */
 export type BlockStart =
@@ -55,12 +55,14 @@ export function encodeEvent(e: StreamEvent): string {
         return `${head}"partial_json":${JSON.stringify(d.partial_json)}}}\n\n`;
       case "citations_delta":
         return `${head}"citation":${JSON.stringify(d.citation)}}}\n\n`;
+      default:
+        return assertNever(d, "delta");
     }
   }
   if (e.type === "error") {
-    // An upstream's error text may quote the credential it was sent: never pass a configured key on.
-    const scrubbed = { type: "error", error: { type: e.error.type, message: scrubText(publicMessage(e.error.message)) } };
-    return `event: error\ndata: ${JSON.stringify(scrubbed)}\n\n`;
+    // The message was scrubbed of secrets by whoever made the event (sse-answer.ts).
+    const shown = { type: "error", error: { type: e.error.type, message: publicMessage(e.error.message) } };
+    return `event: error\ndata: ${JSON.stringify(shown)}\n\n`;
   }
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }

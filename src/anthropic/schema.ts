@@ -23,10 +23,12 @@ export const Base64Source = Obj({
 });
 export const UrlSource = Obj({ type: Type.Literal("url"), url: Type.String({ minLength: 1 }) });
 export const TextSource = Obj({ type: Type.Literal("text"), media_type: Type.Optional(Type.String()), data: Type.String() });
+/** A file uploaded to /v1/files: read before translation (documents/resolver.ts), never sent upstream as a reference. */
+export const FileSource = Obj({ type: Type.Literal("file"), file_id: Type.String({ minLength: 1 }) });
 
 export const ImageBlock = Obj({
   type: Type.Literal("image"),
-  source: Type.Union([Base64Source, UrlSource]),
+  source: Type.Union([Base64Source, UrlSource, FileSource]),
   cache_control: CacheControl,
 });
 
@@ -37,6 +39,7 @@ export const DocumentBlock = Obj({
     UrlSource,
     TextSource,
     Obj({ type: Type.Literal("content"), content: Type.Union([Type.String(), Type.Array(Type.Unknown())]) }),
+    FileSource,
   ]),
   title: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   context: Type.Optional(Type.Union([Type.String(), Type.Null()])),

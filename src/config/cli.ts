@@ -10,6 +10,7 @@ export type Command =
   | { kind: "serve"; config: Config }
   | { kind: "print-config"; config: Config }
   | { kind: "list-models"; config: Config }
+  | { kind: "batches"; config: Config; id?: string }
   | { kind: "check-config"; file: string; config: Config };
 
 export const HELP = `${NAME} ${VERSION} — Anthropic Messages API and OpenAI chat completions over xAI Grok
@@ -18,6 +19,7 @@ Usage: ${NAME} [--host ADDR] [--port N] [--config FILE] [--log-level LEVEL | --d
        ${NAME} --print-config [--config FILE] [--env-file FILE]
        ${NAME} --check-config FILE [--env-file FILE]
        ${NAME} models | --list-models [--config FILE]
+       ${NAME} batches [BATCH_ID] [--config FILE]
        ${NAME} --help | --version
 
 Options:
@@ -31,6 +33,7 @@ Options:
   --list-models        list the upstream's models (vision, context, prices, which names route there) and exit
   --check-config FILE  validate FILE (with this environment) and that the log file can be
                        opened, and exit 0 if the server would start
+  batches [BATCH_ID]   list the message batches in the store (or show one) and exit
   -h, --help           show this help
   -v, --version        print the version
 
@@ -44,8 +47,10 @@ Environment:
   GROK2API_ADMIN_TOKEN    turns on the admin API and virtual keys (at least 16 characters)
   GROK2API_STORE_URL      the ledger and keys (default ${DEFAULT_STORE_URL} with an admin token)
   GROK2API_REDIS_URL      Redis shared by several instances: rate-limit and budget counters, Grok's reasoning
+  GROK2API_REDIS_DOWN     while Redis is away: auto (refuse keys with a budget), closed (refuse), open (count locally)
   GROK2API_REASONING_STORE_MAX_BYTES  memory for Grok's reasoning kept server-side (default 64 MiB; 0 = off)
   GROK2API_REASONING_STORE_TTL        seconds it is kept after its last use (default 86400)
+  GROK2API_FILES_DIR      where uploaded files are kept when not in xAI's Files API (default data/files)
 
 With no client keys and no upstream key, each client's own key is forwarded upstream.
 
@@ -72,13 +77,15 @@ export async function loadCommand(argv: string[], processEnv: Record<string, str
         version: { type: "boolean", short: "v" },
       },
       strict: true,
-      allowPositionals: argv[0] === "models", // `grok2api models`: the same as --list-models
+      // `grok2api models` (the same as --list-models), `grok2api batches [ID]`
+      allowPositionals: argv[0] === "models" || argv[0] === "batches",
     });
   } catch (e) {
     throw new ConfigError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }
   const flags = parsed.values;
-  if (parsed.positionals.length > 1) throw new ConfigError(`unexpected argument: ${parsed.positionals[1]} (see --help)`);
+  const most = parsed.positionals[0] === "batches" ? 2 : 1;
+  if (parsed.positionals.length > most) throw new ConfigError(`unexpected argument: ${parsed.positionals[most]} (see --help)`);
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
@@ -98,5 +105,6 @@ export async function loadCommand(argv: string[], processEnv: Record<string, str
   if (flags["check-config"] !== undefined) return { kind: "check-config", file: flags["check-config"], config };
   if (flags["print-config"]) return { kind: "print-config", config };
   if (flags["list-models"] || parsed.positionals[0] === "models") return { kind: "list-models", config };
+  if (parsed.positionals[0] === "batches") return { kind: "batches", config, ...(parsed.positionals[1] ? { id: parsed.positionals[1] } : {}) };
   return { kind: "serve", config };
 }

@@ -12,9 +12,13 @@ import { describeExpected, describeFileErrors } from "./describe";
 import { checkSecurity } from "./security";
 import { telemetryFromEnv } from "../telemetry/tracing";
 import {
+  BATCHES_DEFAULTS,
   ConfigError,
   DEFAULTS,
+  FILES_DEFAULTS,
   DEFAULT_STORE_URL,
+  REDIS_DOWN_MODES,
+  type RedisDownMode,
   UPSTREAM_APIS,
   type UpstreamApiSetting,
   DEFAULT_DOCUMENT_FETCH,
@@ -139,10 +143,20 @@ function resolveTeams(file: ConfigFile, env: Record<string, string | undefined>)
     throw new ConfigError("store.url (GROK2API_STORE_URL) must be sqlite://relative/path.db, sqlite:///absolute/path.db or postgres://…");
   }
   const redisUrl = redisUrlOf(file, env);
+  const redisDown = redisDownOf(file, env);
   return {
     ...(token ? { admin: { token } } : {}),
-    ...(url ? { store: { url, ...(redisUrl ? { redisUrl } : {}) } } : {}),
+    ...(url ? { store: { url, ...(redisUrl ? { redisUrl, redisDown } : {}) } } : {}),
   };
+}
+
+/** `[store] redis_down` (GROK2API_REDIS_DOWN): what virtual keys' requests get while Redis is away; default "auto". */
+function redisDownOf(file: ConfigFile, env: Record<string, string | undefined>): RedisDownMode {
+  const raw = env.GROK2API_REDIS_DOWN;
+  if (raw === undefined || raw.trim() === "") return file.store?.redis_down ?? "auto";
+  const v = raw.trim().toLowerCase();
+  if ((REDIS_DOWN_MODES as readonly string[]).includes(v)) return v as RedisDownMode;
+  throw new ConfigError(`GROK2API_REDIS_DOWN: expected one of ${REDIS_DOWN_MODES.join(", ")} (got "${raw}")`);
 }
 
 /** The Redis URL (GROK2API_REDIS_URL, else `[store] redis_url`), checked. */
@@ -184,6 +198,34 @@ function resolveReasoningStore(file: ConfigFile, env: Record<string, string | un
   const ttlSeconds = env.GROK2API_REASONING_STORE_TTL ? parseSeconds(env.GROK2API_REASONING_STORE_TTL, "GROK2API_REASONING_STORE_TTL") : f.ttl;
   const redisUrl = redisUrlOf(file, env);
   return { maxBytes, ttlMs: ms(ttlSeconds, DEFAULTS.reasoningStoreTtlSeconds * 1000), ...(redisUrl ? { redisUrl } : {}) };
+}
+
+/** `[batches]`, the defaults filled in. */
+function resolveBatches(file: ConfigFile): NonNullable<Config["batches"]> {
+  const b = file.batches ?? {};
+  const d = BATCHES_DEFAULTS;
+  return {
+    upstream: b.upstream ?? d.upstream,
+    concurrency: b.concurrency ?? d.concurrency,
+    retentionMs: ms(b.retention, d.retentionMs),
+    pollIntervalMs: ms(b.poll_interval, d.pollIntervalMs),
+    leaseMs: ms(b.lease, d.leaseMs),
+    maxRequests: b.max_requests ?? d.maxRequests,
+    maxBytes: b.max_bytes ?? d.maxBytes,
+    priceFactor: b.price_factor ?? d.priceFactor,
+  };
+}
+
+/** `[files]` (env GROK2API_FILES_DIR), the defaults filled in. */
+function resolveFiles(file: ConfigFile, env: Record<string, string | undefined>): NonNullable<Config["files"]> {
+  const f = file.files ?? {};
+  const d = FILES_DEFAULTS;
+  return {
+    upstream: f.upstream ?? d.upstream,
+    dir: env.GROK2API_FILES_DIR || f.dir || d.dir,
+    maxBytes: f.max_bytes ?? d.maxBytes,
+    storeMaxBytes: f.store_max_bytes ?? d.storeMaxBytes,
+  };
 }
 
 /** A duration given under its name in seconds or under an older alias; both at once is a mistake. */
@@ -310,6 +352,8 @@ export function resolveConfig(
     resilience: resilienceFromFile(file, configFile),
     serverTools: { xSearch: file.server_tools?.x_search ?? false },
     reasoningStore: resolveReasoningStore(file, env),
+    batches: resolveBatches(file),
+    files: resolveFiles(file, env),
     ...resolveTelemetry(file, env),
     ...resolveTeams(file, env),
   };

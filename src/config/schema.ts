@@ -32,6 +32,26 @@ export const DEFAULTS = {
   reasoningStoreTtlSeconds: 24 * 3600,
 } as const;
 
+/** `[batches]` unset: Anthropic's numbers where it has them (100,000 requests or 256 MB a batch, results kept 29 days). */
+export const BATCHES_DEFAULTS: Readonly<BatchesConfig> = Object.freeze({
+  upstream: "auto",
+  concurrency: 4,
+  retentionMs: 29 * 24 * 3600 * 1000,
+  pollIntervalMs: 30_000,
+  leaseMs: 60_000,
+  maxRequests: 100_000,
+  maxBytes: 256 * 1024 * 1024,
+  priceFactor: 0.5,
+});
+
+/** `[files]` unset: Anthropic's 500 MB a file; 10 GiB on the local disk in all. */
+export const FILES_DEFAULTS: Readonly<FilesConfig> = Object.freeze({
+  upstream: "auto",
+  dir: "data/files",
+  maxBytes: 500 * 1024 * 1024,
+  storeMaxBytes: 10 * 1024 * 1024 * 1024,
+});
+
 /** `[capabilities."<glob>"]`: what a model accepts, laid over the built-in table. */
 const CapabilityOverride = Type.Object(
   {
@@ -140,7 +160,12 @@ export const ConfigFileSchema = Type.Object(
     admin: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ minLength: 16 })) }, { additionalProperties: false })),
     store: Type.Optional(
       Type.Object(
-        { url: Type.Optional(Type.String({ minLength: 1 })), redis_url: Type.Optional(Type.String({ minLength: 1 })) },
+        {
+          url: Type.Optional(Type.String({ minLength: 1 })),
+          redis_url: Type.Optional(Type.String({ minLength: 1 })),
+          /** With Redis away: refuse ("closed"), count on each instance ("open"), or "auto" (closed for keys with a budget). */
+          redis_down: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("closed"), Type.Literal("open")])),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -153,6 +178,44 @@ export const ConfigFileSchema = Type.Object(
           max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
           /** Seconds an entry lives after it was stored or last used. */
           ttl: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000, description: "a number of seconds above 0" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Message Batches (`/v1/messages/batches`): xAI's Batch API, or run here in the background. */
+    batches: Type.Optional(
+      Type.Object(
+        {
+          /** true: xAI's Batch API; false: run here; "auto": xAI's when the primary upstream is api.x.ai. */
+          upstream: Type.Optional(Type.Union([Type.Boolean(), Type.Literal("auto")])),
+          /** Requests of batches run here at once (all batches together). */
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+          /** Seconds a batch's results are kept after it was created. */
+          retention: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000, description: "a number of seconds above 0" })),
+          /** Seconds between two looks at xAI's batches (and at the store for work left by a stopped instance). */
+          poll_interval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: "a number of seconds above 0" })),
+          /** Seconds a batch stays with an instance that stopped renewing its claim before another takes it over. */
+          lease: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: "a number of seconds above 0" })),
+          max_requests: Type.Optional(Type.Integer({ minimum: 1 })),
+          max_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          /** What xAI charges for a batched request, as a share of the usual price, when a result does not say. */
+          price_factor: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Files (`/v1/files`): kept in xAI's Files API, or on this machine's disk. */
+    files: Type.Optional(
+      Type.Object(
+        {
+          /** true: xAI's Files API; false: the local directory; "auto": xAI's when the primary upstream is api.x.ai. */
+          upstream: Type.Optional(Type.Union([Type.Boolean(), Type.Literal("auto")])),
+          /** Where uploaded files are kept when not upstream. */
+          dir: Type.Optional(Type.String({ minLength: 1 })),
+          /** Largest upload, bytes (xAI itself takes at most 50 MB). */
+          max_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Bytes the local directory may hold in all. */
+          store_max_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
         },
         { additionalProperties: false },
       ),
@@ -283,18 +346,50 @@ export interface Config {
   resilience: Resilience;
   /** `[admin]`: the admin API (and virtual keys) are on when a token is set. */
   admin?: { token: string };
-  /** `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared counters. */
-  store?: { url: string; redisUrl?: string };
+  /**
+   * `[store]`: the ledger and virtual keys (on with the admin API or an explicit URL); Redis for shared
+   * counters, and what virtual keys' requests get while it is away (`redis_down`, default "auto").
+   */
+  store?: { url: string; redisUrl?: string; redisDown?: RedisDownMode };
   /**
    * `[reasoning_store]`: Grok's encrypted reasoning kept server-side for clients that do not carry it back;
    * in Redis (shared by instances) when `redisUrl` is set (GROK2API_REDIS_URL), else in memory. maxBytes 0 = off.
    */
   reasoningStore?: { maxBytes: number; ttlMs: number; redisUrl?: string };
+  /** `[batches]`: Message Batches; BATCHES_DEFAULTS when unset. */
+  batches?: BatchesConfig;
+  /** `[files]`: the Files API; FILES_DEFAULTS when unset. */
+  files?: FilesConfig;
   /** OpenTelemetry traces: on when an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or `[telemetry]`). */
   telemetry?: TelemetryConfig;
 }
 
+/** Where a batch or a file goes: xAI's own API (true), this gateway (false), or xAI's when the primary upstream is api.x.ai. */
+export type UpstreamChoice = boolean | "auto";
+
+export interface BatchesConfig {
+  upstream: UpstreamChoice;
+  concurrency: number;
+  retentionMs: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  maxRequests: number;
+  maxBytes: number;
+  priceFactor: number;
+}
+
+export interface FilesConfig {
+  upstream: UpstreamChoice;
+  dir: string;
+  maxBytes: number;
+  storeMaxBytes: number;
+}
+
 export const DEFAULT_STORE_URL = "sqlite://data/grok2api.db";
+
+/** `[store] redis_down`: "closed" refuses virtual keys' requests while Redis is away, "open" counts them on each instance, "auto" is closed for keys with a budget. */
+export const REDIS_DOWN_MODES = ["auto", "closed", "open"] as const;
+export type RedisDownMode = (typeof REDIS_DOWN_MODES)[number];
 
 export interface DocumentFetchConfig {
   allowPrivateUrls: boolean;

@@ -1,7 +1,8 @@
 /**
- * Documents the upstream cannot take as they are — PDFs (base64 or URL), base64 text —
- * turned into text documents before the (pure) translation. This is the one async,
- * I/O-doing step of the translation, so it runs as a pre-pass in the route.
+ * Documents the upstream cannot take as they are — PDFs (base64 or URL), base64 text,
+ * files uploaded to /v1/files — turned into text documents before the (pure) translation;
+ * images given by `file_id` become base64 images. This is the one async, I/O-doing step
+ * of the translation, so it runs as a pre-pass in the route.
  *
  * - PDF text is extracted with unpdf (pdf.js); an unreadable PDF is a 400 that says so;
  *   a PDF without a text layer (scanned pages) becomes a note saying so, for the model.
@@ -11,7 +12,7 @@
  * - Extracted text is kept in a small cache keyed by the PDF's hash, since clients
  *   resend the same document on every turn of a conversation.
  */
-import type { DocumentBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
+import type { DocumentBlock, ImageBlock, MessagesRequest, ToolResultBlock } from "../anthropic/schema";
 import { readAllLimited } from "../http/body";
 import { ApiError, invalidRequest, networkErrorText } from "../http/errors";
 import { TextCache } from "./cache";
@@ -32,9 +33,18 @@ export interface DocumentFetchOptions {
   lookup?: Lookup;
 }
 
+/** The files a request may name (`source: {type: "file", file_id}`): the caller's own, read through this. */
+export interface FileAccess {
+  /** The file's type and bytes; an ApiError (404) when the caller has no such file. */
+  read(fileId: string, signal: AbortSignal): Promise<{ mimeType: string; bytes: Uint8Array }>;
+}
+
 export interface DocumentResolver {
-  /** The request with every PDF / base64-text document replaced by a text document. */
-  resolve<T extends Pick<MessagesRequest, "messages">>(req: T, signal?: AbortSignal): Promise<T>;
+  /**
+   * The request with every PDF / base64-text / file document replaced by a text document, and
+   * every file image by a base64 image. Without `files`, a file source is a 400.
+   */
+  resolve<T extends Pick<MessagesRequest, "messages">>(req: T, signal?: AbortSignal, files?: FileAccess): Promise<T>;
 }
 
 export { NO_TEXT_LAYER } from "./pdf-text";
@@ -47,9 +57,11 @@ const CACHE_CHARS = 4_000_000;
 type Source = DocumentBlock["source"];
 type TextDocument = DocumentBlock & { source: { type: "text"; media_type: "text/plain"; data: string } };
 
-const needsResolving = (b: unknown): b is DocumentBlock => {
+const needsResolving = (b: unknown): b is DocumentBlock | ImageBlock => {
   const d = b as { type?: unknown; source?: { type?: unknown } } | null;
-  return d?.type === "document" && (d.source?.type === "base64" || d.source?.type === "url");
+  const t = d?.source?.type;
+  if (d?.type === "document") return t === "base64" || t === "url" || t === "file";
+  return d?.type === "image" && t === "file";
 };
 
 /** Tool-result content items, when the block is a tool_result with an array content. */
@@ -168,10 +180,44 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
     throw new Error(`${source.url} is neither a PDF nor text (content-type "${fetched.contentType || "none"}")`);
   }
 
-  async function resolveBlock(doc: DocumentBlock, at: string, signal: AbortSignal): Promise<TextDocument> {
+  /** A file the request names, read through `files`; errors name the field. */
+  async function readFile(fileId: string, at: string, files: FileAccess | undefined, signal: AbortSignal) {
+    if (!files) throw invalidRequest(`${at}.source: sources of type "file" are not available here`);
+    try {
+      return await files.read(fileId, signal);
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) {
+        throw new ApiError(e.status, `${at}.source.file_id: ${e.message}`, { type: e.type, retryable: false, ...(e.details ? { details: e.details } : {}) });
+      }
+      throw e;
+    }
+  }
+
+  async function fileImage(img: ImageBlock, at: string, files: FileAccess | undefined, signal: AbortSignal): Promise<ImageBlock> {
+    const fileId = (img.source as { file_id: string }).file_id;
+    const f = await readFile(fileId, at, files, signal);
+    if (!/^image\/(jpeg|png|gif|webp)$/.test(f.mimeType)) {
+      throw invalidRequest(`${at}.source.file_id: file ${fileId} is ${f.mimeType}, not an image (an image block takes image/jpeg, image/png, image/gif or image/webp)`);
+    }
+    return { ...img, source: { type: "base64", media_type: f.mimeType, data: Buffer.from(f.bytes).toString("base64") } };
+  }
+
+  async function fileText(fileId: string, at: string, files: FileAccess | undefined, signal: AbortSignal): Promise<string> {
+    const f = await readFile(fileId, at, files, signal);
+    if (isPdfType(f.mimeType)) return cachedPdfText(f.bytes);
+    if (isTextType(f.mimeType)) return utf8(f.bytes);
+    throw new Error(`file ${fileId} is ${f.mimeType}: a document takes a PDF or a text file${f.mimeType.startsWith("image/") ? " (send it in an image block)" : ""}`);
+  }
+
+  async function resolveBlock(block: DocumentBlock | ImageBlock, at: string, signal: AbortSignal, files: FileAccess | undefined): Promise<TextDocument | ImageBlock> {
+    if (block.type === "image") return fileImage(block, at, files, signal);
+    const doc = block;
     let text: string;
     try {
-      text = await textOf(doc.source as Extract<Source, { type: "base64" | "url" }>, signal);
+      text =
+        doc.source.type === "file"
+          ? await fileText(doc.source.file_id, at, files, signal)
+          : await textOf(doc.source as Extract<Source, { type: "base64" | "url" }>, signal);
     } catch (e) {
       if (e instanceof ApiError) throw e; // overloaded: not the document's fault
       throw invalidRequest(`${at}: the document could not be read: ${(e as Error).message}`);
@@ -180,7 +226,7 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
   }
 
   return {
-    async resolve(req, clientSignal) {
+    async resolve(req, clientSignal, files) {
       // Fast path: nothing to do for the vast majority of requests.
       if (!req.messages.some((m) => Array.isArray(m.content) && m.content.some(blockHasWork))) return req;
 
@@ -197,12 +243,12 @@ export function createDocumentResolver(opts: DocumentFetchOptions): DocumentReso
         for (let b = 0; b < msg.content.length; b++) {
           const block = msg.content[b]!;
           const items = resultItems(block);
-          if (needsResolving(block)) content.push(await resolveBlock(block, where(m, b), signal));
+          if (needsResolving(block)) content.push(await resolveBlock(block, where(m, b), signal, files));
           else if (items?.some(needsResolving)) {
             const inner = [];
             for (let i = 0; i < items.length; i++) {
               const item = items[i];
-              inner.push(needsResolving(item) ? await resolveBlock(item, where(m, b, i), signal) : item);
+              inner.push(needsResolving(item) ? await resolveBlock(item, where(m, b, i), signal, files) : item);
             }
             content.push({ ...block, content: inner });
           } else content.push(block);

@@ -14,6 +14,7 @@ import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../up
 import { UpstreamError } from "../upstream/errors";
 import { readBounded } from "../upstream/read";
 import { answerFailure } from "../routes/answer-failure";
+import { upstreamLimits } from "../store/rate-headers";
 import { charge } from "./charge";
 import { ClientWatch, type DrainPolicy } from "./client-watch";
 
@@ -81,6 +82,8 @@ export class Exchange {
       throw err instanceof ApiError ? spec.explain(err) : err;
     }
     Object.assign(rc.entry, upstreamLogFields(result, rc.entry.upstream_model ?? ""));
+    // Passed on where no rate limit of the caller's key applies (store/rate-headers.ts).
+    rc.upstreamLimits = upstreamLimits(result.response.headers);
     return new Exchange(deps, rc, result, client);
   }
 
@@ -126,8 +129,12 @@ export class Exchange {
     this.settlers.push(f);
   }
 
-  /** Runs what must happen before the last bytes (once); a promise only when one of them is asynchronous. */
-  settle(): void | Promise<void> {
+  /**
+   * Runs what must happen before the last bytes (once), then commits the request: its ledger row
+   * written and its admission settled, from the charge in its entry (RequestContext.commit), so
+   * that an answer the client received is in the ledger whatever becomes of the process.
+   */
+  settle(): Promise<void> {
     const settlers = this.settlers;
     this.settlers = [];
     let pending: Promise<void> | undefined;
@@ -135,7 +142,7 @@ export class Exchange {
       const r = pending ? pending.then(f) : f();
       if (r instanceof Promise) pending = r;
     }
-    return pending;
+    return pending ? pending.then(() => this.rc.commit()) : this.rc.commit();
   }
 
   /** The exchange is over: timers stopped, listeners removed. Idempotent. */

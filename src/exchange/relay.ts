@@ -9,7 +9,7 @@
  * (client-watch.ts) for its usage, then stopped.
  */
 import { ShuttingDown } from "../http/open-streams";
-import { streamScrubber } from "../redact";
+import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 import { answerFailure } from "../routes/answer-failure";
 import type { ClientWatch } from "./client-watch";
@@ -28,7 +28,9 @@ export interface RelayOptions {
   /** Keep-alive interval, ms (0: none). */
   pingMs?: number;
   watch: StreamWatch;
-  /** The event that tells the client the stream failed. */
+  /** What the relayed bytes may not carry: the upstream's own events (an error quoting its credential) are scrubbed. */
+  secrets: Secrets;
+  /** The event that tells the client the stream failed (its message already scrubbed). */
   errorEvent(message: string): Uint8Array;
   /** Runs once the stream is complete, before its last frame goes out. */
   beforeEnd?: () => void | Promise<void>;
@@ -43,7 +45,7 @@ const KEEP_ALIVE = enc.encode(": ping\n\n");
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   // The upstream's own events (an error quoting its credential) pass through with our keys scrubbed.
-  const scrubber = streamScrubber();
+  const scrubber = opts.secrets.stream();
   const frames = new FrameSplitter();
   const { watch, client } = opts;
   let ended = false;

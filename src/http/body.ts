@@ -49,11 +49,8 @@ export function tooLarge(limit: number): ApiError {
 export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 export const drainLimit = (limit: number) => limit + Math.min(limit, MAX_DRAIN_BYTES);
 
-/** How long a client may take to send its body, unless the server says otherwise (setBodyTimeout). */
-let bodyTimeoutMs = 30_000;
-export function setBodyTimeout(ms: number): void {
-  bodyTimeoutMs = ms;
-}
+/** How long a client may take to send its body, unless the configuration says otherwise (`body_timeout`). */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 export function bodyTimedOut(ms: number): ApiError {
   return new ApiError(408, `the request body was not received within ${Math.round(ms / 100) / 10} s`, {
@@ -139,7 +136,8 @@ async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8A
   }
 }
 
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+/** The whole body, or a 413 past `limit` bytes (408 past `timeoutMs`). */
+export async function readLimited(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   const drainTo = drainLimit(limit);
   if (declared !== null) {
@@ -148,7 +146,6 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     if (Number.isFinite(n) && n > drainTo) throw tooLarge(limit);
   }
   if (!request.body) return new Uint8Array(0);
-  const timeoutMs = bodyTimeoutMs;
   if (declared !== null && Number(declared) <= limit) return readDeclared(request, timeoutMs);
   const bytes = await readAllLimited(request.body, limit, { drainTo, timeoutMs });
   if (bytes === "timeout") throw bodyTimedOut(timeoutMs);
@@ -156,9 +153,9 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return bytes;
 }
 
-/** The body parsed as JSON, or an ApiError (400 / 413). */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  const bytes = await readLimited(request, limit);
+/** The body parsed as JSON, or an ApiError (400 / 408 / 413): at most `limit` bytes, sent within `timeoutMs`. */
+export async function readJsonBody(request: Request, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<unknown> {
+  const bytes = await readLimited(request, limit, timeoutMs);
   if (bytes.byteLength > limit) throw tooLarge(limit);
   if (bytes.byteLength === 0) throw invalidRequest("request body is empty: expected a JSON object");
   if (!withinDepth(bytes, MAX_JSON_DEPTH)) {

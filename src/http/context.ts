@@ -2,12 +2,17 @@
  * Per-request context: the request id and the access-log entry being filled in.
  * Routes mark a streaming response as `deferred` and finish the entry when the stream ends.
  * `finish` is the one place a request is accounted for: the access log line and the metrics.
+ * `commit`, called just before an answer's last bytes, writes its ledger row and settles its
+ * admission first (finish does it for a request that did not).
  */
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
+import type { Admission } from "../store/teams";
+import { rateLimitHeaders, type Face, type RateLimits } from "../store/rate-headers";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
 import type { RequestTrace } from "../telemetry/tracing";
+import { NO_SECRETS, type Secrets } from "../redact";
 
 /** Who made a request with a virtual key (set by authentication). */
 export interface KeyIdentity {
@@ -49,14 +54,27 @@ export class RequestContext {
   pricer: Pricer | undefined;
   /** The virtual key the request was made with, if any. */
   key: KeyIdentity | undefined;
-  /** Called once when the request ends, after it is logged, when the request reached the upstream (or tried to). */
-  onFinish: ((f: FinishedRequest) => void) | undefined;
+  /**
+   * Records the request (the ledger row, its admission settled), once: at `commit`, or when it
+   * ends, after it is logged, if it was admitted. Resolves once the row is written.
+   */
+  onFinish: ((f: FinishedRequest) => void | Promise<void>) | undefined;
   /** Called once when the request ends, whatever it was (the server gives a stream's connection back its idle timer). */
   afterFinish: (() => void) | undefined;
   /** Set when the request passed its key's limits and went on to the upstream: only those are recorded. */
   admitted = false;
+  /** A virtual key's admission: what the request holds of the key's budget and limits until it is settled. */
+  admission: Admission | undefined;
+  /** The virtual key's own rate limits as they stand (admitted or refused), for the response headers. */
+  rateLimits: RateLimits | undefined;
+  /** The upstream's own `x-ratelimit-*` figures, passed on where no limit of the key applies. */
+  upstreamLimits: RateLimits | undefined;
+  /** The request recorded (commit, or finish): once. */
+  private recorded: Promise<void> | undefined;
   /** The request's trace, when tracing is on (src/telemetry/tracing.ts). */
   trace: RequestTrace | undefined;
+  /** What no text leaving for this request may show: the configuration's secrets, and the request's own. */
+  secrets: Secrets = NO_SECRETS;
   private unregister: (() => void) | undefined;
 
   constructor(
@@ -100,13 +118,49 @@ export class RequestContext {
     return this.pricer(e.upstream_model ?? e.model, e);
   }
 
+  /** The response headers of the rate limits that apply (the key's own, else the upstream's). */
+  rateLimitHeaders(face: Face): Array<[string, string]> {
+    if (!this.rateLimits && !this.upstreamLimits) return [];
+    return rateLimitHeaders(this.rateLimits, this.upstreamLimits, face, Date.now());
+  }
+
+  /**
+   * Just before the answer's last bytes go out: the ledger row written (a crash after this
+   * loses nothing the client received) and the admission settled, from the usage in the entry.
+   * Once; `finish` then records nothing more. Never rejects.
+   */
+  commit(status = 200, priced?: number): Promise<void> {
+    this.recorded ??= this.record(status, this.elapsed(), priced ?? this.costTicks());
+    return this.recorded;
+  }
+
+  private elapsed(): number {
+    return Math.round((performance.now() - this.start) * 10) / 10;
+  }
+
+  private record(status: number, durationMs: number, ticks: number | undefined): Promise<void> {
+    if (!this.admitted || !this.onFinish) {
+      // Not recorded (a batch's creation: its requests are charged as they run): what it held is given back.
+      this.admission?.settle(0, 0);
+      return Promise.resolve();
+    }
+    const failed = (e: unknown) => this.logger.error("recording the request failed", { request_id: this.id, error: String(e) });
+    try {
+      const r = this.onFinish({ rc: this, status, durationMs, costTicks: ticks });
+      return r ? r.catch(failed) : Promise.resolve();
+    } catch (e) {
+      failed(e);
+      return Promise.resolve();
+    }
+  }
+
   /** `priced`: the cost in ticks when the caller has just priced the request (`logged`), so it is not priced twice. */
   finish(status: number, error?: string, priced?: number): void {
     if (this.done) return;
     this.done = true;
     this.deferred = false;
     this.unregister?.();
-    const duration_ms = Math.round((performance.now() - this.start) * 10) / 10;
+    const duration_ms = this.elapsed();
     const ticks = priced ?? this.costTicks();
     // ticks / TICKS_PER_USD is the double nearest the exact decimal, as Number(formatUsd(ticks)) is.
     if (ticks !== undefined) this.entry.cost_usd = Number.isSafeInteger(ticks) ? ticks / TICKS_PER_USD : Number(formatUsd(ticks));
@@ -133,13 +187,7 @@ export class RequestContext {
       outputTokens: this.entry.output_tokens,
       costUsd: ticks === undefined ? undefined : ticks / TICKS_PER_USD,
     });
-    if (this.admitted && this.onFinish) {
-      try {
-        this.onFinish({ rc: this, status, durationMs: duration_ms, costTicks: ticks });
-      } catch (e) {
-        this.logger.error("recording the request failed", { request_id: this.id, error: String(e) });
-      }
-    }
+    this.recorded ??= this.record(status, duration_ms, ticks);
     try {
       this.afterFinish?.();
     } catch {
@@ -171,6 +219,8 @@ export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestCon
       if (res.ok) {
         const ticks = rc.costTicks();
         if (ticks !== undefined) res.headers.set("grok2api-cost-usd", formatUsd(ticks));
+        // Its ledger row is written before it goes out.
+        await rc.commit(res.status, ticks);
         rc.finish(res.status, undefined, ticks);
       } else rc.finish(res.status);
     }

@@ -42,11 +42,13 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
   /** Whether a client retry could help; undefined leaves the SDK's own rule in force. */
   readonly retryable: boolean | undefined;
+  /** Anthropic's `error.details` (e.g. `{error_code: "file_not_downloadable"}`, which the SDK turns into its own error class). */
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(
     status: number,
     message: string,
-    opts: { type?: AnthropicErrorType; headers?: Record<string, string>; retryable?: boolean } = {},
+    opts: { type?: AnthropicErrorType; headers?: Record<string, string>; retryable?: boolean; details?: Record<string, unknown> } = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -54,13 +56,14 @@ export class ApiError extends Error {
     this.type = opts.type ?? errorTypeForStatus(status);
     this.headers = opts.headers ?? {};
     this.retryable = opts.retryable;
+    this.details = opts.details;
   }
 }
 
 export const invalidRequest = (message: string) => new ApiError(400, message, { retryable: false });
 
-export function anthropicErrorBody(type: string, message: string, requestId?: string) {
-  return { type: "error" as const, error: { type, message }, ...(requestId ? { request_id: requestId } : {}) };
+export function anthropicErrorBody(type: string, message: string, requestId?: string, details?: Record<string, unknown>) {
+  return { type: "error" as const, error: { type, message, ...(details ? { details } : {}) }, ...(requestId ? { request_id: requestId } : {}) };
 }
 
 /** OpenAI's error `type` field for a status. */

@@ -39,7 +39,7 @@ export interface AccessEntry {
   cost_ticks?: number;
   /** What the request cost: cost_ticks, else the usage × the catalog's prices. */
   cost_usd?: number;
-  /** The upstream reported no usage (client gone, stream cut, timeout): the token counts are the gateway's estimates. */
+  /** The upstream reported no usage (client gone, stream cut, timeout): the token counts are the gateway's estimates (the ledger row says so too). */
   estimated?: boolean;
   /** Upstream requests made for this one (retries and key moves included). */
   upstream_attempts?: number;
@@ -49,6 +49,8 @@ export interface AccessEntry {
   upstream_key?: string;
   /** The name of the virtual key the request was made with (never the key). */
   key_name?: string;
+  /** The message batch a request ran for (a batch run by the gateway itself). */
+  batch_id?: string;
   /** Grok's encrypted reasoning items given back to it, and whence: "signature", "store" or "signature+store". */
   reasoning_restored?: number;
   reasoning_from?: string;

@@ -10,6 +10,8 @@ export {
   recordConfigReload,
   recordKeyUsage,
   recordReasoningStore,
+  recordRedisReconciled,
+  recordRedisUp,
   recordRequest,
   recordUpstreamError,
   recordUpstreamRetry,

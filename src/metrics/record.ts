@@ -137,6 +137,9 @@ const ttftHistogram = new LocalHistogram(
 );
 /** SSE streams open now (a gauge, handed to prom-client at each scrape). */
 let streamsOpen = 0;
+/** Whether the counters' Redis answers (undefined: no Redis), and the spend reconciled into it since the last scrape. */
+let redisUp: boolean | undefined;
+let redisReconciledTicks = 0;
 
 /**
  * The request, token and cost counters, summed here per label set and handed to prom-client
@@ -149,6 +152,12 @@ const modelTally = new Map<string, { model: string; input: number; output: numbe
 
 function flushTallies(m: Registry): void {
   apply((r) => r.openStreams.set(streamsOpen), m);
+  if (redisUp !== undefined) apply((r) => r.redisUp.set(redisUp ? 1 : 0), m);
+  if (redisReconciledTicks > 0) {
+    const n = redisReconciledTicks;
+    redisReconciledTicks = 0;
+    apply((r) => r.redisReconciled.inc(n), m);
+  }
   for (const [t, counter] of [
     [upstreamErrorTally, m.upstreamErrors],
     [upstreamRetryTally, m.upstreamRetries],
@@ -236,6 +245,15 @@ export function recordReasoningStore(result: "hit" | "miss" | "eviction" | "stor
   else reasoningTally.set(result, { labels: { result }, n });
 }
 const reasoningTally: Tally = new Map();
+
+/** The counters' Redis answers again (true) or went away (false). */
+export const recordRedisUp = (up: boolean): void => {
+  redisUp = up;
+};
+/** Spend counted locally while Redis was away, now added to it. */
+export const recordRedisReconciled = (ticks: number): void => {
+  if (ticks > 0) redisReconciledTicks += ticks;
+};
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 

@@ -72,6 +72,16 @@ export const openStreams = new Gauge({
   help: "SSE streams being sent to clients right now",
   registers,
 });
+export const redisUp = new Gauge({
+  name: "grok2api_redis_up",
+  help: "1 while the Redis of the rate-limit and budget counters answers, 0 while it is away (absent without Redis)",
+  registers,
+});
+export const redisReconciled = new Counter({
+  name: "grok2api_redis_reconciled_usd_ticks_total",
+  help: "Spend (USD ticks, 10^10 = 1 USD) counted on this instance while Redis was away and added to Redis once it was back",
+  registers,
+});
 export const reloads = new Counter({
   name: "grok2api_config_reloads_total",
   help: "Configuration reloads (SIGHUP), by result",

@@ -38,13 +38,18 @@ export interface Routed {
   caps: ModelCaps;
 }
 
-/** Routes and admits a request; throws the ApiError the client gets (400, 402, 403, 404, 429). */
-export async function routeAndAdmit(deps: AppDeps, rc: RequestContext, r: RouteRequest): Promise<Routed> {
+/** Routes a request without admitting it (message batches route each request at create time, and admit the batch once). */
+export function routeRequest(deps: AppDeps, r: Omit<RouteRequest, "stream" | "need">): Routed {
   if (r.model.length > MAX_MODEL_NAME) {
     throw invalidRequest(`model: a model name is at most ${MAX_MODEL_NAME} characters (got ${r.model.length})`);
   }
   const { model, rule } = deps.route(r);
-  const caps = deps.caps.get(model);
+  return { model, rule, caps: deps.caps.get(model) };
+}
+
+/** Routes and admits a request; throws the ApiError the client gets (400, 402, 403, 404, 429). */
+export async function routeAndAdmit(deps: AppDeps, rc: RequestContext, r: RouteRequest): Promise<Routed> {
+  const { model, rule, caps } = routeRequest(deps, r);
   Object.assign(rc.entry, { model: r.model, upstream_model: model, route: rule, stream: r.stream });
   const need =
     r.need === "count" ? ("count" as const) : { inputTokens: r.need.inputTokens, maxOutputTokens: r.need.maxOutputTokens ?? caps.maxOutput };

@@ -11,6 +11,7 @@ import { ApiError, networkErrorText } from "../http/errors";
 import { MalformedUpstream } from "../translate/malformed";
 import { FailedResponse } from "../translate/responses/response";
 import { ResponsesStreamFailed } from "../translate/responses/stream";
+import { assertNever } from "../assert-never";
 
 export type AnswerFailure =
   /** The connection failed while the answer was being read. */
@@ -32,6 +33,8 @@ function wording(f: AnswerFailure): string {
       return `the upstream reported an error: ${f.message}`;
     case "malformed":
       return f.message;
+    default:
+      return assertNever(f, "answer failure");
   }
 }
 

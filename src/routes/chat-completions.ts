@@ -8,7 +8,6 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { explainModelError } from "../models/errors";
@@ -49,7 +48,7 @@ export function checkCompletion(bytes: Uint8Array): { text: string; usage: Watch
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
+  const v = validateClientChatRequest(await deps.readBody(request));
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
   const stream = v.value.stream === true;

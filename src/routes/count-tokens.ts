@@ -8,16 +8,16 @@ import { Elysia } from "elysia";
 import type { CountTokensRequest } from "../anthropic/schema";
 import { validateCountTokensRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
+import { fileAccess } from "../files/access";
 import { hasComputerTool } from "../anthropic/client-tools";
 import { routeAndAdmit } from "../route/route-and-admit";
 import { inspectPrompt } from "../translate/usage";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
+  const v = validateCountTokensRequest<CountTokensRequest>(await deps.readBody(request));
   if (!v.ok) throw invalidRequest(v.message);
   // Routed and admitted as a message would be (a key limited to other models is refused), before anything is fetched.
   const facts = inspectPrompt(v.value);
@@ -30,8 +30,8 @@ async function countTokens(deps: AppDeps, request: Request, rc: RequestContext):
     stream: false,
     need: "count",
   });
-  // PDFs are counted as the text the model will read.
-  const req = await deps.documents.resolve(v.value, request.signal);
+  // PDFs (and uploaded files: the caller's own) are counted as the text the model will read.
+  const req = await deps.documents.resolve(v.value, request.signal, fileAccess(deps, request.headers, rc, key));
   const { tokens, source } = await deps.tokens.count(req, routed.model, { upstream: deps.upstream, key, signal: request.signal });
   rc.entry.input_tokens = tokens;
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });

@@ -10,12 +10,13 @@ import { clientToolKinds, hasComputerTool } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
 import { validateMessagesRequest } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { redactSecrets } from "../redact";
 import { conversationId } from "../translate/conversation";
-import { dialectFor, type Dialect, type StreamOptions, type UpstreamApi } from "../translate/dialect";
+import { dialectFor, type Dialect, type RequestOptions, type StreamOptions, type UpstreamApi } from "../translate/dialect";
+import type { FileAccess } from "../documents/resolver";
+import { fileAccess } from "../files/access";
 import { newMessageId } from "../translate/ids";
 import type { SearchOptions } from "../translate/responses/search";
 import { inspectPrompt } from "../translate/usage";
@@ -26,7 +27,7 @@ import { findRestored, keepReasoning, reasoningScope } from "../reasoning/replay
 import { sseAnswer } from "./sse-answer";
 import { charge } from "../exchange/charge";
 import { Exchange } from "../exchange/exchange";
-import { routeAndAdmit, type Routed } from "../route/route-and-admit";
+import { routeAndAdmit, type RouteRequest, type Routed } from "../route/route-and-admit";
 
 /** xAI could not use replayed reasoning (another key's, damaged, or stale): worth one retry without it. */
 const UNUSABLE_REASONING = /could not (decrypt|decode)/i;
@@ -44,27 +45,77 @@ interface Answer {
   reasoningScope: string;
 }
 
-export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
-  const clientKey = await deps.authenticate(request.headers, rc);
-  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
+/** A Messages request validated, with what routing and admission need to know about it. */
+export interface CheckedMessages {
+  value: MessagesRequest;
+  /** Its prompt's estimated tokens, before documents are read. */
+  promptTokens: number;
+  /** The request enabled thinking (Anthropic sends thinking blocks only then; Grok reasons anyway). */
+  thinking: boolean;
+  route: RouteRequest;
+  /** Its own secrets (MCP servers' tokens): no error or relayed text may show them. */
+  secrets: string[];
+}
+
+/**
+ * The first steps of /v1/messages, before routing and admission: validation (400 naming the
+ * field) and the facts routing judges by. Message batches run each of their requests through
+ * these steps (and routeRequest, readDocuments, translateRequest) when the batch is created.
+ */
+export function checkMessages(raw: unknown): CheckedMessages {
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
+  const secrets = (v.value.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
   const facts = inspectPrompt(v.value);
-  // Anthropic sends thinking blocks only when the request enables thinking; Grok reasons anyway.
   const thinking = v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive";
-  const wantStream = v.value.stream === true;
-  const routed = await routeAndAdmit(deps, rc, {
-    model: v.value.model,
-    inputTokens: facts.tokens,
+  return {
+    value: v.value,
+    promptTokens: facts.tokens,
     thinking,
-    images: facts.images > 0,
-    computerUse: hasComputerTool(v.value.tools), // screenshots: a model that sees, as for images
-    stream: wantStream,
-    need: { inputTokens: facts.tokens, maxOutputTokens: v.value.max_tokens },
-  });
-  // Admitted: now PDFs and URL documents become text (async, may fetch); the translation after is pure.
-  const req = await deps.documents.resolve(v.value, request.signal);
-  const promptTokens = req === v.value ? facts.tokens : inspectPrompt(req).tokens;
+    secrets,
+    route: {
+      model: v.value.model,
+      inputTokens: facts.tokens,
+      thinking,
+      images: facts.images > 0,
+      computerUse: hasComputerTool(v.value.tools), // screenshots: a model that sees, as for images
+      stream: v.value.stream === true,
+      need: { inputTokens: facts.tokens, maxOutputTokens: v.value.max_tokens },
+    },
+  };
+}
+
+/** After admission: PDFs, URL documents and uploaded files (`files`: the caller's) become text (async, may fetch); the translation after is pure. */
+export async function readDocuments(
+  deps: AppDeps,
+  c: CheckedMessages,
+  signal: AbortSignal | undefined,
+  files: FileAccess | undefined,
+): Promise<{ req: MessagesRequest; promptTokens: number }> {
+  const req = await deps.documents.resolve(c.value, signal, files);
+  return { req, promptTokens: req === c.value ? c.promptTokens : inspectPrompt(req).tokens };
+}
+
+/** The body for one target's dialect and model (throws the 400 of a request that dialect cannot serve). */
+export function translateRequest(
+  deps: AppDeps,
+  req: MessagesRequest,
+  api: UpstreamApi,
+  model: string,
+  o: Omit<RequestOptions, "model" | "caps" | "xSearch">,
+) {
+  const dialect = dialectFor(api);
+  return { dialect, ...dialect.request(req, { ...o, model, caps: deps.caps.get(model), xSearch: deps.config.serverTools?.xSearch ?? false }) };
+}
+
+export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
+  const clientKey = await deps.authenticate(request.headers, rc);
+  const checked = checkMessages(await deps.readBody(request));
+  if (checked.secrets.length) rc.secrets = rc.secrets.with(checked.secrets);
+  const { thinking } = checked;
+  const wantStream = checked.route.stream;
+  const routed = await routeAndAdmit(deps, rc, checked.route);
+  const { req, promptTokens } = await readDocuments(deps, checked, request.signal, fileAccess(deps, request.headers, rc, clientKey));
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
 
@@ -96,18 +147,12 @@ async function callUpstream(c: Call): Promise<Answer> {
   // Every turn of a Claude Code session goes to the same xAI prompt cache.
   const convId = conversationId(request.headers.get("x-claude-code-session-id"), req.metadata?.user_id);
   let withoutEncryptedReasoning = false;
-  const xSearch = deps.config.serverTools?.xSearch ?? false;
   // Turns sent back without their reasoning (no thinking asked, or thinking blocks dropped): what the store kept.
   const scope = reasoningScope(rc.key?.id, c.clientKey);
   const restored = deps.reasoning && deps.upstream.api === "responses" ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
-  const translate = (api: UpstreamApi, model: string) => {
-    const dialect = dialectFor(api);
-    return {
-      dialect,
-      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch, restored }),
-    };
-  };
+  const translate = (api: UpstreamApi, model: string) =>
+    translateRequest(deps, req, api, model, { stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
   const first = translate(deps.upstream.api, routed.model); // validates and logs once, before anything is sent
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
@@ -267,6 +312,7 @@ function answerStream(a: Answer): Response {
     watchdog: ex.result.watchdog,
     pingMs: a.deps.config.resilience.pingIntervalMs,
     client: ex.client,
+    secrets: rc.secrets,
     logger: a.deps.logger,
     requestId: rc.id,
     onEnd(status, error) {

@@ -1,12 +1,11 @@
-/** The error events of the OpenAI faces' streams, for a failure after the 200. */
+/** The error events of the OpenAI faces' streams, for a failure after the 200 (messages scrubbed of secrets by the caller). */
 import { openaiErrorBody, publicMessage } from "../http/errors";
-import { scrubText } from "../redact";
 
 const enc = new TextEncoder();
 
 /** A chat-completions stream's error: a data event the `openai` SDK throws on; the blank lines first end any half-sent event. */
 export function openaiStreamError(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(publicMessage(message)), "upstream_error"))}\n\n`);
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, publicMessage(message), "upstream_error"))}\n\n`);
 }
 
 /**
@@ -15,7 +14,7 @@ export function openaiStreamError(message: string): Uint8Array {
  * before `response.completed`.
  */
 export function responsesStreamError(raw: string): Uint8Array {
-  const message = scrubText(publicMessage(raw));
+  const message = publicMessage(raw);
   const { error } = openaiErrorBody(502, message, "upstream_error");
   const data = { type: "error", code: "upstream_error", message, param: null, error };
   return enc.encode(`\n\nevent: error\ndata: ${JSON.stringify(data)}\n\n`);

@@ -12,7 +12,6 @@ import { Exchange, type ExchangeSpec } from "../exchange/exchange";
 import { relaySse } from "../exchange/relay";
 import type { StreamWatch, WatchedUsage } from "../exchange/sse-frames";
 import type { RequestContext } from "../http/context";
-import { scrubText } from "../redact";
 
 /** What an OpenAI face brings to the shared path. */
 export interface RelayedFace {
@@ -65,7 +64,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
   const ex = await Exchange.open(deps, rc, request, spec);
   const res = ex.result.response;
   const headers: Record<string, string> = {
-    "content-type": scrubText(res.headers.get("content-type") ?? (c.stream ? "text/event-stream" : "application/json")),
+    "content-type": rc.secrets.text(res.headers.get("content-type") ?? (c.stream ? "text/event-stream" : "application/json")),
   };
   if (c.adjusted.length) headers["grok2api-adjusted-params"] = c.adjusted.join(", ");
 
@@ -79,7 +78,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     const { text, usage } = c.face.check(bytes);
     chargeWatched(rc, usage, spec.inputEstimate, Math.ceil(bytes.byteLength / 4));
     await ex.settle();
-    return new Response(scrubText(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
+    return new Response(rc.secrets.text(text), { status: res.status, headers: { ...headers, "content-type": "application/json" } });
   }
 
   const body = ex.body();
@@ -92,7 +91,8 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     watchdog: ex.result.watchdog,
     pingMs: deps.config.resilience.pingIntervalMs,
     watch,
-    errorEvent: c.face.errorEvent,
+    secrets: rc.secrets,
+    errorEvent: (message) => c.face.errorEvent(rc.secrets.text(message)),
     beforeEnd: () => {
       chargeNow();
       return ex.settle();

@@ -10,7 +10,6 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError, type RoutedModel } from "../models/errors";
 import type { Lineup } from "../models/lineup";
@@ -79,7 +78,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const key = await deps.authenticate(request.headers, rc);
   // The primary or a fallback must speak the Responses API; a chat-only target is never sent POST /responses.
   if (!deps.upstream.speaks("responses")) throw noResponsesApi(deps.config.upstream.baseUrl);
-  const v = validateClientResponsesRequest(await readJsonBody(request, deps.config.maxBodyBytes));
+  const v = validateClientResponsesRequest(await deps.readBody(request));
   if (!v.ok) throw invalidRequest(v.message);
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);

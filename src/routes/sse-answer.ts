@@ -9,6 +9,7 @@ import { encodeEvent, PING_FRAME, type StreamEvent } from "../anthropic/events";
 import type { ClientWatch } from "../exchange/client-watch";
 import { ApiError, toApiError } from "../http/errors";
 import type { Logger } from "../http/log";
+import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
 export const SSE_HEADERS = {
@@ -30,6 +31,8 @@ export interface SseAnswerOptions {
   pingMs: number;
   /** The client's side: gone when it went away (the upstream is then drained, then stopped). */
   client: ClientWatch;
+  /** What an error event may not show (an upstream's error text may quote the credential it was sent). */
+  secrets: Secrets;
   logger: Logger;
   requestId: string;
   /** Called once at the end with the status and error for the access log. */
@@ -84,7 +87,7 @@ export function sseAnswer(o: SseAnswerOptions): Response {
           if (!(err instanceof ApiError)) o.logger.warn("stream failed", { request_id: o.requestId, error: String(err) });
           error = e.type;
           try {
-            await write([{ type: "error", error: { type: e.type, message: e.message } }]);
+            await write([{ type: "error", error: { type: e.type, message: o.secrets.text(e.message) } }]);
           } catch {
             // client already gone
           }

@@ -14,6 +14,8 @@ export type Dialect = "sqlite" | "postgres";
 export interface Database {
   sql: SQL;
   dialect: Dialect;
+  /** SQLite's file (absent for Postgres and an in-memory database). */
+  file?: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,72 @@ const MIGRATIONS: Array<(sql: SQL, dialect: Dialect) => Promise<unknown>> = [
     await sql`CREATE INDEX ledger_at ON ledger (at)`;
     await sql`CREATE INDEX ledger_key_at ON ledger (key_id, at)`;
   },
+  // Files and message batches (src/files, src/batches): their records, whoever keeps the bytes.
+  async (sql) => {
+    await sql`CREATE TABLE files (
+      id TEXT PRIMARY KEY,
+      owner TEXT NOT NULL,
+      filename TEXT NOT NULL,
+      mime_type TEXT NOT NULL,
+      size_bytes BIGINT NOT NULL,
+      sha256 TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      expires_at TEXT,
+      downloadable INTEGER NOT NULL,
+      location TEXT NOT NULL,
+      upstream_id TEXT
+    )`;
+    await sql`CREATE INDEX files_owner_id ON files (owner, id)`;
+    await sql`CREATE TABLE batches (
+      id TEXT PRIMARY KEY,
+      owner TEXT NOT NULL,
+      key_id TEXT,
+      key_name TEXT,
+      mode TEXT NOT NULL,
+      upstream_id TEXT,
+      submitted INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      request_count INTEGER NOT NULL,
+      processing INTEGER NOT NULL,
+      succeeded INTEGER NOT NULL,
+      errored INTEGER NOT NULL,
+      canceled INTEGER NOT NULL,
+      expired INTEGER NOT NULL,
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      ended_at TEXT,
+      cancel_initiated_at TEXT,
+      archived_at TEXT,
+      polled_at TEXT,
+      note TEXT,
+      runner TEXT,
+      lease_until TEXT
+    )`;
+    await sql`CREATE INDEX batches_owner_id ON batches (owner, id)`;
+    await sql`CREATE INDEX batches_status ON batches (status)`;
+    await sql`CREATE TABLE batch_requests (
+      batch_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      custom_id TEXT NOT NULL,
+      model TEXT NOT NULL,
+      upstream_model TEXT NOT NULL,
+      params TEXT,
+      upstream_body TEXT,
+      submitted INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      result TEXT,
+      PRIMARY KEY (batch_id, seq)
+    )`;
+    await sql`CREATE INDEX batch_requests_status ON batch_requests (batch_id, status)`;
+  },
+  // Each request once (rows are written with ON CONFLICT DO NOTHING), and whether its usage was estimated.
+  async (sql, dialect) => {
+    // A row written twice before (a batch retried after a lost answer) is kept once.
+    if (dialect === "sqlite") await sql`DELETE FROM ledger WHERE rowid NOT IN (SELECT MIN(rowid) FROM ledger GROUP BY request_id)`;
+    else await sql`DELETE FROM ledger a USING ledger b WHERE a.request_id = b.request_id AND a.ctid > b.ctid`;
+    await sql`CREATE UNIQUE INDEX ledger_request_id ON ledger (request_id)`;
+    await sql`ALTER TABLE ledger ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0`;
+  },
 ];
 
 async function migrate(sql: SQL, dialect: Dialect): Promise<void> {
@@ -104,6 +172,9 @@ export async function openDatabase(url: string): Promise<Database> {
     if (file !== ":memory:") mkdirSync(dirname(file!), { recursive: true });
     sql = new SQL({ adapter: "sqlite", filename: file! });
     await sql`PRAGMA journal_mode = WAL`;
+    // In WAL mode a commit is in the file once the statement returns: a crash of the process loses
+    // nothing (only the machine losing power could lose the last commits; FULL would fsync each one).
+    await sql`PRAGMA synchronous = NORMAL`;
     await sql`PRAGMA busy_timeout = 5000`;
   } else {
     sql = new SQL(url, { max: 5 });
@@ -116,5 +187,5 @@ export async function openDatabase(url: string): Promise<Database> {
     for (const p of urlPasswords(url)) message = message.replaceAll(p, "***");
     throw new Error(message);
   }
-  return { sql, dialect, close: () => sql.close() };
+  return { sql, dialect, ...(file && file !== ":memory:" ? { file } : {}), close: () => sql.close() };
 }

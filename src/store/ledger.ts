@@ -1,11 +1,16 @@
 /**
- * The usage ledger: one row per request served through a model route. Rows are
- * queued in memory and written in batches off the hot path: at most one second
- * after they were queued, and on shutdown (`close`). A crash loses at most the
- * last second. A failed write is kept and tried again with the next batch.
+ * The usage ledger: one row per request served through a model route. Each row is written when
+ * its request is answered — before the answer's last bytes go out (RequestContext.commit) — by
+ * one INSERT: SQLite in WAL mode with synchronous=NORMAL has it once the statement returns, so a
+ * crash of the process (kill -9) loses no row whose answer a client received; Postgres has it
+ * once the server acknowledged it. A row that cannot be written at once (the database failing,
+ * or slower than COMMIT_WAIT_MS) is queued and written with the next batch, off the hot path;
+ * the queue is written on shutdown (`close`). Writes are idempotent: a row whose request id is
+ * in the ledger already is left as it is (a unique index), so a retried batch counts nothing twice.
  */
 import type { Database } from "./db";
 import type { Logger } from "../http/log";
+import { sqlWriter, type RowWriter } from "./ledger-writer";
 
 export interface LedgerRow {
   at: string;
@@ -20,6 +25,8 @@ export interface LedgerRow {
   duration_ms: number;
   path: string;
   request_id: string;
+  /** 1 when the usage was estimated rather than reported by the upstream. */
+  estimated: 0 | 1;
 }
 
 export type GroupBy = "model" | "key" | "day";
@@ -43,12 +50,14 @@ export interface UsageRow {
 
 /** Past this many queued rows (the database is down), the oldest are dropped and the log says so. */
 const MAX_QUEUED = 100_000;
-/** Rows per INSERT statement (SQLite's bound-parameter limit is 32766; 12 columns a row). */
-const BATCH = 1000;
+/** How long an answer waits for its row; past it, the answer goes on and the row is written when it can. */
+export const COMMIT_WAIT_MS = 1000;
 
 export class Ledger {
   private queue: LedgerRow[] = [];
   private writing: LedgerRow[] = [];
+  /** Rows being inserted one by one right now, and those inserts. */
+  private inserting = new Map<LedgerRow, Promise<void>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
   private failing = false;
@@ -60,11 +69,39 @@ export class Ledger {
     private readonly db: Database,
     private readonly logger: Logger,
     private readonly flushMs = 1000,
+    /** How rows reach the database (ledger-writer.ts); default: the database's own connection. */
+    private readonly writer: RowWriter = sqlWriter(db),
   ) {}
 
-  /** Queue a row; it is written within `flushMs`. */
-  record(row: LedgerRow): void {
-    if (this.closed) return;
+  /**
+   * Write a row now. Resolves once it is in the database, or once it is queued for the next batch
+   * (the database failing, or slower than COMMIT_WAIT_MS). Never rejects.
+   */
+  record(row: LedgerRow): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // The database is failing: the row waits with the others for the next attempt.
+    if (this.failing) {
+      this.enqueue(row);
+      return Promise.resolve();
+    }
+    const insert = (async () => {
+      try {
+        await this.writer.write([row]);
+      } catch (e) {
+        this.failed(e);
+        this.enqueue(row);
+      } finally {
+        this.inserting.delete(row);
+      }
+    })();
+    this.inserting.set(row, insert);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, COMMIT_WAIT_MS)));
+    return Promise.race([insert, slow]).finally(() => clearTimeout(timer));
+  }
+
+  /** Queue a row for the next batch (written within `flushMs`). */
+  private enqueue(row: LedgerRow): void {
     if (this.queue.length >= MAX_QUEUED) {
       // A tenth at once: no O(n) shift on every request while the database is away.
       const n = Math.ceil(MAX_QUEUED / 10);
@@ -79,6 +116,11 @@ export class Ledger {
     }, this.flushMs);
   }
 
+  private failed(e: unknown): void {
+    if (!this.failing) this.logger.error("ledger write failed; rows kept and retried", { error: (e as Error).message });
+    this.failing = true;
+  }
+
   /** Write everything queued so far (waits for a write already running). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
@@ -90,21 +132,15 @@ export class Ledger {
   private async write(): Promise<void> {
     this.writing = this.queue;
     this.queue = [];
-    const { sql } = this.db;
     try {
-      while (this.writing.length > 0) {
-        const part = this.writing.slice(0, BATCH);
-        await sql`INSERT INTO ledger ${sql(part)}`;
-        this.writing = this.writing.slice(part.length);
-      }
+      await this.writer.write(this.writing);
       if (this.failing) this.logger.info("ledger writes work again", this.dropped ? { rows_dropped_meanwhile: this.dropped } : {});
       this.failing = false;
       this.dropped = 0;
     } catch (e) {
       // Keep the rows for the next attempt, in order.
       this.queue = [...this.writing, ...this.queue];
-      if (!this.failing) this.logger.error("ledger write failed; rows kept and retried", { error: (e as Error).message });
-      this.failing = true;
+      this.failed(e);
       if (!this.closed) this.timer ??= setTimeout(() => ((this.timer = undefined), void this.flush()), Math.max(this.flushMs, 1000));
     } finally {
       this.writing = [];
@@ -113,11 +149,13 @@ export class Ledger {
 
   /** Rows not yet in the database (queued or being written). */
   private pending(): LedgerRow[] {
-    return [...this.writing, ...this.queue];
+    return [...this.inserting.keys(), ...this.writing, ...this.queue];
   }
 
   /** USD ticks a key spent since `from` (ISO), written or still queued. */
   async spentSince(keyId: string, from: string | undefined): Promise<number> {
+    // Inserts under way first: a row is then either in the table or still pending, rarely both.
+    await Promise.all(this.inserting.values());
     const { sql } = this.db;
     const rows: Array<{ s: unknown }> = from
       ? await sql`SELECT COALESCE(SUM(cost_ticks), 0) AS s FROM ledger WHERE key_id = ${keyId} AND at >= ${from}`
@@ -129,6 +167,7 @@ export class Ledger {
 
   /** Totals grouped by model, key or UTC day, written rows and queued ones alike. */
   async usage(q: UsageQuery): Promise<UsageRow[]> {
+    await Promise.all(this.inserting.values());
     await this.flush();
     const { sql } = this.db;
     const group =
@@ -159,6 +198,8 @@ export class Ledger {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await Promise.all(this.inserting.values());
     await this.flush().catch(() => {});
+    this.writer.close();
   }
 }

@@ -96,7 +96,10 @@ export function turnText(blocks: readonly PromptBlock[]): string {
 }
 
 export function imageUrl(img: ImageBlock): string {
-  return img.source.type === "base64" ? `data:${img.source.media_type};base64,${img.source.data}` : img.source.url;
+  const src = img.source;
+  // A file source is read into a base64 one before translation (documents/resolver.ts).
+  if (src.type === "file") throw invalidRequest(`image source of type file (${src.file_id}) could not be read`);
+  return src.type === "base64" ? `data:${src.media_type};base64,${src.data}` : src.url;
 }
 
 const textOfUnknown = (b: unknown): string => (isRecord(b) && b.type === "text" && typeof b.text === "string" ? b.text : "");

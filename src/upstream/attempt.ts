@@ -13,8 +13,10 @@ import { Watchdog } from "./watchdog";
 export interface AttemptOptions {
   url: URL;
   key: string;
-  /** JSON text; POST when given, GET otherwise. */
-  payload: string | undefined;
+  /** JSON text (or a multipart form); POST when given, GET otherwise. */
+  payload: string | FormData | undefined;
+  /** Overrides the method the payload implies (DELETE). */
+  method?: string;
   headers: Record<string, string> | undefined;
   /** The caller's signal: the client is gone, or the caller stopped reading. */
   signal: AbortSignal;
@@ -52,9 +54,10 @@ export async function attempt(o: AttemptOptions): Promise<{ response: Response; 
   let response: Response;
   try {
     response = await fetch(url, {
-      method: o.payload === undefined ? "GET" : "POST",
+      method: o.method ?? (o.payload === undefined ? "GET" : "POST"),
       headers: {
-        ...(o.payload === undefined ? {} : { "content-type": "application/json" }),
+        // A form sets its own multipart content type (with its boundary).
+        ...(typeof o.payload === "string" ? { "content-type": "application/json" } : {}),
         accept: "application/json, text/event-stream",
         authorization: `Bearer ${o.key}`,
         ...o.headers,

@@ -47,6 +47,10 @@ export interface UpstreamCall {
   path: string;
   /** JSON body; POST when given, GET otherwise. */
   body?: unknown;
+  /** A multipart body instead (a file upload); POST. */
+  form?: FormData;
+  /** The method, when neither POST with a body nor GET without one (DELETE). */
+  method?: "GET" | "POST" | "DELETE";
   /** The client's own key, forwarded to targets without a key pool. */
   key?: string;
   /** Aborts the upstream request (client gone, stop sequence hit). */
@@ -251,6 +255,7 @@ export class UpstreamClient {
           url,
           key,
           payload,
+          method: call.method,
           headers: span?.traceparent ? { ...call.headers, traceparent: span.traceparent } : call.headers,
           signal: call.signal,
           deadline,
@@ -335,7 +340,8 @@ function serialize(body: { model: string }): { model: string; payload: string } 
   }
 }
 
-function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: string | undefined } {
+function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: string | FormData | undefined } {
+  if (call.form) return { model: undefined, payload: call.form };
   const routed = typeof (call.body as { model?: unknown } | undefined)?.model === "string" ? (call.body as { model: string }).model : undefined;
   if (call.body === undefined) return { model: routed, payload: undefined };
   let body: unknown = call.body;

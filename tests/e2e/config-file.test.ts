@@ -283,4 +283,18 @@ describe("the command line", () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("GROK2API_REASONING_STORE_MAX_BYTES");
   });
+
+  test("[batches] and [files]: defaults, the file's values and GROK2API_FILES_DIR, shown by --print-config; a bad value named", async () => {
+    const defaults = JSON.parse((await runCli(["--print-config"])).stdout);
+    expect(defaults.batches).toMatchObject({ upstream: "auto", concurrency: 4, retentionMs: 29 * 86400 * 1000, maxRequests: 100000, priceFactor: 0.5 });
+    expect(defaults.files).toMatchObject({ upstream: "auto", dir: "data/files", maxBytes: 500 * 1024 * 1024 });
+    const path = file(`[batches]\nupstream = false\nconcurrency = 2\nretention = 86400\n[files]\nupstream = true\nmax_bytes = 1048576\n`);
+    const shown = JSON.parse((await runCli(["--print-config", "--config", path], { GROK2API_FILES_DIR: "/srv/files" })).stdout);
+    expect(shown.batches).toMatchObject({ upstream: false, concurrency: 2, retentionMs: 86_400_000 });
+    expect(shown.files).toMatchObject({ upstream: true, dir: "/srv/files", maxBytes: 1048576 });
+    const bad = await runCli(["--check-config", file(`[batches]\nconcurrency = 0\n[files]\nupstream = "sometimes"\n`)]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("batches.concurrency = 0 is invalid");
+    expect(bad.stderr).toContain("files.upstream");
+  });
 });

@@ -321,6 +321,18 @@ browserDescribe("dashboard: in a real headless Chromium", () => {
       const barHeights = await chart.locator("rect.bar").evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("height"))));
       expect(barHeights.filter((h) => h > 0)).toHaveLength(1);
 
+      // A message batch made with the key shows in the batches panel, with its counts.
+      const batch = await client.messages.batches.create({
+        requests: [{ custom_id: "one", params: { model: "grok-4.3", max_tokens: 16, messages: [{ role: "user", content: "hi" }] } }],
+      });
+      await eventually("the batch, ended, in the batches panel", async () => {
+        await page.getByRole("button", { name: "Refresh batches" }).click();
+        const cells = await rowCells(page, "batches-table", batch.id);
+        return cells[3] === "Ended";
+      });
+      const listed = await rowCells(page, "batches-table", batch.id);
+      expect(listed.slice(1, 7)).toEqual(["alice", "gateway", "Ended", "1", "0", "1"]);
+
       mkdirSync(ARTIFACTS, { recursive: true });
       const shot = join(ARTIFACTS, "dashboard.png");
       await page.screenshot({ path: shot, fullPage: true });

@@ -163,4 +163,18 @@ describe("bad input and what cannot be served: Anthropic's error envelope naming
     expect(log).not.toContain(TOKEN); // …and the token is not
     expect(log).not.toContain("s3cr3t-pass");
   });
+
+  test("an upstream error that quotes the token reaches the client without it, JSON and streamed", async () => {
+    const quoting = () => Response.json({ code: "invalid-argument", error: `MCP server rejected authorization ${TOKEN}` }, { status: 400 });
+    h.fake.on(quoting);
+    const err = await h.client.beta.messages.create(ask).catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(String(err.message)).toContain("MCP server rejected authorization");
+    expect(String(err.message)).not.toContain(TOKEN);
+    // Mid-stream: the upstream's failure event quotes it.
+    h.fake.on(() => new Response(`event: error\ndata: {"type":"error","message":"bad token ${TOKEN}"}\n\n`, { headers: { "content-type": "text/event-stream" } }));
+    const r = await raw(h.gw.url, { ...askBody, stream: true });
+    expect(r.text).toContain("event: error");
+    expect(r.text).not.toContain(TOKEN);
+  });
 });

@@ -164,9 +164,11 @@ describe("conversation repair: one bad turn never kills a session", () => {
     expect(r1.status).toBe(400);
     expect(r1.body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     expect(r1.body.error.message).toContain("messages[0].content[0].content[0].type");
+    // A file source names an uploaded file (/v1/files): one the caller does not have is a 404 naming the field.
     const r2 = await bad({ model: "grok-4.3", max_tokens: 10, messages: [{ role: "user", content: [{ type: "document", source: { type: "file", file_id: "f" } }] }] });
-    expect(r2.status).toBe(400);
-    expect(r2.body.error.message).toContain("messages[0].content[0]");
+    expect(r2.status).toBe(404);
+    expect(r2.body).toMatchObject({ type: "error", error: { type: "not_found_error" } });
+    expect(r2.body.error.message).toContain("messages[0].content[0].source.file_id");
     expect(h.fake.requests.length).toBe(0);
   });
 });

@@ -30,7 +30,7 @@ describe("[admin] and [store]", () => {
       GROK2API_STORE_URL: "postgres://u:p@db/ledger",
       GROK2API_REDIS_URL: "redis://127.0.0.1:6379",
     });
-    expect(d.store).toEqual({ url: "postgres://u:p@db/ledger", redisUrl: "redis://127.0.0.1:6379" });
+    expect(d.store).toEqual({ url: "postgres://u:p@db/ledger", redisUrl: "redis://127.0.0.1:6379", redisDown: "auto" });
     // A store URL alone keeps a ledger without the admin API.
     expect((await config({ GROK2API_STORE_URL: "sqlite:///tmp/x.db" })).store).toEqual({ url: "sqlite:///tmp/x.db" });
   });
@@ -41,9 +41,25 @@ describe("[admin] and [store]", () => {
     writeFileSync(file, `[admin]\ntoken = "${ADMIN}"\n[store]\nurl = "sqlite://ledger.db"\nredis_url = "redis://r:6379"\n`);
     const c = await config({ XAI_API_KEY: "xai-k" }, ["--config", file]);
     expect(c.admin).toEqual({ token: ADMIN });
-    expect(c.store).toEqual({ url: "sqlite://ledger.db", redisUrl: "redis://r:6379" });
+    expect(c.store).toEqual({ url: "sqlite://ledger.db", redisUrl: "redis://r:6379", redisDown: "auto" });
     writeFileSync(file, `[store]\nurl = "sqlite://ledger.db"\nredis = "oops"\n`);
     await expect(loadCommand(["--config", file], {})).rejects.toThrow('unknown key "store.redis"');
+  });
+
+  test("redis_down: what virtual keys' requests get while Redis is away, from the file or GROK2API_REDIS_DOWN", async () => {
+    const dir = tempDir("grok2api-teams-config-");
+    const file = join(dir, "c.toml");
+    writeFileSync(file, `[store]\nurl = "sqlite://ledger.db"\nredis_url = "redis://r:6379"\nredis_down = "open"\n`);
+    expect((await config({ XAI_API_KEY: "xai-k" }, ["--config", file])).store?.redisDown).toBe("open");
+    expect((await config({ XAI_API_KEY: "xai-k", GROK2API_REDIS_DOWN: "Closed" }, ["--config", file])).store?.redisDown).toBe("closed");
+    await expect(loadCommand(["--config", file], { XAI_API_KEY: "k", GROK2API_REDIS_DOWN: "maybe" })).rejects.toThrow(
+      'GROK2API_REDIS_DOWN: expected one of auto, closed, open (got "maybe")',
+    );
+    writeFileSync(file, `[store]\nurl = "sqlite://ledger.db"\nredis_down = "sometimes"\n`);
+    await expect(loadCommand(["--config", file], { XAI_API_KEY: "k" })).rejects.toThrow("store.redis_down");
+    const r = await runCli(["--print-config"], { XAI_API_KEY: "xai-k", GROK2API_STORE_URL: "sqlite://x.db", GROK2API_REDIS_URL: "redis://r:6379", GROK2API_REDIS_DOWN: "open" });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).store).toEqual({ url: "sqlite://x.db", redisUrl: "redis://r:6379", redisDown: "open" });
   });
 
   test("bad values and unsafe combinations are refused with one line", async () => {

@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { completion, usage, type FakeUpstream } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { ServerProcess } from "../helpers/process";
+import { createLogger } from "../../src/http/log";
+import { RedisCounters } from "../../src/store/counters";
 import { RedisServer, redisBinary, serviceAvailable } from "../helpers/services";
 import { useFakeUpstreams } from "../helpers/setup";
+import { parsePrometheus, valueOf } from "../helpers/prometheus";
 import { ADMIN_TOKEN, adminCall, createKey, tempDir, UPSTREAM_KEY } from "../helpers/teams";
 
 const binary = redisBinary();
@@ -179,4 +182,120 @@ describe.skipIf(!run)("teams with a real redis-server", () => {
     expect(back).toContain("redis is back");
     expect(await outcome(ask(g.url, k.key))).toBe(200);
   }, 60_000);
+
+  test("Redis down: auto refuses keys with a budget (503 naming Redis) and serves the others; closed refuses every limited key; open serves", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const r = await RedisServer.start(binary!);
+    cleanups.push(() => r.stop());
+    const gateway = async (name: string, redisDown?: "auto" | "closed" | "open") => {
+      const g: Gateway = startGateway(fake.baseUrl, {
+        upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+        admin: { token: ADMIN_TOKEN },
+        store: { url: `sqlite://${t.dir}/${name}.db`, redisUrl: r.url, ...(redisDown ? { redisDown } : {}) },
+      });
+      cleanups.push(() => g.stop());
+      await g.ready;
+      return g;
+    };
+    const auto = await gateway("auto");
+    const closed = await gateway("closed", "closed");
+    const open = await gateway("open", "open");
+    const keys = async (g: Gateway) => ({
+      budgeted: (await createKey(g.url, { name: "budgeted", budget_usd: 1 })).key,
+      limited: (await createKey(g.url, { name: "limited", rpm: 100 })).key,
+      plain: (await createKey(g.url, { name: "plain" })).key,
+    });
+    const [ka, kc, ko] = [await keys(auto), await keys(closed), await keys(open)];
+    for (const [g, k] of [[auto, ka], [closed, kc], [open, ko]] as const) expect(await outcome(ask(g.url, k.budgeted))).toBe(200);
+
+    await r.kill();
+    const e = await ask(auto.url, ka.budgeted).then(
+      () => undefined,
+      (err) => err,
+    );
+    expect(e?.status).toBe(503);
+    expect(e.error.error.type).toBe("api_error");
+    expect(e.error.error.message).toContain("(Redis) are unreachable");
+    expect(e.error.error.message).toContain('redis_down = "auto"');
+    expect(await outcome(ask(auto.url, ka.limited))).toBe(200);
+    expect(await outcome(ask(auto.url, ka.plain))).toBe(200);
+    expect(await outcome(ask(closed.url, kc.budgeted))).toBe(503);
+    expect(await outcome(ask(closed.url, kc.limited))).toBe(503);
+    expect(await outcome(ask(closed.url, kc.plain))).toBe(200); // nothing to count: Redis is not asked
+    expect(await outcome(ask(open.url, ko.budgeted))).toBe(200);
+    expect(await outcome(ask(open.url, ko.limited))).toBe(200);
+    // Said once, with what happens meanwhile.
+    const log = await logText(auto.logFile, (s) => s.includes("redis is unavailable"));
+    expect(log.split("redis is unavailable").length - 1).toBe(1);
+    expect(log).toContain("requests of keys with a budget are refused (503)");
+  }, 60_000);
+
+  test("what is spent while Redis is away is added to it when it is back: the budget still holds, the metrics say so", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    // Redis keeps its data across the kill: an outage of the connection, not of what it counted.
+    const r = await RedisServer.start(binary!, true, { persist: true });
+    cleanups.push(() => r.stop());
+    const g: Gateway = startGateway(fake.baseUrl, {
+      upstream: { baseUrl: fake.baseUrl, keys: [UPSTREAM_KEY] },
+      admin: { token: ADMIN_TOKEN },
+      store: { url: `sqlite://${t.dir}/ledger.db`, redisUrl: r.url, redisDown: "open" },
+    });
+    cleanups.push(() => g.stop());
+    await g.ready;
+    // Five requests of 3000 ticks.
+    const k = await createKey(g.url, { name: "steady", budget_usd: 0.0000015, budget_period: "total" });
+    const spend = async () => (await adminCall(g.url, "GET", "/keys")).body.data.find((x: any) => x.id === k.id).spend_usd;
+    for (let i = 0; i < 2; i++) expect(await outcome(ask(g.url, k.key))).toBe(200);
+    for (let i = 0; i < 50 && (await spend()) !== 0.0000006; i++) await Bun.sleep(20);
+    expect(await spend()).toBe(0.0000006);
+
+    // Metrics are per process: other tests' gateways have reconciled spend too.
+    const metric = async (name: string) => valueOf(parsePrometheus(await (await fetch(`${g.url}/metrics`)).text()), name, {});
+    const reconciledBefore = await metric("grok2api_redis_reconciled_usd_ticks_total");
+    await r.kill();
+    for (let i = 0; i < 2; i++) expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await metric("grok2api_redis_up")).toBe(0);
+
+    await r.restart();
+    const log = await logText(g.logFile, (s) => s.includes("spend counted while redis was away is added to it"), 20_000);
+    expect(log).toContain('"usd":"0.0000006"');
+    // Redis has all four; one more fits the budget, then it is spent.
+    expect(await spend()).toBe(0.0000012);
+    expect(await outcome(ask(g.url, k.key))).toBe(200);
+    expect(await outcome(ask(g.url, k.key))).toBe(402);
+    expect(await metric("grok2api_redis_up")).toBe(1);
+    expect((await metric("grok2api_redis_reconciled_usd_ticks_total")) - reconciledBefore).toBe(6000);
+    expect(log.split("redis is unavailable").length - 1).toBe(1);
+    expect(log.split("redis is back").length - 1).toBe(1);
+  }, 60_000);
+
+  test("the counters' script: concurrent reserves pass only as far as the budget covers; a hold never settled (its instance died) lapses after an hour", async () => {
+    const logger = createLogger({ file: null, stdout: false });
+    const counters = new RedisCounters(redis.url, async () => 1000, logger, "auto", `test-${Date.now()}:`);
+    cleanups.push(() => counters.close());
+    const base = { keyId: "k", boundTicks: 3000, tokens: 0, closedWhenDown: true, budget: { ticks: 10_000, period: "total" as const } };
+    const now = new Date();
+    const all = await Promise.all(Array.from({ length: 30 }, (_, i) => counters.reserve({ ...base, holdId: `r${i}`, now })));
+    expect(all.filter((r) => r.ok)).toHaveLength(3); // 1000 spent + 3 × 3000 held
+    // One failed (nothing charged): its hold is released, and another fits.
+    const [first, second] = all.filter((r) => r.ok);
+    if (first?.ok) first.settle(0, 0, now);
+    let next = await counters.reserve({ ...base, holdId: "after", now: new Date() });
+    for (let i = 0; i < 50 && !next.ok; i++) {
+      await Bun.sleep(10); // the settle is on its way to Redis
+      next = await counters.reserve({ ...base, holdId: `after${i}`, now: new Date() });
+    }
+    expect(next).toMatchObject({ ok: true, seen: { spentTicks: 1000, heldTicks: 9000 } });
+    // One cost 500: the spend has it.
+    if (second?.ok) second.settle(500, 0, now);
+    let spent = 0;
+    for (let i = 0; i < 50 && spent !== 1500; i++, await Bun.sleep(10)) spent = await counters.spent("k", "total", new Date());
+    expect(spent).toBe(1500);
+    // A hold taken two hours ago and never settled has lapsed: it no longer counts.
+    const other = { ...base, keyId: "ghost" };
+    expect((await counters.reserve({ ...other, holdId: "old", now: new Date(Date.now() - 7_200_000) })).ok).toBe(true);
+    expect(await counters.reserve({ ...other, holdId: "new", now: new Date() })).toMatchObject({ ok: true, seen: { heldTicks: 3000 } });
+  });
 });

@@ -10,6 +10,10 @@ export interface Recorded {
   path: string;
   headers: Headers;
   body: any;
+  /** The body as sent (a multipart upload's bytes). */
+  raw: Uint8Array;
+  /** The query string's parameters. */
+  query: URLSearchParams;
   /** Resolves when the client (the gateway) closed or aborted this request. */
   closed: Promise<void>;
   aborted: () => boolean;
@@ -149,7 +153,8 @@ export class FakeUpstream {
       idleTimeout: 0,
       fetch: async (request) => {
         const url = new URL(request.url);
-        const text = await request.text();
+        const raw = new Uint8Array(await request.arrayBuffer());
+        const text = new TextDecoder().decode(raw);
         let body: any = text;
         try {
           body = text ? JSON.parse(text) : undefined;
@@ -167,7 +172,16 @@ export class FakeUpstream {
             resolve();
           });
         });
-        const rec: Recorded = { method: request.method, path: url.pathname, headers: request.headers, body, closed, aborted: () => aborted };
+        const rec: Recorded = {
+          method: request.method,
+          path: url.pathname,
+          headers: request.headers,
+          body,
+          raw,
+          query: url.searchParams,
+          closed,
+          aborted: () => aborted,
+        };
         this.requests.push(rec);
         return this.handler(rec, this.requests.length);
       },

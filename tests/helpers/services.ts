@@ -63,30 +63,36 @@ export class RedisServer {
     readonly port: number,
     private readonly dir: string,
     private readonly binary: string,
+    private readonly persist: boolean,
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** A server on a free port, started unless `started` is false (then `restart()` starts it). */
-  static async start(binary: string, started = true): Promise<RedisServer> {
+  /**
+   * A server on a free port, started unless `started` is false (then `restart()` starts it).
+   * `persist`: every write is in its append-only file before it answers, so a killed and
+   * restarted server still has its data (an outage of the network, not of the data).
+   */
+  static async start(binary: string, started = true, opts: { persist?: boolean } = {}): Promise<RedisServer> {
     const dir = mkdtempSync(join(tmpdir(), "grok2api-redis-"));
-    const r = new RedisServer(freePort(), dir, binary);
+    const r = new RedisServer(freePort(), dir, binary, opts.persist ?? false);
     if (started) await r.restart();
     return r;
   }
 
   /** (Re)start on the same port. */
   async restart(): Promise<void> {
+    const aof = this.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
     this.proc = Bun.spawn(
-      [this.binary, "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, "--daemonize", "no"],
+      [this.binary, "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...aof, "--dir", this.dir, "--daemonize", "no"],
       { stdout: "ignore", stderr: "ignore", stdin: "ignore" },
     );
     await waitUntil(() => canConnect(this.port), "redis-server");
   }
 
-  /** Kill the server (the data is gone with it: no persistence). */
+  /** Kill the server (the data is gone with it, unless it persists). */
   async kill(): Promise<void> {
     if (this.proc && this.proc.exitCode === null) {
       this.proc.kill("SIGKILL");

@@ -1,7 +1,7 @@
 /** The pure parts of teams: periods and windows, key secrets and model globs, admin schemas, memory counters. */
 import { describe, expect, test } from "bun:test";
 import { check, CreateKeySchema, isIsoDate, UpdateKeySchema } from "../../src/admin/schema";
-import { MemoryCounters } from "../../src/store/counters";
+import { MemoryCounters, type Reserved, type ReserveRequest } from "../../src/store/counters";
 import { maskUrlPassword, parseStoreUrl } from "../../src/store/db";
 import { collectSecrets, urlPasswords } from "../../src/redact";
 import { allowsModel, hashKey, newSecret, type VirtualKey } from "../../src/store/keys";
@@ -97,23 +97,29 @@ describe("admin schemas", () => {
 });
 
 describe("memory counters", () => {
-  test("requests and tokens per minute window; spend seeded once, then added to", async () => {
+  const base = { keyId: "k", holdId: "req", boundTicks: 0, tokens: 0, closedWhenDown: false };
+  const reserve = (c: MemoryCounters, r: Partial<ReserveRequest> & { now: Date }) => c.reserve({ ...base, ...r }) as Reserved;
+
+  test("requests and tokens per minute window; spend seeded once, then added to by what requests settle", async () => {
     let seeds = 0;
     const c = new MemoryCounters(async () => (seeds++, 500));
     const t = Date.parse("2026-02-28T13:45:10Z");
-    expect(c.hitRequest("k", t)).toBe(1);
-    expect(c.hitRequest("k", t + 1000)).toBe(2);
-    expect(c.hitRequest("other", t)).toBe(1);
-    expect(c.hitRequest("k", t + 60_000)).toBe(1); // next window
-    c.addTokens("k", 40, t + 60_000);
-    expect(c.tokensThisMinute("k", t + 60_500)).toBe(40);
-    expect(c.tokensThisMinute("k", t + 120_000)).toBe(0);
+    const one = reserve(c, { now: new Date(t), rpm: 10, tokens: 30 });
+    expect(one.ok && one.seen).toMatchObject({ requests: 1, tokens: 30, windowEndMs: Date.parse("2026-02-28T13:46:00Z") });
+    expect(reserve(c, { now: new Date(t + 1000), rpm: 10 }).seen.requests).toBe(2);
+    expect(reserve(c, { now: new Date(t), keyId: "other", rpm: 10 }).seen.requests).toBe(1);
+    // The estimate held gives way to the real count, in the minute it was held in.
+    if (one.ok) one.settle(0, 12, new Date(t + 2000));
+    expect(reserve(c, { now: new Date(t + 3000), tpm: 100 }).seen.tokens).toBe(12);
+    expect(reserve(c, { now: new Date(t + 60_000), rpm: 10 }).seen).toMatchObject({ requests: 1, tokens: 0 }); // next window
 
     const now = new Date(t);
     const [a, b] = await Promise.all([c.spent("k", "month", now), c.spent("k", "month", now)]);
     expect([a, b]).toEqual([500, 500]);
     expect(seeds).toBe(1);
-    c.addSpend("k", 250, now);
+    const r = await reserve(c, { now, budget: { ticks: 10_000, period: "month" } });
+    if (r.ok) r.settle(250, 0, now);
+    if (r.ok) r.settle(250, 0, now); // once only
     expect(c.spent("k", "month", now)).toBe(750);
     // A period not seeded yet is seeded when first asked (the ledger has the spend).
     expect(await c.spent("k", "day", now)).toBe(500);
@@ -125,5 +131,36 @@ describe("memory counters", () => {
     c.addSpend("k", 10, tomorrow);
     expect(c.spent("k", "day", tomorrow)).toBe(510);
     expect((c as unknown as { spend: Map<string, unknown> }).spend.size).toBe(2); // k:month and k:day
+  });
+
+  test("a bound is held until the request settles: concurrent requests pass only as far as the budget covers them", async () => {
+    const c = new MemoryCounters(async () => 1000);
+    const now = new Date("2026-02-28T13:45:10Z");
+    const budget = { ticks: 10_000, period: "day" as const };
+    // Twenty at once while the spend is still being seeded: 1000 spent + 3 × 3000 held fit, a fourth does not.
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => c.reserve({ ...base, holdId: `r${i}`, now, budget, boundTicks: 3000 })));
+    const passed = all.filter((r) => r.ok);
+    expect(passed).toHaveLength(3);
+    const refused = all.find((r) => !r.ok)!;
+    expect(refused).toMatchObject({ ok: false, refusal: "budget", seen: { spentTicks: 1000, heldTicks: 9000 } });
+    // One fails having cost nothing: its hold is released, and another fits.
+    if (passed[0]!.ok) passed[0]!.settle(0, 0, now);
+    const next = await c.reserve({ ...base, holdId: "again", now, budget, boundTicks: 3000 });
+    expect(next).toMatchObject({ ok: true, seen: { spentTicks: 1000, heldTicks: 9000 } });
+    // One ends having cost less than its bound (1000): the rest of its hold is free again.
+    if (passed[1]!.ok) passed[1]!.settle(1000, 20, now);
+    expect(await c.reserve({ ...base, holdId: "more", now, budget, boundTicks: 2000 })).toMatchObject({ ok: true, seen: { spentTicks: 2000, heldTicks: 8000 } });
+    // Unknown prices (no bound): refused only once spend and holds reach the budget.
+    expect((await c.reserve({ ...base, now, budget })).ok).toBe(false);
+    expect((await c.reserve({ ...base, now, budget: { ticks: 10_001, period: "day" } })).ok).toBe(true);
+  });
+
+  test("budget before tpm before rpm; a refused request counts nothing", () => {
+    const c = new MemoryCounters(async () => 0);
+    const now = new Date("2026-02-28T13:45:10Z");
+    expect(reserve(c, { now, rpm: 1, tpm: 10, tokens: 10 }).ok).toBe(true);
+    expect(reserve(c, { now, rpm: 1, tpm: 10 })).toMatchObject({ ok: false, refusal: "tpm", seen: { requests: 1, tokens: 10 } });
+    expect(reserve(c, { now, rpm: 1 })).toMatchObject({ ok: false, refusal: "rpm", seen: { requests: 1 } });
+    expect(reserve(c, { now, rpm: 2 }).seen.requests).toBe(2);
   });
 });

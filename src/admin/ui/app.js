@@ -1,4 +1,4 @@
-// The team dashboard: login, keys (create, edit limits, revoke), usage (tables and a chart), open streams.
+// The team dashboard: login, keys (create, edit limits, revoke), usage (tables and a chart), open streams, message batches.
 // Plain DOM, no framework. Data from the API only ever goes in through textContent / value.
 import { api, ApiFailure, query, session } from "./client.js";
 import { barChart } from "./chart.js";
@@ -448,6 +448,34 @@ function stopStreams() {
   streamsTimer = undefined;
 }
 
+// ---------- message batches ----------
+
+const STATUS = { in_progress: "In progress", canceling: "Canceling", ended: "Ended" };
+
+async function loadBatches() {
+  try {
+    const res = await api("GET", "batches");
+    const rows = res?.data ?? [];
+    const body = $("batches-table").tBodies[0];
+    body.replaceChildren();
+    for (const b of rows) {
+      const tr = document.createElement("tr");
+      cell(tr, b.id, { header: true, cls: "mono" });
+      cell(tr, b.owner ?? "");
+      cell(tr, b.mode === "xai" ? "xAI Batch API" : "gateway");
+      cell(tr, (STATUS[b.processing_status] ?? b.processing_status) + (b.archived_at ? " (results archived)" : ""));
+      cell(tr, int.format(b.request_count), { cls: "num" });
+      for (const k of ["processing", "succeeded", "errored", "canceled", "expired"]) cell(tr, int.format(b.request_counts?.[k] ?? 0), { cls: "num" });
+      cell(tr, when(b.created_at));
+      body.append(tr);
+    }
+    $("batches-empty").hidden = rows.length > 0;
+    $("batches-updated").textContent = `Last update: ${new Date().toLocaleTimeString()}.`;
+  } catch (err) {
+    fail(err);
+  }
+}
+
 // ---------- login / logout ----------
 
 function showLogin(message = "") {
@@ -470,6 +498,7 @@ async function showApp() {
   await loadKeys();
   await loadUsage();
   startStreams();
+  await loadBatches();
 }
 
 async function login(event) {
@@ -539,6 +568,7 @@ function init() {
   $("revoke-form").addEventListener("submit", confirmRevoke);
   for (const b of document.querySelectorAll("dialog [data-close]")) b.addEventListener("click", () => b.closest("dialog").close());
   $("usage-form").addEventListener("submit", loadUsage);
+  $("refresh-batches").addEventListener("click", () => void loadBatches());
   defaultRange();
 
   if (session.token) {

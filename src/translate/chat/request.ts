@@ -42,6 +42,7 @@ import {
 } from "../prompt";
 import { codeResultText, codeUseText, mcpResultBlockText, mcpUseText } from "../server-blocks-text";
 import { structuredOutput } from "../structured-output";
+import { assertNever } from "../../assert-never";
 
 export { INTERRUPTED_TOOL_RESULT };
 
@@ -199,6 +200,8 @@ export function convertToolChoice(
     case "tool":
       if (!toolNames.has(choice.name)) return parallel;
       return { tool_choice: { type: "function", function: { name: choice.name } }, ...parallel };
+    default:
+      return assertNever(choice, "tool_choice");
   }
 }
 

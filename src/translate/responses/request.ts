@@ -63,6 +63,7 @@ import type {
   ServerToolDef,
   UrlCitation,
 } from "./wire";
+import { assertNever } from "../../assert-never";
 
 export interface ResponsesTranslateOptions {
   model: string;
@@ -421,6 +422,8 @@ export function convertResponsesToolChoice(
       return { tool_choice: "none" };
     case "tool":
       return names.has(choice.name) ? { tool_choice: { type: "function", name: choice.name }, ...parallel } : parallel;
+    default:
+      return assertNever(choice, "tool_choice");
   }
 }
 
