@@ -133,6 +133,21 @@ describe("chat-completions streams", () => {
   });
 });
 
+describe("Responses streams: output estimated from the delta events", () => {
+  test("a `….delta` event name counts however its line ends; other events and names that only contain it do not", () => {
+    const frames = [
+      'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"a"}\n\n',
+      'event:response.reasoning_summary_text.delta  \ndata: {"delta":"b"}\n\n',
+      'event: response.function_call_arguments.delta\r\ndata: {"delta":"c"}\r\n\r\n',
+      'data: {"type":"response.output_text.delta","delta":"d"}\n\n', // no event line: the type it starts with
+      'event: response.output_text.done\ndata: {"text":"abcd"}\n\n',
+      'event: response.delta.done\ndata: {}\n\n',
+      'event: .delt\ndata: {}\n\n',
+    ].join("");
+    for (const size of [1, 5, 40, frames.length]) expect(relay(frames, size, responsesStreamWatch()).watch.outputEstimate).toBe(4);
+  });
+});
+
 describe("error events", () => {
   test("Responses: an `error` event with OpenAI's error object, after blank lines that end a half-sent event", () => {
     const text = dec.decode(responsesStreamError("the upstream closed the stream"));
