@@ -112,11 +112,13 @@ export function convertMessages(
       const texts: string[] = [];
       const calls: ToolCall[] = [];
       const ids: string[] = [];
+      const seen = new Set<string>();
       for (const b of blocks) {
         if (b.type === "text" && b.text) texts.push(b.text);
         else if (b.type === "tool_use") {
-          if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
+          if (seen.has(b.id)) continue; // a repeated id would make the results ambiguous
           ids.push(b.id);
+          seen.add(b.id);
           calls.push({ id: upstreamToolCallId(b.id), type: "function", function: { name: b.name, arguments: stringifyInput(b.input) } });
         }
         // thinking / redacted_thinking: never forwarded (see the note at the top).
