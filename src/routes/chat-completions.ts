@@ -13,6 +13,7 @@ import { validateClientChatRequest } from "../openai/inbound";
 import { fitChatRequest } from "../translate/chat-params";
 import { explainModelError } from "../models/errors";
 import { imagesInChat } from "../models/images";
+import { checkModelName } from "../models/name";
 import { ticksOf } from "../models/pricing";
 import type { ChatUsage } from "../openai/schema";
 import { upstreamErrorMessage } from "../openai/sse-reader";
@@ -79,7 +80,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const key = await deps.authenticate(request.headers, rc);
   const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
-  const requested = v.value.model;
+  const requested = checkModelName(v.value.model);
   const upstreamModel = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) }).model;
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });

@@ -11,11 +11,13 @@ import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
+import { checkModelName } from "../models/name";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
   const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
   if (!v.ok) throw invalidRequest(v.message);
+  checkModelName(v.value.model);
   // PDFs are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal);
   const upstreamModel = deps.resolveModel(req.model);

@@ -24,6 +24,7 @@ import { inspectPrompt } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
+import { checkModelName } from "../models/name";
 import { pump } from "./pump";
 import { sseAnswer } from "./sse-answer";
 import { readUpstreamJson } from "./upstream-json";
@@ -51,6 +52,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   const raw = await readJsonBody(request, deps.config.maxBodyBytes);
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
+  checkModelName(v.value.model);
   // PDFs and URL documents become text first (async, may fetch); the translation after is pure.
   const req = await deps.documents.resolve(v.value, request.signal);
 

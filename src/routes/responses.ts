@@ -11,6 +11,7 @@ import type { AppDeps } from "../deps";
 import { readJsonBody } from "../http/body";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError } from "../models/errors";
+import { checkModelName } from "../models/name";
 import { ApiError, invalidRequest } from "../http/errors";
 import { ticksOf } from "../models/pricing";
 import { upstreamErrorMessage } from "../openai/sse-reader";
@@ -107,7 +108,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   if (!v.ok) throw invalidRequest(v.message);
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);
-  const requested = v.value.model;
+  const requested = checkModelName(v.value.model);
   const upstreamModel = deps.resolveModel(requested);
   const stream = v.value.stream === true;
   Object.assign(rc.entry, { model: requested, upstream_model: upstreamModel, stream });

@@ -7,7 +7,7 @@
  */
 import type { Database } from "./db";
 import type { Logger } from "../http/log";
-import { globToRegExp } from "../models/glob";
+import { globMatcher, type GlobMatcher } from "../models/glob";
 
 export type BudgetPeriod = "day" | "month" | "total";
 
@@ -81,22 +81,22 @@ export function publicKey(k: VirtualKey & { key_hash?: string }): VirtualKey {
   return rest;
 }
 
-const compiled = new Map<string, RegExp>();
-/** A glob's RegExp, compiled once (the globs are the admin's, few). */
-function globRegExp(glob: string): RegExp {
-  let re = compiled.get(glob);
-  if (!re) {
+const compiled = new Map<string, GlobMatcher>();
+/** A glob's matcher, made once (the globs are the admin's, few). */
+function globOf(glob: string): GlobMatcher {
+  let matches = compiled.get(glob);
+  if (!matches) {
     if (compiled.size > 10_000) compiled.clear();
-    re = globToRegExp(glob);
-    compiled.set(glob, re);
+    matches = globMatcher(glob);
+    compiled.set(glob, matches);
   }
-  return re;
+  return matches;
 }
 
 /** Whether a key's `models` globs allow an upstream model (no list: every model). */
 export function allowsModel(k: VirtualKey, model: string): boolean {
   if (!k.models) return true;
-  return k.models.some((g) => globRegExp(g).test(model));
+  return k.models.some((g) => globOf(g)(model));
 }
 
 export class KeyStore {
