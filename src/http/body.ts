@@ -3,6 +3,8 @@
  * body in memory, strict UTF-8, and JSON errors turned into 400s.
  */
 import { ApiError, invalidRequest } from "./errors";
+import { JsonSliceError, parseJsonSliced } from "./json-sliced";
+import { LARGE_BODY_BYTES, Slicer } from "./slicer";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -158,22 +160,43 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
 
 /** The body parsed as JSON, or an ApiError (400 / 413). */
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  return (await readJsonBodySized(request, limit)).value;
+}
+
+/**
+ * The body parsed as JSON, and its size in bytes. A large body (LARGE_BODY_BYTES) is checked
+ * and parsed in slices (json-sliced.ts), so that it does not hold the event loop meanwhile.
+ */
+export async function readJsonBodySized(request: Request, limit: number): Promise<{ value: unknown; bytes: number }> {
   const bytes = await readLimited(request, limit);
   if (bytes.byteLength > limit) throw tooLarge(limit);
   if (bytes.byteLength === 0) throw invalidRequest("request body is empty: expected a JSON object");
-  if (!withinDepth(bytes, MAX_JSON_DEPTH)) {
-    throw invalidRequest(`request body is nested too deeply (more than ${MAX_JSON_DEPTH} levels of arrays and objects)`);
-  }
+  if (bytes.byteLength >= LARGE_BODY_BYTES) return { value: await parseLarge(bytes), bytes: bytes.byteLength };
+  if (!withinDepth(bytes, MAX_JSON_DEPTH)) throw tooDeep();
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw invalidRequest("request body is not valid UTF-8");
+    throw notUtf8();
   }
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), bytes: bytes.byteLength };
   } catch (e) {
     if (e instanceof RangeError) throw invalidRequest("request body is nested too deeply");
     throw invalidRequest(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+const tooDeep = () => invalidRequest(`request body is nested too deeply (more than ${MAX_JSON_DEPTH} levels of arrays and objects)`);
+const notUtf8 = () => invalidRequest("request body is not valid UTF-8");
+
+async function parseLarge(bytes: Uint8Array): Promise<unknown> {
+  try {
+    return await parseJsonSliced(bytes, MAX_JSON_DEPTH, new Slicer());
+  } catch (e) {
+    if (!(e instanceof JsonSliceError)) throw e;
+    if (e.kind === "depth") throw tooDeep();
+    if (e.kind === "utf8") throw notUtf8();
+    throw invalidRequest(`request body is not valid JSON: ${e.message}`);
   }
 }
