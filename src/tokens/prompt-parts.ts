@@ -7,6 +7,7 @@
  */
 import type { DocumentBlock, MessagesRequest, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
 import { isServerTool } from "../anthropic/server-tools";
+import type { Slicer } from "../http/slicer";
 import { IMAGE_TOKENS } from "../translate/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
@@ -109,7 +110,24 @@ function safeJson(v: unknown): string | undefined {
 }
 
 export function promptParts(req: CountableRequest): PromptParts {
-  const parts: PromptParts = { texts: [], images: 0, fixedTokens: OVERHEAD.request };
+  const parts = emptyParts();
+  const walk = collect(req, parts);
+  while (!walk.next().done);
+  return parts;
+}
+
+/** promptParts for a large request, in slices (the event loop gets turns between them). */
+export async function promptPartsSliced(req: CountableRequest, slicer: Slicer): Promise<PromptParts> {
+  const parts = emptyParts();
+  const walk = collect(req, parts);
+  while (!walk.next().done) await slicer.pause();
+  return parts;
+}
+
+const emptyParts = (): PromptParts => ({ texts: [], images: 0, fixedTokens: OVERHEAD.request });
+
+/** The walk, stopping after every few hundred blocks. */
+function* collect(req: CountableRequest, parts: PromptParts): Generator<void> {
   if (typeof req.system === "string") {
     if (req.system) {
       parts.texts.push(req.system);
@@ -119,10 +137,16 @@ export function promptParts(req: CountableRequest): PromptParts {
     for (const b of req.system) parts.texts.push(b.text);
     parts.fixedTokens += OVERHEAD.message;
   }
+  let n = 0;
   for (const m of req.messages) {
     parts.fixedTokens += OVERHEAD.message;
     if (typeof m.content === "string") parts.texts.push(m.content);
-    else for (const b of m.content) addBlock(parts, b);
+    else
+      for (const b of m.content) {
+        addBlock(parts, b);
+        if ((++n & 255) === 0) yield;
+      }
+    if ((++n & 255) === 0) yield;
   }
   for (const t of req.tools ?? []) {
     if (isServerTool(t)) continue;
@@ -131,5 +155,4 @@ export function promptParts(req: CountableRequest): PromptParts {
     if (t.description) parts.texts.push(t.description);
     parts.texts.push(safeJson(t.input_schema ?? { type: "object", properties: {} }) ?? "{}");
   }
-  return parts;
 }
