@@ -8,6 +8,7 @@ import { createModelMap, type ModelMap } from "./models/map";
 import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { TokenCounter } from "./tokens/counter";
+import { TranslationThread } from "./workers/translation";
 import { resolveApi } from "./translate/dialect";
 import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
@@ -40,6 +41,8 @@ export interface AppDeps {
   startedAt: number;
   /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
   tokens: TokenCounter;
+  /** Large Messages requests are translated on this thread, off the event loop. */
+  translation: TranslationThread;
   /** The upstream's catalog (models, aliases, image input, prices), learned from it and kept fresh. */
   catalog: UpstreamCatalog;
   /** A request's cost in USD ticks, from its usage and the catalog's prices. */
@@ -136,6 +139,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
+    translation: previous?.translation ?? new TranslationThread((err) => logger.warn("translation thread failed", { error: err.message })),
     catalog,
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),

@@ -253,6 +253,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         await server.stop(true);
         gc.stop();
         deps?.tokens.stop();
+        deps?.translation.stop();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
         logger.info("stopped");

@@ -6,7 +6,8 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
+import { readJsonBodySized } from "../http/body";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { validateClientChatRequest } from "../openai/inbound";
@@ -78,7 +79,8 @@ export function checkCompletion(bytes: Uint8Array): { text: string } & LoggedUsa
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateClientChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
+  const { value, bytes } = await readJsonBodySized(request, deps.config.maxBodyBytes);
+  const v = validateClientChatRequest(value);
   if (!v.ok) throw invalidRequest(v.message);
   const requested = checkModelName(v.value.model);
   const upstreamModel = deps.route({ model: requested, inputTokens: 0, thinking: false, images: imagesInChat(v.value.messages) }).model;
@@ -101,6 +103,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     explain: (err) => explainModelError(err, requested, upstreamModel),
     check: checkCompletion,
     usageOfStream,
+    ...(bytes >= LARGE_BODY_BYTES ? { slicer: new Slicer() } : {}),
   });
 }
 

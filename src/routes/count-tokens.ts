@@ -6,22 +6,27 @@
  */
 import { Elysia } from "elysia";
 import type { CountTokensRequest } from "../anthropic/schema";
-import { validateCountTokensRequest } from "../anthropic/validate";
+import { validateCountTokensRequest, validateCountTokensRequestSliced } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
+import { readJsonBodySized } from "../http/body";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 import { checkModelName } from "../models/name";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateCountTokensRequest<CountTokensRequest>(await readJsonBody(request, deps.config.maxBodyBytes));
+  const { value, bytes } = await readJsonBodySized(request, deps.config.maxBodyBytes);
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
+  const v = slicer
+    ? await validateCountTokensRequestSliced<CountTokensRequest>(value, slicer)
+    : validateCountTokensRequest<CountTokensRequest>(value);
   if (!v.ok) throw invalidRequest(v.message);
   checkModelName(v.value.model);
   // PDFs are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal);
   const upstreamModel = deps.resolveModel(req.model);
-  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal });
+  const { tokens, source } = await deps.tokens.count(req, upstreamModel, { upstream: deps.upstream, key, signal: request.signal }, slicer);
   Object.assign(rc.entry, { model: req.model, upstream_model: upstreamModel, input_tokens: tokens });
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }

@@ -7,9 +7,10 @@ import { Elysia } from "elysia";
 import { MessageAccumulator } from "../anthropic/accumulate";
 import type { MessagesRequest } from "../anthropic/schema";
 import { webSearchSpec } from "../anthropic/server-tools";
-import { validateMessagesRequest } from "../anthropic/validate";
+import { validateMessagesRequest, validateMessagesRequestSliced } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
+import { readJsonBodySized } from "../http/body";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { abortWhenClientGoes } from "../http/client-gone";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
@@ -20,7 +21,7 @@ import { newMessageId } from "../translate/ids";
 import { MalformedUpstream } from "../translate/malformed";
 import { FailedResponse } from "../translate/responses/response";
 import type { SearchOptions } from "../translate/responses/search";
-import { inspectPrompt } from "../translate/usage";
+import { inspectPrompt, inspectPromptSliced } from "../translate/usage";
 import { UpstreamError } from "../upstream/errors";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
 import { explainModelError } from "../models/errors";
@@ -49,14 +50,16 @@ interface Exchange {
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = await deps.authenticate(request.headers, rc);
-  const raw = await readJsonBody(request, deps.config.maxBodyBytes);
-  const v = validateMessagesRequest<MessagesRequest>(raw);
+  const { value: raw, bytes } = await readJsonBodySized(request, deps.config.maxBodyBytes);
+  // A large request is checked and translated in slices and on the translation thread: it never holds the event loop long.
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
+  const v = slicer ? await validateMessagesRequestSliced<MessagesRequest>(raw, slicer) : validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
   checkModelName(v.value.model);
   // PDFs and URL documents become text first (async, may fetch); the translation after is pure.
   const req = await deps.documents.resolve(v.value, request.signal);
 
-  const prompt = inspectPrompt(req);
+  const prompt = slicer ? await inspectPromptSliced(req, slicer) : inspectPrompt(req);
   const { model, rule } = deps.route({
     model: req.model,
     inputTokens: prompt.tokens,
@@ -69,7 +72,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   Object.assign(rc.entry, { model: req.model, upstream_model: model, route: rule, stream: wantStream });
   await deps.admit(rc, model);
 
-  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens });
+  const x = await callUpstream({ deps, request, rc, req, model, stream: upstreamStream, clientKey, promptTokens: prompt.tokens, slicer });
   if (!upstreamStream) return answerJson(x);
   return wantStream ? answerStream(x) : answerJsonFromStream(x);
 }
@@ -85,6 +88,8 @@ interface Call {
   stream: boolean;
   clientKey: string | undefined;
   promptTokens: number;
+  /** Set for a large request: its first translation runs on the translation thread. */
+  slicer: Slicer | undefined;
 }
 
 /**
@@ -99,14 +104,15 @@ async function callUpstream(c: Call): Promise<Exchange> {
   let withoutEncryptedReasoning = false;
   const xSearch = deps.config.serverTools?.xSearch ?? false;
   // Each target gets the body of its own dialect; a fallback may name another model.
+  const options = (model: string) => ({ model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch });
   const translate = (api: UpstreamApi, model: string) => {
     const dialect = dialectFor(api);
-    return {
-      dialect,
-      ...dialect.request(req, { model, caps: deps.caps.get(model), stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, xSearch }),
-    };
+    return { dialect, ...dialect.request(req, options(model)) };
   };
-  const first = translate(deps.upstream.api, c.model); // validates and logs once, before anything is sent
+  // Validates and logs once, before anything is sent. (A fallback's or a retry's body is made at once, here.)
+  const first = c.slicer
+    ? { dialect: dialectFor(deps.upstream.api), ...(await deps.translation.request(req, deps.upstream.api, options(c.model), c.slicer)) }
+    : translate(deps.upstream.api, c.model);
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
 

@@ -9,8 +9,11 @@ import type { AppDeps } from "../deps";
 import { abortWhenClientGoes } from "../http/client-gone";
 import type { RequestContext } from "../http/context";
 import { ApiError, networkErrorText } from "../http/errors";
+import { stringifySliced } from "../http/json-sliced";
+import type { Slicer } from "../http/slicer";
 import { scrubText } from "../redact";
 import { upstreamLogFields, type UpstreamResult } from "../upstream/client";
+import { PreparedBody } from "../upstream/prepared";
 import { readBounded } from "../upstream/read";
 import { relaySse, type RelayOptions } from "./relay";
 
@@ -42,6 +45,14 @@ export interface ProxyCall {
   usageOfStream(lastText: string): LoggedUsage;
   /** How the relay tells a stream is complete, and the event that says it failed (default: chat's). */
   relay?: Pick<RelayOptions, "completion" | "errorEvent">;
+  /** Set for a large request: its body is written in slices before the call, not all at once by the client. */
+  slicer?: Slicer;
+}
+
+/** A large body written in slices, sent as it is (PreparedBody). */
+async function prepared(body: unknown, slicer: Slicer): Promise<PreparedBody> {
+  const source = body as Record<string, unknown>;
+  return new PreparedBody(String(source.model), new Blob(await stringifySliced(body, slicer)), source);
 }
 
 /** Client headers that mean something to xAI and go along. */
@@ -58,13 +69,14 @@ function forwardedHeaders(request: Request): Record<string, string> {
 
 export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
   const { deps, request, rc } = c;
+  const body = c.slicer ? await prepared(c.body, c.slicer) : c.body;
   const { abort, release: done } = abortWhenClientGoes(request);
 
   let result: UpstreamResult;
   try {
     result = await deps.upstream.send({
       path: c.path,
-      body: c.body,
+      body,
       key: c.key,
       signal: abort.signal,
       headers: forwardedHeaders(request),

@@ -8,7 +8,8 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { readJsonBody } from "../http/body";
+import { readJsonBodySized } from "../http/body";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError } from "../models/errors";
 import { checkModelName } from "../models/name";
@@ -104,7 +105,8 @@ function noResponsesApi(baseUrl: string): ApiError {
 export async function handleResponses(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
   if (deps.upstream.api !== "responses") throw noResponsesApi(deps.config.upstream.baseUrl);
-  const v = validateClientResponsesRequest(await readJsonBody(request, deps.config.maxBodyBytes));
+  const { value, bytes } = await readJsonBodySized(request, deps.config.maxBodyBytes);
+  const v = validateClientResponsesRequest(value);
   if (!v.ok) throw invalidRequest(v.message);
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);
@@ -130,6 +132,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
     check: checkResponse,
     usageOfStream,
     relay: { completion: responsesCompletion(), errorEvent: responsesErrorEvent },
+    ...(bytes >= LARGE_BODY_BYTES ? { slicer: new Slicer() } : {}),
   });
 }
 

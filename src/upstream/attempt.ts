@@ -14,7 +14,7 @@ export interface AttemptOptions {
   url: URL;
   key: string;
   /** JSON text; POST when given, GET otherwise. */
-  payload: string | undefined;
+  payload: string | Uint8Array | Blob | undefined;
   headers: Record<string, string> | undefined;
   /** The caller's signal: the client is gone, or the caller stopped reading. */
   signal: AbortSignal;
