@@ -7,6 +7,7 @@
  *   recordUpstreamError(key, status)   an upstream call failed (status or "network"/"timeout")
  *   recordUpstreamRetry(key, reason)   an upstream call is being retried
  *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
+ *   recordKeyLookup(found)      a presented key was looked up in the store
  *
  * What every request records (request, token and cost counts, durations, open streams)
  * is kept here and handed over when /metrics is read, so serving never loads prom-client.
@@ -152,6 +153,7 @@ function flushTallies(m: Registry): void {
   for (const [t, counter] of [
     [upstreamErrorTally, m.upstreamErrors],
     [upstreamRetryTally, m.upstreamRetries],
+    [keyLookupTally, m.keyLookups],
   ] as const) {
     for (const e of t.values()) {
       if (e.n === 0) continue;
@@ -226,6 +228,10 @@ function tally(t: Tally, labels: Record<string, string>): void {
   if (e) e.n++;
   else t.set(key, { labels, n: 1 });
 }
+
+/** A presented key looked up in the store (keys.ts): each is a query. */
+export const recordKeyLookup = (found: boolean): void => tally(keyLookupTally, { result: found ? "found" : "not_found" });
+const keyLookupTally: Tally = new Map();
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 

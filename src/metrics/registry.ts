@@ -66,6 +66,12 @@ export const openStreams = new Gauge({
   help: "SSE streams being sent to clients right now",
   registers,
 });
+export const keyLookups = new Counter({
+  name: "grok2api_key_store_lookups_total",
+  help: "Presented keys looked up in the store (not in memory yet), by result: found or not found",
+  labelNames: ["result"] as const,
+  registers,
+});
 export const reloads = new Counter({
   name: "grok2api_config_reloads_total",
   help: "Configuration reloads (SIGHUP), by result",
