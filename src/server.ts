@@ -177,6 +177,11 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       (t) => {
         teams!.current = t;
         logger.info("store open", { dialect: t.db.dialect, counters: config.store?.redisUrl ? "redis" : "memory" });
+        // A key revoked, expired or removed (here, or on an instance sharing the store): its open streams end.
+        t.keys.onChange(() => {
+          const ended = streams.endWithdrawn((id) => t.withdrawn(id));
+          if (ended > 0) logger.info("streams of withdrawn keys ended", { streams: ended });
+        });
       },
       (e) => logger.error("cannot open the store", { error: (e as Error).message }),
     );

@@ -53,9 +53,9 @@ export function responsesCompletion(): CompletionCheck {
  * and a client that reads only the event type (Codex) sees a stream that failed
  * before `response.completed`. The blank lines first end any half-sent event.
  */
-export function responsesErrorEvent(raw: string): Uint8Array {
+export function responsesErrorEvent(raw: string, status = 502, code = "upstream_error"): Uint8Array {
   const message = scrubText(publicMessage(raw));
-  const { error } = openaiErrorBody(502, message, "upstream_error");
-  const data = { type: "error", code: "upstream_error", message, param: null, error };
+  const { error } = openaiErrorBody(status, message, code);
+  const data = { type: "error", code, message, param: null, error };
   return enc.encode(`\n\nevent: error\ndata: ${JSON.stringify(data)}\n\n`);
 }

@@ -6,7 +6,7 @@
  * left with a silently cut answer.
  */
 import { networkErrorText, openaiErrorBody, publicMessage } from "../http/errors";
-import { ShuttingDown } from "../http/open-streams";
+import { ShuttingDown, StreamEnded } from "../http/open-streams";
 import { scrubText, streamScrubber } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 
@@ -28,8 +28,8 @@ export interface RelayOptions {
   onEnd(outcome: RelayOutcome): void;
   /** Sees every chunk and tells whether the stream was complete; default: it ended with `data: [DONE]`. */
   completion?: { see(chunk: Uint8Array): void; readonly complete: boolean };
-  /** The event that tells the client the stream failed; default: sseErrorEvent. */
-  errorEvent?: (message: string) => Uint8Array;
+  /** The event that tells the client the stream failed (default: sseErrorEvent); an upstream failure unless a status and code are given. */
+  errorEvent?: (message: string, status?: number, code?: string) => Uint8Array;
 }
 
 const enc = new TextEncoder();
@@ -40,8 +40,8 @@ const TAIL_BYTES = 64;
 const ENDS_WITH_DONE = /data:[ \t]*\[DONE\][ \t]*\r?\n\s*$/;
 
 /** An SSE error event the `openai` SDK throws on; the blank lines first end any half-sent event. */
-export function sseErrorEvent(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, scrubText(publicMessage(message)), "upstream_error"))}\n\n`);
+export function sseErrorEvent(message: string, status = 502, code = "upstream_error"): Uint8Array {
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(status, scrubText(publicMessage(message)), code))}\n\n`);
 }
 
 /** The last few bytes seen, enough to tell whether the stream ended with `data: [DONE]`. */
@@ -91,10 +91,12 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             result = await reader.read();
             opts.watchdog?.touch();
           } catch (err) {
-            if (opts.abort.signal.reason instanceof ShuttingDown) {
-              controller.enqueue(errorEvent(opts.abort.signal.reason.message));
+            const reason: unknown = opts.abort.signal.reason;
+            if (reason instanceof StreamEnded) {
+              // Ended by the gateway (shutdown, a withdrawn key): the stream's last event says why.
+              controller.enqueue(reason instanceof ShuttingDown ? errorEvent(reason.message) : errorEvent(reason.message, reason.status, reason.type));
               controller.close();
-              end({ status: 200, error: "shutting_down" });
+              end({ status: 200, error: reason.logAs });
               return;
             }
             if (opts.abort.signal.aborted) {
