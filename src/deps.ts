@@ -139,7 +139,7 @@ export function createDeps(config: Config, logger: Logger, previous?: AppDeps, t
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
-    translation: previous?.translation ?? new TranslationThread((err) => logger.warn("translation thread failed", { error: err.message })),
+    translation: previous?.translation ?? new TranslationThread((err) => logger.warn("translation thread failed; large requests translated in place meanwhile", { error: err.message })),
     catalog,
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),

@@ -31,9 +31,12 @@ type Outcome =
 export class TranslationThread {
   private readonly thread: WorkerThread<{ parts: Uint8Array[]; api: UpstreamApi; opts: RequestOptions }, Outcome>;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The thread's last failure, told already (its pending calls fail with it too). */
+  private told: Error | undefined;
 
-  constructor(onFailure: (err: Error) => void = () => {}) {
-    this.thread = new WorkerThread("translation", SOURCE, onFailure, MAX_WAITING);
+  /** `onFailure`: the thread failed, or could not take a request (then translated here); told once each. */
+  constructor(private readonly onFailure: (err: Error) => void = () => {}) {
+    this.thread = new WorkerThread("translation", SOURCE, (err) => onFailure((this.told = err)), MAX_WAITING);
   }
 
   /** `dialect.request(req, opts)` of the dialect `api`, its body prepared as bytes. */
@@ -43,7 +46,8 @@ export class TranslationThread {
     let outcome: Outcome;
     try {
       outcome = await this.thread.call({ parts, api, opts }, TIMEOUT_MS, parts.map((p) => p.buffer as ArrayBuffer));
-    } catch {
+    } catch (err) {
+      if (err !== this.told) this.onFailure(err instanceof Error ? err : new Error(String(err)));
       return dialectFor(api).request(req, opts);
     } finally {
       this.restLater();
