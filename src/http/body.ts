@@ -151,7 +151,8 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   }
   if (!request.body) return new Uint8Array(0);
   const timeoutMs = bodyTimeoutMs;
-  if (declared !== null && Number(declared) <= limit) return readDeclared(request, timeoutMs);
+  // A large body is read chunk by chunk: Bun's one-piece read holds the event loop while megabytes arrive.
+  if (declared !== null && Number(declared) <= limit && Number(declared) < LARGE_BODY_BYTES) return readDeclared(request, timeoutMs);
   const bytes = await readAllLimited(request.body, limit, { drainTo, timeoutMs });
   if (bytes === "timeout") throw bodyTimedOut(timeoutMs);
   if (bytes === null) throw tooLarge(limit);
