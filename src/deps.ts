@@ -8,6 +8,7 @@ import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { configuredTargets, createUnservedWarner } from "./models/unserved";
 import { TokenCounter } from "./tokens/counter";
+import { TranslationThread } from "./workers/translation";
 import { resolveApi } from "./translate/dialect";
 import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
@@ -23,7 +24,7 @@ import type { FileService } from "./files/service";
 import type { BatchService } from "./batches/service";
 import { withBatchCallers } from "./batches/internal";
 import { collectSecrets, Secrets } from "./redact";
-import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody, readJsonBodySized } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -49,6 +50,8 @@ export interface AppDeps {
   startedAt: number;
   /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
   tokens: TokenCounter;
+  /** Large Messages requests are translated on this thread, off the event loop. */
+  translation: TranslationThread;
   /** The upstream's catalog (models, aliases, image input, prices), learned from it and kept fresh. */
   catalog: UpstreamCatalog;
   /** A request's cost in USD ticks, from its usage and the catalog's prices. */
@@ -57,6 +60,8 @@ export interface AppDeps {
   teams?: TeamsHandle;
   /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
   readBody(request: Request): Promise<unknown>;
+  /** The same, with the body's size (a large one is checked and translated in slices). */
+  readBodySized(request: Request): Promise<{ value: unknown; bytes: number }>;
   /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
   secrets: Secrets;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
@@ -234,6 +239,7 @@ export function createDeps(
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
+    translation: previous?.translation ?? new TranslationThread((err) => logger.warn("translation thread failed; large requests translated in place meanwhile", { error: err.message })),
     catalog,
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
@@ -242,6 +248,7 @@ export function createDeps(
     ...(services.batches ? { batches: services.batches } : {}),
     secrets: new Secrets(collectSecrets(config)),
     readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
+    readBodySized: (request) => readJsonBodySized(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
     allowedModels: modelFilter(teams),
   };

@@ -8,7 +8,7 @@
  * error event. When the client goes, the upstream is read on within the drain policy
  * (client-watch.ts) for its usage, then stopped.
  */
-import { ShuttingDown } from "../http/open-streams";
+import { ShuttingDown, StreamEnded } from "../http/open-streams";
 import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 import { answerFailure } from "../routes/answer-failure";
@@ -30,8 +30,8 @@ export interface RelayOptions {
   watch: StreamWatch;
   /** What the relayed bytes may not carry: the upstream's own events (an error quoting its credential) are scrubbed. */
   secrets: Secrets;
-  /** The event that tells the client the stream failed (its message already scrubbed). */
-  errorEvent(message: string): Uint8Array;
+  /** The event that tells the client the stream failed (its message already scrubbed): an upstream failure unless a status and type are given. */
+  errorEvent(message: string, status?: number, type?: string): Uint8Array;
   /** Runs once the stream is complete, before its last frame goes out. */
   beforeEnd?: () => void | Promise<void>;
   /** Called once, when the relay ends for whatever reason. */
@@ -134,11 +134,12 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             }
           } catch (err) {
             if (draining) return;
-            const reason = client.abort.signal.reason;
-            if (reason instanceof ShuttingDown) {
-              controller.enqueue(opts.errorEvent(reason.message));
+            const reason: unknown = client.abort.signal.reason;
+            if (reason instanceof StreamEnded) {
+              // Ended by the gateway (shutdown, a withdrawn key): the stream's last event says why.
+              controller.enqueue(reason instanceof ShuttingDown ? opts.errorEvent(reason.message) : opts.errorEvent(reason.message, reason.status, reason.type));
               controller.close();
-              end({ status: 200, error: "shutting_down" });
+              end({ status: 200, error: reason.logAs });
               return;
             }
             if (client.isGone) {

@@ -86,9 +86,12 @@ export class RequestContext {
     private readonly streams?: OpenStreams,
   ) {}
 
-  /** A stream being sent: stopping the server aborts `upstream` with ShuttingDown until `finish`. */
+  /**
+   * A stream being sent: until `finish`, stopping the server aborts `upstream` with ShuttingDown,
+   * and withdrawing the stream's virtual key aborts it with KeyWithdrawn (open-streams.ts).
+   */
   endOnShutdown(upstream: AbortController): void {
-    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream);
+    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream, this.key?.id);
   }
 
   /** True while a streamed response is open; it counts in the open-streams gauge until `finish`. */

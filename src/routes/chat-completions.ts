@@ -8,6 +8,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { explainModelError } from "../models/errors";
@@ -17,7 +18,7 @@ import { routeAndAdmit } from "../route/route-and-admit";
 import { chatInputFacts, fitChatRequest } from "../translate/chat-params";
 import { chatStreamWatch, chatUsageOf } from "../translate/chat/stream-watch";
 import type { WatchedUsage } from "../exchange/sse-frames";
-import { forwardedHeaders, proxyToUpstream } from "./openai-proxy";
+import { forwardedHeaders, preparedBody, proxyToUpstream } from "./openai-proxy";
 import { openaiStreamError } from "./openai-errors";
 
 /**
@@ -48,9 +49,12 @@ export function checkCompletion(bytes: Uint8Array): { text: string; usage: Watch
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateClientChatRequest(await deps.readBody(request));
+  const { value, bytes } = await deps.readBodySized(request);
+  const v = validateClientChatRequest(value);
   if (!v.ok) throw invalidRequest(v.message);
   const requested = v.value.model;
+  // A large body is written in slices before the call (a PreparedBody), never all at once.
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
   const stream = v.value.stream === true;
   const facts = chatInputFacts(v.value.messages);
   const maxOutput = v.value.max_completion_tokens ?? v.value.max_tokens;
@@ -71,6 +75,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   const withUsage = (b: Record<string, unknown>) =>
     stream ? { ...b, stream_options: { ...(typeof b.stream_options === "object" && b.stream_options ? b.stream_options : {}), include_usage: true } } : b;
 
+  const primary = slicer ? await preparedBody(withUsage(body), slicer) : (withUsage(body) as { model: string });
   return proxyToUpstream({
     deps,
     request,
@@ -80,7 +85,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     spec: {
       build: (_api, model) => ({
         path: "/chat/completions",
-        body: withUsage(model === undefined || model === routed.model ? body : fit(model).body) as { model: string },
+        body: model === undefined || model === routed.model ? primary : (withUsage(fit(model).body) as { model: string }),
       }),
       key,
       headers: forwardedHeaders(request),

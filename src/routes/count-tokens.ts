@@ -6,21 +6,27 @@
  */
 import { Elysia } from "elysia";
 import type { CountTokensRequest } from "../anthropic/schema";
-import { validateCountTokensRequest } from "../anthropic/validate";
+import { validateCountTokensRequest, validateCountTokensRequestSliced } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { invalidRequest } from "../http/errors";
 import { fileAccess } from "../files/access";
 import { hasComputerTool } from "../anthropic/client-tools";
 import { routeAndAdmit } from "../route/route-and-admit";
-import { inspectPrompt } from "../translate/usage";
+import { inspectPrompt, inspectPromptSliced } from "../translate/usage";
 
 async function countTokens(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const key = await deps.authenticate(request.headers, rc);
-  const v = validateCountTokensRequest<CountTokensRequest>(await deps.readBody(request));
+  const { value, bytes } = await deps.readBodySized(request);
+  // A large request is checked and counted in slices: it never holds the event loop long.
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
+  const v = slicer
+    ? await validateCountTokensRequestSliced<CountTokensRequest>(value, slicer)
+    : validateCountTokensRequest<CountTokensRequest>(value);
   if (!v.ok) throw invalidRequest(v.message);
   // Routed and admitted as a message would be (a key limited to other models is refused), before anything is fetched.
-  const facts = inspectPrompt(v.value);
+  const facts = slicer ? await inspectPromptSliced(v.value, slicer) : inspectPrompt(v.value);
   const routed = await routeAndAdmit(deps, rc, {
     model: v.value.model,
     inputTokens: facts.tokens,
@@ -32,7 +38,7 @@ async function countTokens(deps: AppDeps, request: Request, rc: RequestContext):
   });
   // PDFs (and uploaded files: the caller's own) are counted as the text the model will read.
   const req = await deps.documents.resolve(v.value, request.signal, fileAccess(deps, request.headers, rc, key));
-  const { tokens, source } = await deps.tokens.count(req, routed.model, { upstream: deps.upstream, key, signal: request.signal });
+  const { tokens, source } = await deps.tokens.count(req, routed.model, { upstream: deps.upstream, key, signal: request.signal }, slicer);
   rc.entry.input_tokens = tokens;
   return Response.json({ input_tokens: tokens }, { headers: { "grok2api-token-count": source } });
 }

@@ -8,7 +8,7 @@ import { MessageAccumulator } from "../anthropic/accumulate";
 import type { MessagesRequest, Usage } from "../anthropic/schema";
 import { clientToolKinds, hasComputerTool } from "../anthropic/client-tools";
 import { webSearchSpec } from "../anthropic/server-tools";
-import { validateMessagesRequest } from "../anthropic/validate";
+import { validateMessagesRequest, validateMessagesRequestSliced } from "../anthropic/validate";
 import type { AppDeps } from "../deps";
 import { logged, type RequestContext } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
@@ -19,7 +19,8 @@ import type { FileAccess } from "../documents/resolver";
 import { fileAccess } from "../files/access";
 import { newMessageId } from "../translate/ids";
 import type { SearchOptions } from "../translate/responses/search";
-import { inspectPrompt } from "../translate/usage";
+import { inspectPrompt, inspectPromptSliced, type PromptSize } from "../translate/usage";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { explainModelError } from "../models/errors";
 import { asAnswerFailure } from "./answer-failure";
 import { pump } from "./pump";
@@ -65,22 +66,32 @@ export interface CheckedMessages {
 export function checkMessages(raw: unknown): CheckedMessages {
   const v = validateMessagesRequest<MessagesRequest>(raw);
   if (!v.ok) throw invalidRequest(v.message);
-  const secrets = (v.value.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
-  const facts = inspectPrompt(v.value);
-  const thinking = v.value.thinking?.type === "enabled" || v.value.thinking?.type === "adaptive";
+  return checked(v.value, inspectPrompt(v.value));
+}
+
+/** checkMessages for a large body: validated and measured in slices (it never holds the event loop long). */
+export async function checkMessagesSliced(raw: unknown, slicer: Slicer): Promise<CheckedMessages> {
+  const v = await validateMessagesRequestSliced<MessagesRequest>(raw, slicer);
+  if (!v.ok) throw invalidRequest(v.message);
+  return checked(v.value, await inspectPromptSliced(v.value, slicer));
+}
+
+function checked(value: MessagesRequest, facts: PromptSize): CheckedMessages {
+  const secrets = (value.mcp_servers ?? []).flatMap((s) => (typeof s.authorization_token === "string" ? [s.authorization_token] : []));
+  const thinking = value.thinking?.type === "enabled" || value.thinking?.type === "adaptive";
   return {
-    value: v.value,
+    value,
     promptTokens: facts.tokens,
     thinking,
     secrets,
     route: {
-      model: v.value.model,
+      model: value.model,
       inputTokens: facts.tokens,
       thinking,
       images: facts.images > 0,
-      computerUse: hasComputerTool(v.value.tools), // screenshots: a model that sees, as for images
-      stream: v.value.stream === true,
-      need: { inputTokens: facts.tokens, maxOutputTokens: v.value.max_tokens },
+      computerUse: hasComputerTool(value.tools), // screenshots: a model that sees, as for images
+      stream: value.stream === true,
+      need: { inputTokens: facts.tokens, maxOutputTokens: value.max_tokens },
     },
   };
 }
@@ -105,12 +116,20 @@ export function translateRequest(
   o: Omit<RequestOptions, "model" | "caps" | "xSearch">,
 ) {
   const dialect = dialectFor(api);
-  return { dialect, ...dialect.request(req, { ...o, model, caps: deps.caps.get(model), xSearch: deps.config.serverTools?.xSearch ?? false }) };
+  return { dialect, ...dialect.request(req, { ...o, ...translateOptions(deps, model) }) };
+}
+
+/** What a translation takes from the configuration for a model. */
+function translateOptions(deps: AppDeps, model: string): Pick<RequestOptions, "model" | "caps" | "xSearch"> {
+  return { model, caps: deps.caps.get(model), xSearch: deps.config.serverTools?.xSearch ?? false };
 }
 
 export async function handleMessages(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
   const clientKey = await deps.authenticate(request.headers, rc);
-  const checked = checkMessages(await deps.readBody(request));
+  const { value: raw, bytes } = await deps.readBodySized(request);
+  // A large request is checked in slices and translated on the translation thread: it never holds the event loop long.
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
+  const checked = slicer ? await checkMessagesSliced(raw, slicer) : checkMessages(raw);
   if (checked.secrets.length) rc.secrets = rc.secrets.with(checked.secrets);
   const { thinking } = checked;
   const wantStream = checked.route.stream;
@@ -119,7 +138,7 @@ export async function handleMessages(deps: AppDeps, request: Request, rc: Reques
   // Stop sequences are watched here, so the upstream can be stopped as soon as one appears.
   const upstreamStream = wantStream || (req.stop_sequences?.some((s) => s.length > 0) ?? false);
 
-  const a = await callUpstream({ deps, request, rc, req, routed, stream: upstreamStream, clientKey, promptTokens, thinking });
+  const a = await callUpstream({ deps, request, rc, req, routed, stream: upstreamStream, clientKey, promptTokens, thinking, slicer });
   if (!upstreamStream) return answerJson(a);
   return wantStream ? answerStream(a) : answerJsonFromStream(a);
 }
@@ -135,6 +154,8 @@ interface Call {
   clientKey: string | undefined;
   promptTokens: number;
   thinking: boolean;
+  /** Set for a large request: its first translation runs on the translation thread. */
+  slicer: Slicer | undefined;
 }
 
 /**
@@ -151,9 +172,16 @@ async function callUpstream(c: Call): Promise<Answer> {
   const scope = reasoningScope(rc.key?.id, c.clientKey);
   const restored = deps.reasoning && deps.upstream.api === "responses" ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
-  const translate = (api: UpstreamApi, model: string) =>
-    translateRequest(deps, req, api, model, { stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
-  const first = translate(deps.upstream.api, routed.model); // validates and logs once, before anything is sent
+  const options = () => ({ stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
+  const translate = (api: UpstreamApi, model: string) => translateRequest(deps, req, api, model, options());
+  // Validates and logs once, before anything is sent: a large request on the translation thread, its body
+  // back as bytes sent as they are. (A fallback's or a retry's body is made at once, here.)
+  const first = c.slicer
+    ? {
+        dialect: dialectFor(deps.upstream.api),
+        ...(await deps.translation.request(req, deps.upstream.api, { ...options(), ...translateOptions(deps, routed.model) }, c.slicer)),
+      }
+    : translate(deps.upstream.api, routed.model);
   for (const w of first.warnings) deps.logger.warn(w, { request_id: rc.id });
   if (deps.logger.enabled("debug")) deps.logger.debug("upstream request", { request_id: rc.id, body: redactSecrets(first.body) });
 

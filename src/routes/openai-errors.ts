@@ -4,8 +4,8 @@ import { openaiErrorBody, publicMessage } from "../http/errors";
 const enc = new TextEncoder();
 
 /** A chat-completions stream's error: a data event the `openai` SDK throws on; the blank lines first end any half-sent event. */
-export function openaiStreamError(message: string): Uint8Array {
-  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(502, publicMessage(message), "upstream_error"))}\n\n`);
+export function openaiStreamError(message: string, status = 502, code = "upstream_error"): Uint8Array {
+  return enc.encode(`\n\ndata: ${JSON.stringify(openaiErrorBody(status, publicMessage(message), code))}\n\n`);
 }
 
 /**
@@ -13,9 +13,9 @@ export function openaiStreamError(message: string): Uint8Array {
  * and a client that reads only the event type (Codex) sees a stream that failed
  * before `response.completed`.
  */
-export function responsesStreamError(raw: string): Uint8Array {
+export function responsesStreamError(raw: string, status = 502, code = "upstream_error"): Uint8Array {
   const message = publicMessage(raw);
-  const { error } = openaiErrorBody(502, message, "upstream_error");
-  const data = { type: "error", code: "upstream_error", message, param: null, error };
+  const { error } = openaiErrorBody(status, message, code);
+  const data = { type: "error", code, message, param: null, error };
   return enc.encode(`\n\nevent: error\ndata: ${JSON.stringify(data)}\n\n`);
 }

@@ -12,6 +12,9 @@ import { Exchange, type ExchangeSpec } from "../exchange/exchange";
 import { relaySse } from "../exchange/relay";
 import type { StreamWatch, WatchedUsage } from "../exchange/sse-frames";
 import type { RequestContext } from "../http/context";
+import { stringifySliced } from "../http/json-sliced";
+import type { Slicer } from "../http/slicer";
+import { PreparedBody } from "../upstream/prepared";
 
 /** What an OpenAI face brings to the shared path. */
 export interface RelayedFace {
@@ -19,8 +22,8 @@ export interface RelayedFace {
   check(bytes: Uint8Array): { text: string; usage: WatchedUsage };
   /** A watch for a relayed stream of this face's dialect. */
   watch(): StreamWatch;
-  /** The event that tells the client the stream failed. */
-  errorEvent(message: string): Uint8Array;
+  /** The event that tells the client the stream failed: an upstream failure unless a status and code are given. */
+  errorEvent(message: string, status?: number, code?: string): Uint8Array;
 }
 
 export interface ProxyCall {
@@ -33,6 +36,12 @@ export interface ProxyCall {
   /** How each target is asked (path and body per dialect), and the face's wording of upstream errors. */
   spec: ExchangeSpec;
   face: RelayedFace;
+}
+
+/** A large body written in slices before the call, sent as it is on every attempt (PreparedBody). */
+export async function preparedBody(body: unknown, slicer: Slicer): Promise<PreparedBody> {
+  const source = body as Record<string, unknown>;
+  return new PreparedBody(String(source.model), new Blob(await stringifySliced(body, slicer)), source);
 }
 
 /** Client headers that mean something to xAI and go along. */
@@ -92,7 +101,7 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
     pingMs: deps.config.resilience.pingIntervalMs,
     watch,
     secrets: rc.secrets,
-    errorEvent: (message) => c.face.errorEvent(rc.secrets.text(message)),
+    errorEvent: (message, status, code) => c.face.errorEvent(rc.secrets.text(message), status, code),
     beforeEnd: () => {
       chargeNow();
       return ex.settle();

@@ -10,6 +10,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
+import { LARGE_BODY_BYTES, Slicer } from "../http/slicer";
 import { logged, type RequestContext } from "../http/context";
 import { explainModelError, type RoutedModel } from "../models/errors";
 import type { Lineup } from "../models/lineup";
@@ -17,7 +18,7 @@ import { ApiError, invalidRequest } from "../http/errors";
 import { upstreamErrorMessage } from "../openai/sse-reader";
 import { responsesRouteFacts, validateClientResponsesRequest } from "../openai/responses-inbound";
 import { fitResponsesRequest, unsupportedResponsesField } from "../translate/responses-params";
-import { forwardedHeaders, proxyToUpstream } from "./openai-proxy";
+import { forwardedHeaders, preparedBody, proxyToUpstream } from "./openai-proxy";
 import { responsesStreamError } from "./openai-errors";
 import { routeAndAdmit } from "../route/route-and-admit";
 import type { WatchedUsage } from "../exchange/sse-frames";
@@ -78,11 +79,14 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const key = await deps.authenticate(request.headers, rc);
   // The primary or a fallback must speak the Responses API; a chat-only target is never sent POST /responses.
   if (!deps.upstream.speaks("responses")) throw noResponsesApi(deps.config.upstream.baseUrl);
-  const v = validateClientResponsesRequest(await deps.readBody(request));
+  const { value, bytes } = await deps.readBodySized(request);
+  const v = validateClientResponsesRequest(value);
   if (!v.ok) throw invalidRequest(v.message);
   const unsupported = unsupportedResponsesField(v.value);
   if (unsupported) throw invalidRequest(unsupported);
   const requested = v.value.model;
+  // A large body is written in slices before the call (a PreparedBody), never all at once.
+  const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
   const stream = v.value.stream === true;
   // Routed and admitted as the other faces are: the model map, Claude-style names by role, images to the vision model.
   const facts = responsesRouteFacts(v.value);
@@ -98,6 +102,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const { body, adjusted } = fit(upstreamModel);
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
+  const primary = slicer ? await preparedBody(body, slicer) : (body as { model: string });
   return proxyToUpstream({
     deps,
     request,
@@ -109,7 +114,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
       build: (api, model) =>
         api !== "responses"
           ? { refused: noResponsesApi(deps.config.upstream.baseUrl) }
-          : { path: "/responses", body: (model === undefined || model === upstreamModel ? body : fit(model).body) as { model: string } },
+          : { path: "/responses", body: model === undefined || model === upstreamModel ? primary : (fit(model).body as { model: string }) },
       key,
       headers: forwardedHeaders(request),
       explain: (err) => explainNotFound(err, { requested, model: upstreamModel, rule }, deps.catalog.current),

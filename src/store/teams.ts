@@ -14,7 +14,7 @@ import { recordKeyUsage } from "../metrics";
 import { formatUsd, TICKS_PER_USD } from "../models/pricing";
 import { MemoryCounters, RedisCounters, type Counters, type RedisDownMode, type Reserved, type ReserveRequest, type Seen } from "./counters";
 import { openDatabase, type Database } from "./db";
-import { allowsModel, KeyStore, type VirtualKey } from "./keys";
+import { allowsModel, KeyStore, KEYS_REFRESH_MS, type VirtualKey } from "./keys";
 import { Ledger } from "./ledger";
 import { sqliteWriter, sqlWriter } from "./ledger-writer";
 import { periodEnd, periodStart } from "./periods";
@@ -92,7 +92,7 @@ export class Teams {
     const db = await openDatabase(config.url);
     const writer = db.file ? await sqliteWriter(db, db.file, (m) => logger.warn(m)) : sqlWriter(db);
     const ledger = new Ledger(db, logger, opts.flushMs ?? 1000, writer);
-    const keys = new KeyStore(db, logger, opts.refreshMs ?? 2000);
+    const keys = new KeyStore(db, logger, opts.refreshMs ?? KEYS_REFRESH_MS);
     await keys.ready;
     const seed = (keyId: string, period: "day" | "month" | "total", now: Date) => ledger.spentSince(keyId, periodStart(period, now));
     const mode = config.redisDown ?? "auto";
@@ -112,9 +112,24 @@ export class Teams {
   }
 
   private usable(k: VirtualKey): VirtualKey {
-    if (k.revoked_at) throw unauthorized(`this API key ("${k.name}") was revoked at ${k.revoked_at}`);
-    if (k.expires_at && Date.parse(k.expires_at) <= Date.now()) throw unauthorized(`this API key ("${k.name}") expired at ${k.expires_at}`);
+    const why = this.unusable(k);
+    if (why) throw why;
     return k;
+  }
+
+  private unusable(k: VirtualKey): ApiError | undefined {
+    if (k.revoked_at) return unauthorized(`this API key ("${k.name}") was revoked at ${k.revoked_at}`);
+    if (k.expires_at && Date.parse(k.expires_at) <= Date.now()) return unauthorized(`this API key ("${k.name}") expired at ${k.expires_at}`);
+    return undefined;
+  }
+
+  /**
+   * Why requests made with the key `id` may no longer go on (revoked, expired, gone from the
+   * store), as the error their open streams end with; undefined while it is usable.
+   */
+  withdrawn(id: string): ApiError | undefined {
+    const k = this.keys.get(id);
+    return k ? this.unusable(k) : unauthorized("this API key no longer exists");
   }
 
   /** The spend of a key in its budget period (for keys without a budget: all time), in USD ticks. */

@@ -167,7 +167,8 @@ export interface ConversationSink {
  * falls between a call and its results waits until they are placed. Linear.
  */
 export function walkConversation(messages: MessagesRequest["messages"], sink: ConversationSink): void {
-  let pending: string[] = [];
+  // The calls of the last assistant turn, in call order; a Set, so each result finds its call at once.
+  let pending = new Set<string>();
   let held: string[] = [];
   const placeHeld = () => {
     for (const text of held) sink.system(text);
@@ -175,20 +176,20 @@ export function walkConversation(messages: MessagesRequest["messages"], sink: Co
   };
   const answerMissing = () => {
     for (const id of pending) sink.result(id, undefined);
-    pending = [];
+    pending = new Set();
     placeHeld();
   };
   for (const turn of promptTurns(messages)) {
     if (turn.role === "system") {
       const text = turnText(turn.blocks);
       if (!text) continue;
-      if (pending.length > 0) held.push(text);
+      if (pending.size > 0) held.push(text);
       else sink.system(text);
       continue;
     }
     if (turn.role === "assistant") {
       answerMissing();
-      pending = sink.assistant(turn.blocks);
+      pending = new Set(sink.assistant(turn.blocks));
       continue;
     }
     const results = new Map<string, PromptToolResult>();
@@ -196,11 +197,11 @@ export function walkConversation(messages: MessagesRequest["messages"], sink: Co
     const rest: PromptBlock[] = [];
     for (const b of turn.blocks) {
       if (b.type !== "tool_result") rest.push(b);
-      else if (pending.includes(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);
+      else if (pending.has(b.tool_use_id) && !results.has(b.tool_use_id)) results.set(b.tool_use_id, b);
       else orphans.push(b);
     }
     for (const id of pending) sink.result(id, results.get(id));
-    pending = [];
+    pending = new Set();
     placeHeld();
     sink.user(orphans, rest);
   }

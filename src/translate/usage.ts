@@ -3,6 +3,7 @@ import { toolInstructions } from "../anthropic/client-tools";
 import type { MessagesRequest, Usage } from "../anthropic/schema";
 import { planTool } from "../anthropic/tools";
 import type { ChatUsage } from "../openai/schema";
+import type { Slicer } from "../http/slicer";
 import { count } from "./malformed";
 
 /**
@@ -114,25 +115,48 @@ export function estimateInputTokens(req: Pick<MessagesRequest, "messages" | "sys
 
 /** One walk over the prompt: its estimated tokens and its images. */
 export function inspectPrompt(req: Pick<MessagesRequest, "messages" | "system" | "tools">): PromptSize {
+  const walk = inspecting(req);
+  while (!walk.next().done);
+  return walk.result();
+}
+
+/** inspectPrompt for a large request, in slices (the event loop gets turns between them). */
+export async function inspectPromptSliced(req: Pick<MessagesRequest, "messages" | "system" | "tools">, slicer: Slicer): Promise<PromptSize> {
+  const walk = inspecting(req);
+  while (!walk.next().done) await slicer.pause();
+  return walk.result();
+}
+
+/** The walk, stopping after every few hundred blocks (`next()` until done, then `result()`). */
+function inspecting(req: Pick<MessagesRequest, "messages" | "system" | "tools">) {
   let chars = 0;
   let images = 0;
-  if (typeof req.system === "string") chars += req.system.length;
-  else for (const b of req.system ?? []) chars += b.text.length;
-  for (const m of req.messages) {
-    chars += 16;
-    if (typeof m.content === "string") chars += m.content.length;
-    else
-      for (const b of m.content) {
-        const r = blockChars(b);
-        chars += r.chars;
-        images += r.images;
-      }
+  function* steps(): Generator<void> {
+    if (typeof req.system === "string") chars += req.system.length;
+    else for (const b of req.system ?? []) chars += b.text.length;
+    let n = 0;
+    for (const m of req.messages) {
+      chars += 16;
+      if (typeof m.content === "string") chars += m.content.length;
+      else
+        for (const b of m.content) {
+          const r = blockChars(b);
+          chars += r.chars;
+          images += r.images;
+          if ((++n & 255) === 0) yield;
+        }
+      if ((++n & 255) === 0) yield;
+    }
+    for (const text of toolInstructions(req.tools)) chars += text.length;
+    for (const [i, t] of (req.tools ?? []).entries()) {
+      // What goes upstream: Anthropic's client tools as the functions Claude knows (web search runs upstream).
+      const plan = planTool(t, i);
+      if ("kind" in plan && plan.kind === "function") chars += plan.def.name.length + (plan.def.description?.length ?? 0) + safeJsonLength(plan.def.parameters);
+    }
   }
-  for (const text of toolInstructions(req.tools)) chars += text.length;
-  for (const [i, t] of (req.tools ?? []).entries()) {
-    // What goes upstream: Anthropic's client tools as the functions Claude knows (web search runs upstream).
-    const plan = planTool(t, i);
-    if ("kind" in plan && plan.kind === "function") chars += plan.def.name.length + (plan.def.description?.length ?? 0) + safeJsonLength(plan.def.parameters);
-  }
-  return { tokens: Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS), images };
+  const walk = steps();
+  return {
+    next: () => walk.next(),
+    result: (): PromptSize => ({ tokens: Math.max(1, estimateTextTokens(chars) + images * IMAGE_TOKENS), images }),
+  };
 }

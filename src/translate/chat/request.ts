@@ -131,6 +131,7 @@ export function convertMessages(
       const texts: string[] = [];
       const calls: ToolCall[] = [];
       const ids: string[] = [];
+      const seen = new Set<string>();
       for (const b of blocks) {
         if (b.type === "text" && b.text) texts.push(b.text);
         else if (b.type === "server_tool_use" && b.name === "code_execution") texts.push(codeUseText(b.input));
@@ -138,8 +139,9 @@ export function convertMessages(
         else if (b.type === "mcp_tool_use") texts.push(mcpUseText(b));
         else if (b.type === "mcp_tool_result") texts.push(mcpResultBlockText(b));
         else if (b.type === "tool_use") {
-          if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
+          if (seen.has(b.id)) continue; // a repeated id would make the results ambiguous
           ids.push(b.id);
+          seen.add(b.id);
           calls.push({ id: upstreamToolCallId(b.id), type: "function", function: { name: b.name, arguments: stringifyInput(b.input) } });
         }
         // thinking / redacted_thinking: never forwarded (see the note at the top).

@@ -199,6 +199,7 @@ function pushReasoning(w: Walk, serverTurn: boolean, encrypted: string, id: stri
 
 function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
   const ids: string[] = [];
+  const seen = new Set<string>();
   let run: TextLike[] = [];
   const flushText = () => {
     if (run.length) textItem(run, w);
@@ -326,9 +327,10 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
     } else if (b.type === "redacted_thinking") {
       w.foreignThinking++;
     } else if (b.type === "tool_use") {
-      if (ids.includes(b.id)) continue; // a repeated id would make the results ambiguous
+      if (seen.has(b.id)) continue; // a repeated id would make the results ambiguous
       flushText();
       ids.push(b.id);
+      seen.add(b.id);
       w.items.push({ type: "function_call", call_id: upstreamToolCallId(b.id), name: b.name, arguments: stringifyInput(b.input) });
     }
   }
