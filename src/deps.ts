@@ -20,6 +20,7 @@ import { costBound, type Bound, type Need } from "./store/reservation";
 import type { RateLimits } from "./store/rate-headers";
 import { allowsModel } from "./store/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import type { OpenStreams } from "./http/open-streams";
 import type { FileService } from "./files/service";
 import type { BatchService } from "./batches/service";
 import { withBatchCallers } from "./batches/internal";
@@ -64,6 +65,8 @@ export interface AppDeps {
   readBodySized(request: Request): Promise<{ value: unknown; bytes: number }>;
   /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
   secrets: Secrets;
+  /** The streams this server is sending (kept by the server across reloads): cut at shutdown, listed by the admin API. */
+  streams?: OpenStreams;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /** Uploaded files (/v1/files), kept by the server across reloads. */

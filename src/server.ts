@@ -238,7 +238,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt, streams };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams, () => tracing).compile();
   };

@@ -8,7 +8,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
 import { createKeyChecker } from "../http/auth";
 import { readJsonBody } from "../http/body";
-import { logged, openStreams } from "../http/context";
+import { logged } from "../http/context";
 import { ApiError, invalidRequest } from "../http/errors";
 import { formatUsd } from "../models/pricing";
 import type { VirtualKey } from "../store/keys";
@@ -142,7 +142,7 @@ export const adminRoutes = (deps: AppDeps) => {
     )
     .get(
       "/admin/api/streams",
-      logged(admin(async () => Response.json({ data: openStreams() }))),
+      logged(admin(async () => Response.json({ data: deps.streams?.listing() ?? [] }))),
     )
     .get(
       "/admin/api/batches",

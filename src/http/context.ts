@@ -29,18 +29,6 @@ export interface FinishedRequest {
   costTicks: number | undefined;
 }
 
-/** The streams open right now on this instance, by request id. */
-const open = new Map<string, { rc: RequestContext; startedAt: string }>();
-export function openStreams(): Array<{ request_id: string; key_id: string | null; key_name: string | null; model: string | null; path: string; started_at: string }> {
-  return [...open.values()].map(({ rc, startedAt }) => ({
-    request_id: rc.id,
-    key_id: rc.key?.id ?? null,
-    key_name: rc.key?.name ?? null,
-    model: rc.entry.model ?? null,
-    path: rc.path,
-    started_at: startedAt,
-  }));
-}
 
 export class RequestContext {
   readonly start = performance.now();
@@ -76,6 +64,8 @@ export class RequestContext {
   /** What no text leaving for this request may show: the configuration's secrets, and the request's own. */
   secrets: Secrets = NO_SECRETS;
   private unregister: (() => void) | undefined;
+  /** Takes the stream off the server's list of open streams (the admin API's). */
+  private unlist: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -101,10 +91,16 @@ export class RequestContext {
   set deferred(on: boolean) {
     if (on && !this.streaming && !this.done) {
       streamOpened();
-      open.set(this.id, { rc: this, startedAt: new Date().toISOString() });
+      this.unlist = this.streams?.list(this.id, () => ({
+        key_id: this.key?.id ?? null,
+        key_name: this.key?.name ?? null,
+        model: this.entry.model ?? null,
+        path: this.path,
+      }));
     } else if (!on && this.streaming) {
       streamClosed();
-      open.delete(this.id);
+      this.unlist?.();
+      this.unlist = undefined;
     }
     this.streaming = on;
   }

@@ -40,7 +40,31 @@ export class KeyWithdrawn extends StreamEnded {
   }
 }
 
+/** An open stream as the admin API lists it (never its key). */
+export interface StreamInfo {
+  request_id: string;
+  key_id: string | null;
+  key_name: string | null;
+  model: string | null;
+  path: string;
+  started_at: string;
+}
+
 export class OpenStreams {
+  /** What the admin API lists: each open stream's description, by request id. */
+  private readonly listed = new Map<string, { describe: () => Omit<StreamInfo, "request_id" | "started_at">; startedAt: string }>();
+
+  /** Lists a stream (a RequestContext describes itself); call the returned function when it ends. */
+  list(requestId: string, describe: () => Omit<StreamInfo, "request_id" | "started_at">): () => void {
+    this.listed.set(requestId, { describe, startedAt: new Date().toISOString() });
+    return () => void this.listed.delete(requestId);
+  }
+
+  /** The streams open now, oldest first. */
+  listing(): StreamInfo[] {
+    return [...this.listed].map(([request_id, { describe, startedAt }]) => ({ request_id, ...describe(), started_at: startedAt }));
+  }
+
   /** Each stream's upstream AbortController, and the id of the virtual key it was made with. */
   private readonly open = new Map<AbortController, string | undefined>();
   private emptied: (() => void) | undefined;
