@@ -170,7 +170,8 @@ async function callUpstream(c: Call): Promise<Answer> {
   let withoutEncryptedReasoning = false;
   // Turns sent back without their reasoning (no thinking asked, or thinking blocks dropped): what the store kept.
   const scope = reasoningScope(rc.key?.id, c.clientKey);
-  const restored = deps.reasoning && deps.upstream.api === "responses" ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
+  const primary = dialectFor(deps.upstream.api);
+  const restored = deps.reasoning && primary.replaysReasoning ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
   const options = () => ({ stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
   const translate = (api: UpstreamApi, model: string) => translateRequest(deps, req, api, model, options());
@@ -178,7 +179,7 @@ async function callUpstream(c: Call): Promise<Answer> {
   // back as bytes sent as they are. (A fallback's or a retry's body is made at once, here.)
   const first = c.slicer
     ? {
-        dialect: dialectFor(deps.upstream.api),
+        dialect: primary,
         ...(await deps.translation.request(req, deps.upstream.api, { ...options(), ...translateOptions(deps, routed.model) }, c.slicer)),
       }
     : translate(deps.upstream.api, routed.model);

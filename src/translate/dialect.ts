@@ -86,6 +86,8 @@ export interface Dialect<E = unknown> {
   api: UpstreamApi;
   /** Path under the base URL. */
   path: string;
+  /** It takes Grok's encrypted reasoning back (the reasoning store is consulted for it). */
+  replaysReasoning: boolean;
   request(req: MessagesRequest, opts: RequestOptions): TranslatedRequest;
   /** A non-streaming answer's parsed JSON → message (throws MalformedUpstream on a wrong shape). */
   message(
@@ -99,6 +101,7 @@ export interface Dialect<E = unknown> {
 export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
   api: "chat",
   path: "/chat/completions",
+  replaysReasoning: false,
   request: (req, o) => {
     refuseServerTools(req.tools, "chat", req.mcp_servers); // server tools exist only on the Responses upstream: a 400, not a silent drop
     return { ...toChatRequest(req, o), replayedReasoning: 0, restoredReasoning: 0 };
@@ -122,6 +125,7 @@ export const chatDialect: Dialect<import("../openai/schema").ChatChunk> = {
 export const responsesDialect: Dialect<ResponsesEvent> = {
   api: "responses",
   path: "/responses",
+  replaysReasoning: true,
   request: (req, o) => toResponsesRequest(req, o),
   message: (json, o) => fromResponsesJson(json, o),
   stream: (o) =>
