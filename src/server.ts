@@ -8,8 +8,8 @@ import { Elysia } from "elysia";
 import { ConfigError, DEFAULTS, exposedKeys, type Config } from "./config";
 import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
-import { adminRoutes } from "./admin/routes";
-import { Teams } from "./store/teams";
+import { adminRoutes } from "./teams/admin/routes";
+import { Teams } from "./teams/teams";
 import { createReasoningStore, REASONING_STORE_DEFAULTS } from "./reasoning/store";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { OpenStreams } from "./http/open-streams";
@@ -17,17 +17,17 @@ import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMess
 import { speaksOpenAI } from "./http/face";
 import { localOnlyGuard } from "./http/local-only";
 import type { Logger } from "./http/log";
-import { newRequestId } from "./translate/ids";
+import { newRequestId } from "./dialects/ids";
 import { createTracing, TRACING_OFF, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { registerUpstreamKeys } from "./metrics";
 import type { Secrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
-import { messagesRoutes } from "./routes/messages";
-import { chatCompletionsRoutes } from "./routes/chat-completions";
-import { responsesRoutes } from "./routes/responses";
-import { countTokensRoutes } from "./routes/count-tokens";
+import { messagesRoutes } from "./faces/anthropic/messages";
+import { chatCompletionsRoutes } from "./faces/openai-chat/chat-completions";
+import { responsesRoutes } from "./faces/openai-responses/responses";
+import { countTokensRoutes } from "./faces/anthropic/count-tokens";
 import { modelsRoutes } from "./routes/models";
 import { dashboardRoutes } from "./routes/dashboard";
 import { recordsDb } from "./records/db";
@@ -98,7 +98,7 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
   };
 }
 
-/** The rate-limit headers that apply (see store/rate-headers.ts), on every answer: JSON, stream or error. */
+/** The rate-limit headers that apply (see teams/rate-headers.ts), on every answer: JSON, stream or error. */
 function withRateLimits(res: Response, rc: RequestContext, headers: Headers): Response {
   const h = rc.rateLimitHeaders(speaksOpenAI(rc.path, headers) ? "openai" : "anthropic");
   if (h.length === 0) return res;

@@ -11,7 +11,7 @@
 import { ShuttingDown, StreamEnded } from "../http/open-streams";
 import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
-import { answerFailure } from "../routes/answer-failure";
+import { answerFailure } from "./answer-failure";
 import type { ClientWatch } from "./client-watch";
 import { FrameSplitter, type StreamWatch } from "./sse-frames";
 

@@ -103,7 +103,7 @@ export class FrameSplitter {
   }
 }
 
-/** What a relayed stream is watched for (one per upstream dialect, see translate/<dialect>/stream-watch.ts). */
+/** What a relayed stream is watched for (one per upstream dialect, see dialects/<dialect>/stream-watch.ts). */
 export interface StreamWatch {
   /**
    * A whole frame as it passes: answers what the client gets of it — the frame itself, a

@@ -7,8 +7,8 @@
  */
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
-import type { Admission } from "../store/teams";
-import { rateLimitHeaders, type Face, type RateLimits } from "../store/rate-headers";
+import type { Admission } from "../teams/teams";
+import { rateLimitHeaders, type Face, type RateLimits } from "../teams/rate-headers";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
 import type { RequestTrace } from "../telemetry/tracing";

@@ -12,7 +12,7 @@
 import type { MessagesRequest } from "../anthropic/schema";
 import type { Logger } from "../http/log";
 import type { Slicer } from "../http/slicer";
-import { estimateInputTokens, IMAGE_TOKENS } from "../translate/usage";
+import { estimateInputTokens, IMAGE_TOKENS } from "../dialects/usage";
 import type { UpstreamClient } from "../upstream/client";
 import { tokenizeRemote } from "../upstream/tokenize";
 import { promptParts, promptPartsSliced, type PromptParts } from "./prompt-parts";

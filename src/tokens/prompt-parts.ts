@@ -10,7 +10,7 @@ import { toolInstructions } from "../anthropic/client-tools";
 import type { DocumentBlock, MessagesRequest, SearchResultBlock, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
 import { planTool } from "../anthropic/tools";
 import type { Slicer } from "../http/slicer";
-import { IMAGE_TOKENS } from "../translate/usage";
+import { IMAGE_TOKENS } from "../dialects/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
 export const OVERHEAD = {
@@ -84,7 +84,7 @@ function addBlock(parts: PromptParts, block: unknown): void {
       addToolResult(parts, b as ToolResultBlock);
       return;
     case "search_result": {
-      // Rendered as a tagged text (translate/search-results.ts): its source, title and texts.
+      // Rendered as a tagged text (dialects/search-results.ts): its source, title and texts.
       const r = b as SearchResultBlock;
       parts.fixedTokens += OVERHEAD.searchResult;
       parts.texts.push(r.source, r.title);

@@ -7,7 +7,7 @@
  */
 import type { MessagesRequest } from "../anthropic/schema";
 import { ApiError } from "../http/errors";
-import { dialectFor, type RequestOptions, type UpstreamApi } from "../translate/dialect";
+import { dialectFor, type RequestOptions, type UpstreamApi } from "../dialects";
 
 declare const self: Worker;
 

@@ -10,7 +10,7 @@ import type { MessagesRequest } from "../anthropic/schema";
 import { ApiError, type AnthropicErrorType } from "../http/errors";
 import { stringifySliced } from "../http/json-sliced";
 import type { Slicer } from "../http/slicer";
-import { dialectFor, type RequestOptions, type TranslatedRequest, type UpstreamApi } from "../translate/dialect";
+import { dialectFor, type RequestOptions, type TranslatedRequest, type UpstreamApi } from "../dialects";
 import { PreparedBody } from "../upstream/prepared";
 import { bundledWorker } from "./bundle" with { type: "macro" };
 import { WorkerThread } from "./thread";

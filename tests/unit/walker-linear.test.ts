@@ -14,8 +14,8 @@
 import { describe, expect, test } from "bun:test";
 import type { MessagesRequest } from "../../src/anthropic/schema";
 import { DEFAULT_CAPS } from "../../src/models/capabilities";
-import { chatDialect, responsesDialect } from "../../src/translate/dialect";
-import { walkConversation } from "../../src/translate/prompt";
+import { chatDialect, responsesDialect } from "../../src/dialects";
+import { walkConversation } from "../../src/dialects/prompt";
 
 const N = 40_000;
 
