@@ -6,7 +6,7 @@
  *
  *   bun bench/hostile.ts
  */
-import { StopSequenceWatcher } from "../src/translate/stop-sequences";
+import { StopSequenceWatcher } from "../src/dialects/stop-sequences";
 import { WorkerTokenizer } from "../src/tokens/tokenizer";
 import { pdfText } from "../src/documents/pdf";
 import { makeRepeatedPagePdf } from "../tests/helpers/pdf";

@@ -1,8 +1,8 @@
 #!/usr/bin/env bun
 /**
  * The per-chunk path of a stream, in-process and without sockets: upstream SSE bytes →
- * chunk decoder → stream translator → Anthropic SSE frames, as src/routes/pump.ts and
- * src/routes/messages.ts drive them. Prints ns per upstream chunk (best of several runs),
+ * chunk decoder → stream translator → Anthropic SSE frames, as src/exchange/pump.ts and
+ * src/faces/anthropic/messages.ts drive them. Prints ns per upstream chunk (best of several runs),
  * which moves far less with machine noise than the end-to-end figures of bench/run.ts.
  *
  *   bun bench/hot-path.ts [--chunks 200] [--streams 2000] [--runs 7] [--dialect chat|responses]
@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { encodeEvent, type StreamEvent } from "../src/anthropic/events";
-import { dialectFor } from "../src/translate/dialect";
+import { dialectFor } from "../src/dialects";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

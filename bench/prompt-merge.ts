@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import type { MessagesRequest } from "../src/anthropic/schema";
 import { createCapabilityTable } from "../src/models/capabilities";
-import { chatDialect, responsesDialect } from "../src/translate/dialect";
+import { chatDialect, responsesDialect } from "../src/dialects";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { messages: { type: "string", default: "160000" } } });
 const N = Number(values.messages);

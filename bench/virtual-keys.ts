@@ -25,12 +25,12 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "../src/http/log";
 import { openDatabase } from "../src/store/db";
-import { Ledger } from "../src/store/ledger";
-import { sqliteWriter, sqlWriter } from "../src/store/ledger-writer";
-import { Teams } from "../src/store/teams";
+import { Ledger } from "../src/teams/ledger";
+import { sqliteWriter, sqlWriter } from "../src/teams/ledger-writer";
+import { Teams } from "../src/teams/teams";
 import { PostgresServer, postgresBin } from "../tests/helpers/services";
 import { recordKeyUsage } from "../src/metrics";
-import { rateLimitHeaders } from "../src/store/rate-headers";
+import { rateLimitHeaders } from "../src/teams/rate-headers";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values: O } = parseArgs({

@@ -8,22 +8,24 @@ import { createPricer, type Pricer } from "./models/pricing";
 import { createRouter, resolveName, type Router } from "./models/routing";
 import { configuredTargets, createUnservedWarner } from "./models/unserved";
 import { TokenCounter } from "./tokens/counter";
-import { resolveApi } from "./translate/dialect";
+import { TranslationThread } from "./workers/translation";
+import { resolveApi } from "./dialects";
 import { createDocumentResolver, type DocumentResolver } from "./documents/resolver";
 import { UpstreamClient, type UpstreamTarget } from "./upstream/client";
 import { KeyPool } from "./upstream/keys";
 import { DEFAULT_CATALOG_OPTIONS, UpstreamCatalog } from "./upstream/models";
 import type { RequestContext } from "./http/context";
-import { LimitRefusal, type Admission, type Teams } from "./store/teams";
-import { costBound, type Bound, type Need } from "./store/reservation";
-import type { RateLimits } from "./store/rate-headers";
-import { allowsModel } from "./store/keys";
+import { LimitRefusal, type Admission, type Teams } from "./teams/teams";
+import { costBound, type Bound, type Need } from "./teams/reservation";
+import type { RateLimits } from "./teams/rate-headers";
+import { allowsModel } from "./teams/keys";
 import type { ReasoningStore } from "./reasoning/store";
+import type { OpenStreams } from "./http/open-streams";
 import type { FileService } from "./files/service";
 import type { BatchService } from "./batches/service";
 import { withBatchCallers } from "./batches/internal";
 import { collectSecrets, Secrets } from "./redact";
-import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "./http/body";
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody, readJsonBodySized } from "./http/body";
 
 /** The store (opened at start-up, asynchronously) and what it is once open. */
 export interface TeamsHandle {
@@ -49,6 +51,8 @@ export interface AppDeps {
   startedAt: number;
   /** Input-token counts: count_tokens, message_start estimates, the learned per-model ratio. */
   tokens: TokenCounter;
+  /** Large Messages requests are translated on this thread, off the event loop. */
+  translation: TranslationThread;
   /** The upstream's catalog (models, aliases, image input, prices), learned from it and kept fresh. */
   catalog: UpstreamCatalog;
   /** A request's cost in USD ticks, from its usage and the catalog's prices. */
@@ -57,8 +61,12 @@ export interface AppDeps {
   teams?: TeamsHandle;
   /** A request's JSON body, within this configuration's size and time limits (max_body_bytes, body_timeout). */
   readBody(request: Request): Promise<unknown>;
+  /** The same, with the body's size (a large one is checked and translated in slices). */
+  readBodySized(request: Request): Promise<{ value: unknown; bytes: number }>;
   /** What no text leaving the gateway may show: this configuration's keys, tokens and passwords. */
   secrets: Secrets;
+  /** The streams this server is sending (kept by the server across reloads): cut at shutdown, listed by the admin API. */
+  streams?: OpenStreams;
   /** Grok's encrypted reasoning kept for clients that do not carry it back (kept by the server across reloads). */
   reasoning?: ReasoningStore;
   /** Uploaded files (/v1/files), kept by the server across reloads. */
@@ -234,6 +242,7 @@ export function createDeps(
     ),
     startedAt: Date.now(),
     tokens: previous?.tokens ?? new TokenCounter(logger),
+    translation: previous?.translation ?? new TranslationThread((err) => logger.warn("translation thread failed; large requests translated in place meanwhile", { error: err.message })),
     catalog,
     price: createPricer(lineup),
     ...(teams ? { teams } : {}),
@@ -242,6 +251,7 @@ export function createDeps(
     ...(services.batches ? { batches: services.batches } : {}),
     secrets: new Secrets(collectSecrets(config)),
     readBody: (request) => readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
+    readBodySized: (request) => readJsonBodySized(request, config.maxBodyBytes, config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
     admit: admitter(teams, (model, need) => costBound(need, caps.get(model).maxOutput, lineup()?.model(model)?.prices)),
     allowedModels: modelFilter(teams),
   };

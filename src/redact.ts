@@ -29,6 +29,9 @@ export function redactSecrets(value: unknown, secret = false): unknown {
   if (typeof value === "string") return secret ? maskSecret(value) : value;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secret));
   if (value !== null && typeof value === "object") {
+    // What JSON.stringify would show (a prepared request body shows its size, not its bytes).
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") return redactSecrets(toJSON.call(value), secret);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = redactSecrets(v, isSecretName(k));
     return out;

@@ -5,28 +5,29 @@
  * requests in flight (open streams) finish with the app they started on.
  */
 import { Elysia } from "elysia";
-import { DEFAULTS, type Config } from "./config";
+import { ConfigError, DEFAULTS, exposedKeys, type Config } from "./config";
 import { idleCollector } from "./http/idle-gc";
 import { createDeps, type AppDeps, type TeamsHandle } from "./deps";
-import { adminRoutes } from "./admin/routes";
-import { Teams } from "./store/teams";
+import { adminRoutes } from "./teams/admin/routes";
+import { Teams } from "./teams/teams";
 import { createReasoningStore, REASONING_STORE_DEFAULTS } from "./reasoning/store";
 import { RequestContext, contextOf, setContext } from "./http/context";
 import { OpenStreams } from "./http/open-streams";
 import { ApiError, anthropicErrorBody, errorHeaders, openaiErrorBody, publicMessage, toApiError } from "./http/errors";
 import { speaksOpenAI } from "./http/face";
+import { localOnlyGuard } from "./http/local-only";
 import type { Logger } from "./http/log";
-import { newRequestId } from "./translate/ids";
+import { newRequestId } from "./dialects/ids";
 import { createTracing, TRACING_OFF, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { registerUpstreamKeys } from "./metrics";
 import type { Secrets } from "./redact";
 import { metricsRoutes } from "./routes/metrics";
 import { healthRoutes } from "./routes/health";
-import { messagesRoutes } from "./routes/messages";
-import { chatCompletionsRoutes } from "./routes/chat-completions";
-import { responsesRoutes } from "./routes/responses";
-import { countTokensRoutes } from "./routes/count-tokens";
+import { messagesRoutes } from "./faces/anthropic/messages";
+import { chatCompletionsRoutes } from "./faces/openai-chat/chat-completions";
+import { responsesRoutes } from "./faces/openai-responses/responses";
+import { countTokensRoutes } from "./faces/anthropic/count-tokens";
 import { modelsRoutes } from "./routes/models";
 import { dashboardRoutes } from "./routes/dashboard";
 import { recordsDb } from "./records/db";
@@ -97,7 +98,7 @@ function recorderOf(deps: AppDeps): RequestContext["onFinish"] {
   };
 }
 
-/** The rate-limit headers that apply (see store/rate-headers.ts), on every answer: JSON, stream or error. */
+/** The rate-limit headers that apply (see teams/rate-headers.ts), on every answer: JSON, stream or error. */
 function withRateLimits(res: Response, rc: RequestContext, headers: Headers): Response {
   const h = rc.rateLimitHeaders(speaksOpenAI(rc.path, headers) ? "openai" : "anthropic");
   if (h.length === 0) return res;
@@ -118,6 +119,8 @@ const CUT_WAIT_MS = 1000;
 export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => Tracing = () => TRACING_OFF) {
   const { logger } = deps;
   const recorder = recorderOf(deps);
+  // Without client keys: only this machine's programs are served (local-only.ts).
+  const localOnly = localOnlyGuard(deps.config);
   return new Elysia({ name: "grok2api" })
     .onRequest(({ request, set }) => {
       const id = newRequestId();
@@ -129,6 +132,7 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
       // A span for each API request (not /health, /metrics or the dashboard).
       if (url.pathname.startsWith("/v1/")) rc.trace = tracing().start(request.method, url.pathname, request.headers);
       setContext(request, rc);
+      localOnly?.(request);
     })
     // The matched route pattern labels the request's metrics (bounded, unlike the path).
     .onTransform({ as: "global" }, ({ request, route }) => {
@@ -174,7 +178,11 @@ export interface RunningServer {
   readonly inFlight: number;
   /** Resolves once the store (ledger, virtual keys) is open; rejects if it cannot be. Resolves at once without one. */
   readonly ready: Promise<void>;
-  /** Serve the requests that arrive from now on with `config`; requests in flight keep the old one. */
+  /**
+   * Serve the requests that arrive from now on with `config`; requests in flight keep the old one.
+   * Throws a ConfigError, changing nothing, when `config` would leave this listener (not on
+   * loopback) with an upstream key and no client keys.
+   */
   reload(config: Config): void;
   /**
    * Stop accepting connections, give requests in flight up to `graceMs` to
@@ -198,6 +206,11 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       (t) => {
         teams!.current = t;
         logger.info("store open", { dialect: t.db.dialect, counters: config.store?.redisUrl ? "redis" : "memory" });
+        // A key revoked, expired or removed (here, or on an instance sharing the store): its open streams end.
+        t.keys.onChange(() => {
+          const ended = streams.endWithdrawn((id) => t.withdrawn(id));
+          if (ended > 0) logger.info("streams of withdrawn keys ended", { streams: ended });
+        });
       },
       (e) => logger.error("cannot open the store", { error: (e as Error).message }),
     );
@@ -225,7 +238,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   });
   const build = (c: Config) => {
     registerUpstreamKeys(c.upstream.keys);
-    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt };
+    deps = { ...createDeps(c, logger, deps, teams, reasoning, { files, batches }), startedAt, streams };
     // Compiled now, so the first request after a reload does not pay for it.
     return createApp(deps, streams, () => tracing).compile();
   };
@@ -274,6 +287,10 @@ export function startServer(config: Config, logger: Logger): RunningServer {
       return server.pendingRequests;
     },
     reload(next) {
+      // The listener stays where it is until a restart: a configuration that would leave it open
+      // to the network without client keys is refused, and the running one stays.
+      const exposed = exposedKeys(next, config.host);
+      if (exposed) throw new ConfigError(`${exposed} (the server listens on ${config.host} until it restarts)`);
       app = build(next);
     },
     stop(graceMs = 0) {
@@ -307,6 +324,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
         deps?.tokens.stop();
         reasoning?.close();
         await tracing.shutdown();
+        deps?.translation.stop();
         // The ledger's last rows are written before the log closes.
         if (teams) await teams.ready.then((t) => t.close()).catch(() => {});
         await records.close();

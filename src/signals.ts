@@ -42,18 +42,25 @@ export function handleSignals({ server, logger, config, loadConfig, exit }: Sign
 
   const reload = async () => {
     let next: Config;
+    const rejected = (e: ConfigError) => {
+      recordConfigReload(false);
+      logger.error("config reload rejected, keeping the running configuration", { file: current.configFile, error: e.message });
+    };
     try {
       next = await loadConfig();
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      recordConfigReload(false);
-      logger.error("config reload rejected, keeping the running configuration", { file: current.configFile, error: e.message });
-      return;
+      return rejected(e);
     }
     for (const [name, changed] of NEEDS_RESTART) {
       if (changed(config, next)) logger.warn(`config reload: ${name} takes effect after a restart`);
     }
-    server.reload(next); // throws before changing anything if the new deps cannot be built
+    try {
+      server.reload(next); // throws before changing anything if the new deps cannot be built, or would expose the key
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return rejected(e);
+    }
     logger.setSecrets(secretsOf(next));
     logger.setLevel(next.logLevel);
     current = next;

@@ -12,7 +12,7 @@ export const TextBlock = Obj({
   type: Type.Literal("text"),
   text: Type.String(),
   cache_control: CacheControl,
-  /** Citations of an answer sent back (ours carry what xAI needs to see the turn again, see translate/web-search). */
+  /** Citations of an answer sent back (ours carry what xAI needs to see the turn again, see dialects/responses/search-codec.ts). */
   citations: Type.Optional(Type.Union([Type.Array(Type.Unknown()), Type.Null()])),
 });
 
@@ -56,7 +56,7 @@ export const ToolUseBlock = Obj({
 
 /**
  * A search result the client supplies (its own RAG, or a tool's answer): rendered as text in
- * place for the upstream (translate/search-results.ts). Its text blocks must not be empty.
+ * place for the upstream (dialects/search-results.ts). Its text blocks must not be empty.
  */
 export const SearchResultBlock = Obj({
   type: Type.Literal("search_result"),
@@ -219,7 +219,7 @@ export const McpServer = Obj({
   ),
 });
 
-/** Structured output: `{type:"json_schema", schema}`; other types are refused with a 400 (see translate/structured-output.ts). */
+/** Structured output: `{type:"json_schema", schema}`; other types are refused with a 400 (see dialects/structured-output.ts). */
 export const OutputFormat = Obj({ type: Type.String({ minLength: 1 }), schema: Type.Optional(Type.Unknown()) });
 
 export const MessagesRequest = Obj({
@@ -294,7 +294,7 @@ export interface Usage {
   server_tool_use?: { web_search_requests: number; web_fetch_requests: number };
 }
 
-/** A citation of a web search result in a text block; `encrypted_index` is ours (see translate/web-search/codec.ts). */
+/** A citation of a web search result in a text block; `encrypted_index` is ours (see dialects/responses/search-codec.ts). */
 export interface WebSearchCitation {
   type: "web_search_result_location";
   url: string;
@@ -317,7 +317,7 @@ export type WebSearchResultContent =
 
 /**
  * A code execution's outcome, as Anthropic's 20250522 tool gives it (every version is served so,
- * see translate/responses/code-interpreter.ts): what ran and printed, or an error code.
+ * see dialects/responses/code-interpreter.ts): what ran and printed, or an error code.
  */
 export type CodeExecutionResultContent =
   | { type: "code_execution_result"; stdout: string; stderr: string; return_code: number; content: [] }

@@ -9,7 +9,7 @@ import type { MessagesRequest, Tool } from "./schema";
 
 export const isWebSearchTool = (t: Tool) => typeof t.type === "string" && /^web_search_\d+$/.test(t.type);
 
-/** Every version of Anthropic's code execution tool; all are served as Python (see translate/responses/code-interpreter.ts). */
+/** Every version of Anthropic's code execution tool; all are served as Python (see dialects/responses/code-interpreter.ts). */
 export const CODE_EXECUTION_TYPES = ["code_execution_20250522", "code_execution_20250825", "code_execution_20260120", "code_execution_20260521"];
 
 /** A code_execution_* tool, of a known version or not (tools.ts refuses an unknown one). */

@@ -6,11 +6,15 @@
  */
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, Message, MessagesRequest, OtherBlock } from "./schema";
 
 export interface CheckerCode {
   request: string;
   countTokens: string;
+  /** One message: large requests are checked message by message. */
+  message: string;
+  /** Any block's shape (a type), for the blocks of a large message, one by one. */
+  block: string;
   blocks: Record<string, string>;
 }
 
@@ -18,6 +22,8 @@ export function checkerCode(): CheckerCode {
   return {
     request: TypeCompiler.Code(MessagesRequest),
     countTokens: TypeCompiler.Code(CountTokensRequest),
+    message: TypeCompiler.Code(Message),
+    block: TypeCompiler.Code(OtherBlock),
     blocks: Object.fromEntries(Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, TypeCompiler.Code(schema as TSchema)])),
   };
 }

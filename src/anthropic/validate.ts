@@ -7,9 +7,10 @@ import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
 import { mcpProblem } from "./mcp";
-import { CountTokensRequest, KNOWN_BLOCKS, MessagesRequest, type Tool } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, Message, MessagesRequest, OtherBlock, type Tool } from "./schema";
 import { codeExecutionProblem, NON_PYTHON_SUB_TOOLS, PYTHON_ONLY } from "./server-tools";
 import { toolsProblem } from "./tools";
+import type { Slicer } from "../http/slicer";
 import { checkerCode } from "./validate-code" with { type: "macro" };
 import { describeExpected as describeWords, literalType } from "../schema-words";
 
@@ -32,6 +33,8 @@ export function checkerFromCode<T extends TSchema>(schema: T, code: string): Typ
 
 const checkRequest = checkerFromCode(MessagesRequest, CODE.request);
 const checkCountTokens = checkerFromCode(CountTokensRequest, CODE.countTokens);
+const checkMessage = checkerFromCode(Message, CODE.message);
+const checkAnyBlock = checkerFromCode(OtherBlock, CODE.block);
 const checkBlock: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
   Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, checkerFromCode(schema as TSchema, CODE.blocks[type]!)]),
 );
@@ -185,9 +188,60 @@ function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T
       if (problem) return { ok: false, message: problem };
     }
   }
-  // Every tool is served or refused here, before any routing or counting.
+  return requestProblems(body) ?? v;
+}
+
+/** Every tool is served or refused here, before any routing or counting (after the blocks are checked). */
+function requestProblems(body: unknown): { ok: false; message: string } | undefined {
   const req = body as MessagesRequest;
   const problem = toolsProblem((body as { tools?: Tool[] }).tools) ?? mcpProblem(req) ?? codeExecutionProblem(req);
-  if (problem) return { ok: false, message: problem };
-  return v;
+  return problem ? { ok: false, message: problem } : undefined;
 }
+
+/** validateMessagesRequest for a large body: the same checks, message by message and block by block, in slices. */
+export function validateMessagesRequestSliced<T>(body: unknown, slicer: Slicer): Promise<Validation<T>> {
+  return validateSliced(checkRequest, body, slicer);
+}
+
+/** validateCountTokensRequest for a large body, in slices. */
+export function validateCountTokensRequestSliced<T>(body: unknown, slicer: Slicer): Promise<Validation<T>> {
+  return validateSliced(checkCountTokens, body, slicer);
+}
+
+/**
+ * The request's own fields with its first message, then each further message (a large one
+ * without its blocks), then each block. When a body has several problems, the one named may
+ * be another than the whole-body check names.
+ */
+async function validateSliced<T>(check: TypeCheck<TSchema>, body: unknown, slicer: Slicer): Promise<Validation<T>> {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return validateWith(check, body);
+  const shell = (m: unknown) => {
+    const content = (m as { content?: unknown } | null)?.content;
+    return Array.isArray(content) && content.length > LARGE_MESSAGE_BLOCKS ? { ...(m as object), content: [] } : m;
+  };
+  const head = validateObject<T>(check, { ...(body as object), messages: [shell(messages[0])] });
+  if (!head.ok) return head;
+  for (let m = 1; m < messages.length; m++) {
+    const msg = shell(messages[m]);
+    if (!checkMessage.Check(msg)) return { ok: false, message: firstProblem(Message, msg, `/messages/${m}`, checkMessage) ?? "request body is invalid" };
+    if ((m & 127) === 0) await slicer.pause();
+  }
+  let n = 0;
+  for (let m = 0; m < messages.length; m++) {
+    const content = (messages[m] as { content: unknown }).content;
+    if (!Array.isArray(content)) continue;
+    const large = content.length > LARGE_MESSAGE_BLOCKS;
+    for (let b = 0; b < content.length; b++) {
+      const at = `/messages/${m}/content/${b}`;
+      if (large && !checkAnyBlock.Check(content[b])) return { ok: false, message: firstProblem(OtherBlock, content[b], at, checkAnyBlock) ?? "request body is invalid" };
+      const problem = validateBlock(content[b], at, (messages[m] as { role: string }).role);
+      if (problem) return { ok: false, message: problem };
+      if ((++n & 127) === 0) await slicer.pause();
+    }
+  }
+  return requestProblems(body) ?? { ok: true, value: body as T };
+}
+
+/** A message with more blocks than this has them checked one by one, in slices. */
+const LARGE_MESSAGE_BLOCKS = 256;

@@ -10,8 +10,8 @@ import type { FileAccess } from "../documents/resolver";
 import { ApiError, invalidRequest } from "../http/errors";
 import type { AdmissionNeed } from "../deps";
 import { routeRequest } from "../route/route-and-admit";
-import { checkMessages, readDocuments, translateRequest } from "../routes/messages";
-import type { UpstreamApi } from "../translate/dialect";
+import { checkMessages, readDocuments, translateRequest } from "../faces/anthropic/messages";
+import type { UpstreamApi } from "../dialects";
 import { CUSTOM_ID } from "./wire";
 
 export interface NewRequest {

@@ -6,9 +6,9 @@
 import { clientToolKinds } from "../anthropic/client-tools";
 import type { MessagesRequest } from "../anthropic/schema";
 import { ticksOf } from "../models/pricing";
-import { checkChatCompletion, toAnthropicMessage } from "../translate/chat/response";
-import { newMessageId } from "../translate/ids";
-import { MalformedUpstream } from "../translate/malformed";
+import { checkChatCompletion, toAnthropicMessage } from "../dialects/chat/response";
+import { newMessageId } from "../dialects/ids";
+import { MalformedUpstream } from "../dialects/malformed";
 import { erroredResult } from "./wire";
 import type { XaiResult } from "./xai";
 

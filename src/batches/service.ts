@@ -20,7 +20,7 @@ import type { RecordsDb } from "../records/db";
 import { sortableId } from "../records/ids";
 import { onXai, primaryClient, type Caller } from "../records/upstream";
 import { parseRetryAfter } from "../upstream/errors";
-import { randomId } from "../translate/ids";
+import { randomId } from "../dialects/ids";
 import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "../http/body";
 import { validateBatch } from "./create";
 import { BatchRecords, type BatchRecord, type RequestRecord } from "./records";

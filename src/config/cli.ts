@@ -39,6 +39,7 @@ Options:
 
 Environment:
   GROK2API_API_KEYS  comma-separated keys clients must present (Bearer or x-api-key)
+  GROK2API_ALLOWED_HOSTS  without client keys: comma-separated Host names served besides loopback
   GROK2API_LOG_FILE  access log file (default ${DEFAULTS.logFile})
   XAI_API_KEY        upstream key(s), comma-separated
   XAI_BASE_URL       upstream base URL (default ${DEFAULTS.baseUrl})

@@ -30,5 +30,5 @@ export {
 export { capabilityOverrides, parseEnvFile, readConfigFile, readEnvFile, resilienceFromFile, resolveConfig, type ConfigFlags } from "./load";
 export { HELP, loadCommand, type Command } from "./cli";
 export { describeExpected, describeFileErrors } from "./describe";
-export { checkSecurity, isLoopback } from "./security";
+export { checkSecurity, exposedKeys, isLoopback } from "./security";
 export { logFileProblem } from "./check";

@@ -125,6 +125,19 @@ function resolveMetrics(file: ConfigFile, env: Record<string, string | undefined
   return { enabled: file.metrics?.enabled ?? true, token, requireClientKey: false };
 }
 
+/** A host name or IP address as a Host header names it (no scheme, port or path), lower case. */
+const HOST_NAME = /^(\[[0-9a-f:.]+\]|[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)\.?$/;
+
+function parseAllowedHosts(list: string[], source: string): string[] {
+  return list.map((raw) => {
+    const name = raw.trim().toLowerCase();
+    if (!HOST_NAME.test(name)) {
+      throw new ConfigError(`${source}: ${JSON.stringify(raw)} is not a host name (expected a name or an IP address without scheme, port or path, e.g. gw.example)`);
+    }
+    return name.replace(/\.$/, "");
+  });
+}
+
 const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : Math.round(seconds * 1000));
 
 function parseUpstreamApi(v: string, where: string): UpstreamApiSetting {
@@ -318,6 +331,10 @@ export function resolveConfig(
     host,
     port,
     clientKeys: env.GROK2API_API_KEYS !== undefined ? splitList(env.GROK2API_API_KEYS) : (file.api_keys ?? []),
+    allowedHosts:
+      env.GROK2API_ALLOWED_HOSTS !== undefined
+        ? parseAllowedHosts(splitList(env.GROK2API_ALLOWED_HOSTS), "GROK2API_ALLOWED_HOSTS")
+        : parseAllowedHosts(file.allowed_hosts ?? [], `${where}: allowed_hosts`),
     logFile: env.GROK2API_LOG_FILE || file.log_file || DEFAULTS.logFile,
     logLevel: flags.debug
       ? "debug"

@@ -108,6 +108,8 @@ export const ConfigFileSchema = Type.Object(
     host: Type.Optional(Type.String({ minLength: 1 })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     api_keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /** Host names a gateway without client keys also answers to (besides loopback), e.g. behind a reverse proxy. */
+    allowed_hosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     log_file: Type.Optional(Type.String({ minLength: 1 })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     body_timeout: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
@@ -309,6 +311,11 @@ export interface Config {
   port: number;
   /** Keys clients must present; empty = no client authentication. */
   clientKeys: string[];
+  /**
+   * Without client keys, the Host names served besides loopback ones (lower case, no port);
+   * see http/local-only.ts. Absent = none.
+   */
+  allowedHosts?: string[];
   logFile: string;
   logLevel: LogLevel;
   /** Rotate the log file at this size; 0 = never (rotate with logrotate and SIGUSR1). */

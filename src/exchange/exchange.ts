@@ -9,12 +9,12 @@
 import type { AppDeps } from "../deps";
 import type { RequestContext } from "../http/context";
 import { ApiError } from "../http/errors";
-import { MalformedUpstream } from "../translate/malformed";
+import { MalformedUpstream } from "../dialects/malformed";
 import { upstreamLogFields, type UpstreamCall, type UpstreamResult } from "../upstream/client";
 import { UpstreamError } from "../upstream/errors";
 import { readBounded } from "../upstream/read";
-import { answerFailure } from "../routes/answer-failure";
-import { upstreamLimits } from "../store/rate-headers";
+import { answerFailure } from "./answer-failure";
+import { upstreamLimits } from "../teams/rate-headers";
 import { charge } from "./charge";
 import { ClientWatch, type DrainPolicy } from "./client-watch";
 
@@ -82,7 +82,7 @@ export class Exchange {
       throw err instanceof ApiError ? spec.explain(err) : err;
     }
     Object.assign(rc.entry, upstreamLogFields(result, rc.entry.upstream_model ?? ""));
-    // Passed on where no rate limit of the caller's key applies (store/rate-headers.ts).
+    // Passed on where no rate limit of the caller's key applies (teams/rate-headers.ts).
     rc.upstreamLimits = upstreamLimits(result.response.headers);
     return new Exchange(deps, rc, result, client);
   }

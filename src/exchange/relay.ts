@@ -8,10 +8,10 @@
  * error event. When the client goes, the upstream is read on within the drain policy
  * (client-watch.ts) for its usage, then stopped.
  */
-import { ShuttingDown } from "../http/open-streams";
+import { ShuttingDown, StreamEnded } from "../http/open-streams";
 import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
-import { answerFailure } from "../routes/answer-failure";
+import { answerFailure } from "./answer-failure";
 import type { ClientWatch } from "./client-watch";
 import { asBuffer, FrameSplitter, watchFrame, type StreamWatch } from "./sse-frames";
 
@@ -30,8 +30,8 @@ export interface RelayOptions {
   watch: StreamWatch;
   /** What the relayed bytes may not carry: the upstream's own events (an error quoting its credential) are scrubbed. */
   secrets: Secrets;
-  /** The event that tells the client the stream failed (its message already scrubbed). */
-  errorEvent(message: string): Uint8Array;
+  /** The event that tells the client the stream failed (its message already scrubbed): an upstream failure unless a status and type are given. */
+  errorEvent(message: string, status?: number, type?: string): Uint8Array;
   /** Runs once the stream is complete, before its last frame goes out. */
   beforeEnd?: () => void | Promise<void>;
   /** Called once, when the relay ends for whatever reason. */
@@ -132,10 +132,11 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
           } catch (err) {
             // A gone client's drain ended (aborted when it was over), or the upstream failed meanwhile: the usage is what was counted.
             if (client.isGone) return end({ status: 499, error: "client_closed" });
-            const reason = client.abort.signal.reason;
-            if (reason instanceof ShuttingDown) {
-              await send([opts.errorEvent(reason.message)]);
-              return end({ status: 200, error: "shutting_down" });
+            const reason: unknown = client.abort.signal.reason;
+            if (reason instanceof StreamEnded) {
+              // Ended by the gateway (shutdown, a withdrawn key): the stream's last event says why.
+              await send([reason instanceof ShuttingDown ? opts.errorEvent(reason.message) : opts.errorEvent(reason.message, reason.status, reason.type)]);
+              return end({ status: 200, error: reason.logAs });
             }
             await send([opts.errorEvent(answerFailure({ kind: "connection", cause: err }).message)]);
             return end({ status: 200, error: "upstream_failed" });

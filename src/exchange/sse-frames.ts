@@ -111,7 +111,7 @@ function joined(parts: Uint8Array[], bytes: number, rest: Uint8Array): Buffer {
   return out;
 }
 
-/** What a relayed stream is watched for (one per upstream dialect, see translate/<dialect>/stream-watch.ts). */
+/** What a relayed stream is watched for (one per upstream dialect, see dialects/<dialect>/stream-watch.ts). */
 export interface StreamWatch {
   /**
    * The whole frames of one read as they pass, back to back in `region` (frame k ends at

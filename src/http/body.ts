@@ -3,6 +3,8 @@
  * body in memory, strict UTF-8, and JSON errors turned into 400s.
  */
 import { ApiError, invalidRequest } from "./errors";
+import { JsonSliceError, parseJsonSliced } from "./json-sliced";
+import { LARGE_BODY_BYTES, Slicer } from "./slicer";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -146,7 +148,8 @@ export async function readLimited(request: Request, limit: number, timeoutMs: nu
     if (Number.isFinite(n) && n > drainTo) throw tooLarge(limit);
   }
   if (!request.body) return new Uint8Array(0);
-  if (declared !== null && Number(declared) <= limit) return readDeclared(request, timeoutMs);
+  // A large body is read chunk by chunk: Bun's one-piece read holds the event loop while megabytes arrive.
+  if (declared !== null && Number(declared) <= limit && Number(declared) < LARGE_BODY_BYTES) return readDeclared(request, timeoutMs);
   const bytes = await readAllLimited(request.body, limit, { drainTo, timeoutMs });
   if (bytes === "timeout") throw bodyTimedOut(timeoutMs);
   if (bytes === null) throw tooLarge(limit);
@@ -155,22 +158,43 @@ export async function readLimited(request: Request, limit: number, timeoutMs: nu
 
 /** The body parsed as JSON, or an ApiError (400 / 408 / 413): at most `limit` bytes, sent within `timeoutMs`. */
 export async function readJsonBody(request: Request, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<unknown> {
+  return (await readJsonBodySized(request, limit, timeoutMs)).value;
+}
+
+/**
+ * The body parsed as JSON, and its size in bytes. A large body (LARGE_BODY_BYTES) is checked
+ * and parsed in slices (json-sliced.ts), so that it does not hold the event loop meanwhile.
+ */
+export async function readJsonBodySized(request: Request, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<{ value: unknown; bytes: number }> {
   const bytes = await readLimited(request, limit, timeoutMs);
   if (bytes.byteLength > limit) throw tooLarge(limit);
   if (bytes.byteLength === 0) throw invalidRequest("request body is empty: expected a JSON object");
-  if (!withinDepth(bytes, MAX_JSON_DEPTH)) {
-    throw invalidRequest(`request body is nested too deeply (more than ${MAX_JSON_DEPTH} levels of arrays and objects)`);
-  }
+  if (bytes.byteLength >= LARGE_BODY_BYTES) return { value: await parseLarge(bytes), bytes: bytes.byteLength };
+  if (!withinDepth(bytes, MAX_JSON_DEPTH)) throw tooDeep();
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw invalidRequest("request body is not valid UTF-8");
+    throw notUtf8();
   }
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), bytes: bytes.byteLength };
   } catch (e) {
     if (e instanceof RangeError) throw invalidRequest("request body is nested too deeply");
     throw invalidRequest(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+const tooDeep = () => invalidRequest(`request body is nested too deeply (more than ${MAX_JSON_DEPTH} levels of arrays and objects)`);
+const notUtf8 = () => invalidRequest("request body is not valid UTF-8");
+
+async function parseLarge(bytes: Uint8Array): Promise<unknown> {
+  try {
+    return await parseJsonSliced(bytes, MAX_JSON_DEPTH, new Slicer());
+  } catch (e) {
+    if (!(e instanceof JsonSliceError)) throw e;
+    if (e.kind === "depth") throw tooDeep();
+    if (e.kind === "utf8") throw notUtf8();
+    throw invalidRequest(`request body is not valid JSON: ${e.message}`);
   }
 }

@@ -7,8 +7,8 @@
  */
 import { recordRequest, streamClosed, streamOpened } from "../metrics";
 import { formatUsd, TICKS_PER_USD, type Pricer } from "../models/pricing";
-import type { Admission } from "../store/teams";
-import { rateLimitHeaders, type Face, type RateLimits } from "../store/rate-headers";
+import type { Admission } from "../teams/teams";
+import { rateLimitHeaders, type Face, type RateLimits } from "../teams/rate-headers";
 import type { AccessEntry, Logger } from "./log";
 import type { OpenStreams } from "./open-streams";
 import type { RequestTrace } from "../telemetry/tracing";
@@ -29,18 +29,6 @@ export interface FinishedRequest {
   costTicks: number | undefined;
 }
 
-/** The streams open right now on this instance, by request id. */
-const open = new Map<string, { rc: RequestContext; startedAt: string }>();
-export function openStreams(): Array<{ request_id: string; key_id: string | null; key_name: string | null; model: string | null; path: string; started_at: string }> {
-  return [...open.values()].map(({ rc, startedAt }) => ({
-    request_id: rc.id,
-    key_id: rc.key?.id ?? null,
-    key_name: rc.key?.name ?? null,
-    model: rc.entry.model ?? null,
-    path: rc.path,
-    started_at: startedAt,
-  }));
-}
 
 export class RequestContext {
   readonly start = performance.now();
@@ -76,6 +64,8 @@ export class RequestContext {
   /** What no text leaving for this request may show: the configuration's secrets, and the request's own. */
   secrets: Secrets = NO_SECRETS;
   private unregister: (() => void) | undefined;
+  /** Takes the stream off the server's list of open streams (the admin API's). */
+  private unlist: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -86,9 +76,12 @@ export class RequestContext {
     private readonly streams?: OpenStreams,
   ) {}
 
-  /** A stream being sent: stopping the server aborts `upstream` with ShuttingDown until `finish`. */
+  /**
+   * A stream being sent: until `finish`, stopping the server aborts `upstream` with ShuttingDown,
+   * and withdrawing the stream's virtual key aborts it with KeyWithdrawn (open-streams.ts).
+   */
   endOnShutdown(upstream: AbortController): void {
-    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream);
+    if (!this.done && !this.unregister && this.streams) this.unregister = this.streams.add(upstream, this.key?.id);
   }
 
   /** True while a streamed response is open; it counts in the open-streams gauge until `finish`. */
@@ -98,10 +91,16 @@ export class RequestContext {
   set deferred(on: boolean) {
     if (on && !this.streaming && !this.done) {
       streamOpened();
-      open.set(this.id, { rc: this, startedAt: new Date().toISOString() });
+      this.unlist = this.streams?.list(this.id, () => ({
+        key_id: this.key?.id ?? null,
+        key_name: this.key?.name ?? null,
+        model: this.entry.model ?? null,
+        path: this.path,
+      }));
     } else if (!on && this.streaming) {
       streamClosed();
-      open.delete(this.id);
+      this.unlist?.();
+      this.unlist = undefined;
     }
     this.streaming = on;
   }

@@ -8,6 +8,7 @@ export {
   MAX_MODELS,
   metricsText,
   recordConfigReload,
+  recordKeyLookup,
   recordKeyUsage,
   recordReasoningStore,
   recordRedisReconciled,

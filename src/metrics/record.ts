@@ -7,6 +7,7 @@
  *   recordUpstreamError(key, status)   an upstream call failed (status or "network"/"timeout")
  *   recordUpstreamRetry(key, reason)   an upstream call is being retried
  *   recordConfigReload(ok)      a SIGHUP reload was applied or rejected
+ *   recordKeyLookup(found)      a presented key was looked up in the store
  *
  * What every request records (request, token and cost counts, durations, open streams)
  * is kept here and handed over when /metrics is read, so serving never loads prom-client.
@@ -162,6 +163,7 @@ function flushTallies(m: Registry): void {
     [upstreamErrorTally, m.upstreamErrors],
     [upstreamRetryTally, m.upstreamRetries],
     [reasoningTally, m.reasoningStore],
+    [keyLookupTally, m.keyLookups],
   ] as const) {
     for (const e of t.values()) {
       if (e.n === 0) continue;
@@ -254,6 +256,9 @@ export const recordRedisUp = (up: boolean): void => {
 export const recordRedisReconciled = (ticks: number): void => {
   if (ticks > 0) redisReconciledTicks += ticks;
 };
+/** A presented key looked up in the store (keys.ts): each is a query. */
+export const recordKeyLookup = (found: boolean): void => tally(keyLookupTally, { result: found ? "found" : "not_found" });
+const keyLookupTally: Tally = new Map();
 
 export const recordConfigReload = (ok: boolean): void => use((m) => m.reloads.inc({ result: ok ? "ok" : "error" }));
 

@@ -82,6 +82,12 @@ export const redisReconciled = new Counter({
   help: "Spend (USD ticks, 10^10 = 1 USD) counted on this instance while Redis was away and added to Redis once it was back",
   registers,
 });
+export const keyLookups = new Counter({
+  name: "grok2api_key_store_lookups_total",
+  help: "Presented keys looked up in the store (not in memory yet), by result: found or not found",
+  labelNames: ["result"] as const,
+  registers,
+});
 export const reloads = new Counter({
   name: "grok2api_config_reloads_total",
   help: "Configuration reloads (SIGHUP), by result",

@@ -6,7 +6,7 @@
  * which is laid over the built-in entry for the same model, which is laid over DEFAULT_CAPS.
  * An alias the catalog lists has its model's capabilities (`grok-4` → `grok-4.3`).
  */
-import { globToRegExp } from "./glob";
+import { globMatcher, type GlobMatcher } from "./glob";
 import type { Lineup } from "./lineup";
 
 export interface ModelCaps {
@@ -77,12 +77,12 @@ export interface CapabilityTable {
   get(model: string): ModelCaps;
 }
 
-type Rules = ReadonlyArray<readonly [RegExp, Partial<ModelCaps>]>;
+type Rules = ReadonlyArray<readonly [GlobMatcher, Partial<ModelCaps>]>;
 
 const compile = (table: ReadonlyArray<[string, Partial<ModelCaps>]>): Rules =>
-  table.map(([pattern, caps]) => [globToRegExp(pattern.toLowerCase()), caps] as const);
+  table.map(([pattern, caps]) => [globMatcher(pattern.toLowerCase()), caps] as const);
 
-const firstMatch = (rules: Rules, name: string) => rules.find(([re]) => re.test(name))?.[1] ?? {};
+const firstMatch = (rules: Rules, name: string) => rules.find(([matches]) => matches(name))?.[1] ?? {};
 
 /**
  * `overrides` (from the config file) are laid over the catalog's word, laid over the built-in entry.
@@ -110,7 +110,7 @@ export function createCapabilityTable(
         const entry = served?.model(model);
         const name = entry ? entry.id.toLowerCase() : asked;
         const learned: Partial<ModelCaps> = entry?.vision !== undefined ? { vision: entry.vision } : {};
-        const mine = own.find(([re]) => re.test(asked))?.[1] ?? firstMatch(own, name);
+        const mine = own.find(([matches]) => matches(asked))?.[1] ?? firstMatch(own, name);
         caps = { ...DEFAULT_CAPS, ...firstMatch(known, name), ...learned, ...mine };
         if (cache.size < 1000) cache.set(model, caps);
       }

@@ -5,7 +5,7 @@
  * (`*` matches anything) are tried in file order; a name that matches nothing is routed by role
  * (Claude-style names) or goes upstream unchanged.
  */
-import { globToRegExp, isGlob } from "./glob";
+import { globMatcher, isGlob, type GlobMatcher } from "./glob";
 
 /**
  * The original API guide's table. Its grok-2 targets are retired at xAI (2026), so it is no longer the
@@ -41,9 +41,9 @@ export function createModelMap(
 ): ModelMap {
   const tables = [overrides, defaults].map((table) => {
     const exact = new Map<string, string>();
-    const globs: Array<[RegExp, string]> = [];
+    const globs: Array<[GlobMatcher, string]> = [];
     for (const [pattern, target] of Object.entries(table)) {
-      if (isGlob(pattern)) globs.push([globToRegExp(pattern), target]);
+      if (isGlob(pattern)) globs.push([globMatcher(pattern), target]);
       else exact.set(pattern, target);
     }
     return { exact, globs };
@@ -52,7 +52,7 @@ export function createModelMap(
     for (const { exact, globs } of tables) {
       const hit = exact.get(name);
       if (hit !== undefined) return hit;
-      for (const [re, target] of globs) if (re.test(name)) return target;
+      for (const [matches, target] of globs) if (matches(name)) return target;
     }
     return undefined;
   };

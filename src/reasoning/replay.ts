@@ -5,8 +5,8 @@
  */
 import type { MessagesRequest } from "../anthropic/schema";
 import { recordReasoningStore } from "../metrics";
-import type { KeptReasoning } from "../translate/responses/stream";
-import { turnsToRestore, type StoredReasoning } from "../translate/turn-digest";
+import type { KeptReasoning } from "../dialects/responses/stream";
+import { turnsToRestore, type StoredReasoning } from "../dialects/turn-digest";
 import type { ReasoningStore } from "./store";
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The reasoning store: Grok's encrypted reasoning kept server-side for clients that do not carry
  * it back (they never asked for thinking, or they drop thinking blocks), keyed by the digest of
- * the assistant turn as the client received it (translate/turn-digest.ts). When the same turn
+ * the assistant turn as the client received it (dialects/turn-digest.ts). When the same turn
  * comes back, the route puts the items back in place; a miss only means the turn starts cold.
  *
  * It holds digests and xAI's encrypted blobs (with their xAI item ids), never prompt or answer
@@ -13,7 +13,7 @@ import { DEFAULTS } from "../config/schema";
 import type { Logger } from "../http/log";
 import { recordReasoningStore } from "../metrics";
 import { RedisLink } from "../store/redis-link";
-import type { StoredReasoning } from "../translate/turn-digest";
+import type { StoredReasoning } from "../dialects/turn-digest";
 
 export interface ReasoningStoreConfig {
   /** Bytes the in-memory store may hold (keys and blobs). */

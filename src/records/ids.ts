@@ -2,7 +2,7 @@
  * Ids that sort by creation time (`msgbatch_…`, `file_…`): lists are newest first and
  * page by id, as Anthropic's do. 8 characters of milliseconds, then 16 random ones.
  */
-import { randomId } from "../translate/ids";
+import { randomId } from "../dialects/ids";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -11,12 +11,9 @@
  */
 import type { AppDeps } from "../deps";
 import type { RequestContext } from "../http/context";
-import { invalidRequest } from "../http/errors";
+import { checkModelName } from "../models/name";
 import type { ModelCaps } from "../models/capabilities";
 import type { RouteFacts, RouteRule } from "../models/routing";
-
-/** The longest model name looked at: longer ones are refused before any matching. */
-export const MAX_MODEL_NAME = 256;
 
 export interface RouteRequest extends Omit<RouteFacts, "model"> {
   /** The model name as the client wrote it. */
@@ -40,9 +37,7 @@ export interface Routed {
 
 /** Routes a request without admitting it (message batches route each request at create time, and admit the batch once). */
 export function routeRequest(deps: AppDeps, r: Omit<RouteRequest, "stream" | "need">): Routed {
-  if (r.model.length > MAX_MODEL_NAME) {
-    throw invalidRequest(`model: a model name is at most ${MAX_MODEL_NAME} characters (got ${r.model.length})`);
-  }
+  checkModelName(r.model); // longer names are refused before any matching
   const { model, rule } = deps.route(r);
   return { model, rule, caps: deps.caps.get(model) };
 }

@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps";
-import { ASSETS } from "../admin/ui/assets";
+import { ASSETS } from "../teams/admin/ui/assets";
 import { logged } from "../http/context";
 import { ApiError } from "../http/errors";
 

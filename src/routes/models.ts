@@ -11,6 +11,7 @@ import { isAnthropicClient } from "../http/face";
 import { buildCatalog, findModel, type CatalogEntry, type Naming } from "../models/catalog";
 import type { Lineup } from "../models/lineup";
 import { anthropicModel, openaiModel, pageOf, parsePageQuery } from "../models/listing";
+import { checkModelName } from "../models/name";
 
 /** The advertised Claude-style names (served by routing), then the model map's own names. */
 const naming = (deps: AppDeps): Naming => ({
@@ -45,6 +46,7 @@ async function retrieveModel(deps: AppDeps, request: Request, rc: RequestContext
     id = rawId;
   }
   const { entries: catalog, lineup } = await catalogFor(deps, request, rc);
+  checkModelName(id, "model id");
   const entry = findModel(catalog, naming(deps), id, lineup);
   if (!entry) {
     const target = naming(deps).resolve(id);

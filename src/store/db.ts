@@ -145,7 +145,30 @@ const MIGRATIONS: Array<(sql: SQL, dialect: Dialect) => Promise<unknown>> = [
   },
 ];
 
+/** The advisory lock instances take while they migrate a Postgres store (an arbitrary constant: "g2a" + 1). */
+const MIGRATION_LOCK = 0x67326101;
+
 async function migrate(sql: SQL, dialect: Dialect): Promise<void> {
+  if (dialect === "postgres") {
+    // Instances starting at once on one database migrate one after another: two concurrent
+    // CREATE TABLE … IF NOT EXISTS can both fail in Postgres (pg_type's unique index).
+    const conn = await sql.reserve();
+    try {
+      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK})`;
+      try {
+        await migrateSteps(sql, dialect);
+      } finally {
+        await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`;
+      }
+    } finally {
+      conn.release();
+    }
+    return;
+  }
+  await migrateSteps(sql, dialect);
+}
+
+async function migrateSteps(sql: SQL, dialect: Dialect): Promise<void> {
   await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`;
   const rows: Array<{ version: number | string }> = await sql`SELECT version FROM schema_migrations`;
   const applied = new Set(rows.map((r) => Number(r.version)));

@@ -11,10 +11,11 @@
  */
 import type { MessagesRequest } from "../anthropic/schema";
 import type { Logger } from "../http/log";
-import { estimateInputTokens, IMAGE_TOKENS } from "../translate/usage";
+import type { Slicer } from "../http/slicer";
+import { estimateInputTokens, IMAGE_TOKENS } from "../dialects/usage";
 import type { UpstreamClient } from "../upstream/client";
 import { tokenizeRemote } from "../upstream/tokenize";
-import { promptParts, type PromptParts } from "./prompt-parts";
+import { promptParts, promptPartsSliced, type PromptParts } from "./prompt-parts";
 import { RatioStore } from "./ratio";
 import { WorkerTokenizer } from "./tokenizer";
 
@@ -71,6 +72,12 @@ interface Sample {
 /** Real requests kept for the tokenizer's ratio until the tokenizer starts. */
 const BACKLOG = 4;
 
+/**
+ * A prompt estimated past this many tokens teaches the tokenizer's ratio nothing: taking its
+ * text apart (on the thread that serves requests) and counting it would cost more than it teaches.
+ */
+const LEARN_MAX_TOKENS = 100_000;
+
 /** Past this many counts waiting for the thread, a real request teaches nothing. */
 const LEARN_MAX_WAITING = 8;
 
@@ -102,6 +109,7 @@ export class TokenCounter {
         // The upstream's number, not to be trusted: a positive finite count or nothing.
         if (typeof reported !== "number" || !Number.isFinite(reported) || !(reported > 0)) return;
         this.charRatios.observe(model, raw, reported);
+        if (raw > LEARN_MAX_TOKENS) return;
         const sample = { parts: promptParts(req), model, reported };
         if (this.tokenizer.started) this.learnTokens(sample);
         else this.backlog = [...this.backlog.slice(1 - BACKLOG), sample];
@@ -109,8 +117,9 @@ export class TokenCounter {
     };
   }
 
-  async count(req: CountableRequest, model: string, call: CountCall): Promise<Counted> {
-    const parts = promptParts(req);
+  /** `slicer`: a large request, taken apart in slices. */
+  async count(req: CountableRequest, model: string, call: CountCall, slicer?: Slicer): Promise<Counted> {
+    const parts = slicer ? await promptPartsSliced(req, slicer) : promptParts(req);
     if (!this.tokenizer.started) {
       this.tokenizer.start(); // loads while the upstream is asked
       for (const s of this.backlog) this.learnTokens(s);
@@ -120,7 +129,7 @@ export class TokenCounter {
     if (remote !== undefined) return { tokens: remote, source: "upstream" };
     try {
       // The thread answers in order, so what the backlog taught is already in the ratio.
-      const text = await this.tokenizer.count(parts.texts, this.opts.localTimeoutMs);
+      const text = await this.tokenizer.count(parts.texts, this.opts.localTimeoutMs, slicer);
       return { tokens: Math.max(1, Math.round((text + nonText(parts)) * this.tokenRatios.ratio(model))), source: "estimate" };
     } catch {
       return { tokens: this.measure(req, model).estimate, source: "estimate" };

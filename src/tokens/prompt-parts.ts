@@ -9,7 +9,8 @@
 import { toolInstructions } from "../anthropic/client-tools";
 import type { DocumentBlock, MessagesRequest, SearchResultBlock, ToolResultBlock, ToolUseBlock } from "../anthropic/schema";
 import { planTool } from "../anthropic/tools";
-import { IMAGE_TOKENS } from "../translate/usage";
+import type { Slicer } from "../http/slicer";
+import { IMAGE_TOKENS } from "../dialects/usage";
 
 /** Tokens the chat template adds around each piece (role markers, ids); the grammar is the upstream's secret. */
 export const OVERHEAD = {
@@ -83,7 +84,7 @@ function addBlock(parts: PromptParts, block: unknown): void {
       addToolResult(parts, b as ToolResultBlock);
       return;
     case "search_result": {
-      // Rendered as a tagged text (translate/search-results.ts): its source, title and texts.
+      // Rendered as a tagged text (dialects/search-results.ts): its source, title and texts.
       const r = b as SearchResultBlock;
       parts.fixedTokens += OVERHEAD.searchResult;
       parts.texts.push(r.source, r.title);
@@ -143,8 +144,29 @@ function safeJson(v: unknown): string | undefined {
 }
 
 export function promptParts(req: CountableRequest): PromptParts {
+  const parts = emptyParts(req);
+  const walk = collect(req, parts);
+  while (!walk.next().done);
+  return parts;
+}
+
+/** promptParts for a large request, in slices (the event loop gets turns between them). */
+export async function promptPartsSliced(req: CountableRequest, slicer: Slicer): Promise<PromptParts> {
+  const parts = emptyParts(req);
+  const walk = collect(req, parts);
+  while (!walk.next().done) await slicer.pause();
+  return parts;
+}
+
+/** The request's parts before its messages: the template's own, and what Anthropic adds to the system prompt for its tools. */
+function emptyParts(req: CountableRequest): PromptParts {
   const parts: PromptParts = { texts: [], images: 0, fixedTokens: OVERHEAD.request };
   parts.texts.push(...toolInstructions(req.tools));
+  return parts;
+}
+
+/** The walk, stopping after every few hundred blocks. */
+function* collect(req: CountableRequest, parts: PromptParts): Generator<void> {
   if (typeof req.system === "string") {
     if (req.system) {
       parts.texts.push(req.system);
@@ -154,10 +176,16 @@ export function promptParts(req: CountableRequest): PromptParts {
     for (const b of req.system) parts.texts.push(b.text);
     parts.fixedTokens += OVERHEAD.message;
   }
+  let n = 0;
   for (const m of req.messages) {
     parts.fixedTokens += OVERHEAD.message;
     if (typeof m.content === "string") parts.texts.push(m.content);
-    else for (const b of m.content) addBlock(parts, b);
+    else
+      for (const b of m.content) {
+        addBlock(parts, b);
+        if ((++n & 255) === 0) yield;
+      }
+    if ((++n & 255) === 0) yield;
   }
   for (const [i, t] of (req.tools ?? []).entries()) {
     const plan = planTool(t, i);
@@ -167,5 +195,4 @@ export function promptParts(req: CountableRequest): PromptParts {
     if (plan.def.description) parts.texts.push(plan.def.description);
     parts.texts.push(safeJson(plan.def.parameters) ?? "{}");
   }
-  return parts;
 }

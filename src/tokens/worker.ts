@@ -2,7 +2,7 @@
  * The local tokenizer's thread (started by tokenizer.ts from bundled source).
  * gpt-tokenizer's o200k ranks take a second or more to load and tokenizing a long
  * prompt takes milliseconds, so both happen here, never on the thread that serves requests.
- * In: `{ id, texts }`. Out: `{ id, result: total }` or `{ id, error }`.
+ * In: `{ id, texts }` or `{ id, packed: { chunks, lengths } }` (many texts, joined). Out: `{ id, result: total }` or `{ id, error }`.
  * Counts of long texts are memoised: a conversation resends the same blocks every turn.
  */
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
@@ -42,11 +42,24 @@ function count(text: string): number {
   return n;
 }
 
-self.onmessage = (e: MessageEvent<{ id: number; texts: string[] }>) => {
-  const { id, texts } = e.data;
+/** The texts of a packed list (tokenizer.ts): chunk c holds texts c·per … c·per + per − 1, one after another. */
+function* unpacked(p: { chunks: string[]; lengths: Int32Array; per: number }): Generator<string> {
+  for (let c = 0; c < p.chunks.length; c++) {
+    const chunk = p.chunks[c]!;
+    let at = 0;
+    for (let i = c * p.per; i < Math.min(p.lengths.length, (c + 1) * p.per); i++) {
+      const n = p.lengths[i]!;
+      yield chunk.slice(at, at + n);
+      at += n;
+    }
+  }
+}
+
+self.onmessage = (e: MessageEvent<{ id: number; texts?: string[]; packed?: { chunks: string[]; lengths: Int32Array; per: number } }>) => {
+  const { id, texts, packed } = e.data;
   try {
     let total = 0;
-    for (const t of texts) total += count(t);
+    for (const t of packed ? unpacked(packed) : (texts ?? [])) total += count(t);
     self.postMessage({ id, result: total });
   } catch (err) {
     self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });

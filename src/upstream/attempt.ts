@@ -13,8 +13,8 @@ import { Watchdog } from "./watchdog";
 export interface AttemptOptions {
   url: URL;
   key: string;
-  /** JSON text (or a multipart form); POST when given, GET otherwise. */
-  payload: string | FormData | undefined;
+  /** JSON text (or bytes of it, or a multipart form); POST when given, GET otherwise. */
+  payload: string | Uint8Array | Blob | FormData | undefined;
   /** Overrides the method the payload implies (DELETE). */
   method?: string;
   headers: Record<string, string> | undefined;
@@ -56,8 +56,8 @@ export async function attempt(o: AttemptOptions): Promise<{ response: Response; 
     response = await fetch(url, {
       method: o.method ?? (o.payload === undefined ? "GET" : "POST"),
       headers: {
-        // A form sets its own multipart content type (with its boundary).
-        ...(typeof o.payload === "string" ? { "content-type": "application/json" } : {}),
+        // JSON, as text or as bytes already serialized; a form sets its own multipart content type (with its boundary).
+        ...(o.payload === undefined || o.payload instanceof FormData ? {} : { "content-type": "application/json" }),
         accept: "application/json, text/event-stream",
         authorization: `Bearer ${o.key}`,
         ...o.headers,

@@ -25,6 +25,7 @@ import { recordUpstreamError, recordUpstreamRetry } from "../metrics";
 import { attempt } from "./attempt";
 import { backoffMs, sleep } from "./backoff";
 import { ConnectWatch } from "./connect";
+import { PreparedBody } from "./prepared";
 import { allKeysCooling, clientClosed, keysRejected, timeoutError, UpstreamError } from "./errors";
 import { redact, type KeyPool } from "./keys";
 import type { Watchdog } from "./watchdog";
@@ -331,7 +332,12 @@ function fallbackMayHelp(err: UpstreamError, pooled: boolean): boolean {
   return s === 402 || s === 404;
 }
 
-function serialize(body: { model: string }): { model: string; payload: string } {
+/** What an attempt sends: JSON text, or bytes serialized before (prepared.ts). */
+/** What goes upstream: JSON text, JSON already serialized (a large request's), or a multipart form (an upload). */
+export type Payload = string | Uint8Array | Blob | FormData;
+
+function serialize(body: { model: string }): { model: string; payload: Payload } {
+  if (body instanceof PreparedBody) return { model: body.model, payload: body.bytes };
   try {
     return { model: body.model, payload: JSON.stringify(body) };
   } catch (err) {
@@ -340,14 +346,15 @@ function serialize(body: { model: string }): { model: string; payload: string } 
   }
 }
 
-function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: string | FormData | undefined } {
+function requestBody(call: UpstreamCall, model: string | undefined): { model: string | undefined; payload: Payload | undefined } {
   if (call.form) return { model: undefined, payload: call.form };
   const routed = typeof (call.body as { model?: unknown } | undefined)?.model === "string" ? (call.body as { model: string }).model : undefined;
   if (call.body === undefined) return { model: routed, payload: undefined };
   let body: unknown = call.body;
   if (model !== undefined && model !== routed) {
-    body = call.bodyFor ? call.bodyFor(model) : { ...(call.body as object), model };
-  }
+    const from = body instanceof PreparedBody ? body.source : body;
+    body = call.bodyFor ? call.bodyFor(model) : { ...(from as object), model };
+  } else if (body instanceof PreparedBody) return { model: body.model, payload: body.bytes };
   try {
     return { model: model ?? routed, payload: JSON.stringify(body) };
   } catch (err) {

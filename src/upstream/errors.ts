@@ -4,7 +4,7 @@
  * upstream, whether a retry could help, and how long the upstream asked us to wait.
  */
 import { ApiError, networkErrorText, type AnthropicErrorType } from "../http/errors";
-import { upstreamErrorMessage } from "../openai/sse-reader";
+import { upstreamErrorMessage } from "../dialects/sse-reader";
 import { MAX_REST_MS, fingerprint, redact } from "./keys";
 
 export type FailureKind =

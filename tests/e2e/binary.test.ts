@@ -94,10 +94,28 @@ test("serves the Messages API, streaming and not, and exits cleanly on SIGTERM",
     });
     expect(JSON.stringify(fake.last.body.messages)).toContain("Quarterly numbers went up.");
 
+    // A large conversation (past 512 KB): parsed in slices, translated on its own thread, bundled into the binary.
+    fake.on(() => Response.json(completion({ content: "all done" })));
+    const calls = 6000;
+    const large = await client.messages.create({
+      model: "grok-4",
+      max_tokens: 20,
+      messages: [
+        { role: "user", content: "go" },
+        { role: "assistant", content: Array.from({ length: calls }, (_, i) => ({ type: "tool_use" as const, id: `toolu_${i}`, name: "bash", input: { command: `ls /tmp/${i}` } })) },
+        { role: "user", content: Array.from({ length: calls }, (_, i) => ({ type: "tool_result" as const, tool_use_id: `toolu_${i}`, content: `result ${i}` })) },
+      ],
+    });
+    expect(large.content as unknown).toEqual([{ type: "text", text: "all done" }]);
+    const tools = fake.last.body.messages.filter((m: { role: string }) => m.role === "tool");
+    expect(tools).toHaveLength(calls);
+    expect(tools[calls - 1].content).toBe(`result ${calls - 1}`);
+
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const log = await Bun.file(join(work, "logs", "app.log")).text();
-    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(4);
+    expect(log.split("\n").filter((l) => l.includes('"msg":"request"'))).toHaveLength(5);
+    expect(log).not.toContain("translation thread failed"); // the large request was translated on its thread
   } finally {
     proc.kill("SIGKILL");
   }

@@ -5,7 +5,7 @@
  * run as the real command line.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError, ConfigFileSchema, loadCommand, type Config } from "../../src/config";
@@ -222,6 +222,17 @@ describe("the command line", () => {
     expect(viaEnv.code).toBe(2);
     const fresh = await runCli(["--check-config", file("port = 8080\n")], { GROK2API_LOG_FILE: join(dir, "new", "sub", "app.log") });
     expect(fresh.code).toBe(0);
+  });
+
+  test("--check-config fails where start-up would fail to open the log file though access() allows it (each case: tests/unit/log-file-check.test.ts)", async () => {
+    const place = join(dir, "log-probe");
+    mkdirSync(place, { recursive: true });
+    const dangling = join(place, "dangling.log");
+    symlinkSync(join(place, "nowhere", "x.log"), dangling); // into a folder that does not exist
+    const r = await runCli(["--check-config", file("port = 8080\n")], { GROK2API_LOG_FILE: dangling });
+    expect(r.stderr).toContain(`log file ${dangling} cannot be created: ENOENT`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
   });
 
   test("--env-file reads the environment the systemd unit gives the service", async () => {

@@ -7,7 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { OVERHEAD } from "../../src/tokens/prompt-parts";
-import { IMAGE_TOKENS } from "../../src/translate/usage";
+import { IMAGE_TOKENS } from "../../src/dialects/usage";
 import { completion, streamOf, textChunks, tokenizeAnswer, usage, xaiError, type Recorded } from "../helpers/fake-upstream";
 import { parseSSE, type Gateway } from "../helpers/gateway";
 import { clientFor, useFakeUpstream, useGateways } from "../helpers/setup";

@@ -157,7 +157,7 @@ describe("dashboard: in the compiled binary", () => {
           const res = await fetch(bin.url + path);
           expect(res.status).toBe(200);
           expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
-          expect(await res.text()).toBe(readFileSync(join(import.meta.dir, "..", "..", "src", "admin", "ui", file), "utf8"));
+          expect(await res.text()).toBe(readFileSync(join(import.meta.dir, "..", "..", "src", "teams", "admin", "ui", file), "utf8"));
         }
       } finally {
         await bin.stop();

@@ -1,4 +1,8 @@
-/** The router sees the request's real path whatever the Host header says (a short Host once shifted it). */
+/**
+ * The router sees the request's real path whatever the Host header says (a short Host once shifted it).
+ * The gateway has no client keys, so it serves only loopback names and those of allowed_hosts
+ * (http/local-only.ts, tests/e2e/local-only.test.ts): the short names tested here are allowed.
+ */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type Gateway } from "../helpers/gateway";
 import { useFakeUpstream } from "../helpers/setup";
@@ -6,7 +10,7 @@ import { useFakeUpstream } from "../helpers/setup";
 const fake = useFakeUpstream();
 let gw: Gateway;
 beforeAll(() => {
-  gw = startGateway(fake.baseUrl);
+  gw = startGateway(fake.baseUrl, { allowedHosts: ["a", "ab", "abc", "example.com"] });
 });
 afterAll(() => gw.stop());
 

@@ -125,6 +125,36 @@ describe("SIGHUP reload", () => {
   });
 });
 
+describe("SIGHUP reload that would expose the key", () => {
+  test("a listener beyond loopback keeps its client keys: a reload dropping them is refused and logged", async () => {
+    const logFile = join(tempDir("grok2api-log-"), "app.log");
+    const CLIENT_KEY = "client-key-for-the-exposed-listener";
+    // Listening on every address (only 127.0.0.1 is ever connected to), with client keys.
+    const configFile = writeConfig("exposed.toml", `host = "0.0.0.0"\napi_keys = ["${CLIENT_KEY}"]\n` + configText({ model: "grok-a", logFile }));
+    const server = await start(configFile);
+    const url = server.url.replace("0.0.0.0", "127.0.0.1");
+    expect((await post(url, {})).status).toBe(401);
+
+    // The new file passes on its own (it names a loopback host) but the listener stays on 0.0.0.0 until a restart.
+    writeFileSync(configFile, `host = "127.0.0.1"\n` + configText({ model: "grok-b", logFile }));
+    const from = server.mark();
+    server.signal("SIGHUP");
+    const rejected = await server.waitFor((l) => l.msg.startsWith("config reload rejected"), from);
+    expect(rejected.level).toBe("error");
+    expect(rejected.error).toContain("refusing to listen on 0.0.0.0 with an upstream key and no client keys");
+    expect(server.lines.slice(from).some((l) => l.msg === "config reloaded")).toBe(false);
+    // The running configuration stays: the key is still required, and still works.
+    expect((await post(url, {})).status).toBe(401);
+    const ok = await fetch(`${url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": CLIENT_KEY },
+      body: JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(ok.status).toBe(200);
+    expect(fake.last.body.model).toBe("grok-a");
+  });
+});
+
 describe("graceful shutdown", () => {
   test("SIGTERM refuses new connections, lets the open stream finish, then exits 0", async () => {
     const logFile = join(tempDir("grok2api-log-"), "app.log");

@@ -4,7 +4,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
-import { REASONING_PREFIX } from "../../src/translate/signature";
+import { REASONING_PREFIX } from "../../src/dialects/signature";
 import { sequence, sseResponse, within } from "../helpers/fake-upstream";
 import { answer, fixture, fixtureJson, recordedStream, responsesSse, scriptEvents, scriptJson, scriptStream, xaiError } from "../helpers/fake-responses";
 import { logText, parseSSE } from "../helpers/gateway";

@@ -4,7 +4,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
-import { isOurSignature } from "../../src/translate/signature";
+import { isOurSignature } from "../../src/dialects/signature";
 import { chunk, completion, sseResponse, sseText, streamOf, usage, usageChunk } from "../helpers/fake-upstream";
 import { parseSSE } from "../helpers/gateway";
 import { byteByByte, randomSplit, rng } from "../helpers/random";

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Server } from "bun";
 import { DEFAULT_DOCUMENT_FETCH, loadCommand } from "../../src/config";
-import { INTERRUPTED_TOOL_RESULT } from "../../src/translate/chat/request";
+import { INTERRUPTED_TOOL_RESULT } from "../../src/dialects/chat/request";
 import { chunk, completion, streamOf, usageChunk } from "../helpers/fake-upstream";
 import { startGateway } from "../helpers/gateway";
 import { makePdf, toBase64 } from "../helpers/pdf";

@@ -316,8 +316,11 @@ describe("cost per request", () => {
     gw = await start();
     client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
   });
+  /** The access lines so far, once the `n` of the requests just made are written too (the log is written asynchronously). */
+  let written = 0;
   const accessLines = async (n: number) => {
-    const text = await logText(gw.logFile, (t) => (t.match(/"msg":"request".*"path":"\/v1\/(messages|chat\/completions)"/g) ?? []).length >= n);
+    written += n;
+    const text = await logText(gw.logFile, (t) => (t.match(/"msg":"request".*"path":"\/v1\/(messages|chat\/completions)"/g) ?? []).length >= written);
     return text
       .split("\n")
       .filter((l) => l.includes('"msg":"request"') && /"path":"\/v1\/(messages|chat\/completions)"/.test(l))

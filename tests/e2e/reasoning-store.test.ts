@@ -10,7 +10,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { RedisClient } from "bun";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config";
-import { toolUseId } from "../../src/translate/ids";
+import { toolUseId } from "../../src/dialects/ids";
 import { sequence } from "../helpers/fake-upstream";
 import { answer, fixtureJson, recordedStream } from "../helpers/fake-responses";
 import { logText, resilience, type Gateway } from "../helpers/gateway";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AnthropicMessage } from "../../src/anthropic/schema";
-import { signThinking } from "../../src/translate/signature";
+import { signThinking } from "../../src/dialects/signature";
 import { sseResponse } from "../helpers/fake-upstream";
 import { parseSSE } from "../helpers/gateway";
 import { byteByByte, randomSplit, rng } from "../helpers/random";

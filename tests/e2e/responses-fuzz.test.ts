@@ -5,7 +5,7 @@
  * carries a null field in a reasoning item.
  */
 import { expect, test } from "bun:test";
-import { encodeReasoningSignature } from "../../src/translate/signature";
+import { encodeReasoningSignature } from "../../src/dialects/signature";
 import { answer } from "../helpers/fake-responses";
 import { rng } from "../helpers/random";
 import { useResponsesGateway } from "../helpers/setup";

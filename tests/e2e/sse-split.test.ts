@@ -8,8 +8,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { MessageAccumulator } from "../../src/anthropic/accumulate";
 import type { StreamEvent } from "../../src/anthropic/events";
-import { createChunkDecoder } from "../../src/openai/sse-reader";
-import { StreamTranslator } from "../../src/translate/chat/stream";
+import { createChunkDecoder } from "../../src/dialects/sse-reader";
+import { StreamTranslator } from "../../src/dialects/chat/stream";
 import { sseResponse } from "../helpers/fake-upstream";
 import { useGateway } from "../helpers/setup";
 

@@ -1,6 +1,6 @@
 /** Stop sequences: the gateway watches output across chunk borders and stops the upstream. */
 import { describe, expect, test } from "bun:test";
-import { StopSequenceWatcher, cutAtStopSequence } from "../../src/translate/stop-sequences";
+import { StopSequenceWatcher, cutAtStopSequence } from "../../src/dialects/stop-sequences";
 import { chunk, completion, sseResponse, streamOf, usage, usageChunk } from "../helpers/fake-upstream";
 import { parseSSE } from "../helpers/gateway";
 import { useGateway } from "../helpers/setup";

@@ -11,7 +11,7 @@ import { completion, usage, type FakeUpstream } from "../helpers/fake-upstream";
 import { logText, startGateway, type Gateway } from "../helpers/gateway";
 import { ServerProcess } from "../helpers/process";
 import { createLogger } from "../../src/http/log";
-import { RedisCounters } from "../../src/store/counters";
+import { RedisCounters } from "../../src/teams/counters";
 import { RedisServer, redisBinary, serviceAvailable } from "../helpers/services";
 import { useFakeUpstreams } from "../helpers/setup";
 import { parsePrometheus, valueOf } from "../helpers/prometheus";

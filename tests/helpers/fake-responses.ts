@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { StreamEvent } from "../../src/anthropic/events";
 import { MessageAccumulator } from "../../src/anthropic/accumulate";
 import type { AnthropicMessage } from "../../src/anthropic/schema";
-import { responsesDialect } from "../../src/translate/dialect";
+import { responsesDialect } from "../../src/dialects";
 import { sseResponse, type Handler } from "./fake-upstream";
 
 const DIR = join(import.meta.dir, "..", "fixtures", "xai-responses");

@@ -1,7 +1,7 @@
-/** Runs upstream SSE bytes through the real decoder and stream translator, the way routes/pump.ts does. */
+/** Runs upstream SSE bytes through the real decoder and stream translator, the way exchange/pump.ts does. */
 import type { StreamEvent } from "../../src/anthropic/events";
-import { createChunkDecoder } from "../../src/openai/sse-reader";
-import { StreamTranslator, type StreamOptions } from "../../src/translate/chat/stream";
+import { createChunkDecoder } from "../../src/dialects/sse-reader";
+import { StreamTranslator, type StreamOptions } from "../../src/dialects/chat/stream";
 
 export const enc = new TextEncoder();
 

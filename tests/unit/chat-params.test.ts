@@ -1,7 +1,7 @@
 /** fitChatRequest: a client's chat request fitted to the upstream model's capabilities. */
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CAPS, type ModelCaps } from "../../src/models/capabilities";
-import { fitChatRequest } from "../../src/translate/chat-params";
+import { fitChatRequest } from "../../src/faces/openai-chat/fit";
 
 const caps = (over: Partial<ModelCaps>): ModelCaps => ({ ...DEFAULT_CAPS, ...over });
 const base = { model: "client-name", messages: [{ role: "user", content: "hi" }] };

@@ -7,11 +7,11 @@
 import { describe, expect, test } from "bun:test";
 import type { AnthropicMessage, MessagesRequest } from "../../src/anthropic/schema";
 import { validateMessagesRequest } from "../../src/anthropic/validate";
-import { toChatRequest } from "../../src/translate/chat/request";
-import { toResponsesRequest } from "../../src/translate/responses/request";
-import { fromResponsesJson } from "../../src/translate/responses/response";
-import { ResponsesStreamTranslator } from "../../src/translate/responses/stream";
-import { turnDigest } from "../../src/translate/turn-digest";
+import { toChatRequest } from "../../src/dialects/chat/request";
+import { toResponsesRequest } from "../../src/dialects/responses/request";
+import { fromResponsesJson } from "../../src/dialects/responses/response";
+import { ResponsesStreamTranslator } from "../../src/dialects/responses/stream";
+import { turnDigest } from "../../src/dialects/turn-digest";
 import { codeInterpreterCall, fixtureJson, responseObject, scriptEvents, scriptOutput, streamEventsFor, type Script } from "../helpers/fake-responses";
 import { assemble } from "../helpers/sse-grammar";
 

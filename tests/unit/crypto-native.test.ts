@@ -2,8 +2,8 @@
 import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { createAuthenticator } from "../../src/http/auth";
-import { randomId } from "../../src/translate/ids";
-import { signThinking, ThinkingSigner } from "../../src/translate/signature";
+import { randomId } from "../../src/dialects/ids";
+import { signThinking, ThinkingSigner } from "../../src/dialects/signature";
 import { fingerprint, KeyPool } from "../../src/upstream/keys";
 
 test("thinking signatures are sha256 base64url of the text, fed in pieces or whole", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadCommand } from "../../src/config";
 import { upstreamTargets } from "../../src/deps";
-import { chatDialect, dialectFor, resolveApi, responsesDialect } from "../../src/translate/dialect";
+import { chatDialect, dialectFor, resolveApi, responsesDialect } from "../../src/dialects";
 import { KeyPool } from "../../src/upstream/keys";
 
 describe("which dialect", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { newMessageId, newRequestId, toolUseId, upstreamToolCallId } from "../../src/translate/ids";
+import { newMessageId, newRequestId, toolUseId, upstreamToolCallId } from "../../src/dialects/ids";
 
 describe("tool ids", () => {
   test("an upstream id survives the round trip through the client", () => {

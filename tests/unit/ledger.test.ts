@@ -3,7 +3,7 @@ import { Database as Sqlite } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/http/log";
 import { openDatabase } from "../../src/store/db";
-import { Ledger, type LedgerRow } from "../../src/store/ledger";
+import { Ledger, type LedgerRow } from "../../src/teams/ledger";
 import { tempDir } from "../helpers/teams";
 
 const dirs: Array<() => void> = [];

@@ -11,11 +11,11 @@ import { mcpPlan, mcpProblem, mcpUrlProblem } from "../../src/anthropic/mcp";
 import type { AnthropicMessage, MessagesRequest } from "../../src/anthropic/schema";
 import { validateMessagesRequest } from "../../src/anthropic/validate";
 import { redactSecrets } from "../../src/redact";
-import { toChatRequest } from "../../src/translate/chat/request";
-import { toResponsesRequest } from "../../src/translate/responses/request";
-import { fromResponsesJson } from "../../src/translate/responses/response";
-import { ResponsesStreamTranslator } from "../../src/translate/responses/stream";
-import { turnDigest } from "../../src/translate/turn-digest";
+import { toChatRequest } from "../../src/dialects/chat/request";
+import { toResponsesRequest } from "../../src/dialects/responses/request";
+import { fromResponsesJson } from "../../src/dialects/responses/response";
+import { ResponsesStreamTranslator } from "../../src/dialects/responses/stream";
+import { turnDigest } from "../../src/dialects/turn-digest";
 import { fixtureJson, mcpCall, responseObject, scriptEvents, scriptOutput, type Script } from "../helpers/fake-responses";
 import { assemble } from "../helpers/sse-grammar";
 

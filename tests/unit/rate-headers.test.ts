@@ -1,6 +1,6 @@
-/** Rate-limit headers (src/store/rate-headers.ts): a key's own figures first, the upstream's where it has none; nothing odd passed on. */
+/** Rate-limit headers (src/teams/rate-headers.ts): a key's own figures first, the upstream's where it has none; nothing odd passed on. */
 import { describe, expect, test } from "bun:test";
-import { rateLimitHeaders, upstreamLimits } from "../../src/store/rate-headers";
+import { rateLimitHeaders, upstreamLimits } from "../../src/teams/rate-headers";
 
 const now = Date.parse("2026-02-28T13:45:10.250Z");
 const reset = Date.parse("2026-02-28T13:46:00Z");

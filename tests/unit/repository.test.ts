@@ -15,8 +15,10 @@ describe("the repository", () => {
   });
 
   test("registers each API route once: /v1/v1/… is a prefix in src/server.ts, not a second path in every route file", () => {
-    const dir = join(ROOT, "src", "routes");
-    const doubled = readdirSync(dir).filter((f) => readFileSync(join(dir, f), "utf8").includes('"/v1/v1'));
+    const src = join(ROOT, "src");
+    const doubled = readdirSync(src, { recursive: true, encoding: "utf8" }).filter(
+      (f) => f.endsWith(".ts") && f !== "server.ts" && readFileSync(join(src, f), "utf8").includes('"/v1/v1'),
+    );
     expect(doubled).toEqual([]);
     expect(readFileSync(join(ROOT, "src", "server.ts"), "utf8")).toContain('.group("/v1"');
   });
@@ -48,6 +50,18 @@ describe("the repository", () => {
   test("has one test file per subject: one for the logger, one for the access log", () => {
     const all = readdirSync(join(ROOT, "tests"), { recursive: true, encoding: "utf8" }).filter((f) => /(^|[/-])log(ger|ging)?\.test\.ts$/.test(f));
     expect(all.sort()).toEqual(["e2e/access-log.test.ts", "unit/log.test.ts"]);
+  });
+
+  test("shows the request's path in its folders: faces, route, exchange, dialects, teams", () => {
+    for (const dir of ["faces/anthropic", "faces/openai-chat", "faces/openai-responses", "route", "exchange", "dialects/chat", "dialects/responses", "teams"]) {
+      expect(statSync(join(ROOT, "src", dir)).isDirectory()).toBe(true);
+    }
+    // A dialect never knows the face: nothing under dialects/ imports from faces/ or http/.
+    const dialects = join(ROOT, "src", "dialects");
+    const leaks = readdirSync(dialects, { recursive: true, encoding: "utf8" }).filter(
+      (f) => f.endsWith(".ts") && /from "(\.\.\/)+(faces|http\/(context|body|auth))\//.test(readFileSync(join(dialects, f), "utf8")),
+    );
+    expect(leaks).toEqual([]);
   });
 
   test("has no source file at the top level (code lives in src/, scripts/, bench/ and tests/)", () => {

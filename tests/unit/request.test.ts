@@ -2,14 +2,14 @@ import { describe, expect, test } from "bun:test";
 import type { MessagesRequest } from "../../src/anthropic/schema";
 import { ApiError } from "../../src/http/errors";
 import { createCapabilityTable, DEFAULT_CAPS, type ModelCaps } from "../../src/models/capabilities";
-import { signThinking } from "../../src/translate/signature";
+import { signThinking } from "../../src/dialects/signature";
 import {
   convertMessages,
   convertToolChoice,
   convertTools,
   INTERRUPTED_TOOL_RESULT,
   toChatRequest,
-} from "../../src/translate/chat/request";
+} from "../../src/dialects/chat/request";
 import { reasoningEffort } from "../../src/models/effort";
 
 const caps = createCapabilityTable();

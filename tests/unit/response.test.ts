@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { isOurSignature, signThinking } from "../../src/translate/signature";
-import { toAnthropicMessage, UnparseableToolArguments } from "../../src/translate/chat/response";
+import { isOurSignature, signThinking } from "../../src/dialects/signature";
+import { toAnthropicMessage, UnparseableToolArguments } from "../../src/dialects/chat/response";
 import { completion, usage } from "../helpers/fake-upstream";
 
 /** A request that enabled thinking, unless a test says otherwise. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { upstreamHost } from "../../src/routes/responses";
+import { upstreamHost } from "../../src/faces/openai-responses/responses";
 
 describe("/v1/responses errors", () => {
   test("the host named in errors has no credentials, path or query", () => {

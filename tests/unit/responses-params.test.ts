@@ -1,7 +1,7 @@
 /** The Responses request fitted to xAI: what is kept, what is changed, and that each change is named. */
 import { describe, expect, test } from "bun:test";
 import { createCapabilityTable } from "../../src/models/capabilities";
-import { fitResponsesRequest, unsupportedResponsesField } from "../../src/translate/responses-params";
+import { fitResponsesRequest, unsupportedResponsesField } from "../../src/faces/openai-responses/fit";
 
 const caps = createCapabilityTable();
 const fit = (req: Record<string, unknown>, model = "grok-4.3") => fitResponsesRequest(req, { model, caps: caps.get(model) });

@@ -7,21 +7,21 @@ import type { AnthropicMessage, MessagesRequest } from "../../src/anthropic/sche
 import { ApiError } from "../../src/http/errors";
 import { createCapabilityTable } from "../../src/models/capabilities";
 import { reasoningEffort } from "../../src/models/effort";
-import { toChatRequest } from "../../src/translate/chat/request";
-import { checkChatCompletion } from "../../src/translate/chat/response";
-import { toolUseId, upstreamToolCallId } from "../../src/translate/ids";
-import { MalformedUpstream } from "../../src/translate/malformed";
-import { promptTurns } from "../../src/translate/prompt";
-import { fromResponsesJson } from "../../src/translate/responses/response";
-import { toResponsesRequest } from "../../src/translate/responses/request";
-import { ResponsesStreamFailed } from "../../src/translate/responses/stream";
-import { responsesUsage } from "../../src/translate/responses/usage";
+import { toChatRequest } from "../../src/dialects/chat/request";
+import { checkChatCompletion } from "../../src/dialects/chat/response";
+import { toolUseId, upstreamToolCallId } from "../../src/dialects/ids";
+import { MalformedUpstream } from "../../src/dialects/malformed";
+import { promptTurns } from "../../src/dialects/prompt";
+import { fromResponsesJson } from "../../src/dialects/responses/response";
+import { toResponsesRequest } from "../../src/dialects/responses/request";
+import { ResponsesStreamFailed } from "../../src/dialects/responses/stream";
+import { responsesUsage } from "../../src/dialects/responses/usage";
 import {
   decodeReasoningSignature,
   encodeReasoningSignature,
   REASONING_PREFIX,
   signThinking,
-} from "../../src/translate/signature";
+} from "../../src/dialects/signature";
 import { fixture, fixtureJson, responsesSse, scriptEvents, translateResponsesPieces, type Script } from "../helpers/fake-responses";
 import { randomSplit, rng } from "../helpers/random";
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { createCapabilityTable } from "../../src/models/capabilities";
 import { createModelMap } from "../../src/models/map";
 import { DEFAULT_ROUTING, baseModelName, createRouter, isClaudeStyle } from "../../src/models/routing";
-import { conversationId, sessionFromUserId } from "../../src/translate/conversation";
+import { conversationId, sessionFromUserId } from "../../src/dialects/conversation";
 
 const facts = (model: string, more: Partial<{ inputTokens: number; thinking: boolean; images: boolean }> = {}) => ({
   model,

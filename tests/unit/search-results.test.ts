@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MessagesRequest } from "../../src/anthropic/schema";
 import { validateMessagesRequest } from "../../src/anthropic/validate";
-import { promptTurns } from "../../src/translate/prompt";
-import { searchResultText } from "../../src/translate/search-results";
+import { promptTurns } from "../../src/dialects/prompt";
+import { searchResultText } from "../../src/dialects/search-results";
 
 const REF = JSON.parse(readFileSync(join(import.meta.dir, "..", "fixtures", "anthropic-defined-tools", "reference.json"), "utf8"));
 

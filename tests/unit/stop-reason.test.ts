@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { toStopReason } from "../../src/translate/stop-reason";
+import { toStopReason } from "../../src/dialects/stop-reason";
 
 describe("toStopReason", () => {
   const none = { emittedToolUse: false, matchedStopSequence: null };

@@ -1,6 +1,6 @@
 /** The stop-sequence automaton: same answers as a plain search, whatever the chunking, with any number of sequences. */
 import { describe, expect, test } from "bun:test";
-import { cutAtStopSequence, StopSequenceWatcher } from "../../src/translate/stop-sequences";
+import { cutAtStopSequence, StopSequenceWatcher } from "../../src/dialects/stop-sequences";
 import { rng } from "../helpers/random";
 
 /** Reference: the earliest position where some sequence is complete; the longest one ending there. */

@@ -6,9 +6,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { FrameSplitter, watchFrame, type Frames, type StreamWatch } from "../../src/exchange/sse-frames";
-import { openaiStreamError, responsesStreamError } from "../../src/routes/openai-errors";
-import { chatStreamWatch } from "../../src/translate/chat/stream-watch";
-import { responsesStreamWatch } from "../../src/translate/responses/stream-watch";
+import { openaiStreamError, responsesStreamError } from "../../src/faces/openai/errors";
+import { chatStreamWatch } from "../../src/dialects/chat/stream-watch";
+import { responsesStreamWatch } from "../../src/dialects/responses/stream-watch";
 import { sseText, textChunks, usage } from "../helpers/fake-upstream";
 import { fixture, STREAM_TEXT } from "../helpers/fake-responses-replay";
 import { responsesSse, scriptEvents } from "../helpers/fake-responses";

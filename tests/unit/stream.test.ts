@@ -4,8 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../src/anthropic/events";
-import { isOurSignature, signThinking } from "../../src/translate/signature";
-import { ToolArgumentsError } from "../../src/translate/malformed";
+import { isOurSignature, signThinking } from "../../src/dialects/signature";
+import { ToolArgumentsError } from "../../src/dialects/malformed";
 import { chunk, sseText, usage, usageChunk } from "../helpers/fake-upstream";
 import { byteByByte, between, randomSplit, rng } from "../helpers/random";
 import { assemble, checkGrammar } from "../helpers/sse-grammar";

@@ -1,11 +1,11 @@
 /** The pure parts of teams: periods and windows, key secrets and model globs, admin schemas, memory counters. */
 import { describe, expect, test } from "bun:test";
-import { check, CreateKeySchema, isIsoDate, UpdateKeySchema } from "../../src/admin/schema";
-import { MemoryCounters, type Reserved, type ReserveRequest } from "../../src/store/counters";
+import { check, CreateKeySchema, isIsoDate, UpdateKeySchema } from "../../src/teams/admin/schema";
+import { MemoryCounters, type Reserved, type ReserveRequest } from "../../src/teams/counters";
 import { maskUrlPassword, parseStoreUrl } from "../../src/store/db";
 import { collectSecrets, urlPasswords } from "../../src/redact";
-import { allowsModel, hashKey, newSecret, type VirtualKey } from "../../src/store/keys";
-import { periodEnd, periodId, periodStart, periodTtlSeconds, secondsLeftInWindow } from "../../src/store/periods";
+import { allowsModel, hashKey, newSecret, type VirtualKey } from "../../src/teams/keys";
+import { periodEnd, periodId, periodStart, periodTtlSeconds, secondsLeftInWindow } from "../../src/teams/periods";
 
 const at = new Date("2026-02-28T13:45:10.500Z");
 

@@ -36,6 +36,19 @@ describe("countablePieces", () => {
 });
 
 describe("the tokenizer thread", () => {
+  test("many texts are handed over packed, and counted exactly as one by one", async () => {
+    const tok = new WorkerTokenizer();
+    try {
+      const texts = Array.from({ length: 9000 }, (_, i) => (i % 97 === 0 ? "" : `text ${i} ${"é".repeat(i % 13)} 🙂 ${i % 3 ? "words and words" : ""}`));
+      let oneByOne = 0;
+      for (let i = 0; i < texts.length; i += 1000) oneByOne += await tok.count(texts.slice(i, i + 1000), 20_000);
+      expect(await tok.count(texts, 20_000)).toBe(oneByOne);
+      expect(oneByOne).toBeGreaterThan(9000);
+    } finally {
+      tok.stop();
+    }
+  });
+
   test("2 MB of one repeated character is counted (linear), and the next count is not held up", async () => {
     const tok = new WorkerTokenizer();
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseToolArguments } from "../../src/translate/tool-args";
+import { parseToolArguments } from "../../src/dialects/tool-args";
 
 describe("parseToolArguments", () => {
   test("empty, blank or null arguments are an empty object", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { estimateInputTokens, toAnthropicUsage } from "../../src/translate/usage";
+import { estimateInputTokens, toAnthropicUsage } from "../../src/dialects/usage";
 
 const est = { input: 99, output: 7 };
 

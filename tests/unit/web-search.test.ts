@@ -9,9 +9,9 @@ import type { AnthropicMessage, MessagesRequest } from "../../src/anthropic/sche
 import { refuseServerTools, webSearchSpec } from "../../src/anthropic/server-tools";
 import { validateMessagesRequest } from "../../src/anthropic/validate";
 import { ApiError } from "../../src/http/errors";
-import { InlineCitations, type CiteUnit } from "../../src/translate/responses/citations";
-import { toResponsesRequest } from "../../src/translate/responses/request";
-import { fromResponsesJson } from "../../src/translate/responses/response";
+import { InlineCitations, type CiteUnit } from "../../src/dialects/responses/citations";
+import { toResponsesRequest } from "../../src/dialects/responses/request";
+import { fromResponsesJson } from "../../src/dialects/responses/response";
 import {
   decodeCitation,
   decodeResult,
@@ -19,8 +19,8 @@ import {
   encodeResult,
   searchItemId,
   serverToolUseId,
-} from "../../src/translate/responses/search-codec";
-import { ResponsesStreamTranslator } from "../../src/translate/responses/stream";
+} from "../../src/dialects/responses/search-codec";
+import { ResponsesStreamTranslator } from "../../src/dialects/responses/stream";
 import { fixtureJson, streamEventsFor } from "../helpers/fake-responses";
 import { assemble } from "../helpers/sse-grammar";
 import { rng } from "../helpers/random";
