@@ -11,8 +11,9 @@
  *   bun run bench                  full run (~10 min), writes bench/RESULTS.md and bench/baseline.json
  *   bun run bench --quick          short run (streams and non-stream ratios, ~1 min), writes
  *                                  bench/.work/RESULTS-quick.md, prints today's ratios beside the
- *                                  recorded ones and exits 1 only on a collapse (a ratio below half
- *                                  of the recorded one), never on noise
+ *                                  recorded ones and exits 1 only on a collapse (a scenario below
+ *                                  half of its recorded ratios against both direct and the pipe,
+ *                                  measured twice), never on noise
  *                                  (`npm run bench --quick` works too: npm keeps the flag
  *                                  for itself and passes it on as npm_config_quick=true)
  *   bun run bench --only a,b       only these jobs (names below)
