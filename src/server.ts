@@ -139,13 +139,18 @@ export function createApp(deps: AppDeps, streams?: OpenStreams, tracing: () => T
       const rc = contextOf(request);
       if (rc) rc.route = route;
     })
-    .onError(({ code, error, request, path }) => {
+    .onError(async ({ code, error, request, path }) => {
       const rc = contextOf(request);
       const err = error instanceof ApiError ? error : fromFrameworkError(code, error, request.method, path);
       if (err.status >= 500 && !(error instanceof ApiError)) {
         logger.warn("internal error", { request_id: rc?.id, error: error instanceof Error ? error.stack : String(error) });
       }
-      rc?.finish(err.status, err.type);
+      if (rc) {
+        rc.finish(err.status, err.type);
+        // An admitted request's row written and its hold given back before the client hears of the failure,
+        // so that its next request finds the budget as this one left it.
+        await rc.commit(err.status);
+      }
       return errorResponse(err, path, request.headers, rc?.id ?? "", rc?.secrets ?? deps.secrets);
     })
     .use(metricsRoutes(deps))

@@ -221,7 +221,11 @@ export function logged<C extends { request: Request }>(fn: (c: C, rc: RequestCon
         // Its ledger row is written before it goes out.
         await rc.commit(res.status, ticks);
         rc.finish(res.status, undefined, ticks);
-      } else rc.finish(res.status);
+      } else {
+        rc.finish(res.status);
+        // Recorded (and its hold given back) before the client hears of the failure.
+        await rc.commit(res.status);
+      }
     }
     return res;
   };
