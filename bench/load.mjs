@@ -9,12 +9,16 @@
  * - {mode:"cannon", url, body, connections, seconds, key?}: autocannon for a fixed time;
  *   latency percentiles are computed from every response's own time (µs precision,
  *   autocannon's histogram keeps whole milliseconds only).
+ * - {mode:"warm", targets:[{url,body,key?}], connections, seconds}: autocannon on each target in
+ *   turn (a warm-up, in one process); prints {"warmed":n}.
  * - {mode:"probe", targets:[{name,url,body}], count, warmup}: one request at a time,
  *   the targets interleaved, each timed to the first body byte and to the end.
  * - {mode:"idle", url, body, count, holdSeconds}: opens `count` streams at once and
  *   waits for the first body byte of each (giving up when none has come for 3 s), prints
  *   {"open":n,"failed":n}, then holds them until a
  *   line arrives on stdin (or holdSeconds pass), closes them all and prints {"closed":n}.
+ * - {mode:"burst", url, body, count, key?, timeoutS}: sends `count` streaming requests at once
+ *   (one connection each) and reads every answer to its end; {ok, failed, seconds, minBytes, maxBytes}.
  */
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -179,7 +183,51 @@ async function idle({ url, body, count, holdSeconds }) {
   return { closed: reqs.length };
 }
 
-const modes = { cannon, probe, idle };
+async function burst({ url, body, count, key = "bench-client-key", timeoutS = 120 }) {
+  const a = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const t0 = process.hrtime.bigint();
+  let ok = 0;
+  let failed = 0;
+  let minBytes = Infinity;
+  let maxBytes = 0;
+  const one = () =>
+    new Promise((resolve) => {
+      let bytes = 0;
+      let settled = false;
+      const fail = () => {
+        if (settled) return;
+        settled = true;
+        failed++;
+        resolve();
+      };
+      const req = http.request(url, { method: "POST", agent: a, headers: { "content-type": "application/json", "x-api-key": key } }, (res) => {
+        res.on("data", (d) => (bytes += d.length));
+        res.on("end", () => {
+          if (settled) return;
+          if (res.statusCode !== 200) return fail();
+          settled = true;
+          ok++;
+          if (bytes < minBytes) minBytes = bytes;
+          if (bytes > maxBytes) maxBytes = bytes;
+          resolve();
+        });
+        res.on("error", fail);
+      });
+      req.setTimeout(timeoutS * 1000, () => req.destroy(new Error("timeout")));
+      req.on("error", fail);
+      req.end(body);
+    });
+  await Promise.all(Array.from({ length: count }, one));
+  a.destroy();
+  return { ok, failed, seconds: Number(process.hrtime.bigint() - t0) / 1e9, minBytes: Number.isFinite(minBytes) ? minBytes : 0, maxBytes };
+}
+
+async function warm({ targets, connections, seconds }) {
+  for (const t of targets) await cannon({ url: t.url, body: t.body, key: t.key, connections, seconds });
+  return { warmed: targets.length };
+}
+
+const modes = { cannon, warm, probe, idle, burst };
 const run = modes[job.mode];
 if (!run) {
   process.stderr.write(`load.mjs: unknown mode ${JSON.stringify(job.mode)}\n`);

@@ -77,6 +77,9 @@ export function collectSecrets(value: unknown, secret = false, out: string[] = [
   return out;
 }
 
+/** No bytes held (one shared empty array: a relayed stream's scrubber holds nothing nearly always). */
+const NOTHING = new Uint8Array(0);
+
 /**
  * The secrets no text leaving the gateway may carry (the configured keys and tokens, and a
  * request's own, such as an MCP server's authorization token): error messages, SSE error events,
@@ -124,7 +127,7 @@ export class Secrets {
    */
   stream(): { push(chunk: Uint8Array): Uint8Array; end(): Uint8Array } {
     const outbound = this.list;
-    let held: Uint8Array = new Uint8Array(0);
+    let held: Uint8Array = NOTHING;
     const replaceAll = (buf: Buffer): Buffer => {
       for (const s of outbound) {
         let at = buf.indexOf(s.bytes);
@@ -158,15 +161,15 @@ export class Secrets {
     return {
       push(chunk) {
         if (outbound.length === 0 && held.byteLength === 0) return chunk;
-        let buf = held.byteLength ? Buffer.concat([held, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        let buf = held.byteLength ? Buffer.concat([held, chunk]) : chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         buf = replaceAll(buf);
         const keep = pendingTail(buf);
-        held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : new Uint8Array(0);
+        held = keep ? new Uint8Array(buf.subarray(buf.byteLength - keep)) : NOTHING;
         return keep ? buf.subarray(0, buf.byteLength - keep) : buf;
       },
       end() {
         const rest = held;
-        held = new Uint8Array(0);
+        held = NOTHING;
         return rest;
       },
     };

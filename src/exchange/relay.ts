@@ -13,7 +13,7 @@ import type { Secrets } from "../redact";
 import type { Watchdog } from "../upstream/watchdog";
 import { answerFailure } from "./answer-failure";
 import type { ClientWatch } from "./client-watch";
-import { FrameSplitter, type StreamWatch } from "./sse-frames";
+import { asBuffer, FrameSplitter, watchFrame, type StreamWatch } from "./sse-frames";
 
 export interface RelayOutcome {
   /** 200, or 499 when the client went away. */
@@ -42,11 +42,6 @@ const enc = new TextEncoder();
 /** An SSE comment: every OpenAI client skips it, idle watchdogs see traffic. */
 const KEEP_ALIVE = enc.encode(": ping\n\n");
 
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  return Buffer.concat(parts);
-}
-
 export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   // The upstream's own events (an error quoting its credential) pass through with our keys scrubbed.
@@ -61,122 +56,127 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
     opts.watchdog?.stop();
     opts.onEnd(outcome);
   };
-  /** What the client gets of some bytes: whole frames only, each as the watch says. */
-  const pass = (bytes: Uint8Array): Uint8Array | null => {
-    if (bytes.byteLength === 0) return null;
-    const { region, bounds } = frames.push(bytes);
-    if (bounds.length === 0) return null;
-    let parts: Uint8Array[] | null = null;
-    for (let k = 0; k < bounds.length; k++) {
-      const [s, e] = bounds[k]!;
-      const frame = region.subarray(s, e);
-      const out = watch.frame(frame);
-      if (out === frame && parts === null) continue; // unchanged so far: the region goes as it is
-      if (parts === null) parts = bounds.slice(0, k).map(([a, b]) => region.subarray(a, b));
-      if (out) parts.push(out);
+  /**
+   * What the client gets of some bytes: whole frames only, as the watch says, added to `out`
+   * (when given) — the frames the watch left as they were as views of the read, in one run.
+   */
+  const pass = (bytes: Uint8Array, out: Uint8Array[] | null): void => {
+    if (bytes.byteLength === 0) return;
+    const { head, body, ends } = frames.push(bytes);
+    if (head) {
+      const kept = watchFrame(watch, head);
+      if (kept && out) out.push(kept);
     }
-    if (parts === null) return region;
-    return parts.length ? join(parts) : null;
+    if (ends.length === 0) return;
+    const changed = watch.frames(body, ends);
+    if (!out) return;
+    if (!changed) {
+      out.push(body);
+      return;
+    }
+    let run = 0; // start of the run of unchanged frames not added yet
+    for (let k = 0, start = 0; k < ends.length; start = ends[k++]!) {
+      if (!changed.has(k)) continue;
+      if (start > run) out.push(body.subarray(run, start));
+      const kept = changed.get(k);
+      if (kept) out.push(kept);
+      run = ends[k]!;
+    }
+    if (run < body.byteLength) out.push(body.subarray(run));
   };
   const runBeforeEnd = async () => {
     if (beforeEndRan || !watch.complete) return;
     beforeEndRan = true;
     await opts.beforeEnd?.();
   };
-  /** The client is gone: read on for the usage (within the drain policy), then stop the upstream. */
-  let draining = false;
-  const drain = async () => {
-    if (draining || ended) return;
-    draining = true;
-    client.gone();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        client.read(value.byteLength);
-        pass(scrubber.push(value));
-        if (watch.complete) break;
-      }
-    } catch {
-      // aborted when the drain was over, or the upstream failed: the usage is what was counted
-    } finally {
-      client.stop();
-      end({ status: 499, error: "client_closed" });
-    }
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        // Bun may end the response without cancelling its body: the client's request signal says so too.
-        client.onGone(() => void drain());
-        opts.watchdog?.keepAlive(opts.pingMs ?? 0, () => {
-          // Only ever between frames: the relay forwards whole frames.
-          if (ended) return;
-          try {
-            controller.enqueue(KEEP_ALIVE);
-            opts.watchdog?.sent();
-          } catch {
-            // closed meanwhile
-          }
-        });
-      },
-      async pull(controller) {
-        // One enqueue (or the end) per pull: with highWaterMark 0 the stream pulls again only after one.
+  // A direct stream: the relay's own loop reads the upstream and writes each read's frames with
+  // one flush, waiting only when the client pushes back (no queue, no promise per chunk).
+  return new ReadableStream<Uint8Array>({
+    type: "direct",
+    async pull(controller: ReadableStreamDirectController) {
+      let writing = false; // waiting for the client to drain: no keep-alive may slip in between
+      // A write waiting for a client that went never completes: its leaving ends the wait.
+      const gone = new Promise<void>((resolve) => client.onGone(resolve));
+      opts.watchdog?.keepAlive(opts.pingMs ?? 0, () => {
+        // Only ever between frames: the relay writes whole frames.
+        if (ended || writing || client.isGone) return;
+        try {
+          controller.write(KEEP_ALIVE);
+          controller.flush();
+          opts.watchdog?.sent();
+        } catch {
+          // closed meanwhile
+        }
+      });
+      const send = async (parts: Uint8Array[]): Promise<void> => {
+        if (parts.length === 0 || client.isGone) return;
+        try {
+          for (const p of parts) controller.write(p);
+          const flushed = controller.flush();
+          opts.watchdog?.sent();
+          if (typeof flushed === "number") return;
+          writing = true;
+          await Promise.race([flushed, gone]);
+        } catch {
+          client.gone(); // the client's side is closed: nothing more reaches it
+        } finally {
+          writing = false;
+        }
+      };
+      try {
         for (;;) {
           let result: Awaited<ReturnType<typeof reader.read>>;
           try {
             result = await reader.read();
             opts.watchdog?.touch();
-            if (draining) {
-              // The client went while this read was pending: the drain reads on; this chunk is only watched.
-              if (!result.done) pass(scrubber.push(result.value));
-              return;
-            }
           } catch (err) {
-            if (draining) return;
+            // A gone client's drain ended (aborted when it was over), or the upstream failed meanwhile: the usage is what was counted.
+            if (client.isGone) return end({ status: 499, error: "client_closed" });
             const reason: unknown = client.abort.signal.reason;
             if (reason instanceof StreamEnded) {
               // Ended by the gateway (shutdown, a withdrawn key): the stream's last event says why.
-              controller.enqueue(reason instanceof ShuttingDown ? opts.errorEvent(reason.message) : opts.errorEvent(reason.message, reason.status, reason.type));
-              controller.close();
-              end({ status: 200, error: reason.logAs });
-              return;
+              await send([reason instanceof ShuttingDown ? opts.errorEvent(reason.message) : opts.errorEvent(reason.message, reason.status, reason.type)]);
+              return end({ status: 200, error: reason.logAs });
             }
-            if (client.isGone) {
-              controller.close();
-              end({ status: 499, error: "client_closed" });
-              return;
-            }
-            controller.enqueue(opts.errorEvent(answerFailure({ kind: "connection", cause: err }).message));
-            controller.close();
-            end({ status: 200, error: "upstream_failed" });
-            return;
+            await send([opts.errorEvent(answerFailure({ kind: "connection", cause: err }).message)]);
+            return end({ status: 200, error: "upstream_failed" });
           }
+          if (client.isGone) {
+            // The client went: the upstream is read on (within the drain policy) for its usage, then stopped.
+            if (!result.done) {
+              client.read(result.value.byteLength);
+              pass(scrubber.push(asBuffer(result.value)), null);
+            }
+            if (result.done || watch.complete) return end({ status: 499, error: "client_closed" });
+            continue;
+          }
+          const parts: Uint8Array[] = [];
           if (result.done) {
-            const parts: Uint8Array[] = [];
-            const last = pass(scrubber.end());
-            if (last) parts.push(last);
+            pass(scrubber.end(), parts);
             const cut = frames.end(); // a frame that never ended: given as it is
             if (cut.byteLength) parts.push(cut);
             if (watch.complete) await runBeforeEnd();
             else parts.push(opts.errorEvent(answerFailure({ kind: "incomplete" }).message));
-            if (parts.length) controller.enqueue(join(parts));
-            controller.close();
-            end(watch.complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
-            return;
+            await send(parts);
+            return end(watch.complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
           }
-          const out = pass(scrubber.push(result.value));
-          if (!out) continue; // a frame not whole yet (or kept from the client): read on, a pull must enqueue
-          if (watch.complete) await runBeforeEnd();
-          controller.enqueue(out);
-          opts.watchdog?.sent();
-          return;
+          pass(scrubber.push(asBuffer(result.value)), parts);
+          if (parts.length === 0) continue; // a frame not whole yet (or kept from the client): read on
+          if (watch.complete) await runBeforeEnd(); // before the frame that ends the stream goes out
+          await send(parts);
         }
-      },
-      cancel() {
-        void drain();
-      },
+      } finally {
+        // Whatever ended it: the upstream stopped if it still sends, the client's side closed.
+        if (client.isGone) client.stop();
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      }
     },
-    { highWaterMark: 0 },
-  );
+    cancel() {
+      client.gone();
+    },
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * The usage ledger: one row per request served through a model route. Each row is written when
  * its request is answered — before the answer's last bytes go out (RequestContext.commit) — by
- * one INSERT: SQLite in WAL mode with synchronous=NORMAL has it once the statement returns, so a
+ * one INSERT (with the rows of the other requests answered in the same turn of the event loop,
+ * one statement for them all): SQLite in WAL mode with synchronous=NORMAL has it once the statement returns, so a
  * crash of the process (kill -9) loses no row whose answer a client received; Postgres has it
  * once the server acknowledged it. A row that cannot be written at once (the database failing,
  * or slower than COMMIT_WAIT_MS) is queued and written with the next batch, off the hot path;
@@ -56,8 +57,10 @@ export const COMMIT_WAIT_MS = 1000;
 export class Ledger {
   private queue: LedgerRow[] = [];
   private writing: LedgerRow[] = [];
-  /** Rows being inserted one by one right now, and those inserts. */
+  /** Rows being inserted right now, and those inserts. */
   private inserting = new Map<LedgerRow, Promise<void>>();
+  /** The rows recorded in this turn of the event loop, written together at its end. */
+  private group: { rows: LedgerRow[]; insert: Promise<void> } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
   private failing = false;
@@ -84,20 +87,29 @@ export class Ledger {
       this.enqueue(row);
       return Promise.resolve();
     }
-    const insert = (async () => {
-      try {
-        await this.writer.write([row]);
-      } catch (e) {
-        this.failed(e);
-        this.enqueue(row);
-      } finally {
-        this.inserting.delete(row);
-      }
-    })();
-    this.inserting.set(row, insert);
+    // Rows of the requests that end in the same turn of the event loop go in together: one
+    // statement, one commit (under load, dozens of answers end in one turn).
+    let group = this.group;
+    if (!group) {
+      const rows: LedgerRow[] = [];
+      const insert = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        if (this.group?.rows === rows) this.group = undefined;
+        try {
+          await this.writer.write(rows);
+        } catch (e) {
+          this.failed(e);
+          for (const r of rows) this.enqueue(r);
+        } finally {
+          for (const r of rows) this.inserting.delete(r);
+        }
+      });
+      group = this.group = { rows, insert };
+    }
+    group.rows.push(row);
+    this.inserting.set(row, group.insert);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, COMMIT_WAIT_MS)));
-    return Promise.race([insert, slow]).finally(() => clearTimeout(timer));
+    return Promise.race([group.insert, slow]).finally(() => clearTimeout(timer));
   }
 
   /** Queue a row for the next batch (written within `flushMs`). */

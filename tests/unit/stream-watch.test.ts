@@ -5,7 +5,7 @@
  * did not ask for it; the OpenAI faces' error events.
  */
 import { describe, expect, test } from "bun:test";
-import { FrameSplitter, type StreamWatch } from "../../src/exchange/sse-frames";
+import { FrameSplitter, watchFrame, type Frames, type StreamWatch } from "../../src/exchange/sse-frames";
 import { openaiStreamError, responsesStreamError } from "../../src/faces/openai/errors";
 import { chatStreamWatch } from "../../src/dialects/chat/stream-watch";
 import { responsesStreamWatch } from "../../src/dialects/responses/stream-watch";
@@ -16,17 +16,36 @@ import { responsesSse, scriptEvents } from "../helpers/fake-responses";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** The text in reads of `size` bytes through a splitter and a watch: what the client gets, and the watch. */
+/** The whole frames of one read, in order: the one it ended, then those it holds whole. */
+function wholeFrames({ head, body, ends }: Frames): Uint8Array[] {
+  const out = head ? [head] : [];
+  let start = 0;
+  for (const end of ends) {
+    out.push(body.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * The text in reads of `size` bytes through a splitter and a watch, as the relay does it (the
+ * frame a read ends on its own, the read's other frames together): what the client gets, and the watch.
+ */
 function relay(text: string, size: number, watch: StreamWatch): { out: string; watch: StreamWatch } {
   const bytes = enc.encode(text);
   const frames = new FrameSplitter();
   let out = "";
   for (let i = 0; i < bytes.length; i += size) {
-    const { region, bounds } = frames.push(bytes.subarray(i, i + size));
-    for (const [s, e] of bounds) {
-      const kept = watch.frame(region.subarray(s, e));
+    const read = frames.push(bytes.subarray(i, i + size));
+    if (read.head) {
+      const kept = watchFrame(watch, read.head);
       if (kept) out += dec.decode(kept);
     }
+    const changed = read.ends.length ? watch.frames(read.body, read.ends) : null;
+    wholeFrames({ head: null, body: read.body, ends: read.ends }).forEach((frame, k) => {
+      const kept = changed?.has(k) ? changed.get(k) : frame;
+      if (kept) out += dec.decode(kept);
+    });
   }
   out += dec.decode(frames.end());
   return { out, watch };
@@ -40,8 +59,7 @@ describe("frames", () => {
       const got: string[] = [];
       const bytes = enc.encode(text);
       for (let i = 0; i < bytes.length; i += size) {
-        const { region, bounds } = frames.push(bytes.subarray(i, i + size));
-        for (const [s, e] of bounds) got.push(dec.decode(region.subarray(s, e)));
+        for (const frame of wholeFrames(frames.push(bytes.subarray(i, i + size)))) got.push(dec.decode(frame));
       }
       expect(got).toEqual(["data: a\n\n", "data: b\r\n\r\n", "event: x\ndata: c\n\n"]);
       expect(dec.decode(frames.end())).toBe("data: cut");
@@ -112,6 +130,21 @@ describe("chat-completions streams", () => {
     expect(watch.complete).toBe(false);
     expect(watch.usage).toBeUndefined();
     expect(watch.outputEstimate).toBeGreaterThan(0);
+  });
+});
+
+describe("Responses streams: output estimated from the delta events", () => {
+  test("a `….delta` event name counts however its line ends; other events and names that only contain it do not", () => {
+    const frames = [
+      'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"a"}\n\n',
+      'event:response.reasoning_summary_text.delta  \ndata: {"delta":"b"}\n\n',
+      'event: response.function_call_arguments.delta\r\ndata: {"delta":"c"}\r\n\r\n',
+      'data: {"type":"response.output_text.delta","delta":"d"}\n\n', // no event line: the type it starts with
+      'event: response.output_text.done\ndata: {"text":"abcd"}\n\n',
+      'event: response.delta.done\ndata: {}\n\n',
+      'event: .delt\ndata: {}\n\n',
+    ].join("");
+    for (const size of [1, 5, 40, frames.length]) expect(relay(frames, size, responsesStreamWatch()).watch.outputEstimate).toBe(4);
   });
 });
 

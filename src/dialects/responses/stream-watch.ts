@@ -43,23 +43,46 @@ function eventName(b: Buffer): string {
   return end === -1 ? "" : b.toString("latin1", t + TYPE.byteLength, end);
 }
 
+const DELTA = Buffer.from(".delta");
+/** What String.prototype.trim removes at the end of a latin1 name: spaces, tabs, line ends, no-break spaces. */
+const isTrimmed = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+
+/**
+ * The event name of the frame in [start, end) of a read: read in place when the frame starts with
+ * it (xAI's do); `DELTA` for a `….delta` event (nearly all of them), told from its bytes without
+ * making a string of its name.
+ */
+function eventNameAt(b: Buffer, start: number, end: number): string | typeof DELTA {
+  if (b.compare(EVENT, 0, EVENT.byteLength, start, Math.min(end, start + EVENT.byteLength)) === 0) {
+    const nl = b.indexOf(0x0a, start);
+    const from = start + EVENT.byteLength;
+    let to = nl === -1 || nl > end ? end : nl;
+    while (to > from && isTrimmed(b[to - 1]!)) to--;
+    if (to - from >= DELTA.byteLength && b.compare(DELTA, 0, DELTA.byteLength, to - DELTA.byteLength, to) === 0) return DELTA;
+    return b.toString("latin1", from, to).trim();
+  }
+  return eventName(b.subarray(start, end));
+}
+
 export function responsesStreamWatch(): StreamWatch {
   let complete = false;
   let usage: WatchedUsage | undefined;
   let deltas = 0;
   return {
-    frame(frame) {
-      const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-      const name = eventName(b);
-      if (name.endsWith(".delta")) deltas++; // about a token each
-      else if (TERMINAL.has(name)) {
-        complete = true;
-        if (WITH_USAGE.has(name)) {
-          const found = lastObjectOf(b.toString("utf8"), "usage");
-          if (found !== undefined) usage = responsesUsageOf(found);
+    frames(b, ends) {
+      for (let k = 0, start = 0; k < ends.length; start = ends[k++]!) {
+        const end = ends[k]!;
+        const name = eventNameAt(b, start, end);
+        if (typeof name !== "string" || name.endsWith(".delta")) deltas++; // about a token each
+        else if (TERMINAL.has(name)) {
+          complete = true;
+          if (WITH_USAGE.has(name)) {
+            const found = lastObjectOf(b.toString("utf8", start, end), "usage");
+            if (found !== undefined) usage = responsesUsageOf(found);
+          }
         }
       }
-      return frame;
+      return null; // every frame goes as it came
     },
     get complete() {
       return complete;
