@@ -22,12 +22,12 @@ export class MessageAccumulator {
           b.type === "tool_use"
             ? { type: "tool_use", id: b.id, name: b.name, input: {} }
             : b.type === "server_tool_use"
-              ? ({ type: "server_tool_use", id: b.id, name: b.name, input: {} } as ResponseBlock) // the input follows
+              ? ({ type: "server_tool_use", id: b.id, name: b.name, input: {} } as ResponseBlock) // {} only until its input follows (set at content_block_stop)
               : b.type === "mcp_tool_use"
                 ? { type: "mcp_tool_use", id: b.id, name: b.name, server_name: b.server_name, input: {} }
                 : b.type === "text" && b.citations
                   ? { type: "text", text: "", citations: [] }
-                  : ({ ...b } as ResponseBlock);
+                  : { ...b };
         this.message!.content[e.index] = block;
         break;
       }

@@ -63,17 +63,25 @@ const positiveInteger = (v: unknown): v is number => typeof v === "number" && Nu
 
 type ToolFields = Tool & Record<string, unknown>;
 
+/** A display dimension in pixels, or a 400's message. */
+function displaySize(t: ToolFields, k: "display_width_px" | "display_height_px", where: string): number | string {
+  const v = t[k];
+  if (v === undefined) return `${where}.${k}: Field required`;
+  if (!positiveInteger(v)) return `${where}.${k}: expected a positive integer`;
+  return v;
+}
+
 function computerDef(t: ToolFields, where: string): FunctionDef | string {
-  for (const k of ["display_width_px", "display_height_px"] as const) {
-    if (t[k] === undefined) return `${where}.${k}: Field required`;
-    if (!positiveInteger(t[k])) return `${where}.${k}: expected a positive integer`;
-  }
+  const width = displaySize(t, "display_width_px", where);
+  if (typeof width === "string") return width;
+  const height = displaySize(t, "display_height_px", where);
+  if (typeof height === "string") return height;
   const n = t.display_number;
   if (n !== undefined && n !== null && !(typeof n === "number" && Number.isInteger(n) && n >= 0)) return `${where}.display_number: expected an integer or null`;
   if (t.enable_zoom !== undefined && t.enable_zoom !== null && typeof t.enable_zoom !== "boolean") return `${where}.enable_zoom: expected a boolean`;
   const schema =
     t.type === "computer_20241022" ? COMPUTER_20241022_SCHEMA : t.type === "computer_20251124" && t.enable_zoom === true ? COMPUTER_ZOOM_SCHEMA : COMPUTER_20250124_SCHEMA;
-  const description = computerDescription(t.display_width_px as number, t.display_height_px as number, typeof n === "number" ? n : undefined);
+  const description = computerDescription(width, height, typeof n === "number" ? n : undefined);
   return { name: "computer", description, parameters: schema };
 }
 
@@ -100,7 +108,7 @@ export function clientToolDef(t: Tool, where: string): { def: FunctionDef; kind:
     case "memory":
       return { kind: known.kind, def: { name: known.name, description: MEMORY_DESCRIPTION, parameters: MEMORY_SCHEMA } };
     case "computer": {
-      const def = computerDef(t as ToolFields, where);
+      const def = computerDef(t, where);
       return typeof def === "string" ? { problem: def } : { kind: known.kind, def };
     }
     default:

@@ -143,7 +143,7 @@ export function mcpPlan(req: McpRequest): McpPlan {
   const toolsetAt = new Map<number, number>(); // server index → tools index
   for (const [i, tool] of (req.tools ?? []).entries()) {
     if (!isMcpToolset(tool)) continue;
-    const t = tool as Tool & Record<string, unknown>;
+    const t: Tool & Record<string, unknown> = tool; // its other fields, each checked before use
     const where = `tools[${i}]`;
     const name = t.mcp_server_name;
     if (name === undefined) throw invalidRequest(`${where}.mcp_server_name: Field required`);

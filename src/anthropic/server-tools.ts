@@ -57,16 +57,17 @@ const MAX_DOMAINS = 5;
 
 function domains(v: unknown, where: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((d) => typeof d === "string" && d.length > 0)) throw invalidRequest(`${where}: expected a list of domain names`);
+  if (!Array.isArray(v) || !v.every((d): d is string => typeof d === "string" && d.length > 0)) throw invalidRequest(`${where}: expected a list of domain names`);
   if (v.length > MAX_DOMAINS) throw invalidRequest(`${where}: the upstream's web search accepts at most ${MAX_DOMAINS} domains (got ${v.length})`);
-  return v.length ? (v as string[]) : undefined;
+  return v.length ? v : undefined;
 }
 
 /** The request's web search tool, checked; undefined when it has none. Throws a 400 on a malformed one. */
 export function webSearchSpec(tools: readonly Tool[] | undefined): WebSearchSpec | undefined {
-  const i = (tools ?? []).findIndex(isWebSearchTool);
-  if (i < 0) return undefined;
-  const t = tools![i] as Tool & Record<string, unknown>;
+  const list = tools ?? [];
+  const i = list.findIndex(isWebSearchTool);
+  const t: (Tool & Record<string, unknown>) | undefined = list[i]; // its other fields, each checked before use
+  if (t === undefined) return undefined;
   const where = `tools[${i}]`;
   const allowedDomains = domains(t.allowed_domains, `${where}.allowed_domains`);
   const blockedDomains = domains(t.blocked_domains, `${where}.blocked_domains`);

@@ -55,7 +55,8 @@ export function planTool(t: Tool, i: number): ToolPlan | { problem: string } {
     const r = clientToolDef(t, where);
     return "problem" in r ? r : { kind: "function", def: r.def, client: r.kind };
   }
-  const refused = REFUSED_TOOL_TYPES.find((r) => r.type.test(t.type as string));
+  const type = t.type;
+  const refused = REFUSED_TOOL_TYPES.find((r) => r.type.test(type));
   const why = refused ? `: ${refused.why}` : "";
   return { problem: `${where}: tool type ${JSON.stringify(t.type)} is not supported${why}; supported: ${SUPPORTED_TOOLS}` };
 }

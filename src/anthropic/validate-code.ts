@@ -4,7 +4,6 @@
  * Bun transpiles it for `bun test`), so the binary starts with the code already
  * generated instead of spending a fifth of its start-up in typebox's code generator.
  */
-import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { CountTokensRequest, KNOWN_BLOCKS, Message, MessagesRequest, OtherBlock } from "./schema";
 
@@ -24,6 +23,6 @@ export function checkerCode(): CheckerCode {
     countTokens: TypeCompiler.Code(CountTokensRequest),
     message: TypeCompiler.Code(Message),
     block: TypeCompiler.Code(OtherBlock),
-    blocks: Object.fromEntries(Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, TypeCompiler.Code(schema as TSchema)])),
+    blocks: Object.fromEntries(Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, TypeCompiler.Code(schema)])),
   };
 }

@@ -2,17 +2,19 @@
  * Validation of a Messages request against the typebox schemas, with errors
  * in plain words that name the field (`messages[0].content[1].text: expected a string`).
  */
-import { FormatRegistry, type TSchema } from "@sinclair/typebox";
+import { FormatRegistry, KindGuard, type Static, type TSchema } from "@sinclair/typebox";
 import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import { Hash, Value } from "@sinclair/typebox/value";
 import { mcpProblem } from "./mcp";
-import { CountTokensRequest, KNOWN_BLOCKS, Message, MessagesRequest, OtherBlock, type Tool } from "./schema";
+import { CountTokensRequest, KNOWN_BLOCKS, Message, MessagesRequest, OtherBlock } from "./schema";
+import type { CountTokensRequest as CountTokensValue, MessagesRequest as MessagesValue } from "./schema";
 import { codeExecutionProblem, NON_PYTHON_SUB_TOOLS, PYTHON_ONLY } from "./server-tools";
 import { toolsProblem } from "./tools";
 import type { Slicer } from "../http/slicer";
 import { checkerCode } from "./validate-code" with { type: "macro" };
 import { describeExpected as describeWords, literalType } from "../schema-words";
+import { isRecord } from "../is-record";
 
 /** Generated at build time (see validate-code.ts). */
 const CODE = checkerCode();
@@ -23,10 +25,12 @@ const CODE = checkerCode();
  */
 export function checkerFromCode<T extends TSchema>(schema: T, code: string): TypeCheck<T> {
   if (code.includes("kind(")) return TypeCompiler.Compile(schema);
-  const format = (name: string, value: unknown) => {
+  // The generated code calls format() on strings only (it checks the type first).
+  const format = (name: string, value: string) => {
     const check = FormatRegistry.Get(name);
-    return check ? check(value as string) : false;
+    return check ? check(value) : false;
   };
+  // Sound: `code` is TypeCompiler.Code(schema), generated from this very schema (validate-code.ts): a (value) => boolean.
   const check = new Function("kind", "format", "hash", code)(() => false, format, Hash) as (value: unknown) => boolean;
   return new TypeCheck(schema, [], check, code);
 }
@@ -36,7 +40,7 @@ const checkCountTokens = checkerFromCode(CountTokensRequest, CODE.countTokens);
 const checkMessage = checkerFromCode(Message, CODE.message);
 const checkAnyBlock = checkerFromCode(OtherBlock, CODE.block);
 const checkBlock: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
-  Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, checkerFromCode(schema as TSchema, CODE.blocks[type]!)]),
+  Object.entries(KNOWN_BLOCKS).map(([type, schema]) => [type, checkerFromCode(schema, CODE.blocks[type]!)]),
 );
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -54,7 +58,7 @@ const describeExpected = (schema: TSchema) => describeWords(schema, "request");
 
 function describe(err: ValueError): string {
   const where = pathToWords(err.path);
-  const s = err.schema as Record<string, unknown>;
+  const s = err.schema;
   switch (err.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return `${where}: Field required`;
@@ -75,16 +79,16 @@ function describe(err: ValueError): string {
 
 /** For a value that failed a union, the variant it was evidently meant to be (by JS kind, then by `type`). */
 function intendedVariant(union: TSchema, value: unknown): TSchema | undefined {
-  const variants = union.anyOf as TSchema[] | undefined;
-  if (!variants) return undefined;
+  if (!KindGuard.IsUnion(union)) return undefined;
+  const variants = union.anyOf;
   const kind = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
   const sameKind = variants.filter((v) => {
-    const t = (v as { type?: string }).type;
+    const t = v.type;
     return t === kind || (kind === "number" && t === "integer");
   });
   if (sameKind.length === 1) return sameKind[0];
-  if (kind === "object") {
-    const type = (value as { type?: unknown }).type;
+  if (isRecord(value)) {
+    const type = value.type;
     return sameKind.find((v) => literalType(v) === type);
   }
   return undefined;
@@ -117,7 +121,8 @@ const ASSISTANT_ONLY = ["server_tool_use", "web_search_tool_result", "mcp_tool_u
 const NON_PYTHON_RESULTS = ["bash_code_execution_tool_result", "text_editor_code_execution_tool_result"];
 
 function validateBlock(block: unknown, path: string, role?: string): string | undefined {
-  const type = (block as { type?: unknown }).type;
+  const fields = isRecord(block) ? block : undefined;
+  const type = fields?.type;
   if (typeof type === "string" && NON_PYTHON_RESULTS.includes(type)) {
     return `${pathToWords(path)}: block type "${type}" cannot be sent to Grok: ${PYTHON_ONLY}`;
   }
@@ -125,7 +130,7 @@ function validateBlock(block: unknown, path: string, role?: string): string | un
     return `${pathToWords(path)}: block type "${type}" belongs in an assistant turn (it is part of an answer), not a ${role} turn`;
   }
   if (type === "server_tool_use") {
-    const name = (block as { name?: unknown }).name;
+    const name = fields?.name;
     if (typeof name === "string" && NON_PYTHON_SUB_TOOLS.includes(name)) {
       return `${pathToWords(path)}.name: a "${name}" call cannot be sent to Grok: ${PYTHON_ONLY}`;
     }
@@ -137,12 +142,12 @@ function validateBlock(block: unknown, path: string, role?: string): string | un
   if (check.Check(block)) return undefined;
   // tool_result content items are a union of blocks: name the precise field inside.
   if (type === "tool_result") {
-    const content = (block as { content?: unknown }).content;
+    const content = fields?.content;
     if (Array.isArray(content)) {
       for (let i = 0; i < content.length; i++) {
-        const item = content[i] as { type?: unknown } | null;
+        const item: unknown = content[i];
         const itemPath = `${path}/content/${i}`;
-        if (typeof item !== "object" || item === null || typeof item.type !== "string") {
+        if (!isRecord(item) || typeof item.type !== "string") {
           return `${pathToWords(itemPath)}: expected a content block object with a "type"`;
         }
         if (!TOOL_RESULT_CONTENT.includes(item.type)) {
@@ -153,33 +158,36 @@ function validateBlock(block: unknown, path: string, role?: string): string | un
       }
     }
   }
-  return firstProblem(KNOWN_BLOCKS[type as keyof typeof KNOWN_BLOCKS], block, path, check);
+  return firstProblem(check.Schema(), block, path, check);
 }
 
-export function validateMessagesRequest<T>(body: unknown): Validation<T> {
+export function validateMessagesRequest(body: unknown): Validation<MessagesValue> {
   return validateWith(checkRequest, body);
 }
 
 /** A count_tokens body: the Messages rules, with no `max_tokens` needed. */
-export function validateCountTokensRequest<T>(body: unknown): Validation<T> {
+export function validateCountTokensRequest(body: unknown): Validation<CountTokensValue> {
   return validateWith(checkCountTokens, body);
 }
 
 /** A JSON object body checked against a compiled schema; the first error in plain words. */
-export function validateObject<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+export function validateObject<S extends TSchema>(check: TypeCheck<S>, body: unknown): Validation<Static<S> & Record<string, unknown>> {
+  if (!isRecord(body)) {
     return { ok: false, message: "request body must be a JSON object" };
   }
   if (!check.Check(body)) {
     return { ok: false, message: firstProblem(check.Schema(), body, "", check) ?? "request body is invalid" };
   }
-  return { ok: true, value: body as T };
+  return { ok: true, value: body };
 }
 
-function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T> {
-  const v = validateObject<T>(check, body);
+/** The schema of a whole request: a Messages request, or a count_tokens one. */
+type RequestSchema = typeof MessagesRequest | typeof CountTokensRequest;
+
+function validateWith<S extends RequestSchema>(check: TypeCheck<S>, body: unknown): Validation<Static<S> & Record<string, unknown>> {
+  const v = validateObject(check, body);
   if (!v.ok) return v;
-  const messages = (body as { messages: Array<{ role: string; content: unknown }> }).messages;
+  const messages = v.value.messages;
   for (let m = 0; m < messages.length; m++) {
     const content = messages[m]!.content;
     if (!Array.isArray(content)) continue;
@@ -188,23 +196,22 @@ function validateWith<T>(check: TypeCheck<TSchema>, body: unknown): Validation<T
       if (problem) return { ok: false, message: problem };
     }
   }
-  return requestProblems(body) ?? v;
+  return requestProblems(v.value) ?? v;
 }
 
 /** Every tool is served or refused here, before any routing or counting (after the blocks are checked). */
-function requestProblems(body: unknown): { ok: false; message: string } | undefined {
-  const req = body as MessagesRequest;
-  const problem = toolsProblem((body as { tools?: Tool[] }).tools) ?? mcpProblem(req) ?? codeExecutionProblem(req);
+function requestProblems(req: CountTokensValue): { ok: false; message: string } | undefined {
+  const problem = toolsProblem(req.tools) ?? mcpProblem(req) ?? codeExecutionProblem(req);
   return problem ? { ok: false, message: problem } : undefined;
 }
 
 /** validateMessagesRequest for a large body: the same checks, message by message and block by block, in slices. */
-export function validateMessagesRequestSliced<T>(body: unknown, slicer: Slicer): Promise<Validation<T>> {
+export function validateMessagesRequestSliced(body: unknown, slicer: Slicer): Promise<Validation<MessagesValue>> {
   return validateSliced(checkRequest, body, slicer);
 }
 
 /** validateCountTokensRequest for a large body, in slices. */
-export function validateCountTokensRequestSliced<T>(body: unknown, slicer: Slicer): Promise<Validation<T>> {
+export function validateCountTokensRequestSliced(body: unknown, slicer: Slicer): Promise<Validation<CountTokensValue>> {
   return validateSliced(checkCountTokens, body, slicer);
 }
 
@@ -213,34 +220,40 @@ export function validateCountTokensRequestSliced<T>(body: unknown, slicer: Slice
  * without its blocks), then each block. When a body has several problems, the one named may
  * be another than the whole-body check names.
  */
-async function validateSliced<T>(check: TypeCheck<TSchema>, body: unknown, slicer: Slicer): Promise<Validation<T>> {
-  const messages = (body as { messages?: unknown } | null)?.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return validateWith(check, body);
-  const shell = (m: unknown) => {
-    const content = (m as { content?: unknown } | null)?.content;
-    return Array.isArray(content) && content.length > LARGE_MESSAGE_BLOCKS ? { ...(m as object), content: [] } : m;
+async function validateSliced<S extends RequestSchema>(check: TypeCheck<S>, body: unknown, slicer: Slicer): Promise<Validation<Static<S> & Record<string, unknown>>> {
+  const messages = isRecord(body) ? body.messages : undefined;
+  if (!isRecord(body) || !Array.isArray(messages) || messages.length === 0) return validateWith(check, body);
+  const list: unknown[] = messages;
+  const shell = (m: unknown): unknown => {
+    if (!isRecord(m)) return m;
+    return Array.isArray(m.content) && m.content.length > LARGE_MESSAGE_BLOCKS ? { ...m, content: [] } : m;
   };
-  const head = validateObject<T>(check, { ...(body as object), messages: [shell(messages[0])] });
+  const head = validateObject(check, { ...body, messages: [shell(list[0])] });
   if (!head.ok) return head;
-  for (let m = 1; m < messages.length; m++) {
-    const msg = shell(messages[m]);
+  for (let m = 1; m < list.length; m++) {
+    const msg = shell(list[m]);
     if (!checkMessage.Check(msg)) return { ok: false, message: firstProblem(Message, msg, `/messages/${m}`, checkMessage) ?? "request body is invalid" };
     if ((m & 127) === 0) await slicer.pause();
   }
   let n = 0;
-  for (let m = 0; m < messages.length; m++) {
-    const content = (messages[m] as { content: unknown }).content;
-    if (!Array.isArray(content)) continue;
+  for (let m = 0; m < list.length; m++) {
+    const msg = list[m];
+    // Each message passed its check above: an object with a role (its blocks are checked here).
+    if (!isRecord(msg) || !Array.isArray(msg.content)) continue;
+    const content = msg.content;
+    const role = typeof msg.role === "string" ? msg.role : undefined;
     const large = content.length > LARGE_MESSAGE_BLOCKS;
     for (let b = 0; b < content.length; b++) {
       const at = `/messages/${m}/content/${b}`;
       if (large && !checkAnyBlock.Check(content[b])) return { ok: false, message: firstProblem(OtherBlock, content[b], at, checkAnyBlock) ?? "request body is invalid" };
-      const problem = validateBlock(content[b], at, (messages[m] as { role: string }).role);
+      const problem = validateBlock(content[b], at, role);
       if (problem) return { ok: false, message: problem };
       if ((++n & 127) === 0) await slicer.pause();
     }
   }
-  return requestProblems(body) ?? { ok: true, value: body as T };
+  // Sound: the body passed, in pieces, every check validateWith makes at once (its fields with the first message, each message, each block).
+  const whole = body as Static<S> & Record<string, unknown>;
+  return requestProblems(whole) ?? { ok: true, value: whole };
 }
 
 /** A message with more blocks than this has them checked one by one, in slices. */

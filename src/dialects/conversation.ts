@@ -5,14 +5,16 @@
  * JSON (`{"device_id":…,"session_id":"<uuid>"}`) or `user_<hash>_account__session_<uuid>`.
  */
 
+import { isRecord } from "../is-record";
+
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 export function sessionFromUserId(userId: string | null | undefined): string | undefined {
   if (!userId) return undefined;
   if (userId.startsWith("{")) {
     try {
-      const parsed = JSON.parse(userId) as { session_id?: unknown };
-      if (typeof parsed.session_id === "string" && SAFE_ID.test(parsed.session_id)) return parsed.session_id;
+      const parsed: unknown = JSON.parse(userId);
+      if (isRecord(parsed) && typeof parsed.session_id === "string" && SAFE_ID.test(parsed.session_id)) return parsed.session_id;
     } catch {
       // not JSON after all
     }

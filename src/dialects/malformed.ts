@@ -10,7 +10,7 @@ export class MalformedUpstream extends Error {
 /** A streamed tool call that cannot become a tool_use block (no name, arguments beyond repair). */
 export class ToolArgumentsError extends MalformedUpstream {}
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export { isRecord } from "../is-record";
 
 /** Larger than any real token count: an upstream number past it is not believed. */
 const MAX_TOKENS = 1e12;

@@ -42,6 +42,11 @@ export function isKnownBlock(b: AnyBlock): b is ContentBlock {
   return Object.hasOwn(KNOWN_BLOCKS, b.type);
 }
 
+/** A tool_result with no search_result inside: already what the dialects see. */
+function isPromptToolResult(b: ToolResultBlock): b is ToolResultBlock & PromptToolResult {
+  return !Array.isArray(b.content) || !b.content.some((c) => c.type === "search_result");
+}
+
 /**
  * The messages as turns, same-role neighbours merged, search results rendered as text in place
  * (numbered in order of appearance). Linear. A block of a type not translated is a 400 naming it
@@ -64,9 +69,8 @@ export function promptTurns(messages: MessagesRequest["messages"]): Turn[] {
     for (const [k, b] of m.content.entries()) {
       if (!isKnownBlock(b)) throw invalidRequest(`messages[${i}].content[${k}]: block type ${JSON.stringify(b.type)} is not supported`);
       if (b.type === "search_result") last.blocks.push(rendered(b));
-      else if (b.type === "tool_result" && Array.isArray(b.content) && b.content.some((c) => c.type === "search_result")) {
-        last.blocks.push({ ...b, content: b.content.map((c) => (c.type === "search_result" ? rendered(c) : c)) });
-      } else last.blocks.push(b as PromptBlock);
+      else if (b.type !== "tool_result" || isPromptToolResult(b)) last.blocks.push(b);
+      else last.blocks.push({ ...b, content: Array.isArray(b.content) ? b.content.map((c) => (c.type === "search_result" ? rendered(c) : c)) : b.content });
     }
   }
   return turns;

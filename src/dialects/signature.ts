@@ -10,6 +10,7 @@
  *
  * Anything else (Anthropic's own signatures, other gateways') is foreign and never forwarded.
  */
+import { isRecord } from "../is-record";
 
 export const SIGNATURE_PREFIX = "grok2api.v1.";
 export const REASONING_PREFIX = "grok2api.r1.";
@@ -52,9 +53,9 @@ export function encodeReasoningSignature(r: CarriedReasoning): string {
 export function decodeReasoningSignature(sig: string | undefined): CarriedReasoning | undefined {
   if (typeof sig !== "string" || !sig.startsWith(REASONING_PREFIX)) return undefined;
   try {
-    const v = JSON.parse(Buffer.from(sig.slice(REASONING_PREFIX.length), "base64url").toString("utf8")) as unknown;
-    if (typeof v !== "object" || v === null) return undefined;
-    const { e, i } = v as { e?: unknown; i?: unknown };
+    const v: unknown = JSON.parse(Buffer.from(sig.slice(REASONING_PREFIX.length), "base64url").toString("utf8"));
+    if (!isRecord(v)) return undefined;
+    const { e, i } = v;
     if (typeof e !== "string" || e.length === 0) return undefined;
     return typeof i === "string" && i ? { encryptedContent: e, id: i } : { encryptedContent: e };
   } catch {

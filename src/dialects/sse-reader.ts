@@ -5,6 +5,7 @@
  */
 import { createParser } from "eventsource-parser";
 import type { ChatChunk } from "./chat/wire";
+import { isRecord } from "../is-record";
 
 export type UpstreamItem<T = ChatChunk> =
   | { kind: "chunk"; chunk: T }
@@ -26,13 +27,11 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 /** Upstream error payloads: xAI `{"code","error":"…"}`, OpenAI `{"error":{"message"}}`. */
 export function upstreamErrorMessage(body: unknown): string | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const e = (body as { error?: unknown; message?: unknown }).error;
+  if (!isRecord(body)) return undefined;
+  const e = body.error;
   if (typeof e === "string") return e;
-  if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") {
-    return (e as { message: string }).message;
-  }
-  const m = (body as { message?: unknown }).message;
+  if (isRecord(e) && typeof e.message === "string") return e.message;
+  const m = body.message;
   return typeof m === "string" ? m : undefined;
 }
 
@@ -63,14 +62,15 @@ export function createEventDecoder<T>(isError: ErrorTest): EventDecoder<T> {
         out.push({ kind: "error", message: "the upstream sent a stream event that is not valid JSON" });
         return;
       }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      if (!isRecord(parsed)) {
         out.push({ kind: "error", message: "the upstream sent a stream event that is not a JSON object" });
         return;
       }
-      if (isError(ev.event, parsed as Record<string, unknown>)) {
+      if (isError(ev.event, parsed)) {
         out.push({ kind: "error", message: upstreamErrorMessage(parsed) ?? "the upstream reported an error mid-stream" });
         return;
       }
+      // Unchecked here: each dialect's translator checks what it reads (chat/check.ts, the Responses translator field by field).
       out.push({ kind: "chunk", chunk: parsed as T });
     },
     onError(err) {

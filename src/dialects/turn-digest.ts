@@ -17,9 +17,9 @@
  * A reasoning item is anchored at the element it came before (its `at`), so it goes back in
  * place: before the calls it led to, as the signature path puts it.
  */
-import type { ContentBlock, MessagesRequest } from "../anthropic/schema";
+import type { ContentBlock, MessagesRequest, ResponseBlock } from "../anthropic/schema";
 import { decodeReasoningSignature } from "./signature";
-import { promptTurns } from "./prompt";
+import { promptTurns, type PromptBlock } from "./prompt";
 
 /** One reasoning item kept for a turn: where it goes, its encrypted content, and its xAI id (if it had one). */
 export interface StoredReasoning {
@@ -98,9 +98,11 @@ function inputJson(input: unknown): string {
   }
 }
 
+/** A block of a turn: as the client sent it back (a prompt's), or as the gateway answered it. */
+export type DigestedBlock = PromptBlock | ResponseBlock;
+
 /** Feeds one content block of a turn to a digest (thinking and anything else not shown is skipped). */
-export function digestBlock(d: TurnDigest, b: ContentBlock | { type: string }): void {
-  const block = b as ContentBlock;
+export function digestBlock(d: TurnDigest, block: DigestedBlock): void {
   switch (block.type) {
     case "text":
       d.text(block.text);
@@ -124,7 +126,7 @@ export function digestBlock(d: TurnDigest, b: ContentBlock | { type: string }): 
 }
 
 /** A whole turn's digest. */
-export function turnDigest(blocks: ReadonlyArray<ContentBlock | { type: string }>): string {
+export function turnDigest(blocks: readonly DigestedBlock[]): string {
   const d = new TurnDigest();
   for (const b of blocks) digestBlock(d, b);
   return d.digest();

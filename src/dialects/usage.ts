@@ -4,7 +4,7 @@ import type { MessagesRequest, Usage } from "../anthropic/schema";
 import { planTool } from "../anthropic/tools";
 import type { ChatUsage } from "./chat/wire";
 import type { Slicer } from "../http/slicer";
-import { count } from "./malformed";
+import { count, isRecord } from "./malformed";
 
 /**
  * xAI counts reasoning outside `completion_tokens` (total = prompt + completion + reasoning);
@@ -40,8 +40,9 @@ export const estimateTextTokens = (chars: number) => Math.ceil(chars / 4);
 /** An image costs about this much (xAI does not publish its image token formula). */
 export const IMAGE_TOKENS = 1500;
 
-function blockChars(block: unknown): { chars: number; images: number } {
-  const b = block as Record<string, unknown>;
+/** Read field by field, never trusted: what a client sent (validated or not) costs what it holds, and nothing throws. */
+function blockChars(b: unknown): { chars: number; images: number } {
+  if (!isRecord(b)) return { chars: 0, images: 0 };
   switch (b.type) {
     case "text":
       return { chars: String(b.text ?? "").length, images: 0 };
@@ -56,21 +57,21 @@ function blockChars(block: unknown): { chars: number; images: number } {
     case "mcp_tool_result":
       return { chars: safeJsonLength(b.content), images: 0 };
     case "code_execution_tool_result": {
-      const c = b.content as Record<string, unknown> | null | undefined;
+      const c = isRecord(b.content) ? b.content : undefined;
       return { chars: String(c?.stdout ?? "").length + String(c?.stderr ?? "").length, images: 0 };
     }
     case "web_search_tool_result": {
       // What goes back upstream for a search: its sources (xAI's own encrypted results are not text we can count).
       let chars = 0;
-      for (const r of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) {
-        chars += String(r?.url ?? "").length + String(r?.title ?? "").length;
+      for (const r of Array.isArray(b.content) ? b.content : []) {
+        if (isRecord(r)) chars += String(r.url ?? "").length + String(r.title ?? "").length;
       }
       return { chars, images: 0 };
     }
     case "search_result": {
       // Sent as a tagged text: its source, title and texts, and about 60 characters of tags.
       let chars = 60 + String(b.source ?? "").length + String(b.title ?? "").length;
-      for (const t of Array.isArray(b.content) ? (b.content as Array<Record<string, unknown>>) : []) chars += String(t?.text ?? "").length + 8;
+      for (const t of Array.isArray(b.content) ? b.content : []) chars += String((isRecord(t) ? t.text : undefined) ?? "").length + 8;
       return { chars, images: 0 };
     }
     case "tool_result": {
@@ -85,7 +86,7 @@ function blockChars(block: unknown): { chars: number; images: number } {
       return { chars, images };
     }
     case "document": {
-      const src = b.source as Record<string, unknown> | undefined;
+      const src = isRecord(b.source) ? b.source : undefined;
       return { chars: typeof src?.data === "string" && src.type === "text" ? src.data.length : 2000, images: 0 };
     }
     default:

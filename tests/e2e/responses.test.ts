@@ -298,6 +298,15 @@ describe("adjusted parameters", () => {
     });
   });
 
+  test("a malformed tool beside a forced function goes upstream for xAI to judge: never a 500", async () => {
+    fake.on(() => xaiResponsesError(400, "tools[0]: expected an object"));
+    const fn = { type: "function", name: "f", parameters: { type: "object", properties: {} } };
+    const res = await post("/v1/responses", { model: "grok-4.3", input: "hi", tools: [null, fn], tool_choice: { type: "function", name: "f" } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("tools[0]: expected an object");
+    expect(fake.last.body).toEqual({ model: "grok-4.3", input: "hi", tools: [null, fn], tool_choice: { type: "function", name: "f" } });
+  });
+
   test("a reasoning model without an effort dial gets no reasoning, stop or penalties", async () => {
     fake.on(() => replay(STREAM_TEXT));
     const res = await post("/v1/responses", {

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { findCasts } from "../helpers/casts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -62,6 +63,33 @@ describe("the repository", () => {
       (f) => f.endsWith(".ts") && /from "(\.\.\/)+(faces|http\/(context|body|auth))\//.test(readFileSync(join(dialects, f), "utf8")),
     );
     expect(leaks).toEqual([]);
+  });
+
+  test("explains every `as` cast on the request's path (a comment on its line or the line above says why it is sound)", () => {
+    // The finder itself: prose, strings, `as const` and renames are not casts; a cast is explained by a comment next to it.
+    const sample = [
+      'import { a as b } from "x"; // import renames are not casts',
+      "const s = `sent as ${x}`, t = 'as is', u = [1] as const;",
+      "/* kept as it is */ const v = w as Foo;",
+      "// checked by isFoo above",
+      "const y = (z as unknown) as Bar;",
+      "const q = r as Baz; const d = a / b as number;",
+      "",
+      "const k = m as Qux; /* sound: see above */",
+    ].join("\n");
+    expect(findCasts(sample).map((c) => [c.line, c.explained])).toEqual([[3, true], [5, true], [5, true], [6, false], [6, false], [8, true]]);
+    expect(findCasts("const re = /as x/g;\nconst t = `${`as ${y}`}`;").length).toBe(0);
+
+    const unexplained: string[] = [];
+    for (const dir of ["faces", "route", "exchange", "dialects", "anthropic"]) {
+      const base = join(ROOT, "src", dir);
+      for (const f of readdirSync(base, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"))) {
+        for (const c of findCasts(readFileSync(join(base, f), "utf8"))) {
+          if (!c.explained) unexplained.push(`src/${dir}/${f}:${c.line}: ${c.text}`);
+        }
+      }
+    }
+    expect(unexplained).toEqual([]);
   });
 
   test("has no source file at the top level (code lives in src/, scripts/, bench/ and tests/)", () => {

@@ -18,6 +18,7 @@ const enc = new TextEncoder();
 /** A chat usage object in the log's terms: input without the cached tokens, output with the reasoning once (xAI's convention). */
 export function chatUsageOf(usage: unknown): WatchedUsage {
   if (!isRecord(usage)) return { inputTokens: undefined, outputTokens: undefined, cachedTokens: undefined, costTicks: undefined };
+  // An object (isRecord above) whose counts toAnthropicUsage reads through count(), which drops what is not a number.
   const u = toAnthropicUsage(usage as ChatUsage, { input: 0, output: 0 });
   const has = (v: unknown) => count(v, "", false) !== undefined;
   return {

@@ -64,6 +64,7 @@ import type {
   UrlCitation,
 } from "./wire";
 import { assertNever } from "../../assert-never";
+import { isRecord } from "../../is-record";
 
 export interface ResponsesTranslateOptions {
   model: string;
@@ -134,7 +135,7 @@ type TextLike = { type: "text"; text: string; citations?: unknown[] | null };
 /** A run of text blocks: the message item xAI sent when our citations say which, else a plain assistant message. */
 function textItem(run: TextLike[], w: Walk): void {
   let messageId = "";
-  for (const b of run) for (const c of b.citations ?? []) messageId ||= decodeCitation((c as { encrypted_index?: unknown })?.encrypted_index)?.m ?? "";
+  for (const b of run) for (const c of b.citations ?? []) messageId ||= decodeCitation(isRecord(c) ? c.encrypted_index : undefined)?.m ?? "";
   if (!messageId) {
     const texts = run.map((b) => b.text).filter((t) => t);
     // Cited answers (anyone's) are one text cut into blocks: their pieces join as they are.
@@ -148,7 +149,7 @@ function textItem(run: TextLike[], w: Walk): void {
   for (const b of run) {
     text += b.text;
     for (const c of b.citations ?? []) {
-      const carried = decodeCitation((c as { encrypted_index?: unknown })?.encrypted_index);
+      const carried = decodeCitation(isRecord(c) ? c.encrypted_index : undefined);
       if (!carried) continue;
       const start = text.length + Math.max(0, carried.s.lastIndexOf("[["));
       text += carried.s;
@@ -170,13 +171,13 @@ const foreignQueryText = (query: string) => (query ? `[Web search: ${query}]` : 
 /** …and what it found (titles and URLs; the encrypted page contents are Anthropic's, unreadable here). */
 function foreignResultsText(content: unknown): string {
   if (!Array.isArray(content)) {
-    const code = (content as { error_code?: unknown } | null)?.error_code;
+    const code = isRecord(content) ? content.error_code : undefined;
     return `(the search failed${typeof code === "string" ? `: ${code}` : ""})`;
   }
   const lines: string[] = [];
   for (const r of content) {
-    const url = (r as { url?: unknown } | null)?.url;
-    const title = (r as { title?: unknown } | null)?.title;
+    if (!isRecord(r)) continue;
+    const { url, title } = r;
     if (typeof url === "string") lines.push(`- ${typeof title === "string" && title ? `${title}: ` : ""}${url}`);
   }
   return lines.length ? lines.join("\n") : "(no results)";
@@ -279,7 +280,7 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
     }
     if (b.type === "server_tool_use") {
       const item = searchItemId(b.id);
-      const query = typeof (b.input as { query?: unknown })?.query === "string" ? (b.input as { query: string }).query : "";
+      const query = isRecord(b.input) && typeof b.input.query === "string" ? b.input.query : "";
       if (item) {
         flushText();
         queries.set(b.id, query);
@@ -297,9 +298,9 @@ function assistantItems(blocks: readonly PromptBlock[], w: Walk): string[] {
       if (!Array.isArray(b.content)) continue;
       const sources: Array<{ type: "url"; url: string }> = [];
       b.content.forEach((r, k) => {
-        const url = (r as { url?: unknown })?.url;
+        const url = isRecord(r) ? r.url : undefined;
         if (typeof url === "string") sources.push({ type: "url", url });
-        const carried = k === 0 ? decodeResult((r as { encrypted_content?: unknown })?.encrypted_content) : undefined;
+        const carried = k === 0 && isRecord(r) ? decodeResult(r.encrypted_content) : undefined;
         if (carried?.o && w.keepEncrypted) outputs.push(carried.o);
       });
       w.items.push({ id: item, type: "web_search_call", status: "completed", action: { type: "search", query, sources } });

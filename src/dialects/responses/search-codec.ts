@@ -15,6 +15,7 @@
  * Versioned prefixes, so the payloads can change; anything else (real Anthropic's own values) is
  * foreign and decodes to undefined.
  */
+import { isRecord } from "../../is-record";
 
 const SERVER_TOOL_PREFIX = "srvtoolu_";
 export const RESULT_PREFIX = "grok2api.ws1.";
@@ -57,8 +58,8 @@ const encode = (prefix: string, v: unknown) => prefix + Buffer.from(JSON.stringi
 function decode(prefix: string, s: unknown): Record<string, unknown> | undefined {
   if (typeof s !== "string" || !s.startsWith(prefix)) return undefined;
   try {
-    const v = JSON.parse(Buffer.from(s.slice(prefix.length), "base64url").toString("utf8")) as unknown;
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const v: unknown = JSON.parse(Buffer.from(s.slice(prefix.length), "base64url").toString("utf8"));
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -71,9 +72,10 @@ export const encodeResult = (r: ResultCarry) => encode(RESULT_PREFIX, r);
 export function decodeResult(s: unknown): ResultCarry | undefined {
   const v = decode(RESULT_PREFIX, s);
   if (!v || !str(v.u)) return undefined;
-  const o = v.o as Record<string, unknown> | undefined;
-  if (o !== undefined && (typeof o !== "object" || o === null || !str(o.i) || !str(o.e) || !o.i || !o.e)) return undefined;
-  return o ? { u: v.u, o: { i: o.i as string, e: o.e as string } } : { u: v.u };
+  const o = v.o;
+  if (o === undefined) return { u: v.u };
+  if (!isRecord(o) || !str(o.i) || !str(o.e) || !o.i || !o.e) return undefined;
+  return { u: v.u, o: { i: o.i, e: o.e } };
 }
 
 export const encodeCitation = (c: CitationCarry) => encode(CITATION_PREFIX, c);

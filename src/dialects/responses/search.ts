@@ -120,7 +120,7 @@ export class SearchPresenter {
 function callQuery(item: Record<string, unknown>): string {
   const raw = typeof item.input === "string" ? item.input : typeof item.arguments === "string" ? item.arguments : "";
   try {
-    const v = JSON.parse(raw) as unknown;
+    const v: unknown = JSON.parse(raw);
     if (isRecord(v) && typeof v.query === "string") return v.query;
   } catch {
     // not JSON: no query to show

@@ -370,8 +370,9 @@ export class ResponsesStreamTranslator {
     this.emitBlocks(this.flushSearches(), out);
     if (item.type === "reasoning") {
       const id = typeof item.id === "string" ? item.id : undefined;
-      const encrypted = typeof item.encrypted_content === "string" && item.encrypted_content.length > 0;
-      if (encrypted) this.kept.push({ at: this.turn.position, e: item.encrypted_content as string, ...(id ? { i: id } : {}) });
+      const content = item.encrypted_content;
+      const encrypted = typeof content === "string" && content.length > 0;
+      if (encrypted) this.kept.push({ at: this.turn.position, e: content, ...(id ? { i: id } : {}) });
       if (!this.opts.thinking) return;
       if (this.open?.kind === "thinking" && this.open.item === id) {
         this.closeBlock(out, reasoningSignature(item, this.thinkingText));

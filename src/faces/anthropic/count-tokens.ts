@@ -5,7 +5,6 @@
  * Header `grok2api-token-count` says which (`upstream` or `estimate`).
  */
 import { Elysia } from "elysia";
-import type { CountTokensRequest } from "../../anthropic/schema";
 import { validateCountTokensRequest, validateCountTokensRequestSliced } from "../../anthropic/validate";
 import type { AppDeps } from "../../deps";
 import { LARGE_BODY_BYTES, Slicer } from "../../http/slicer";
@@ -22,8 +21,8 @@ async function countTokens(deps: AppDeps, request: Request, rc: RequestContext):
   // A large request is checked and counted in slices: it never holds the event loop long.
   const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
   const v = slicer
-    ? await validateCountTokensRequestSliced<CountTokensRequest>(value, slicer)
-    : validateCountTokensRequest<CountTokensRequest>(value);
+    ? await validateCountTokensRequestSliced(value, slicer)
+    : validateCountTokensRequest(value);
   if (!v.ok) throw invalidRequest(v.message);
   // Routed and admitted as a message would be (a key limited to other models is refused), before anything is fetched.
   const facts = slicer ? await inspectPromptSliced(v.value, slicer) : inspectPrompt(v.value);

@@ -64,14 +64,14 @@ export interface CheckedMessages {
  * these steps (and routeRequest, readDocuments, translateRequest) when the batch is created.
  */
 export function checkMessages(raw: unknown): CheckedMessages {
-  const v = validateMessagesRequest<MessagesRequest>(raw);
+  const v = validateMessagesRequest(raw);
   if (!v.ok) throw invalidRequest(v.message);
   return checked(v.value, inspectPrompt(v.value));
 }
 
 /** checkMessages for a large body: validated and measured in slices (it never holds the event loop long). */
 export async function checkMessagesSliced(raw: unknown, slicer: Slicer): Promise<CheckedMessages> {
-  const v = await validateMessagesRequestSliced<MessagesRequest>(raw, slicer);
+  const v = await validateMessagesRequestSliced(raw, slicer);
   if (!v.ok) throw invalidRequest(v.message);
   return checked(v.value, await inspectPromptSliced(v.value, slicer));
 }

@@ -18,8 +18,9 @@ import { routeAndAdmit } from "../../route/route-and-admit";
 import { chatInputFacts, fitChatRequest } from "./fit";
 import { chatStreamWatch, chatUsageOf } from "../../dialects/chat/stream-watch";
 import type { WatchedUsage } from "../../exchange/sse-frames";
-import { forwardedHeaders, preparedBody, proxyToUpstream } from "../openai/proxy";
+import { forwardedHeaders, preparedBody, proxyToUpstream, type ModelBody } from "../openai/proxy";
 import { openaiStreamError } from "../openai/errors";
+import { isRecord } from "../../is-record";
 
 /**
  * A non-streamed answer, checked: JSON with a `choices` list, as the upstream promised
@@ -35,8 +36,7 @@ export function checkCompletion(bytes: Uint8Array): { text: string; usage: Watch
     const what = /^\s*(data:|event:|:)/.test(text) ? "an event stream" : text.trim() ? "text that is not JSON" : "an empty body";
     throw new ApiError(502, `the upstream answered 200 with ${what} instead of a chat completion`, { type: "api_error" });
   }
-  const o = body as { choices?: unknown; usage?: unknown } | null;
-  if (typeof o !== "object" || o === null || Array.isArray(o) || !Array.isArray(o.choices)) {
+  if (!isRecord(body) || !Array.isArray(body.choices)) {
     const reported = upstreamErrorMessage(body);
     throw new ApiError(
       502,
@@ -44,7 +44,7 @@ export function checkCompletion(bytes: Uint8Array): { text: string; usage: Watch
       { type: "api_error" },
     );
   }
-  return { text, usage: chatUsageOf(o.usage) };
+  return { text, usage: chatUsageOf(body.usage) };
 }
 
 export async function handleChatCompletions(deps: AppDeps, request: Request, rc: RequestContext): Promise<Response> {
@@ -72,10 +72,10 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: routed.model, adjusted });
   // The usage is what the request is charged: always asked for; the client gets its chunk only if it asked.
   const clientAskedUsage = v.value.stream_options?.include_usage === true;
-  const withUsage = (b: Record<string, unknown>) =>
+  const withUsage = <B extends ModelBody>(b: B): B =>
     stream ? { ...b, stream_options: { ...(typeof b.stream_options === "object" && b.stream_options ? b.stream_options : {}), include_usage: true } } : b;
 
-  const primary = slicer ? await preparedBody(withUsage(body), slicer) : (withUsage(body) as { model: string });
+  const primary = slicer ? await preparedBody(withUsage(body), slicer) : withUsage(body);
   return proxyToUpstream({
     deps,
     request,
@@ -85,7 +85,7 @@ export async function handleChatCompletions(deps: AppDeps, request: Request, rc:
     spec: {
       build: (_api, model) => ({
         path: "/chat/completions",
-        body: model === undefined || model === routed.model ? primary : (withUsage(fit(model).body) as { model: string }),
+        body: model === undefined || model === routed.model ? primary : withUsage(fit(model).body),
       }),
       key,
       headers: forwardedHeaders(request),

@@ -6,29 +6,32 @@
  */
 import type { ModelCaps } from "../../models/capabilities";
 import { nearestEffort } from "../../models/effort";
+import { isRecord } from "../../is-record";
+import type { ModelBody } from "../openai/proxy";
 
 /** What routing and admission need of a chat request's messages: an input estimate (≈4 characters a token) and whether it has images. */
 export function chatInputFacts(messages: readonly unknown[]): { inputTokens: number; images: boolean } {
   let chars = 0;
   let images = false;
   for (const m of messages) {
-    const content = (m as { content?: unknown } | null)?.content;
+    if (!isRecord(m)) continue;
+    const content = m.content;
     if (typeof content === "string") chars += content.length;
     else if (Array.isArray(content)) {
-      for (const part of content) {
-        const p = part as { type?: unknown; text?: unknown } | null;
-        if (p?.type === "image_url") images = true;
-        else if (typeof p?.text === "string") chars += p.text.length;
+      for (const p of content) {
+        if (!isRecord(p)) continue;
+        if (p.type === "image_url") images = true;
+        else if (typeof p.text === "string") chars += p.text.length;
       }
     }
-    const calls = (m as { tool_calls?: unknown } | null)?.tool_calls;
-    if (Array.isArray(calls)) for (const c of calls) chars += String((c as { function?: { arguments?: unknown } } | null)?.function?.arguments ?? "").length;
+    const calls = m.tool_calls;
+    if (Array.isArray(calls)) for (const c of calls) chars += String((isRecord(c) && isRecord(c.function) ? c.function.arguments : undefined) ?? "").length;
   }
   return { inputTokens: Math.max(1, Math.ceil(chars / 4)), images };
 }
 
 export interface FittedChatRequest {
-  body: Record<string, unknown>;
+  body: ModelBody;
   /** What was changed, for the log and a response header: names and effort levels, never content. */
   adjusted: string[];
 }
@@ -55,7 +58,7 @@ function fitEffort(body: Record<string, unknown>, accepted: ModelCaps["reasoning
 }
 
 export function fitChatRequest(request: Record<string, unknown>, opts: { model: string; caps: ModelCaps }): FittedChatRequest {
-  const body: Record<string, unknown> = { ...request, model: opts.model };
+  const body: ModelBody = { ...request, model: opts.model };
   const adjusted: string[] = [];
   fitEffort(body, opts.caps.reasoningEffort, adjusted);
   if (!opts.caps.stop && "stop" in body) {

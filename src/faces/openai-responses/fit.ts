@@ -9,10 +9,11 @@
  */
 import type { ModelCaps } from "../../models/capabilities";
 import { nearestEffort } from "../../models/effort";
-import { isRecord } from "../../dialects/malformed";
+import { isRecord } from "../../is-record";
+import type { ModelBody } from "../openai/proxy";
 
 export interface FittedResponsesRequest {
-  body: Record<string, unknown>;
+  body: ModelBody;
   /** What was changed, for the log and the `grok2api-adjusted-params` header. */
   adjusted: string[];
 }
@@ -84,9 +85,9 @@ class Notes {
   }
 }
 
-/** One client tool → the xAI tool, or undefined when xAI has no such tool. */
-function fitTool(tool: unknown, notes: Notes): Obj | undefined {
-  if (!isRecord(tool) || typeof tool.type !== "string") return tool as Obj; // malformed: xAI says what is wrong
+/** One client tool → the xAI tool, or undefined when xAI has no such tool; a malformed one as it is. */
+function fitTool(tool: unknown, notes: Notes): unknown {
+  if (!isRecord(tool) || typeof tool.type !== "string") return tool; // malformed: xAI says what is wrong
   const type = tool.type;
   if (type === "function" && isRecord(tool.function) && tool.name === undefined) {
     // Chat Completions' nested form: xAI needs the flat one.
@@ -124,12 +125,12 @@ function fitTool(tool: unknown, notes: Notes): Obj | undefined {
 }
 
 /** `tool_choice` for the tools that remain; undefined to leave it out. */
-function fitToolChoice(choice: unknown, tools: Obj[], notes: Notes): unknown {
+function fitToolChoice(choice: unknown, tools: unknown[], notes: Notes): unknown {
   if (typeof choice === "string" || !isRecord(choice)) return choice;
   if (choice.type === "function") {
     const name = typeof choice.name === "string" ? choice.name : isRecord(choice.function) ? choice.function.name : undefined;
     if (typeof name !== "string") return choice;
-    if (!tools.some((t) => t.type === "function" && t.name === name)) {
+    if (!tools.some((t) => isRecord(t) && t.type === "function" && t.name === name)) {
       notes.add("tool_choice dropped (tool not sent)");
       return undefined;
     }
@@ -143,7 +144,7 @@ function fitToolChoice(choice: unknown, tools: Obj[], notes: Notes): unknown {
 
 function fitTools(body: Obj, notes: Notes): void {
   if (!Array.isArray(body.tools)) return;
-  const tools = body.tools.map((t) => fitTool(t, notes)).filter((t): t is Obj => t !== undefined);
+  const tools = body.tools.map((t) => fitTool(t, notes)).filter((t) => t !== undefined);
   if (tools.length === 0 && body.tools.length > 0) {
     delete body.tools;
     if (body.tool_choice !== undefined && body.tool_choice !== "auto" && body.tool_choice !== "none") {
@@ -214,7 +215,7 @@ function fitInput(body: Obj, notes: Notes): void {
 }
 
 export function fitResponsesRequest(request: Obj, opts: { model: string; caps: ModelCaps }): FittedResponsesRequest {
-  const body: Obj = { ...request, model: opts.model };
+  const body: ModelBody = { ...request, model: opts.model };
   const notes = new Notes();
   for (const f of OPENAI_ONLY_FIELDS) {
     if (f in body) {

@@ -6,6 +6,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { validateObject, type Validation } from "../../anthropic/validate";
+import { isRecord } from "../../is-record";
 
 export const ClientResponsesRequest = Type.Object({
   model: Type.String({ minLength: 1 }),
@@ -37,12 +38,13 @@ export function responsesRouteFacts(req: ClientResponsesRequest): ResponsesRoute
   let chars = typeof req.instructions === "string" ? req.instructions.length : 0;
   let images = false;
   const walk = (v: unknown, depth: number): void => {
-    if (depth > MAX_DEPTH || typeof v !== "object" || v === null) return;
+    if (depth > MAX_DEPTH) return;
     if (Array.isArray(v)) {
       for (const item of v) walk(item, depth + 1);
       return;
     }
-    const o = v as Record<string, unknown>;
+    if (!isRecord(v)) return;
+    const o = v;
     if (o.type === "input_image") images = true;
     for (const [k, x] of Object.entries(o)) {
       if (typeof x === "string") {
@@ -52,7 +54,6 @@ export function responsesRouteFacts(req: ClientResponsesRequest): ResponsesRoute
   };
   if (typeof req.input === "string") chars += req.input.length;
   else walk(req.input, 0);
-  const reasoning = req.reasoning as { effort?: unknown } | null | undefined;
-  const thinking = typeof reasoning === "object" && reasoning !== null && !Array.isArray(reasoning) && reasoning.effort !== "none";
+  const thinking = isRecord(req.reasoning) && req.reasoning.effort !== "none";
   return { inputTokens: Math.max(1, Math.ceil(chars / 4)), thinking, images };
 }

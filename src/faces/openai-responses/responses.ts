@@ -21,6 +21,7 @@ import { fitResponsesRequest, unsupportedResponsesField } from "./fit";
 import { forwardedHeaders, preparedBody, proxyToUpstream } from "../openai/proxy";
 import { responsesStreamError } from "../openai/errors";
 import { routeAndAdmit } from "../../route/route-and-admit";
+import { isRecord } from "../../is-record";
 import type { WatchedUsage } from "../../exchange/sse-frames";
 import { responsesStreamWatch, responsesUsageOf } from "../../dialects/responses/stream-watch";
 
@@ -38,14 +39,13 @@ function checkResponse(bytes: Uint8Array): { text: string; usage: WatchedUsage }
     const what = /^\s*(data:|event:|:)/.test(text) ? "an event stream" : text.trim() ? "text that is not JSON" : "an empty body";
     throw new ApiError(502, `the upstream answered 200 with ${what} instead of a response`, { type: "api_error" });
   }
-  const o = body as { object?: unknown; output?: unknown; usage?: unknown } | null;
-  if (typeof o !== "object" || o === null || Array.isArray(o) || !Array.isArray(o.output)) {
+  if (!isRecord(body) || !Array.isArray(body.output)) {
     const reported = upstreamErrorMessage(body);
     throw new ApiError(502, reported ? `the upstream reported an error: ${reported}` : "the upstream answered 200 with JSON that is not a response", {
       type: "api_error",
     });
   }
-  return { text, usage: responsesUsageOf(o.usage) };
+  return { text, usage: responsesUsageOf(body.usage) };
 }
 
 /**
@@ -102,7 +102,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const { body, adjusted } = fit(upstreamModel);
   if (adjusted.length) deps.logger.warn("parameters adjusted for the model", { request_id: rc.id, model: upstreamModel, adjusted });
 
-  const primary = slicer ? await preparedBody(body, slicer) : (body as { model: string });
+  const primary = slicer ? await preparedBody(body, slicer) : body;
   return proxyToUpstream({
     deps,
     request,
@@ -114,7 +114,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
       build: (api, model) =>
         api !== "responses"
           ? { refused: noResponsesApi(deps.config.upstream.baseUrl) }
-          : { path: "/responses", body: model === undefined || model === upstreamModel ? primary : (fit(model).body as { model: string }) },
+          : { path: "/responses", body: model === undefined || model === upstreamModel ? primary : fit(model).body },
       key,
       headers: forwardedHeaders(request),
       explain: (err) => explainNotFound(err, { requested, model: upstreamModel, rule }, deps.catalog.current),

@@ -38,10 +38,12 @@ export interface ProxyCall {
   face: RelayedFace;
 }
 
+/** A request body of an OpenAI face, fitted: the client's fields, with the upstream model. */
+export type ModelBody = Record<string, unknown> & { model: string };
+
 /** A large body written in slices before the call, sent as it is on every attempt (PreparedBody). */
-export async function preparedBody(body: unknown, slicer: Slicer): Promise<PreparedBody> {
-  const source = body as Record<string, unknown>;
-  return new PreparedBody(String(source.model), new Blob(await stringifySliced(body, slicer)), source);
+export async function preparedBody(body: ModelBody, slicer: Slicer): Promise<PreparedBody> {
+  return new PreparedBody(body.model, new Blob(await stringifySliced(body, slicer)), body);
 }
 
 /** Client headers that mean something to xAI and go along. */
