@@ -145,6 +145,16 @@ export class Exchange {
     return pending ? pending.then(() => this.rc.commit()) : this.rc.commit();
   }
 
+  /**
+   * A stream that failed after the 200: the request committed (its ledger row written, its hold
+   * given back) before the client hears of it in the stream's error event. Nothing kept for the
+   * next turn: a turn cut short is not one the client can send back as it was.
+   */
+  settleFailure(): Promise<void> {
+    this.settlers = [];
+    return this.rc.commit();
+  }
+
   /** The exchange is over: timers stopped, listeners removed. Idempotent. */
   close(): void {
     if (this.closed) return;

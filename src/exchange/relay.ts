@@ -34,6 +34,8 @@ export interface RelayOptions {
   errorEvent(message: string, status?: number, type?: string): Uint8Array;
   /** Runs once the stream is complete, before its last frame goes out. */
   beforeEnd?: () => void | Promise<void>;
+  /** Runs before an error event goes out (the request charged and committed, as before a last frame). */
+  beforeError?: () => void | Promise<void>;
   /** Called once, when the relay ends for whatever reason. */
   onEnd(outcome: RelayOutcome): void;
 }
@@ -83,6 +85,11 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
       run = ends[k]!;
     }
     if (run < body.byteLength) out.push(body.subarray(run));
+  };
+  const runBeforeError = async () => {
+    if (beforeEndRan) return;
+    beforeEndRan = true;
+    await opts.beforeError?.();
   };
   const runBeforeEnd = async () => {
     if (beforeEndRan || !watch.complete) return;
@@ -135,9 +142,11 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             const reason: unknown = client.abort.signal.reason;
             if (reason instanceof StreamEnded) {
               // Ended by the gateway (shutdown, a withdrawn key): the stream's last event says why.
+              await runBeforeError();
               await send([reason instanceof ShuttingDown ? opts.errorEvent(reason.message) : opts.errorEvent(reason.message, reason.status, reason.type)]);
               return end({ status: 200, error: reason.logAs });
             }
+            await runBeforeError();
             await send([opts.errorEvent(answerFailure({ kind: "connection", cause: err }).message)]);
             return end({ status: 200, error: "upstream_failed" });
           }
@@ -156,7 +165,10 @@ export function relaySse(body: ReadableStream<Uint8Array>, opts: RelayOptions): 
             const cut = frames.end(); // a frame that never ended: given as it is
             if (cut.byteLength) parts.push(cut);
             if (watch.complete) await runBeforeEnd();
-            else parts.push(opts.errorEvent(answerFailure({ kind: "incomplete" }).message));
+            else {
+              await runBeforeError();
+              parts.push(opts.errorEvent(answerFailure({ kind: "incomplete" }).message));
+            }
             await send(parts);
             return end(watch.complete ? { status: 200 } : { status: 200, error: "upstream_incomplete" });
           }

@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { Database } from "bun:sqlite";
 import { SQL } from "bun";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { completion, streamOf, textChunks, usage } from "../helpers/fake-upstream";
+import { chunk, completion, streamOf, textChunks, usage, xaiError } from "../helpers/fake-upstream";
 import { ServerProcess } from "../helpers/process";
 import { PostgresServer, postgresBin } from "../helpers/services";
 import { useFakeUpstream } from "../helpers/setup";
@@ -123,4 +123,60 @@ describe("the ledger after kill -9", () => {
       });
     }, 60_000);
   });
+});
+
+/**
+ * A failed answer is in the ledger by the time the client hears of the failure: an upstream error
+ * answered as JSON, and streams cut short after the 200 (their error event, on both faces). The
+ * server is killed the moment each failure is in, then restarted on the same ledger.
+ */
+describe("failed answers after kill -9", () => {
+  test("SQLite: each failure the client saw is there once", async () => {
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    const file = `${t.dir}/ledger.db`;
+    // "cut": a few words, then the connection ends without a finish or [DONE]; "bad": the upstream refuses.
+    fake.on((req) => {
+      const content = req.body?.messages?.at(-1)?.content;
+      if (content === "bad") return xaiError(400, "the upstream refuses this one");
+      return streamOf([chunk({ role: "assistant", content: "Hello" }), chunk({ content: " from" })], { done: false });
+    });
+    const rows = () => {
+      const db = new Database(file);
+      try {
+        return (db.query("SELECT COUNT(*) AS n FROM ledger").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const params = (content: string) => ({ model: "grok-3-mini", max_tokens: 32, messages: [{ role: "user" as const, content }] });
+    const failures: Array<[string, (url: string, key: string) => Promise<unknown>]> = [
+      ["/v1/messages, upstream 400", (url, key) => new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 }).messages.create(params("bad"))],
+      ["/v1/messages stream cut", (url, key) => new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 }).messages.stream(params("cut")).finalMessage()],
+      [
+        "/v1/messages with a stop sequence (JSON from a stream), cut",
+        (url, key) => new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 }).messages.create({ ...params("cut"), stop_sequences: ["###"] }),
+      ],
+      [
+        "/v1/chat/completions stream cut",
+        async (url, key) => {
+          const s = await new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({ model: "grok-3-mini", messages: [{ role: "user", content: "cut" }], stream: true });
+          for await (const _ of s);
+        },
+      ],
+    ];
+    let key = "";
+    for (const [i, [what, fail]] of failures.entries()) {
+      const server = await start(`sqlite://${file}`, `${t.dir}/run${i}.log`);
+      key ||= (await createKey(server.url, { name: "failing" })).key;
+      const err = await fail(server.url, key).then(
+        () => undefined,
+        (e) => e,
+      );
+      expect(err ? `${what}: failed` : `${what}: answered`).toBe(`${what}: failed`);
+      server.signal("SIGKILL");
+      await server.exited;
+      expect(`${what}: ${rows()} rows`).toBe(`${what}: ${i + 1} rows`);
+    }
+  }, 60_000);
 });

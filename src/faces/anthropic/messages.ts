@@ -344,6 +344,10 @@ function answerStream(a: Answer): Response {
     secrets: rc.secrets,
     logger: a.deps.logger,
     requestId: rc.id,
+    beforeError() {
+      chargeSeen();
+      return ex.settleFailure();
+    },
     onEnd(status, error) {
       ex.close();
       chargeSeen();

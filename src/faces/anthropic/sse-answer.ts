@@ -35,6 +35,8 @@ export interface SseAnswerOptions {
   secrets: Secrets;
   logger: Logger;
   requestId: string;
+  /** Runs before the error event goes out (the request charged and committed, as before a last event). */
+  beforeError?: () => void | Promise<void>;
   /** Called once at the end with the status and error for the access log. */
   onEnd(status: number, error: string | undefined): void;
 }
@@ -86,6 +88,11 @@ export function sseAnswer(o: SseAnswerOptions): Response {
           const e = toApiError(err);
           if (!(err instanceof ApiError)) o.logger.warn("stream failed", { request_id: o.requestId, error: String(err) });
           error = e.type;
+          try {
+            await o.beforeError?.();
+          } catch (err) {
+            o.logger.warn("recording the failed stream failed", { request_id: o.requestId, error: String(err) });
+          }
           try {
             await write([{ type: "error", error: { type: e.type, message: o.secrets.text(e.message) } }]);
           } catch {

@@ -108,6 +108,10 @@ export async function proxyToUpstream(c: ProxyCall): Promise<Response> {
       chargeNow();
       return ex.settle();
     },
+    beforeError: () => {
+      chargeNow();
+      return ex.settleFailure();
+    },
     onEnd: ({ status, error }) => {
       chargeNow();
       ex.close();
