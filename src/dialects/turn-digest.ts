@@ -19,7 +19,8 @@
  */
 import type { ContentBlock, MessagesRequest, ResponseBlock } from "../anthropic/schema";
 import { decodeReasoningSignature } from "./signature";
-import { promptTurns, type PromptBlock } from "./prompt";
+import type { Slicer } from "../http/slicer";
+import { isKnownBlock } from "./prompt";
 
 /** One reasoning item kept for a turn: where it goes, its encrypted content, and its xAI id (if it had one). */
 export interface StoredReasoning {
@@ -99,7 +100,7 @@ function inputJson(input: unknown): string {
 }
 
 /** A block of a turn: as the client sent it back (a prompt's), or as the gateway answered it. */
-export type DigestedBlock = PromptBlock | ResponseBlock;
+export type DigestedBlock = ContentBlock | ResponseBlock;
 
 /** Feeds one content block of a turn to a digest (thinking and anything else not shown is skipped). */
 export function digestBlock(d: TurnDigest, block: DigestedBlock): void {
@@ -132,32 +133,65 @@ export function turnDigest(blocks: readonly DigestedBlock[]): string {
   return d.digest();
 }
 
-/** Whether a turn carries its reasoning itself: one of its thinking blocks has our signature with encrypted content. */
-export function carriesReasoning(blocks: readonly ContentBlock[]): boolean {
-  for (const b of blocks) if (b.type === "thinking" && decodeReasoningSignature(b.signature)) return true;
-  return false;
-}
-
 /** An assistant turn whose reasoning may be in the store: its ordinal among the assistant turns, and its digest. */
 export interface TurnLookup {
   ordinal: number;
   digest: string;
 }
 
+/** How many blocks the walk below takes between two chances to pause (see turnsToRestoreSliced). */
+const BLOCKS_PER_PAUSE = 256;
+
 /**
- * The assistant turns of a conversation that do not carry their reasoning (same-role neighbours
- * merged, as every dialect sees them), with their digests. Linear in the conversation's size.
+ * The walk behind turnsToRestore: the assistant turns (same-role neighbours merged, as every
+ * dialect sees them) that do not carry their reasoning, with their digests; and, every few
+ * hundred blocks, `undefined` (a point where a sliced caller may give the event loop a turn).
+ * Linear in the conversation's size. A turn holding a `search_result` block is not looked up:
+ * no answer of the gateway's has one, so it is a turn the client changed.
  */
+function* lookups(messages: MessagesRequest["messages"]): Generator<TurnLookup | undefined> {
+  let ordinal = 0;
+  let blocks = 0;
+  for (let i = 0; i < messages.length; ) {
+    if (messages[i]!.role !== "assistant") {
+      i++;
+      continue;
+    }
+    const d = new TurnDigest();
+    let carries = false;
+    let changed = false;
+    for (; i < messages.length && messages[i]!.role === "assistant"; i++) {
+      const content = messages[i]!.content;
+      if (typeof content === "string") {
+        d.text(content);
+        continue;
+      }
+      for (const b of content) {
+        if (!isKnownBlock(b)) continue; // refused by the translation that follows
+        if (b.type === "thinking") carries ||= decodeReasoningSignature(b.signature) !== undefined;
+        else if (b.type === "search_result") changed = true;
+        else digestBlock(d, b);
+        if (++blocks % BLOCKS_PER_PAUSE === 0) yield undefined;
+      }
+    }
+    if (!carries && !changed) yield { ordinal, digest: d.digest() };
+    ordinal++;
+  }
+}
+
+/** The assistant turns of a conversation that do not carry their reasoning, with their digests (see lookups). */
 export function turnsToRestore(messages: MessagesRequest["messages"]): TurnLookup[] {
   const out: TurnLookup[] = [];
-  let ordinal = 0;
-  for (const turn of promptTurns(messages)) {
-    if (turn.role !== "assistant") continue;
-    if (!carriesReasoning(turn.blocks)) {
-      const digest = turnDigest(turn.blocks);
-      out.push({ ordinal, digest });
-    }
-    ordinal++;
+  for (const t of lookups(messages)) if (t) out.push(t);
+  return out;
+}
+
+/** turnsToRestore for a large request: the same walk in slices, so that it never holds the event loop long. */
+export async function turnsToRestoreSliced(messages: MessagesRequest["messages"], slicer: Slicer): Promise<TurnLookup[]> {
+  const out: TurnLookup[] = [];
+  for (const t of lookups(messages)) {
+    if (t) out.push(t);
+    else await slicer.pause();
   }
   return out;
 }

@@ -6,7 +6,8 @@
 import type { MessagesRequest } from "../anthropic/schema";
 import { recordReasoningStore } from "../metrics";
 import type { KeptReasoning } from "../dialects/responses/stream";
-import { turnsToRestore, type StoredReasoning } from "../dialects/turn-digest";
+import { turnsToRestore, turnsToRestoreSliced, type StoredReasoning } from "../dialects/turn-digest";
+import type { Slicer } from "../http/slicer";
 import type { ReasoningStore } from "./store";
 
 /**
@@ -24,13 +25,13 @@ export async function findRestored(
   store: ReasoningStore,
   scope: string,
   messages: MessagesRequest["messages"],
+  /** Set for a large request: the turns are digested in slices. */
+  slicer?: Slicer,
 ): Promise<ReadonlyMap<number, readonly StoredReasoning[]> | undefined> {
-  const turns = turnsToRestore(messages);
+  const turns = slicer ? await turnsToRestoreSliced(messages, slicer) : turnsToRestore(messages);
   if (turns.length === 0) return undefined;
-  const found = await store.getMany(
-    scope,
-    turns.map((t) => t.digest),
-  );
+  const digests = turns.map((t) => t.digest);
+  const found = slicer ? await getManySliced(store, scope, digests, slicer) : await store.getMany(scope, digests);
   const restored = new Map<number, readonly StoredReasoning[]>();
   found.forEach((items, k) => {
     if (items?.length) restored.set(turns[k]!.ordinal, items);
@@ -38,6 +39,18 @@ export async function findRestored(
   recordReasoningStore("hit", restored.size);
   recordReasoningStore("miss", turns.length - restored.size);
   return restored.size ? restored : undefined;
+}
+
+/** Digests asked of the store at a time for a large request (between two, the event loop may have a turn). */
+const DIGESTS_PER_ASK = 2048;
+
+async function getManySliced(store: ReasoningStore, scope: string, digests: readonly string[], slicer: Slicer): Promise<Array<StoredReasoning[] | undefined>> {
+  const found: Array<StoredReasoning[] | undefined> = [];
+  for (let at = 0; at < digests.length; at += DIGESTS_PER_ASK) {
+    if (at > 0) await slicer.pause();
+    found.push(...(await store.getMany(scope, digests.slice(at, at + DIGESTS_PER_ASK))));
+  }
+  return found;
 }
 
 /** Keeps an answer's reasoning under its turn's digest (a promise while a Redis write is on its way). */

@@ -12,7 +12,9 @@ import { toolUseId } from "../../src/dialects/ids";
 import { toResponsesRequest } from "../../src/dialects/responses/request";
 import { fromResponsesJson } from "../../src/dialects/responses/response";
 import { ResponsesStreamTranslator, type KeptReasoning } from "../../src/dialects/responses/stream";
-import { turnDigest, turnsToRestore, type StoredReasoning } from "../../src/dialects/turn-digest";
+import { turnDigest, turnsToRestore, turnsToRestoreSliced, type StoredReasoning } from "../../src/dialects/turn-digest";
+import { encodeReasoningSignature } from "../../src/dialects/signature";
+import { Slicer } from "../../src/http/slicer";
 import { fixture, fixtureJson, scriptEvents, streamEventsFor, type Script } from "../helpers/fake-responses";
 import { assemble } from "../helpers/sse-grammar";
 import { createEventDecoder } from "../../src/dialects/sse-reader";
@@ -201,5 +203,52 @@ describe("the memory store is bounded", () => {
     now = 3000;
     expect(store.getMany("s", ["a"])[0]).toBeUndefined();
     expect(store.size).toBe(0);
+  });
+});
+
+describe("turns looked up in a large request", () => {
+  /** `n` assistant turns of one call each, every third with text before it and every fifth merged with a neighbour. */
+  function conversation(n: number): MessagesRequest["messages"] {
+    const messages: MessagesRequest["messages"] = [{ role: "user", content: "go" }];
+    for (let i = 0; i < n; i++) {
+      const use = { type: "tool_use" as const, id: `toolu_${i}`, name: "bash", input: { command: `ls /tmp/${i}` } };
+      messages.push({ role: "assistant", content: i % 3 === 0 ? [{ type: "text", text: `step ${i}` }, use] : [use] });
+      if (i % 5 === 0) messages.push({ role: "assistant", content: `and ${i}` });
+      messages.push({ role: "user", content: [{ type: "tool_result", tool_use_id: `toolu_${i}`, content: "ok" }] });
+    }
+    return messages;
+  }
+
+  test("in slices: the same digests as at once, and the event loop gets turns meanwhile", async () => {
+    const messages = conversation(3000);
+    const whole = turnsToRestore(messages);
+    expect(whole).toHaveLength(3000);
+    const use = (i: number) => ({ type: "tool_use" as const, id: `toolu_${i}`, name: "bash", input: { command: `ls /tmp/${i}` } });
+    expect(whole[7]).toEqual({ ordinal: 7, digest: turnDigest([use(7)]) });
+    // Same-role neighbours are one turn.
+    expect(whole[5]).toEqual({ ordinal: 5, digest: turnDigest([use(5), { type: "text", text: "and 5" }]) });
+    expect(whole[6]!.digest).not.toBe(turnDigest([use(6), { type: "text", text: "and 6" }]));
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    try {
+      // A slice of 0 ms: every pause point gives the loop a turn.
+      expect(await turnsToRestoreSliced(messages, new Slicer(0))).toEqual(whole);
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  test("a turn holding a block no answer has (search_result) is not looked up; one carrying its reasoning neither", () => {
+    const sig = encodeReasoningSignature({ encryptedContent: "enc" });
+    const messages: MessagesRequest["messages"] = [
+      { role: "user", content: "go" },
+      { role: "assistant", content: [{ type: "search_result", source: "s", title: "t", content: [{ type: "text", text: "x" }] }] },
+      { role: "user", content: "and" },
+      { role: "assistant", content: [{ type: "thinking", thinking: "", signature: sig }, { type: "text", text: "hi" }] },
+      { role: "user", content: "and" },
+      { role: "assistant", content: "plain" },
+    ];
+    expect(turnsToRestore(messages)).toEqual([{ ordinal: 2, digest: turnDigest([{ type: "text", text: "plain" }]) }]);
   });
 });

@@ -171,7 +171,7 @@ async function callUpstream(c: Call): Promise<Answer> {
   // Turns sent back without their reasoning (no thinking asked, or thinking blocks dropped): what the store kept.
   const scope = reasoningScope(rc.key?.id, c.clientKey);
   const primary = dialectFor(deps.upstream.api);
-  const restored = deps.reasoning && primary.replaysReasoning ? await findRestored(deps.reasoning, scope, req.messages) : undefined;
+  const restored = deps.reasoning && primary.replaysReasoning ? await findRestored(deps.reasoning, scope, req.messages, c.slicer) : undefined;
   // Each target gets the body of its own dialect; a fallback may name another model.
   const options = () => ({ stream: c.stream, cacheKey: convId, withoutEncryptedReasoning, restored });
   const translate = (api: UpstreamApi, model: string) => translateRequest(deps, req, api, model, options());
