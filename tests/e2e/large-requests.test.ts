@@ -12,7 +12,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { completion } from "../helpers/fake-upstream";
 import { scriptJson } from "../helpers/fake-responses";
-import { startGateway, type Gateway } from "../helpers/gateway";
+import { resilience, startGateway, type Gateway } from "../helpers/gateway";
 
 const CALLS = 40_000;
 /** Largest silence of /health allowed while the large request is served (it was 2–4 s). */
@@ -32,10 +32,22 @@ const upstream = Bun.serve({
     return path.endsWith("/responses") ? scriptJson({ text: ["done"] }) : Response.json(completion({ content: "done" }));
   },
 });
+/** An upstream that answers 503 to the first request and 200 to the next, keeping what each was sent. */
+const flaky: Array<{ bytes: Uint8Array; length: string | null; chunked: string | null }> = [];
+const flakyUpstream = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req) {
+    flaky.push({ bytes: new Uint8Array(await req.arrayBuffer()), length: req.headers.get("content-length"), chunked: req.headers.get("transfer-encoding") });
+    if (flaky.length === 1) return Response.json({ error: { message: "busy" } }, { status: 503 });
+    return scriptJson({ text: ["done"] });
+  },
+});
 const gateways: Gateway[] = [];
 afterAll(async () => {
   for (const gw of gateways) await gw.stop();
   upstream.stop(true);
+  flakyUpstream.stop(true);
 });
 
 /** One assistant turn of `n` tool calls, then their `n` results: the shape that was quadratic. */
@@ -105,4 +117,25 @@ describe(`one request of ${CALLS.toLocaleString("en")} tool calls`, () => {
       }
     });
   }
+});
+
+describe("a large body upstream", () => {
+  test("sent with its length declared, and sent again whole when the first attempt fails", async () => {
+    const base = `${flakyUpstream.url.origin}/v1`;
+    const gw = startGateway(base, { upstream: { baseUrl: base, keys: ["xai-k"], api: "responses" }, resilience: resilience({ maxRetries: 2 }) });
+    gateways.push(gw);
+    const body = conversation(20_000); // about 2.5 MB: its upstream body is handed to fetch in slices
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).content[0].text).toBe("done");
+    expect(flaky).toHaveLength(2);
+    expect(flaky[0]!.bytes.byteLength).toBeGreaterThan(2 * 1024 * 1024);
+    for (const f of flaky) {
+      expect(f.length).toBe(String(f.bytes.byteLength));
+      expect(f.chunked).toBeNull();
+    }
+    expect(flaky[1]!.bytes).toEqual(flaky[0]!.bytes);
+    const sent = JSON.parse(new TextDecoder().decode(flaky[1]!.bytes));
+    expect(sent.input.filter((i: any) => i.type === "function_call_output")).toHaveLength(20_000);
+  });
 });
