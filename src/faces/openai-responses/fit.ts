@@ -196,19 +196,19 @@ function fitReasoning(body: Obj, accepted: ModelCaps["reasoningEffort"], notes: 
  */
 function fitInput(body: Obj, notes: Notes): void {
   if (!Array.isArray(body.input)) return;
-  let changed = false;
-  const input = body.input.map((item) => {
-    if (!isRecord(item) || item.type !== "reasoning") return item;
+  // The input is only copied when an item needs fitting (a large input is otherwise left as it came).
+  let input: unknown[] | undefined;
+  for (const [i, item] of body.input.entries()) {
+    if (!isRecord(item) || item.type !== "reasoning") continue;
     const nulls = Object.keys(item).filter((k) => item[k] === null);
     const noSummary = !Array.isArray(item.summary);
-    if (nulls.length === 0 && !noSummary) return item;
+    if (nulls.length === 0 && !noSummary) continue;
     const out: Obj = { ...item };
     for (const k of nulls) delete out[k];
     if (noSummary) out.summary = [];
-    changed = true;
-    return out;
-  });
-  if (changed) {
+    (input ??= [...body.input])[i] = out;
+  }
+  if (input) {
     body.input = input;
     notes.add("input.reasoning null fields dropped");
   }

@@ -6,6 +6,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { validateObject, type Validation } from "../../anthropic/validate";
+import type { Slicer } from "../../http/slicer";
 import { isRecord } from "../../is-record";
 
 export const ClientResponsesRequest = Type.Object({
@@ -33,27 +34,61 @@ export interface ResponsesRouteFacts {
 const TEXT_FIELDS = new Set(["text", "content", "output", "arguments", "input"]);
 const MAX_DEPTH = 8;
 
-/** Walks `input` once: its text and its images. Bounded in depth; never throws on odd shapes. */
-export function responsesRouteFacts(req: ClientResponsesRequest): ResponsesRouteFacts {
-  let chars = typeof req.instructions === "string" ? req.instructions.length : 0;
-  let images = false;
-  const walk = (v: unknown, depth: number): void => {
-    if (depth > MAX_DEPTH) return;
-    if (Array.isArray(v)) {
-      for (const item of v) walk(item, depth + 1);
-      return;
+/** Nodes of `input` visited between two chances to pause (see responsesRouteFactsSliced). */
+const NODES_PER_PAUSE = 4096;
+
+/** The walk behind the facts: iterative (an explicit stack), bounded in depth, never throws on odd shapes. */
+class FactsWalk {
+  chars = 0;
+  images = false;
+  private readonly stack: Array<{ v: unknown; depth: number }> = [];
+
+  constructor(input: unknown) {
+    if (typeof input === "string") this.chars += input.length;
+    else this.stack.push({ v: input, depth: 0 });
+  }
+
+  /** Visits up to `budget` nodes; true once everything is visited. */
+  run(budget: number): boolean {
+    const stack = this.stack;
+    for (let n = 0; n < budget; n++) {
+      const top = stack.pop();
+      if (!top) return true;
+      const { v, depth } = top;
+      if (depth > MAX_DEPTH) continue;
+      if (Array.isArray(v)) {
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1 });
+        continue;
+      }
+      if (!isRecord(v)) continue;
+      if (v.type === "input_image") this.images = true;
+      for (const k in v) {
+        const x = v[k];
+        if (typeof x === "string") {
+          if (TEXT_FIELDS.has(k)) this.chars += x.length;
+        } else if (x !== null && typeof x === "object") stack.push({ v: x, depth: depth + 1 });
+      }
     }
-    if (!isRecord(v)) return;
-    const o = v;
-    if (o.type === "input_image") images = true;
-    for (const [k, x] of Object.entries(o)) {
-      if (typeof x === "string") {
-        if (TEXT_FIELDS.has(k)) chars += x.length;
-      } else walk(x, depth + 1);
-    }
-  };
-  if (typeof req.input === "string") chars += req.input.length;
-  else walk(req.input, 0);
+    return stack.length === 0;
+  }
+}
+
+function factsOf(req: ClientResponsesRequest, w: FactsWalk): ResponsesRouteFacts {
+  const chars = w.chars + (typeof req.instructions === "string" ? req.instructions.length : 0);
   const thinking = isRecord(req.reasoning) && req.reasoning.effort !== "none";
-  return { inputTokens: Math.max(1, Math.ceil(chars / 4)), thinking, images };
+  return { inputTokens: Math.max(1, Math.ceil(chars / 4)), thinking, images: w.images };
+}
+
+/** Walks `input` once: its text and its images. */
+export function responsesRouteFacts(req: ClientResponsesRequest): ResponsesRouteFacts {
+  const w = new FactsWalk(req.input);
+  w.run(Infinity);
+  return factsOf(req, w);
+}
+
+/** responsesRouteFacts for a large request: the same walk in slices, so that it never holds the event loop long. */
+export async function responsesRouteFactsSliced(req: ClientResponsesRequest, slicer: Slicer): Promise<ResponsesRouteFacts> {
+  const w = new FactsWalk(req.input);
+  while (!w.run(NODES_PER_PAUSE)) await slicer.pause();
+  return factsOf(req, w);
 }

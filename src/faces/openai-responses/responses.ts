@@ -16,7 +16,7 @@ import { explainModelError, type RoutedModel } from "../../models/errors";
 import type { Lineup } from "../../models/lineup";
 import { ApiError, invalidRequest } from "../../http/errors";
 import { upstreamErrorMessage } from "../../dialects/sse-reader";
-import { responsesRouteFacts, validateClientResponsesRequest } from "./inbound";
+import { responsesRouteFacts, responsesRouteFactsSliced, validateClientResponsesRequest } from "./inbound";
 import { fitResponsesRequest, unsupportedResponsesField } from "./fit";
 import { forwardedHeaders, preparedBody, proxyToUpstream } from "../openai/proxy";
 import { responsesStreamError } from "../openai/errors";
@@ -89,7 +89,7 @@ export async function handleResponses(deps: AppDeps, request: Request, rc: Reque
   const slicer = bytes >= LARGE_BODY_BYTES ? new Slicer() : undefined;
   const stream = v.value.stream === true;
   // Routed and admitted as the other faces are: the model map, Claude-style names by role, images to the vision model.
-  const facts = responsesRouteFacts(v.value);
+  const facts = slicer ? await responsesRouteFactsSliced(v.value, slicer) : responsesRouteFacts(v.value);
   const maxOutput = v.value.max_output_tokens;
   const { model: upstreamModel, rule } = await routeAndAdmit(deps, rc, {
     model: requested,
