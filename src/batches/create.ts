@@ -12,7 +12,9 @@ import type { AdmissionNeed } from "../deps";
 import { routeRequest } from "../route/route-and-admit";
 import { checkMessages, readDocuments, translateRequest } from "../faces/anthropic/messages";
 import type { UpstreamApi } from "../dialects";
+import { Slicer } from "../http/slicer";
 import { CUSTOM_ID } from "./wire";
+import { batchRequestOf } from "./xai";
 
 export interface NewRequest {
   custom_id: string;
@@ -20,8 +22,8 @@ export interface NewRequest {
   upstream_model: string;
   /** The request as validated, documents read: what runs later. */
   params: string;
-  /** For xAI's Batch API: the request in the upstream's dialect. */
-  upstreamBody: unknown;
+  /** For xAI's Batch API: the request in the upstream's dialect, as the `batch_request` JSON xAI takes. */
+  upstreamBody: string | null;
   /** What it may cost (its input estimate and the output it allows), for the batch's admission. */
   need: Exclude<AdmissionNeed, "count">;
 }
@@ -53,9 +55,12 @@ export async function validateBatch(deps: AppDeps, body: unknown, limits: BatchL
   if (requests.length > limits.maxRequests) {
     throw new ApiError(413, `requests: a batch may hold at most ${limits.maxRequests} requests (got ${requests.length})`, { type: "request_too_large", retryable: false });
   }
+  // A batch may hold 100,000 requests: the work below gives the event loop a turn every few milliseconds.
+  const slicer = new Slicer();
   // The cheap checks of every request first: a batch with a bad custom_id is refused before any document is read.
   const seen = new Map<string, number>();
   for (let i = 0; i < requests.length; i++) {
+    if (i % 256 === 0) await slicer.pause();
     const r = requests[i];
     if (!isObject(r)) throw invalidRequest(`requests[${i}]: expected an object {custom_id, params}`);
     const id = r.custom_id;
@@ -73,6 +78,7 @@ export async function validateBatch(deps: AppDeps, body: unknown, limits: BatchL
   }
   const out: NewRequest[] = [];
   for (let i = 0; i < requests.length; i++) {
+    await slicer.pause();
     const { custom_id, params } = requests[i] as { custom_id: string; params: Record<string, unknown> };
     try {
       const { stream: _stream, ...rest } = params;
@@ -87,7 +93,7 @@ export async function validateBatch(deps: AppDeps, body: unknown, limits: BatchL
         model: req.model,
         upstream_model: routed.model,
         params: JSON.stringify(req),
-        upstreamBody: limits.xaiApi ? t.body : undefined,
+        upstreamBody: limits.xaiApi ? JSON.stringify(batchRequestOf(limits.xaiApi, t.body)) : null,
         need: { inputTokens: checked.promptTokens, maxOutputTokens: Math.min(req.max_tokens, routed.caps.maxOutput) },
       });
     } catch (e) {

@@ -5,6 +5,7 @@
  * `lease_until`), so two instances sharing a store never run the same batch.
  */
 import type { Database } from "../store/db";
+import { sortableIdTime } from "../records/ids";
 
 export type BatchStatus = "in_progress" | "canceling" | "ended";
 export type RequestStatus = "pending" | "succeeded" | "errored" | "canceled" | "expired";
@@ -67,6 +68,10 @@ const requestFromRow = (r: Record<string, unknown>): RequestRecord =>
 
 /** Rows per INSERT (SQLite takes at most 32766 parameters; 10 columns a row). */
 const INSERT_ROWS = 500;
+/** About this many bytes of requests per INSERT (one statement holds the event loop while SQLite writes it). */
+const INSERT_BYTES = 1024 * 1024;
+/** Rows per DELETE of a batch's requests, for the same reason. */
+const DELETE_ROWS = 2000;
 
 const COUNT_OF: Record<Exclude<RequestStatus, "pending">, "succeeded" | "errored" | "canceled" | "expired"> = {
   succeeded: "succeeded",
@@ -78,15 +83,47 @@ const COUNT_OF: Record<Exclude<RequestStatus, "pending">, "succeeded" | "errored
 export class BatchRecords {
   constructor(readonly db: Database) {}
 
-  /** The batch and all its requests, in one transaction: a batch is accepted whole or not at all. */
+  /**
+   * The batch and all its requests: the requests first, a part at a time (a statement of at most
+   * INSERT_ROWS rows or about INSERT_BYTES, with a turn of the event loop between two: SQLite
+   * writes on this thread, and a batch may hold 256 MB), then the batch's row. A batch is seen by
+   * nothing (lists, workers, results) until its row is written, so it is accepted whole or not at
+   * all; the parts of one that failed half way are taken back, and those of an instance that
+   * died meanwhile are swept later (sweepOrphans).
+   */
   async insert(b: BatchRecord, requests: RequestRecord[]): Promise<void> {
-    await this.db.sql.begin(async (tx) => {
-      await tx`INSERT INTO batches ${tx({ ...b, submitted: b.submitted ? 1 : 0 })}`;
-      for (let i = 0; i < requests.length; i += INSERT_ROWS) {
-        const part = requests.slice(i, i + INSERT_ROWS).map((r) => ({ ...r, submitted: r.submitted ? 1 : 0 }));
-        await tx`INSERT INTO batch_requests ${tx(part)}`;
+    const { sql } = this.db;
+    try {
+      for (let i = 0; i < requests.length; ) {
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const part: Array<Record<string, unknown>> = [];
+        for (let bytes = 0; i < requests.length && part.length < INSERT_ROWS && (part.length === 0 || bytes < INSERT_BYTES); i++) {
+          const r = requests[i]!;
+          bytes += (r.params?.length ?? 0) + (r.upstream_body?.length ?? 0);
+          part.push({ ...r, submitted: r.submitted ? 1 : 0 });
+        }
+        await sql`INSERT INTO batch_requests ${sql(part)}`;
       }
-    });
+      await sql`INSERT INTO batches ${sql({ ...b, submitted: b.submitted ? 1 : 0 })}`;
+    } catch (e) {
+      await this.removeRequests(b.id).catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * What a process that died half way left: requests whose batch has no row (an insert that
+   * never finished, or a removal) and requests of an archived batch (an archive). Only batches
+   * made before `beforeMs`: a younger one may be an insert still on its way, on this instance or
+   * another. Returns how many batches were swept.
+   */
+  async sweepOrphans(beforeMs: number): Promise<number> {
+    const rows: Array<{ batch_id: string }> = await this.db.sql`SELECT DISTINCT batch_id FROM batch_requests
+      WHERE batch_id NOT IN (SELECT id FROM batches) OR batch_id IN (SELECT id FROM batches WHERE archived_at IS NOT NULL)`;
+    // By the time in the id, here: the store's collation need not order ids as they were made.
+    const old = rows.map((r) => r.batch_id).filter((id) => (sortableIdTime(id, "msgbatch_") ?? 0) < beforeMs);
+    for (const id of old) await this.removeRequests(id);
+    return old.length;
   }
 
   async get(id: string): Promise<BatchRecord | undefined> {
@@ -147,19 +184,27 @@ export class BatchRecords {
     return r.count === 1;
   }
 
+  /** The batch and its requests: its row first (nothing sees the batch from then on), then its requests a part at a time. */
   async remove(id: string): Promise<void> {
-    await this.db.sql.begin(async (tx) => {
-      await tx`DELETE FROM batch_requests WHERE batch_id = ${id}`;
-      await tx`DELETE FROM batches WHERE id = ${id}`;
-    });
+    await this.db.sql`DELETE FROM batches WHERE id = ${id}`;
+    await this.removeRequests(id);
   }
 
-  /** The batch's requests are gone; the batch stays, with its counts, marked archived. */
+  /** The batch's requests are gone; the batch stays, with its counts, marked archived (first: what is left of a crash is swept). */
   async archive(id: string, nowIso: string): Promise<void> {
-    await this.db.sql.begin(async (tx) => {
-      await tx`DELETE FROM batch_requests WHERE batch_id = ${id}`;
-      await tx`UPDATE batches SET archived_at = ${nowIso} WHERE id = ${id}`;
-    });
+    await this.db.sql`UPDATE batches SET archived_at = ${nowIso} WHERE id = ${id}`;
+    await this.removeRequests(id);
+  }
+
+  /** A batch's requests, DELETE_ROWS at a time with a turn of the event loop between two. */
+  private async removeRequests(id: string): Promise<void> {
+    const { sql } = this.db;
+    for (let from = 0; ; from += DELETE_ROWS) {
+      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await sql`DELETE FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from} AND seq < ${from + DELETE_ROWS}`;
+      const left: Array<Record<string, unknown>> = await sql`SELECT 1 FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from + DELETE_ROWS} LIMIT 1`;
+      if (left.length === 0) return;
+    }
   }
 
   /** Pending requests in order, from `afterSeq` on, at most `limit`. */

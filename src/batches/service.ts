@@ -78,6 +78,8 @@ export class BatchService {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
+  /** Whether this run swept what an earlier process left half done (sweepOrphans). */
+  private swept = false;
   private stopped = false;
   /** Owners whose batches wait for their key, said once each. */
   private readonly waitingSaid = new Set<string>();
@@ -222,7 +224,6 @@ export class BatchService {
       runner: null,
       lease_until: null,
     };
-    const bodyKey = api === "responses" ? "responses" : "chat_get_completion";
     const rows: RequestRecord[] = news.map((r, seq) => ({
       batch_id: b.id,
       seq,
@@ -230,7 +231,7 @@ export class BatchService {
       model: r.model,
       upstream_model: r.upstream_model,
       params: r.params,
-      upstream_body: xai ? JSON.stringify({ [bodyKey]: r.upstreamBody }) : null,
+      upstream_body: r.upstreamBody,
       submitted: !xai,
       status: "pending",
       result: null,
@@ -354,6 +355,12 @@ export class BatchService {
       } catch (e) {
         this.logger.warn("message batch: work failed, tried again later", { batch_id: b.id, error: (e as Error).message });
       }
+    }
+    if (!this.swept) {
+      // Once a run: what an earlier process left half written or half removed (an hour old at least).
+      this.swept = true;
+      const n = await recs.sweepOrphans(now - 3600_000);
+      if (n > 0) this.logger.warn("message batches: requests left half written or half removed by an earlier process were removed", { batches: n });
     }
     const cutoff = new Date(now - batchesConfig(deps).retentionMs).toISOString();
     for (const b of await recs.toArchive(cutoff)) {

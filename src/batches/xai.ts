@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../http/errors";
 import type { UpstreamClient } from "../upstream/client";
+import type { UpstreamApi } from "../dialects";
 
 export interface XaiBatchState {
   num_requests: number;
@@ -25,6 +26,11 @@ export interface XaiBatch {
 export interface XaiBatchRequest {
   batch_request_id: string;
   batch_request: { responses: unknown } | { chat_get_completion: unknown };
+}
+
+/** A request's `batch_request`: its body under the name of the endpoint of its dialect. */
+export function batchRequestOf(api: UpstreamApi, body: unknown): XaiBatchRequest["batch_request"] {
+  return api === "responses" ? { responses: body } : { chat_get_completion: body };
 }
 
 /** One result, in whichever of the shapes the sources show (reference §1.2 "BatchResult"). */
