@@ -13,6 +13,7 @@ import { UpstreamError } from "../upstream/errors";
 import { LocalBlobs } from "./local-blobs";
 import { FileRecords, type FileRecord } from "./records";
 import { MAX_EXPIRY_SECONDS, mb, readUpload } from "./upload";
+import { UploadThread } from "./upload-thread";
 import { XAI_MAX_EXPIRY_SECONDS, XAI_MAX_FILE_BYTES, XaiFiles } from "./xai-files";
 import { FILES_DEFAULTS, type FilesConfig } from "../config";
 import { DEFAULT_BODY_TIMEOUT_MS } from "../http/body";
@@ -48,10 +49,15 @@ export class FileService {
   private cached = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
+  /** Where large uploads are parsed and hashed (never on the thread that serves requests). */
+  private readonly uploads: UploadThread;
+
   constructor(
     private readonly db: RecordsDb,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.uploads = new UploadThread((err) => logger.warn("upload thread failed; large uploads read in place meanwhile", { error: err.message }));
+  }
 
   /** Expired files out now and then (once the store may hold files). */
   start(current: () => AppDeps, everyMs = SWEEP_MS): void {
@@ -66,6 +72,7 @@ export class FileService {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.uploads.stop();
   }
 
   /** Whether any file may exist (else the store is not opened to find out). */
@@ -87,7 +94,8 @@ export class FileService {
     const xai = onXai(cfg.upstream, deps.upstream.baseUrl);
     const limit = xai ? Math.min(cfg.maxBytes, XAI_MAX_FILE_BYTES) : cfg.maxBytes;
     const why = xai && limit === XAI_MAX_FILE_BYTES ? "(xAI's Files API takes at most 50 MB a file)" : "([files] max_bytes)";
-    const up = await readUpload(request, limit, why, xai ? XAI_MAX_EXPIRY_SECONDS : MAX_EXPIRY_SECONDS, deps.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+    const limits = { limit, why, maxExpirySeconds: xai ? XAI_MAX_EXPIRY_SECONDS : MAX_EXPIRY_SECONDS };
+    const up = await readUpload(request, limits, deps.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, this.uploads);
     const records = await this.records();
     const now = new Date();
     const record: FileRecord = {
@@ -96,7 +104,7 @@ export class FileService {
       filename: up.filename,
       mime_type: up.mimeType,
       size_bytes: up.bytes.byteLength,
-      sha256: new Bun.CryptoHasher("sha256").update(up.bytes).digest("hex"),
+      sha256: up.sha256,
       created_at: now.toISOString(),
       expires_at: up.expiresInSeconds === undefined ? null : new Date(now.getTime() + up.expiresInSeconds * 1000).toISOString(),
       downloadable: false, // as Anthropic: what a client uploaded is not downloaded back
@@ -120,7 +128,7 @@ export class FileService {
           details: { error_code: "storage_quota_exceeded" },
         });
       }
-      this.blobs(deps).put(record.id, up.bytes);
+      await this.blobs(deps).put(record.id, up.bytes);
       try {
         await records.insert(record);
       } catch (e) {

@@ -6,13 +6,16 @@
  * JPEG, PNG, GIF or WebP for image blocks). Errors name the field.
  */
 import { readLimited } from "../http/body";
-import { ApiError, invalidRequest } from "../http/errors";
+import { ApiError, invalidRequest, type AnthropicErrorType } from "../http/errors";
+import type { UploadThread } from "./upload-thread";
 
 export interface Upload {
   filename: string;
   mimeType: string;
   bytes: Uint8Array;
   expiresInSeconds: number | undefined;
+  /** The bytes' SHA-256, hex. */
+  sha256: string;
 }
 
 /** Anthropic's bounds for `expires_in_seconds`: 1 hour to 90 days. */
@@ -66,22 +69,53 @@ function bytesMatch(mime: string, b: Uint8Array): boolean {
   }
 }
 
+/** What an upload is checked against: `limit`, the largest file, and `why`, what sets it (said in the 413); `maxExpirySeconds`, the longest expiry the place the file goes can keep. */
+export interface UploadLimits {
+  limit: number;
+  why: string;
+  maxExpirySeconds: number;
+}
+
+/** A refusal of an upload, as it crosses from the upload thread. */
+export interface UploadRefusal {
+  status: number;
+  type: AnthropicErrorType;
+  message: string;
+  headers: Record<string, string>;
+  retryable: boolean | undefined;
+  details: Record<string, unknown> | undefined;
+}
+
+/** Uploads from this size are read (multipart parsed, checked, hashed) on the upload thread, never on the one that serves requests. */
+export const LARGE_UPLOAD_BYTES = 512 * 1024;
+
 /**
- * Reads and checks an upload. `limit`: the largest file, `why`: what sets it (said in the 413);
- * `maxExpirySeconds`: the longest expiry the place the file goes can keep; `timeoutMs`: body_timeout.
+ * Reads and checks an upload: its body within the limit (`timeoutMs`: body_timeout), then its
+ * parts (parseUpload): here for a small one, on the upload thread (`thread`) for a large one.
  */
-export async function readUpload(request: Request, limit: number, why: string, maxExpirySeconds: number, timeoutMs: number): Promise<Upload> {
+export async function readUpload(request: Request, limits: UploadLimits, timeoutMs: number, thread: UploadThread): Promise<Upload> {
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
     throw invalidRequest("expected a multipart/form-data body with the file in a part named \"file\"");
   }
   let raw: Uint8Array;
   try {
-    raw = await readLimited(request, limit + FRAMING_BYTES, timeoutMs);
+    raw = await readLimited(request, limits.limit + FRAMING_BYTES, timeoutMs);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 413) throw tooLargeFile(limit, why);
+    if (e instanceof ApiError && e.status === 413) throw tooLargeFile(limits.limit, limits.why);
     throw e;
   }
+  if (raw.byteLength < LARGE_UPLOAD_BYTES) return parseUpload(raw, contentType, limits);
+  return thread.parse(raw, contentType, limits);
+}
+
+/**
+ * An upload's multipart body, parsed and checked: the `file` part (filename, size, type, the
+ * bytes matching the type), `expires_in_seconds`; and the file's SHA-256. Throws the ApiError
+ * that says what is wrong.
+ */
+export async function parseUpload(raw: Uint8Array, contentType: string, limits: UploadLimits): Promise<Upload> {
+  const { limit, why, maxExpirySeconds } = limits;
   let form: Awaited<ReturnType<Response["formData"]>>;
   try {
     form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
@@ -119,5 +153,6 @@ export async function readUpload(request: Request, limit: number, why: string, m
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (!bytesMatch(mimeType, bytes)) throw invalidRequest(`file: the content is not ${mimeType} (${JSON.stringify(filename)})`);
-  return { filename, mimeType, bytes, expiresInSeconds };
+  const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  return { filename, mimeType, bytes, expiresInSeconds, sha256 };
 }

@@ -20,7 +20,19 @@ export class WorkerThread<Req extends object, Res> {
     private readonly onFailure: (err: Error) => void = () => {},
     /** Requests waiting at most; past it a call is refused at once (the caller has a fallback). */
     private readonly maxPending = 64,
+    /** When set, the thread is ended after this long without work (its memory goes back); the next call starts a new one. */
+    private readonly idleMs?: number,
   ) {}
+
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** After a call: when nothing is pending, the thread rests for idleMs, then ends. */
+  private restLater(): void {
+    if (this.idleMs === undefined || this.pending.size > 0 || this.stopped) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), this.idleMs);
+    this.idleTimer.unref();
+  }
 
   /** Requests sent and not yet answered. */
   get pendingCount(): number {
@@ -57,13 +69,17 @@ export class WorkerThread<Req extends object, Res> {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const id = this.nextId++;
-    return new Promise<Res>((resolve, reject) => {
+    const answer = new Promise<Res>((resolve, reject) => {
       const timer =
         timeoutMs > 0 ? setTimeout(() => this.end(new Error(`${this.name} took longer than ${timeoutMs} ms`), false), timeoutMs) : undefined;
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.worker!.postMessage({ id, ...request }, transfer);
     });
+    const rest = () => this.restLater();
+    answer.then(rest, rest);
+    return answer;
   }
 
   /** End the thread now if it has nothing to do (its memory goes back); a later call starts a new one. */
@@ -76,6 +92,7 @@ export class WorkerThread<Req extends object, Res> {
 
   stop(): void {
     this.stopped = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.end(new Error(`${this.name} thread stopped`), false);
     if (this.url) URL.revokeObjectURL(this.url);
     this.url = null;

@@ -30,27 +30,23 @@ type Outcome =
 
 export class TranslationThread {
   private readonly thread: WorkerThread<{ parts: Uint8Array[]; api: UpstreamApi; opts: RequestOptions }, Outcome>;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** The thread's last failure, told already (its pending calls fail with it too). */
   private told: Error | undefined;
 
   /** `onFailure`: the thread failed, or could not take a request (then translated here); told once each. */
   constructor(private readonly onFailure: (err: Error) => void = () => {}) {
-    this.thread = new WorkerThread("translation", SOURCE, (err) => onFailure((this.told = err)), MAX_WAITING);
+    this.thread = new WorkerThread("translation", SOURCE, (err) => onFailure((this.told = err)), MAX_WAITING, IDLE_MS);
   }
 
   /** `dialect.request(req, opts)` of the dialect `api`, its body prepared as bytes. */
   async request(req: MessagesRequest, api: UpstreamApi, opts: RequestOptions, slicer: Slicer): Promise<TranslatedRequest> {
     const parts = await stringifySliced(req, slicer);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     let outcome: Outcome;
     try {
       outcome = await this.thread.call({ parts, api, opts }, TIMEOUT_MS, parts.map((p) => p.buffer as ArrayBuffer));
     } catch (err) {
       if (err !== this.told) this.onFailure(err instanceof Error ? err : new Error(String(err)));
       return dialectFor(api).request(req, opts);
-    } finally {
-      this.restLater();
     }
     if ("refused" in outcome) {
       const r = outcome.refused;
@@ -64,15 +60,7 @@ export class TranslationThread {
     };
   }
 
-  private restLater(): void {
-    if (this.thread.pendingCount > 0) return;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.thread.close(), IDLE_MS);
-    this.idleTimer.unref();
-  }
-
   stop(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.thread.stop();
   }
 }

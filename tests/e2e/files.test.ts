@@ -6,7 +6,8 @@
  */
 import Anthropic, { toFile } from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { completion } from "../helpers/fake-upstream";
 import { answer } from "../helpers/fake-responses";
@@ -189,6 +190,34 @@ describe("files kept by the gateway (chat completions upstream)", () => {
     const json = await raw(gw, "POST", "/v1/files", KEYS[0]!, "{}", { "content-type": "application/json" });
     expect(json.status).toBe(400);
     expect(json.body.error.message).toContain("multipart/form-data");
+  });
+
+  test("a large upload (read on the upload thread): its bytes on disk exactly, its SHA-256 recorded; a large bad one refused with the field named", async () => {
+    answerAll();
+    const dir = tempDir("files-large-");
+    const gw = start({ clientKeys: KEYS, ...recordsConfig(dir) });
+    const client = clientFor(gw, KEYS[0]);
+    // 6 MB of text, different all along (a part cut or moved would show).
+    const text = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `line ${i} of the large file\n`).join(""));
+    expect(text.byteLength).toBeGreaterThan(5 * 1024 * 1024);
+    const made = await client.files.upload({ file: await toFile(text, "large.txt", { type: "text/plain" }) });
+    expect(made).toMatchObject({ filename: "large.txt", mime_type: "text/plain", size_bytes: text.byteLength });
+    expect(new Uint8Array(readFileSync(join(dir, "files", made.id)))).toEqual(new Uint8Array(text));
+    const db = new Database(join(dir, "grok2api.db"), { readonly: true });
+    try {
+      const row = db.query("SELECT sha256 FROM files WHERE id = ?").get(made.id) as { sha256: string };
+      expect(row.sha256).toBe(new Bun.CryptoHasher("sha256").update(text).digest("hex"));
+    } finally {
+      db.close();
+    }
+    // The thread's refusal reaches the client as the same 400 a small upload gets.
+    const fakePdf = await client.files.upload({ file: await toFile(text, "large.pdf", { type: "application/pdf" }) }).catch((e) => e);
+    expect(fakePdf).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(fakePdf.error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect(fakePdf.message).toContain("file: the content is not application/pdf");
+    // And the next large upload is read as well.
+    const again = await client.files.upload({ file: await toFile(text.subarray(0, 3_000_000), "part.txt", { type: "text/plain" }) });
+    expect(again.size_bytes).toBe(3_000_000);
   });
 
   test("files survive a restart: the same store and directory serve them to a new gateway", async () => {

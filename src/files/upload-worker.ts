@@ -1,0 +1,24 @@
+/**
+ * The upload thread (started by upload-thread.ts from bundled source): a large upload's
+ * multipart body → its checked file and SHA-256 (parseUpload), so that parsing and hashing
+ * hundreds of megabytes never holds the thread that serves requests.
+ * In: `{ id, raw, contentType, limits }` (raw transferred). Out: `{ id, result }` where result
+ * is the Upload (its bytes transferred back) or `{ refused: UploadRefusal }`.
+ */
+import { ApiError } from "../http/errors";
+import { parseUpload, type UploadLimits, type UploadRefusal } from "./upload";
+
+declare const self: Worker;
+
+self.onmessage = async (e: MessageEvent<{ id: number; raw: Uint8Array; contentType: string; limits: UploadLimits }>) => {
+  const { id, raw, contentType, limits } = e.data;
+  try {
+    const up = await parseUpload(raw, contentType, limits);
+    self.postMessage({ id, result: up }, [up.bytes.buffer as ArrayBuffer]); // cast: the file's own buffer, never shared
+  } catch (err) {
+    if (err instanceof ApiError) {
+      const refused: UploadRefusal = { status: err.status, type: err.type, message: err.message, headers: err.headers, retryable: err.retryable, details: err.details };
+      self.postMessage({ id, result: { refused } });
+    } else self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+  }
+};
