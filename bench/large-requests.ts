@@ -5,7 +5,8 @@
  * each run as a process of their own; from here, /health is asked again and again while one
  * large request is served (sent by a third process), and the longest wait between two answers
  * is reported, with the large request's own time. Conversations of N tool calls, in one turn (the shape that was
- * quadratic) and in N turns, up to the 32 MB body limit (30 MB here), on every face.
+ * quadratic) and in N turns, up to the 32 MB body limit (30 MB here), on every face; and, with their own
+ * limits, a Message Batch of 4× the size (256 MB limit) and a file upload of 10× (500 MB limit).
  *
  *   bun bench/large-requests.ts [--sizes 1,5,16,30] [--rounds 3]
  *
@@ -67,6 +68,9 @@ async function gateway(upPort: string, api: "chat" | "responses"): Promise<strin
       GROK2API_UPSTREAM_API: api,
       GROK2API_LOG_FILE: join(dir, `gateway-${api}.log`),
       GROK2API_LOG_LEVEL: "warn",
+      // Batches and files kept here (a batch runs on the fake upstream after it is created).
+      GROK2API_STORE_URL: `sqlite://${join(dir, `store-${api}.db`)}`,
+      GROK2API_FILES_DIR: join(dir, `files-${api}`),
     },
   });
   procs.push(gw);
@@ -103,18 +107,47 @@ function chatBody(mb: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ model: "grok-4", messages }));
 }
 
+/** A Responses request of about `mb` MB (`POST /v1/responses`). */
+function responsesBody(mb: number): Uint8Array {
+  const n = Math.floor((Math.min(mb, 30) * 1048576) / 64);
+  const input = Array.from({ length: n }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `message number ${i}` }));
+  return new TextEncoder().encode(JSON.stringify({ model: "grok-4", input }));
+}
+
+/** A Message Batch of about `mb` MB: requests of about 1.4 kB each (`POST /v1/messages/batches`). */
+function batchBody(mb: number): Uint8Array {
+  const n = Math.max(1, Math.floor((mb * 1048576) / 1500));
+  const requests = Array.from({ length: n }, (_, i) => ({
+    custom_id: `r${i}`,
+    params: { model: "grok-4", max_tokens: 50, messages: [{ role: "user", content: `${"x".repeat(1400)} ${i}` }] },
+  }));
+  return new TextEncoder().encode(JSON.stringify({ requests }));
+}
+
+/** An upload of a text file of `mb` MB (`POST /v1/files`), as multipart bytes with their content type. */
+function uploadBody(mb: number): { body: Uint8Array; type: string } {
+  const boundary = "bench-boundary-7c4a1e";
+  const head = new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="large.txt"\r\nContent-Type: text/plain\r\n\r\n`);
+  const tail = new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
+  const size = Math.round(mb * 1048576);
+  const body = new Uint8Array(head.byteLength + size + tail.byteLength).fill(97);
+  body.set(head, 0);
+  body.set(tail, head.byteLength + size);
+  return { body, type: `multipart/form-data; boundary=${boundary}` };
+}
+
 /**
  * The longest wait between /health answers while `path` serves `body`; and how long that took.
  * The large request is sent by a process of its own: sending megabytes would hold this one,
  * which asks /health, and count against the gateway.
  */
-async function measure(url: string, path: string, body: Uint8Array): Promise<{ gap: number; ms: number; status: number }> {
+async function measure(url: string, path: string, body: Uint8Array, type = "application/json"): Promise<{ gap: number; ms: number; status: number }> {
   const file = join(dir, "body.json");
   await Bun.write(file, body);
   // The sender starts, says "ready", waits for a line on stdin, then sends: its start-up is not measured.
   const send = `const body = new Uint8Array(await Bun.file(${JSON.stringify(file)}).arrayBuffer()); console.log("ready");
 for await (const _ of console) break;
-const t0 = performance.now(); const r = await fetch(${JSON.stringify(url + path)}, { method: "POST", headers: { "content-type": "application/json" }, body }); await r.arrayBuffer(); console.log(r.status, performance.now() - t0);`;
+const t0 = performance.now(); const r = await fetch(${JSON.stringify(url + path)}, { method: "POST", headers: { "content-type": ${JSON.stringify(type)}, "anthropic-beta": "files-api-2025-04-14" }, body }); await r.arrayBuffer(); console.log(r.status, performance.now() - t0);`;
   const sender = Bun.spawn([process.execPath, "-e", send], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const out = sender.stdout.getReader();
   let said = "";
@@ -160,16 +193,20 @@ async function main() {
   process.stdout.write(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; ${os.cpus().length} cores\n`);
   process.stdout.write(`${pad("case", 52)} ${pad("largest /health gap (best–worst of rounds)", 44)} request\n`);
   for (const mb of SIZES) {
-    const cases: Array<[string, string, string, Uint8Array]> = [
+    const upload = uploadBody(mb * 10);
+    const cases: Array<[string, string, string, Uint8Array, string?]> = [
       [`${mb} MB /v1/messages, one turn, responses`, gateways.responses, "/v1/messages", messagesBody(mb, "one turn")],
       [`${mb} MB /v1/messages, many turns, responses`, gateways.responses, "/v1/messages", messagesBody(mb, "turns")],
       [`${mb} MB /v1/messages, one turn, chat`, gateways.chat, "/v1/messages", messagesBody(mb, "one turn")],
       [`${mb} MB /v1/messages/count_tokens, one turn`, gateways.chat, "/v1/messages/count_tokens", messagesBody(mb, "one turn")],
       [`${mb} MB /v1/chat/completions`, gateways.chat, "/v1/chat/completions", chatBody(mb)],
+      [`${mb} MB /v1/responses`, gateways.responses, "/v1/responses", responsesBody(mb)],
+      [`${mb * 4} MB /v1/messages/batches`, gateways.chat, "/v1/messages/batches", batchBody(mb * 4)],
+      [`${mb * 10} MB /v1/files`, gateways.chat, "/v1/files", upload.body, upload.type],
     ];
-    for (const [label, url, path, body] of cases) {
+    for (const [label, url, path, body, type] of cases) {
       const runs = [];
-      for (let r = 0; r < ROUNDS; r++) runs.push(await measure(url, path, body));
+      for (let r = 0; r < ROUNDS; r++) runs.push(await measure(url, path, body, type));
       const gaps = runs.map((x) => x.gap).sort((a, b) => a - b);
       const times = runs.map((x) => x.ms).sort((a, b) => a - b);
       const statuses = [...new Set(runs.map((x) => x.status))].join("/");
