@@ -70,8 +70,8 @@ const requestFromRow = (r: Record<string, unknown>): RequestRecord =>
 const INSERT_ROWS = 500;
 /** About this many bytes of requests per INSERT (one statement holds the event loop while SQLite writes it). */
 const INSERT_BYTES = 1024 * 1024;
-/** Rows per DELETE of a batch's requests, for the same reason. */
-const DELETE_ROWS = 2000;
+/** Requests per statement that updates or deletes a batch's requests, for the same reason. */
+const RANGE_ROWS = 2000;
 
 const COUNT_OF: Record<Exclude<RequestStatus, "pending">, "succeeded" | "errored" | "canceled" | "expired"> = {
   succeeded: "succeeded",
@@ -196,15 +196,11 @@ export class BatchRecords {
     await this.removeRequests(id);
   }
 
-  /** A batch's requests, DELETE_ROWS at a time with a turn of the event loop between two. */
+  /** A batch's requests, a range at a time (inRanges). */
   private async removeRequests(id: string): Promise<void> {
-    const { sql } = this.db;
-    for (let from = 0; ; from += DELETE_ROWS) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      await sql`DELETE FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from} AND seq < ${from + DELETE_ROWS}`;
-      const left: Array<Record<string, unknown>> = await sql`SELECT 1 FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from + DELETE_ROWS} LIMIT 1`;
-      if (left.length === 0) return;
-    }
+    await this.inRanges(id, async (from, to) => {
+      await this.db.sql`DELETE FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from} AND seq < ${to}`;
+    });
   }
 
   /** Pending requests in order, from `afterSeq` on, at most `limit`. */
@@ -252,16 +248,36 @@ export class BatchRecords {
   async settleAllPending(batchId: string, status: "canceled" | "expired", except: ReadonlySet<number> = new Set()): Promise<number> {
     const result = JSON.stringify({ type: status });
     const col = COUNT_OF[status];
-    return this.db.sql.begin(async (tx) => {
-      const skip = [...except];
-      const r =
-        skip.length > 0
-          ? await tx`UPDATE batch_requests SET status = ${status}, result = ${result}, params = NULL WHERE batch_id = ${batchId} AND status = 'pending' AND seq NOT IN ${tx(skip)}`
-          : await tx`UPDATE batch_requests SET status = ${status}, result = ${result}, params = NULL WHERE batch_id = ${batchId} AND status = 'pending'`;
-      const n = r.count;
-      if (n > 0) await tx`UPDATE batches SET processing = processing - ${n}, ${tx.unsafe(col)} = ${tx.unsafe(col)} + ${n} WHERE id = ${batchId}`;
-      return n;
+    const skip = [...except];
+    let total = 0;
+    // A range of requests per transaction (its counts moved in the same step), a turn of the event loop between two.
+    await this.inRanges(batchId, async (from, to) => {
+      total += await this.db.sql.begin(async (tx) => {
+        const r =
+          skip.length > 0
+            ? await tx`UPDATE batch_requests SET status = ${status}, result = ${result}, params = NULL
+                WHERE batch_id = ${batchId} AND seq >= ${from} AND seq < ${to} AND status = 'pending' AND seq NOT IN ${tx(skip)}`
+            : await tx`UPDATE batch_requests SET status = ${status}, result = ${result}, params = NULL
+                WHERE batch_id = ${batchId} AND seq >= ${from} AND seq < ${to} AND status = 'pending'`;
+        const n = r.count;
+        if (n > 0) await tx`UPDATE batches SET processing = processing - ${n}, ${tx.unsafe(col)} = ${tx.unsafe(col)} + ${n} WHERE id = ${batchId}`;
+        return n;
+      });
     });
+    return total;
+  }
+
+  /**
+   * Runs `step` over a batch's requests by ranges of seq, RANGE_ROWS wide, with a turn of the event
+   * loop between two: SQLite works on this thread, and one statement over 100,000 requests held it.
+   */
+  private async inRanges(batchId: string, step: (from: number, to: number) => Promise<void>): Promise<void> {
+    const rows: Array<{ last: number | string | null }> = await this.db.sql`SELECT MAX(seq) AS last FROM batch_requests WHERE batch_id = ${batchId}`;
+    const last = rows[0]?.last === null || rows[0]?.last === undefined ? -1 : Number(rows[0].last);
+    for (let from = 0; from <= last; from += RANGE_ROWS) {
+      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await step(from, from + RANGE_ROWS);
+    }
   }
 
   /**
@@ -276,8 +292,11 @@ export class BatchRecords {
 
   /** Every request still pending gets the same outcome, counts untouched (see setResult). */
   async setAllPending(batchId: string, status: Exclude<RequestStatus, "pending">, result: unknown): Promise<void> {
-    await this.db.sql`UPDATE batch_requests SET status = ${status}, result = ${JSON.stringify(result)}, params = NULL
-      WHERE batch_id = ${batchId} AND status = 'pending'`;
+    const json = JSON.stringify(result);
+    await this.inRanges(batchId, async (from, to) => {
+      await this.db.sql`UPDATE batch_requests SET status = ${status}, result = ${json}, params = NULL
+        WHERE batch_id = ${batchId} AND seq >= ${from} AND seq < ${to} AND status = 'pending'`;
+    });
   }
 
   /** The pending requests among `customIds`. */

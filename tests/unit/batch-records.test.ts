@@ -72,6 +72,19 @@ describe("batch records", () => {
     expect(await countOf(db, id)).toBe(0);
   });
 
+  test("settling every pending request of a large batch, range by range: all but those in flight, counts in step", async () => {
+    const { recs, db } = await records();
+    const id = sortableId("msgbatch_");
+    await recs.insert(batch(id, 4500), requests(id, 4500));
+    expect(await recs.settleAllPending(id, "canceled", new Set([5, 4001]))).toBe(4498);
+    expect(await recs.get(id)).toMatchObject({ processing: 2, canceled: 4498 });
+    const left = await db.sql`SELECT seq FROM batch_requests WHERE batch_id = ${id} AND status = 'pending' ORDER BY seq`;
+    expect(left.map((r: { seq: number }) => Number(r.seq))).toEqual([5, 4001]);
+    await recs.setAllPending(id, "errored", { type: "error" });
+    expect(Number((await db.sql`SELECT COUNT(*) AS n FROM batch_requests WHERE batch_id = ${id} AND status = 'errored'`)[0].n)).toBe(2);
+    expect(await recs.get(id)).toMatchObject({ processing: 2, canceled: 4498 }); // setAllPending leaves the counts alone
+  });
+
   test("archived: the batch stays, its requests go", async () => {
     const { recs, db } = await records();
     const id = sortableId("msgbatch_");
