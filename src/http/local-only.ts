@@ -12,8 +12,9 @@
  *   key there), was opened to the network on purpose, and has no key of its own to spend;
  * - it is a POST whose body is not declared `application/json` (every API client declares it;
  *   a page can send only text/plain, forms and multipart without a preflight) — but for a file
- *   upload (`POST /v1/files`, multipart as Anthropic's API has it), which the Origin and Host
- *   rules guard, and which spends no model's tokens.
+ *   upload (`POST /v1/files`, multipart as Anthropic's API has it), and a POST with no body at
+ *   all (`…/batches/{id}/cancel`, which the SDKs send without a content type): the Origin and
+ *   Host rules guard them, and they spend no model's tokens.
  *
  * A request with no Host at all is not from a browser: the gateway's own (a batch's requests,
  * dispatched in-process with their own credential).
@@ -54,6 +55,12 @@ function isUpload(request: Request): boolean {
   return type === "multipart/form-data" && /\/files\/?$/.test(new URL(request.url).pathname);
 }
 
+/** A POST without a body (cancelling a batch, as the SDKs send it: no content type): it carries no prompt to spend tokens on. */
+function bodiless(request: Request): boolean {
+  const length = request.headers.get("content-length");
+  return request.headers.get("transfer-encoding") === null && (length === null || length.trim() === "0");
+}
+
 function isJson(contentType: string | null): boolean {
   if (!contentType) return false;
   const type = contentType.split(";")[0]!.trim().toLowerCase();
@@ -85,7 +92,7 @@ export function localOnlyGuard(config: Config): ((request: Request) => void) | u
         );
       }
     }
-    if (request.method === "POST" && !isJson(request.headers.get("content-type")) && !isUpload(request)) {
+    if (request.method === "POST" && !isJson(request.headers.get("content-type")) && !isUpload(request) && !bodiless(request)) {
       throw refused("the request body must be sent as JSON (Content-Type: application/json): this gateway has no client keys and serves only API clients");
     }
   };

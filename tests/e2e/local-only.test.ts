@@ -10,6 +10,7 @@ import { describe, expect, test } from "bun:test";
 import { loadCommand } from "../../src/config";
 import { clientFor, openaiFor, useFakeUpstream, useGateways } from "../helpers/setup";
 import { runCli } from "../helpers/process";
+import { recordsConfig } from "../helpers/records";
 import { tempDir } from "../helpers/temp";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
@@ -54,6 +55,22 @@ describe("no client keys, on loopback", () => {
     // JSON with a charset, or a +json type, is JSON.
     expect((await post(`${gw.url}/v1/messages`, { "content-type": "application/json; charset=utf-8" })).status).toBe(200);
     expect((await post(`${gw.url}/v1/messages`, { "content-type": "application/vnd.api+json" })).status).toBe(200);
+  });
+
+  test("a POST with no body (the SDK's batch cancel) is served; it spends nothing, and a web page's is still a 403", async () => {
+    const gw = start(recordsConfig());
+    const client = clientFor(gw);
+    const b = await client.messages.batches.create({ requests: [{ custom_id: "a", params: { model: "grok-4", max_tokens: 5, messages: [{ role: "user", content: "hi" }] } }] });
+    const canceled = await client.messages.batches.cancel(b.id);
+    expect(canceled.id).toBe(b.id);
+    expect(["canceling", "ended"]).toContain(canceled.processing_status);
+    // No body is no prompt: /v1/messages without one is the body's own 400, never an upstream call.
+    const empty = await fetch(`${gw.url}/v1/messages`, { method: "POST" });
+    expect(empty.status).toBe(400);
+    const before = fake.requests.length;
+    const page = await fetch(`${gw.url}/v1/messages/batches/${b.id}/cancel`, { method: "POST", headers: { origin: "https://evil.example" } });
+    expect(page.status).toBe(403);
+    expect(fake.requests.length).toBe(before);
   });
 
   test("a request from a web page (an Origin that is not loopback) is a 403; a local page's is served", async () => {
