@@ -232,7 +232,7 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const storeReady = Promise.all([teams ? teams.ready : undefined, tracingReady]).then(() => undefined);
   storeReady.catch(() => {}); // logged above; main() exits on it
   // Files and message batches: their records in the store (or the default SQLite file), for the server's whole life.
-  const records = recordsDb(config, teams);
+  const records = recordsDb(config, teams, (m) => logger.warn(m));
   const files = new FileService(records, logger);
   const batches = new BatchService({
     db: records,

@@ -21,7 +21,8 @@ export interface RecordsDb {
   close(): Promise<void>;
 }
 
-export function recordsDb(config: Config, teams: TeamsHandle | undefined): RecordsDb {
+/** `warn`: told when something of the database's needs saying (its checkpoint thread failed). */
+export function recordsDb(config: Config, teams: TeamsHandle | undefined, warn: (message: string) => void = () => {}): RecordsDb {
   if (config.store && teams) {
     return { get: () => teams.ready.then((t) => t.db), mayHoldWork: true, active: true, close: async () => {} };
   }
@@ -31,7 +32,7 @@ export function recordsDb(config: Config, teams: TeamsHandle | undefined): Recor
   const mayHoldWork = file === undefined || file === ":memory:" ? true : existsSync(file);
   return {
     get() {
-      opened ??= openDatabase(url);
+      opened ??= openDatabase(url, warn);
       // A failed open is tried again on the next call (the disk may come back).
       opened.catch(() => (opened = undefined));
       return opened;

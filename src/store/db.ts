@@ -8,6 +8,7 @@ import { SQL } from "bun";
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { urlPasswords } from "../redact";
+import { WalCheckpointer } from "./checkpoint";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -188,9 +189,11 @@ async function migrateSteps(sql: SQL, dialect: Dialect): Promise<void> {
   }
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+/** `warn`: told when the SQLite checkpoint thread fails (it is started again). */
+export async function openDatabase(url: string, warn: (message: string) => void = () => {}): Promise<Database> {
   const { dialect, file } = parseStoreUrl(url);
   let sql: SQL;
+  let checkpointer: WalCheckpointer | undefined;
   if (dialect === "sqlite") {
     if (file !== ":memory:") mkdirSync(dirname(file!), { recursive: true });
     sql = new SQL({ adapter: "sqlite", filename: file! });
@@ -199,16 +202,26 @@ export async function openDatabase(url: string): Promise<Database> {
     // nothing (only the machine losing power could lose the last commits; FULL would fsync each one).
     await sql`PRAGMA synchronous = NORMAL`;
     await sql`PRAGMA busy_timeout = 5000`;
+    // The log is copied back into the file on the checkpoint thread, never by a commit here (checkpoint.ts).
+    if (file !== ":memory:") {
+      await sql`PRAGMA wal_autocheckpoint = 0`;
+      checkpointer = new WalCheckpointer(file!, warn);
+    }
   } else {
     sql = new SQL(url, { max: 5 });
   }
   try {
     await migrate(sql, dialect);
   } catch (e) {
+    await checkpointer?.stop();
     await sql.close().catch(() => {});
     let message = (e as Error).message ?? String(e);
     for (const p of urlPasswords(url)) message = message.replaceAll(p, "***");
     throw new Error(message);
   }
-  return { sql, dialect, ...(file && file !== ":memory:" ? { file } : {}), close: () => sql.close() };
+  const close = async () => {
+    await checkpointer?.stop();
+    await sql.close();
+  };
+  return { sql, dialect, ...(file && file !== ":memory:" ? { file } : {}), close };
 }

@@ -89,7 +89,7 @@ export class Teams {
   ) {}
 
   static async open(config: StoreConfig, logger: Logger, opts: { flushMs?: number; refreshMs?: number } = {}): Promise<Teams> {
-    const db = await openDatabase(config.url);
+    const db = await openDatabase(config.url, (m) => logger.warn(m));
     const writer = db.file ? await sqliteWriter(db, db.file, (m) => logger.warn(m)) : sqlWriter(db);
     const ledger = new Ledger(db, logger, opts.flushMs ?? 1000, writer);
     const keys = new KeyStore(db, logger, opts.refreshMs ?? KEYS_REFRESH_MS);
