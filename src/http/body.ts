@@ -69,8 +69,10 @@ const TIMED_OUT = Symbol("timed out");
  * thrown away up to that many in all, so the sender can finish and read the answer.
  * With `timeoutMs`, a stream not finished in that time is cancelled and the result is
  * the string "timeout". With `expected` (a declared length within the limit), each chunk
- * is copied into place as it arrives; otherwise the chunks are joined at the end, a few
- * megabytes per turn of the event loop (one copy of 30 MB held it for tens of milliseconds).
+ * is copied into place as it arrives; otherwise the chunks are joined at the end. Either way
+ * the event loop gets a turn every slice of work (slicer.ts): from a fast sender, every read
+ * is answered at once, and a loop of reads and copies never let /health in (one copy of 30 MB
+ * alone held it for tens of milliseconds).
  */
 export async function readAllLimited(
   body: ReadableStream<Uint8Array>,
@@ -89,8 +91,10 @@ export async function readAllLimited(
   let at = 0;
   const parts: Uint8Array[] = [];
   let total = 0;
+  const slicer = new Slicer();
   try {
     for (;;) {
+      await slicer.pause();
       const r = await read();
       if (r === TIMED_OUT) {
         await reader.cancel().catch(() => {});
@@ -108,7 +112,7 @@ export async function readAllLimited(
         continue;
       }
       if (filled && at + r.value.byteLength <= filled.byteLength) {
-        await copySliced(filled, r.value, at);
+        await copySliced(filled, r.value, at, slicer);
         at += r.value.byteLength;
         continue;
       }
@@ -123,38 +127,28 @@ export async function readAllLimited(
   }
   if (total > limit) return null;
   if (filled) return at === filled.byteLength ? filled : filled.subarray(0, at);
-  return joinSliced(parts, total);
+  return joinSliced(parts, total, slicer);
 }
 
-/** Bytes copied per turn of the event loop when chunks are joined, or a large chunk copied into place. */
-const JOIN_SLICE_BYTES = 4 * 1024 * 1024;
+/** Bytes copied between two chances to pause. */
+const COPY_BYTES = 1024 * 1024;
 
-/** `to.set(from, at)`, a few megabytes per turn of the event loop (a fast sender's chunks can be tens of megabytes). */
-async function copySliced(to: Uint8Array, from: Uint8Array, at: number): Promise<void> {
-  for (let done = 0; done < from.byteLength; done += JOIN_SLICE_BYTES) {
-    if (done > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    to.set(from.subarray(done, done + JOIN_SLICE_BYTES), at + done);
+/** `to.set(from, at)`, a megabyte at a time, pausing as the slicer says (a fast sender's chunks can be tens of megabytes). */
+async function copySliced(to: Uint8Array, from: Uint8Array, at: number, slicer: Slicer): Promise<void> {
+  for (let done = 0; done < from.byteLength; done += COPY_BYTES) {
+    if (done > 0) await slicer.pause();
+    to.set(from.subarray(done, done + COPY_BYTES), at + done);
   }
 }
 
-async function joinSliced(parts: readonly Uint8Array[], total: number): Promise<Uint8Array> {
+async function joinSliced(parts: readonly Uint8Array[], total: number, slicer: Slicer): Promise<Uint8Array> {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(total);
   let at = 0;
-  let sinceTurn = 0;
   for (const p of parts) {
-    if (p.byteLength > JOIN_SLICE_BYTES) {
-      await copySliced(out, p, at);
-      sinceTurn = JOIN_SLICE_BYTES;
-    } else {
-      out.set(p, at);
-      sinceTurn += p.byteLength;
-    }
+    await slicer.pause();
+    await copySliced(out, p, at, slicer);
     at += p.byteLength;
-    if (sinceTurn >= JOIN_SLICE_BYTES) {
-      sinceTurn = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
   }
   return out;
 }
