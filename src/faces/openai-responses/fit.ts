@@ -198,7 +198,9 @@ function fitInput(body: Obj, notes: Notes): void {
   if (!Array.isArray(body.input)) return;
   // The input is only copied when an item needs fitting (a large input is otherwise left as it came).
   let input: unknown[] | undefined;
-  for (const [i, item] of body.input.entries()) {
+  const items: unknown[] = body.input;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     if (!isRecord(item) || item.type !== "reasoning") continue;
     const nulls = Object.keys(item).filter((k) => item[k] === null);
     const noSummary = !Array.isArray(item.summary);
@@ -206,7 +208,7 @@ function fitInput(body: Obj, notes: Notes): void {
     const out: Obj = { ...item };
     for (const k of nulls) delete out[k];
     if (noSummary) out.summary = [];
-    (input ??= [...body.input])[i] = out;
+    (input ??= [...items])[i] = out;
   }
   if (input) {
     body.input = input;
