@@ -69,9 +69,9 @@ const requestFromRow = (r: Record<string, unknown>): RequestRecord =>
 /** Rows per INSERT (SQLite takes at most 32766 parameters; 10 columns a row). */
 const INSERT_ROWS = 500;
 /** About this many bytes of requests per INSERT (one statement holds the event loop while SQLite writes it). */
-const INSERT_BYTES = 1024 * 1024;
+const INSERT_BYTES = 512 * 1024;
 /** Requests per statement that updates or deletes a batch's requests, for the same reason. */
-const RANGE_ROWS = 2000;
+const RANGE_ROWS = 500;
 
 const COUNT_OF: Record<Exclude<RequestStatus, "pending">, "succeeded" | "errored" | "canceled" | "expired"> = {
   succeeded: "succeeded",

@@ -22,6 +22,7 @@ import { onXai, primaryClient, type Caller } from "../records/upstream";
 import { parseRetryAfter } from "../upstream/errors";
 import { randomId } from "../dialects/ids";
 import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from "../http/body";
+import { Slicer } from "../http/slicer";
 import { validateBatch } from "./create";
 import { BatchRecords, type BatchRecord, type RequestRecord } from "./records";
 import { outcomeOf, type Outcome } from "./results";
@@ -186,8 +187,11 @@ export class BatchService {
     const news = await validateBatch(deps, body, { maxRequests: cfg.maxRequests, xaiApi: xai ? api : undefined }, fileAccess(deps, request.headers, rc, who.key), request.signal);
     // A virtual key's limits, for each model the batch uses, with what all its requests for that model
     // may cost: refused now rather than request by request (each is admitted again as it runs).
+    // (100,000 requests may be here: the loops below give the event loop a turn every slice.)
+    const slicer = new Slicer();
     const needs = new Map<string, { inputTokens: number; maxOutputTokens: number }>();
-    for (const r of news) {
+    for (const [i, r] of news.entries()) {
+      if (i % 1024 === 0) await slicer.pause();
       const n = needs.get(r.upstream_model) ?? { inputTokens: 0, maxOutputTokens: 0 };
       n.inputTokens += r.need.inputTokens;
       n.maxOutputTokens += r.need.maxOutputTokens;
@@ -224,18 +228,22 @@ export class BatchService {
       runner: null,
       lease_until: null,
     };
-    const rows: RequestRecord[] = news.map((r, seq) => ({
-      batch_id: b.id,
-      seq,
-      custom_id: r.custom_id,
-      model: r.model,
-      upstream_model: r.upstream_model,
-      params: r.params,
-      upstream_body: r.upstreamBody,
-      submitted: !xai,
-      status: "pending",
-      result: null,
-    }));
+    const rows: RequestRecord[] = [];
+    for (const [seq, r] of news.entries()) {
+      if (seq % 1024 === 0) await slicer.pause();
+      rows.push({
+        batch_id: b.id,
+        seq,
+        custom_id: r.custom_id,
+        model: r.model,
+        upstream_model: r.upstream_model,
+        params: r.params,
+        upstream_body: r.upstreamBody,
+        submitted: !xai,
+        status: "pending",
+        result: null,
+      });
+    }
     const recs = await this.records();
     if (xai) this.busy.add(b.id); // submitted below, not by the background work meanwhile
     try {
