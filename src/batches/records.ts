@@ -89,7 +89,9 @@ export class BatchRecords {
    * writes on this thread, and a batch may hold 256 MB), then the batch's row. A batch is seen by
    * nothing (lists, workers, results) until its row is written, so it is accepted whole or not at
    * all; the parts of one that failed half way are taken back, and those of an instance that
-   * died meanwhile are swept later (sweepOrphans).
+   * died meanwhile are swept later (sweepOrphans). Each statement is a transaction of its own: on
+   * SQLite every query shares one connection, and a plain statement issued while another piece of
+   * work has a transaction open runs inside it (and is rolled back with it); a `begin` waits its turn.
    */
   async insert(b: BatchRecord, requests: RequestRecord[]): Promise<void> {
     const { sql } = this.db;
@@ -102,9 +104,9 @@ export class BatchRecords {
           bytes += (r.params?.length ?? 0) + (r.upstream_body?.length ?? 0);
           part.push({ ...r, submitted: r.submitted ? 1 : 0 });
         }
-        await sql`INSERT INTO batch_requests ${sql(part)}`;
+        await sql.begin((tx) => tx`INSERT INTO batch_requests ${tx(part)}`);
       }
-      await sql`INSERT INTO batches ${sql({ ...b, submitted: b.submitted ? 1 : 0 })}`;
+      await sql.begin((tx) => tx`INSERT INTO batches ${tx({ ...b, submitted: b.submitted ? 1 : 0 })}`);
     } catch (e) {
       await this.removeRequests(b.id).catch(() => {});
       throw e;
@@ -115,15 +117,26 @@ export class BatchRecords {
    * What a process that died half way left: requests whose batch has no row (an insert that
    * never finished, or a removal) and requests of an archived batch (an archive). Only batches
    * made before `beforeMs`: a younger one may be an insert still on its way, on this instance or
-   * another. Returns how many batches were swept.
+   * another. The batches with requests are found one index seek at a time (never a scan of every
+   * request), with a turn of the event loop now and then. Returns how many batches were swept.
    */
   async sweepOrphans(beforeMs: number): Promise<number> {
-    const rows: Array<{ batch_id: string }> = await this.db.sql`SELECT DISTINCT batch_id FROM batch_requests
-      WHERE batch_id NOT IN (SELECT id FROM batches) OR batch_id IN (SELECT id FROM batches WHERE archived_at IS NOT NULL)`;
-    // By the time in the id, here: the store's collation need not order ids as they were made.
-    const old = rows.map((r) => r.batch_id).filter((id) => (sortableIdTime(id, "msgbatch_") ?? 0) < beforeMs);
-    for (const id of old) await this.removeRequests(id);
-    return old.length;
+    const { sql } = this.db;
+    let swept = 0;
+    let after = "";
+    for (let n = 1; ; n++) {
+      if (n % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const next: Array<{ batch_id: string }> = await sql`SELECT batch_id FROM batch_requests WHERE batch_id > ${after} ORDER BY batch_id LIMIT 1`;
+      if (next.length === 0) return swept;
+      const id = next[0]!.batch_id;
+      after = id;
+      // By the time in the id, here: the store's collation need not order ids as they were made.
+      if ((sortableIdTime(id, "msgbatch_") ?? 0) >= beforeMs) continue;
+      const kept: Array<{ archived_at: string | null }> = await sql`SELECT archived_at FROM batches WHERE id = ${id}`;
+      if (kept.length > 0 && kept[0]!.archived_at === null) continue;
+      await this.removeRequests(id);
+      swept++;
+    }
   }
 
   async get(id: string): Promise<BatchRecord | undefined> {
@@ -186,20 +199,20 @@ export class BatchRecords {
 
   /** The batch and its requests: its row first (nothing sees the batch from then on), then its requests a part at a time. */
   async remove(id: string): Promise<void> {
-    await this.db.sql`DELETE FROM batches WHERE id = ${id}`;
+    await this.db.sql.begin((tx) => tx`DELETE FROM batches WHERE id = ${id}`);
     await this.removeRequests(id);
   }
 
   /** The batch's requests are gone; the batch stays, with its counts, marked archived (first: what is left of a crash is swept). */
   async archive(id: string, nowIso: string): Promise<void> {
-    await this.db.sql`UPDATE batches SET archived_at = ${nowIso} WHERE id = ${id}`;
+    await this.db.sql.begin((tx) => tx`UPDATE batches SET archived_at = ${nowIso} WHERE id = ${id}`);
     await this.removeRequests(id);
   }
 
   /** A batch's requests, a range at a time (inRanges). */
   private async removeRequests(id: string): Promise<void> {
     await this.inRanges(id, async (from, to) => {
-      await this.db.sql`DELETE FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from} AND seq < ${to}`;
+      await this.db.sql.begin((tx) => tx`DELETE FROM batch_requests WHERE batch_id = ${id} AND seq >= ${from} AND seq < ${to}`);
     });
   }
 
@@ -248,10 +261,11 @@ export class BatchRecords {
   async settleAllPending(batchId: string, status: "canceled" | "expired", except: ReadonlySet<number> = new Set()): Promise<number> {
     const result = JSON.stringify({ type: status });
     const col = COUNT_OF[status];
-    const skip = [...except];
     let total = 0;
     // A range of requests per transaction (its counts moved in the same step), a turn of the event loop between two.
+    // `except` is read again for each range: a request that started meanwhile is in flight too.
     await this.inRanges(batchId, async (from, to) => {
+      const skip = [...except].filter((seq) => seq >= from && seq < to);
       total += await this.db.sql.begin(async (tx) => {
         const r =
           skip.length > 0
@@ -294,8 +308,10 @@ export class BatchRecords {
   async setAllPending(batchId: string, status: Exclude<RequestStatus, "pending">, result: unknown): Promise<void> {
     const json = JSON.stringify(result);
     await this.inRanges(batchId, async (from, to) => {
-      await this.db.sql`UPDATE batch_requests SET status = ${status}, result = ${json}, params = NULL
-        WHERE batch_id = ${batchId} AND seq >= ${from} AND seq < ${to} AND status = 'pending'`;
+      await this.db.sql.begin(
+        (tx) => tx`UPDATE batch_requests SET status = ${status}, result = ${json}, params = NULL
+          WHERE batch_id = ${batchId} AND seq >= ${from} AND seq < ${to} AND status = 'pending'`,
+      );
     });
   }
 

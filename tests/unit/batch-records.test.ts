@@ -85,6 +85,22 @@ describe("batch records", () => {
     expect(await recs.get(id)).toMatchObject({ processing: 2, canceled: 4498 }); // setAllPending leaves the counts alone
   });
 
+  test("another piece of work's transaction that fails meanwhile takes none of the batch's rows with it (one SQLite connection)", async () => {
+    const { recs, db } = await records();
+    const id = sortableId("msgbatch_");
+    const other = db.sql
+      .begin(async (tx) => {
+        await tx`SELECT 1`;
+        await Bun.sleep(10);
+        throw new Error("the other transaction failed");
+      })
+      .catch((e: Error) => e.message);
+    await recs.insert(batch(id, 20_000), requests(id, 20_000, 10));
+    expect(await other).toBe("the other transaction failed");
+    expect((await recs.get(id))?.request_count).toBe(20_000);
+    expect(await countOf(db, id)).toBe(20_000);
+  });
+
   test("archived: the batch stays, its requests go", async () => {
     const { recs, db } = await records();
     const id = sortableId("msgbatch_");
