@@ -164,6 +164,7 @@ function* lookups(messages: MessagesRequest["messages"]): Generator<TurnLookup |
       const content = messages[i]!.content;
       if (typeof content === "string") {
         d.text(content);
+        if (++blocks % BLOCKS_PER_PAUSE === 0) yield undefined;
         continue;
       }
       for (const b of content) {

@@ -15,6 +15,7 @@ import { ResponsesStreamTranslator, type KeptReasoning } from "../../src/dialect
 import { turnDigest, turnsToRestore, turnsToRestoreSliced, type StoredReasoning } from "../../src/dialects/turn-digest";
 import { encodeReasoningSignature } from "../../src/dialects/signature";
 import { Slicer } from "../../src/http/slicer";
+import { loopTurnsDuring } from "../helpers/loop-turns";
 import { fixture, fixtureJson, scriptEvents, streamEventsFor, type Script } from "../helpers/fake-responses";
 import { assemble } from "../helpers/sse-grammar";
 import { createEventDecoder } from "../../src/dialects/sse-reader";
@@ -228,14 +229,17 @@ describe("turns looked up in a large request", () => {
     // Same-role neighbours are one turn.
     expect(whole[5]).toEqual({ ordinal: 5, digest: turnDigest([use(5), { type: "text", text: "and 5" }]) });
     expect(whole[6]!.digest).not.toBe(turnDigest([use(6), { type: "text", text: "and 6" }]));
-    let turns = 0;
-    const ticking = setInterval(() => turns++, 0);
-    try {
-      // A slice of 0 ms: every pause point gives the loop a turn.
-      expect(await turnsToRestoreSliced(messages, new Slicer(0))).toEqual(whole);
-    } finally {
-      clearInterval(ticking);
-    }
+    // A slice of 0 ms: every pause point gives the loop a turn.
+    const { value, turns } = await loopTurnsDuring(() => turnsToRestoreSliced(messages, new Slicer(0)));
+    expect(value).toEqual(whole);
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  test("in slices when the turns are plain strings too (as many SDK users send them)", async () => {
+    const messages: MessagesRequest["messages"] = [{ role: "user", content: "go" }];
+    for (let i = 0; i < 3000; i++) messages.push({ role: "assistant", content: `answer ${i}` }, { role: "user", content: `question ${i}` });
+    const { value, turns } = await loopTurnsDuring(() => turnsToRestoreSliced(messages, new Slicer(0)));
+    expect(value).toEqual(turnsToRestore(messages));
     expect(turns).toBeGreaterThan(0);
   });
 

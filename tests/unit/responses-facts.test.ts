@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { responsesRouteFacts, responsesRouteFactsSliced, type ClientResponsesRequest } from "../../src/faces/openai-responses/inbound";
 import { Slicer } from "../../src/http/slicer";
+import { loopTurnsDuring } from "../helpers/loop-turns";
 
 describe("responsesRouteFacts", () => {
   test("text fields count, ids and image data do not; an image anywhere is found", () => {
@@ -34,13 +35,8 @@ describe("responsesRouteFacts", () => {
       i === 15_000 ? { role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] } : { role: i % 2 ? "assistant" : "user", content: `message ${i}` },
     );
     const req: ClientResponsesRequest = { model: "m", input };
-    let turns = 0;
-    const ticking = setInterval(() => turns++, 0);
-    try {
-      expect(await responsesRouteFactsSliced(req, new Slicer(0))).toEqual(responsesRouteFacts(req));
-    } finally {
-      clearInterval(ticking);
-    }
+    const { value, turns } = await loopTurnsDuring(() => responsesRouteFactsSliced(req, new Slicer(0)));
+    expect(value).toEqual(responsesRouteFacts(req));
     expect(responsesRouteFacts(req).images).toBe(true);
     expect(turns).toBeGreaterThan(0);
   });
