@@ -2,9 +2,11 @@
  * SQLite's write-ahead log checkpointed off the thread that serves requests. By default the
  * connection whose commit takes the log past 1000 pages copies them back into the file then and
  * there — on the main thread for the records of batches and files (a batch of 100 MB: a stall of
- * 50–80 ms now and then). The main connection turns that off (`wal_autocheckpoint = 0`); this
- * looks at the log's file now and then and, once it has grown and changed, has the checkpoint
- * thread (checkpoint-worker.ts) do it. The thread ends itself when there is nothing to do.
+ * 50–80 ms now and then). The main connection turns that off (`wal_autocheckpoint = 0`) and keeps
+ * the log's file at most JOURNAL_LIMIT_BYTES once it is reset (`journal_size_limit`); this looks
+ * at the log's file now and then and, once it has grown and changed, has the checkpoint thread
+ * (checkpoint-worker.ts) do it. A failure is logged (once per kind) and tried again a second
+ * later. The thread ends itself when there is nothing to do.
  */
 import { statSync } from "node:fs";
 import { bundledWorker } from "../workers/bundle" with { type: "macro" };
@@ -12,6 +14,8 @@ import { WorkerThread } from "../workers/thread";
 
 const SOURCE = bundledWorker("store/checkpoint-worker.ts");
 
+/** What the log's file is cut back to when SQLite resets it after a whole checkpoint. */
+export const JOURNAL_LIMIT_BYTES = 16 * 1024 * 1024;
 /** How often the log is looked at. */
 const EVERY_MS = 1000;
 /** A log smaller than this waits (SQLite's own default threshold: 1000 pages of 4 kB). */
@@ -25,15 +29,17 @@ export class WalCheckpointer {
   private readonly thread: WorkerThread<{ file: string }, number[]>;
   private readonly timer: ReturnType<typeof setInterval>;
   private running: Promise<void> | undefined;
-  /** The log's modification time when it was last checkpointed. */
+  /** The log's modification time when it was last checkpointed whole. */
   private done = 0;
+  /** The last failure's message, said already. */
+  private failed: string | undefined;
 
   constructor(
     private readonly file: string,
-    warn: (message: string) => void,
+    private readonly warn: (message: string) => void,
     everyMs = EVERY_MS,
   ) {
-    this.thread = new WorkerThread("WAL checkpoint", SOURCE, (err) => warn(`SQLite checkpoint thread failed: ${err.message}`), 1, IDLE_MS);
+    this.thread = new WorkerThread("WAL checkpoint", SOURCE, () => {}, 1, IDLE_MS);
     this.timer = setInterval(() => void this.tick(), everyMs);
     this.timer.unref();
   }
@@ -51,8 +57,16 @@ export class WalCheckpointer {
     this.running = this.thread
       .call({ file: this.file }, TIMEOUT_MS)
       .then(
-        () => void (this.done = log.mtimeMs),
-        () => {}, // told through warn; tried again on the next tick
+        ([busy, frames, copied]) => {
+          // Done only when every frame went back (a reader in the way leaves some: tried again on the next tick).
+          if (busy === 0 && copied === frames) this.done = log.mtimeMs;
+          this.failed = undefined;
+        },
+        (err: Error) => {
+          // Said once per kind of failure (not every second); tried again on the next tick.
+          if (err.message !== this.failed) this.warn(`SQLite checkpoint failed: ${err.message}`);
+          this.failed = err.message;
+        },
       )
       .finally(() => (this.running = undefined));
     return this.running;
