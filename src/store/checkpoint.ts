@@ -2,11 +2,13 @@
  * SQLite's write-ahead log checkpointed off the thread that serves requests. By default the
  * connection whose commit takes the log past 1000 pages copies them back into the file then and
  * there — on the main thread for the records of batches and files (a batch of 100 MB: a stall of
- * 50–80 ms now and then). The main connection turns that off (`wal_autocheckpoint = 0`) and keeps
- * the log's file at most JOURNAL_LIMIT_BYTES once it is reset (`journal_size_limit`); this looks
- * at the log's file now and then and, once it has grown and changed, has the checkpoint thread
- * (checkpoint-worker.ts) do it. A failure is logged (once per kind) and tried again a second
- * later. The thread ends itself when there is nothing to do.
+ * 50–80 ms now and then). The main connection turns that off (`wal_autocheckpoint = 0`); this
+ * looks at the log's file now and then and, once it has grown and changed, has the checkpoint
+ * thread (checkpoint-worker.ts) do it. A failure is logged (once per kind) and tried again a
+ * second later. The thread ends itself when there is nothing to do. The log's file keeps the
+ * largest size it reached (PASSIVE checkpoints never cut it): cutting it back
+ * (`journal_size_limit`, a TRUNCATE checkpoint) makes the main connection's next write wait for
+ * locks in SQLite's busy handler, asleep on the main thread — 120 ms stalls, measured.
  */
 import { statSync } from "node:fs";
 import { bundledWorker } from "../workers/bundle" with { type: "macro" };
@@ -14,8 +16,6 @@ import { WorkerThread } from "../workers/thread";
 
 const SOURCE = bundledWorker("store/checkpoint-worker.ts");
 
-/** What the log's file is cut back to when SQLite resets it after a whole checkpoint. */
-export const JOURNAL_LIMIT_BYTES = 16 * 1024 * 1024;
 /** How often the log is looked at. */
 const EVERY_MS = 1000;
 /** A log smaller than this waits (SQLite's own default threshold: 1000 pages of 4 kB). */

@@ -8,7 +8,7 @@ import { SQL } from "bun";
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { urlPasswords } from "../redact";
-import { JOURNAL_LIMIT_BYTES, WalCheckpointer } from "./checkpoint";
+import { WalCheckpointer } from "./checkpoint";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -205,7 +205,6 @@ export async function openDatabase(url: string, warn: (message: string) => void 
     // The log is copied back into the file on the checkpoint thread, never by a commit here (checkpoint.ts).
     if (file !== ":memory:") {
       await sql`PRAGMA wal_autocheckpoint = 0`;
-      await sql.unsafe(`PRAGMA journal_size_limit = ${JOURNAL_LIMIT_BYTES}`);
       checkpointer = new WalCheckpointer(file!, warn);
     }
   } else {
