@@ -6,10 +6,10 @@
  * (529, overloaded: reading it here would hold the event loop for a quarter of a second); when
  * the thread itself fails, the upload is read here, at once.
  */
-import { ApiError } from "../http/errors";
+import { ApiError, apiErrorFrom, type ApiErrorData } from "../http/errors";
 import { bundledWorker } from "../workers/bundle" with { type: "macro" };
 import { WorkerThread } from "../workers/thread";
-import { parseUpload, type Upload, type UploadLimits, type UploadRefusal } from "./upload";
+import { parseUpload, type Upload, type UploadLimits } from "./upload";
 
 const SOURCE = bundledWorker("files/upload-worker.ts");
 
@@ -20,7 +20,7 @@ export const MAX_WAITING = 8;
 /** The thread is ended after this long without work (its memory goes back). */
 const IDLE_MS = 30_000;
 
-type Outcome = Upload | { refused: UploadRefusal };
+type Outcome = Upload | { refused: ApiErrorData };
 
 export class UploadThread {
   private readonly thread: WorkerThread<{ raw: Uint8Array; contentType: string; limits: UploadLimits }, Outcome>;
@@ -46,10 +46,7 @@ export class UploadThread {
       if (raw.byteLength === 0) throw new ApiError(503, "the upload could not be read: try again", { type: "api_error" });
       return parseUpload(raw, contentType, limits);
     }
-    if ("refused" in outcome) {
-      const r = outcome.refused;
-      throw new ApiError(r.status, r.message, { type: r.type, headers: r.headers, ...(r.retryable !== undefined ? { retryable: r.retryable } : {}), ...(r.details ? { details: r.details } : {}) });
-    }
+    if ("refused" in outcome) throw apiErrorFrom(outcome.refused);
     return outcome;
   }
 

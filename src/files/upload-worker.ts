@@ -3,10 +3,10 @@
  * multipart body → its checked file and SHA-256 (parseUpload), so that parsing and hashing
  * hundreds of megabytes never holds the thread that serves requests.
  * In: `{ id, raw, contentType, limits }` (raw transferred). Out: `{ id, result }` where result
- * is the Upload (its bytes transferred back) or `{ refused: UploadRefusal }`.
+ * is the Upload (its bytes transferred back) or `{ refused: ApiErrorData }`.
  */
-import { ApiError } from "../http/errors";
-import { parseUpload, type UploadLimits, type UploadRefusal } from "./upload";
+import { ApiError, apiErrorData } from "../http/errors";
+import { parseUpload, type UploadLimits } from "./upload";
 
 declare const self: Worker;
 
@@ -16,9 +16,7 @@ self.onmessage = async (e: MessageEvent<{ id: number; raw: Uint8Array; contentTy
     const up = await parseUpload(raw, contentType, limits);
     self.postMessage({ id, result: up }, [up.bytes.buffer as ArrayBuffer]); // cast: the file's own buffer, never shared
   } catch (err) {
-    if (err instanceof ApiError) {
-      const refused: UploadRefusal = { status: err.status, type: err.type, message: err.message, headers: err.headers, retryable: err.retryable, details: err.details };
-      self.postMessage({ id, result: { refused } });
-    } else self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    if (err instanceof ApiError) self.postMessage({ id, result: { refused: apiErrorData(err) } });
+    else self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }
 };

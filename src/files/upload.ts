@@ -6,7 +6,7 @@
  * JPEG, PNG, GIF or WebP for image blocks). Errors name the field.
  */
 import { readLimited } from "../http/body";
-import { ApiError, invalidRequest, type AnthropicErrorType } from "../http/errors";
+import { ApiError, invalidRequest } from "../http/errors";
 import type { UploadThread } from "./upload-thread";
 
 export interface Upload {
@@ -74,16 +74,6 @@ export interface UploadLimits {
   limit: number;
   why: string;
   maxExpirySeconds: number;
-}
-
-/** A refusal of an upload, as it crosses from the upload thread. */
-export interface UploadRefusal {
-  status: number;
-  type: AnthropicErrorType;
-  message: string;
-  headers: Record<string, string>;
-  retryable: boolean | undefined;
-  details: Record<string, unknown> | undefined;
 }
 
 /** Uploads from this size are read (multipart parsed, checked, hashed) on the upload thread, never on the one that serves requests. */

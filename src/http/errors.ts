@@ -60,6 +60,34 @@ export class ApiError extends Error {
   }
 }
 
+/** An ApiError as it crosses between threads: a worker's structured clone keeps the fields, not the class. */
+export interface ApiErrorData {
+  status: number;
+  type: AnthropicErrorType;
+  message: string;
+  headers: Record<string, string>;
+  retryable: boolean | undefined;
+  details: Record<string, unknown> | undefined;
+}
+
+export const apiErrorData = (e: ApiError): ApiErrorData => ({
+  status: e.status,
+  type: e.type,
+  message: e.message,
+  headers: e.headers,
+  retryable: e.retryable,
+  details: e.details,
+});
+
+/** The ApiError an ApiErrorData was made from. */
+export const apiErrorFrom = (d: ApiErrorData): ApiError =>
+  new ApiError(d.status, d.message, {
+    type: d.type,
+    headers: d.headers,
+    ...(d.retryable !== undefined ? { retryable: d.retryable } : {}),
+    ...(d.details ? { details: d.details } : {}),
+  });
+
 export const invalidRequest = (message: string) => new ApiError(400, message, { retryable: false });
 
 export function anthropicErrorBody(type: string, message: string, requestId?: string, details?: Record<string, unknown>) {

@@ -3,10 +3,10 @@
  * request, as JSON, → the upstream's request body, as JSON — parsing, the conversation walk
  * and the serialization happen here, never on the thread that serves requests.
  * In: `{ id, parts, api, opts }` (the request's UTF-8 JSON in parts). Out: `{ id, result }` where
- * result is `{ payload, model, warnings, replayedReasoning, restoredReasoning }` or `{ refused: { status, type, message, retryable } }`.
+ * result is `{ payload, model, warnings, replayedReasoning, restoredReasoning }` or `{ refused: ApiErrorData }`.
  */
 import type { MessagesRequest } from "../anthropic/schema";
-import { ApiError } from "../http/errors";
+import { ApiError, apiErrorData } from "../http/errors";
 import { dialectFor, type RequestOptions, type UpstreamApi } from "../dialects";
 
 declare const self: Worker;
@@ -36,10 +36,10 @@ self.onmessage = (e: MessageEvent<{ id: number; parts: Uint8Array[]; api: Upstre
     const result = { payload, model: t.body.model, warnings: t.warnings, replayedReasoning: t.replayedReasoning, restoredReasoning: t.restoredReasoning };
     self.postMessage({ id, result }, [payload.buffer]);
   } catch (err) {
-    if (err instanceof ApiError) {
-      self.postMessage({ id, result: { refused: { status: err.status, type: err.type, message: err.message, retryable: err.retryable } } });
-    } else if (err instanceof RangeError) {
-      self.postMessage({ id, result: { refused: { status: 400, type: "invalid_request_error", message: "request body is nested too deeply" } } });
+    if (err instanceof ApiError) self.postMessage({ id, result: { refused: apiErrorData(err) } });
+    else if (err instanceof RangeError) {
+      const tooDeep = new ApiError(400, "request body is nested too deeply", { type: "invalid_request_error" });
+      self.postMessage({ id, result: { refused: apiErrorData(tooDeep) } });
     } else self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }
 };

@@ -7,7 +7,7 @@
  * When the thread cannot take a request (busy, failed), it is translated here, at once.
  */
 import type { MessagesRequest } from "../anthropic/schema";
-import { ApiError, type AnthropicErrorType } from "../http/errors";
+import { apiErrorFrom, type ApiErrorData } from "../http/errors";
 import { stringifySliced } from "../http/json-sliced";
 import type { Slicer } from "../http/slicer";
 import { dialectFor, type RequestOptions, type TranslatedRequest, type UpstreamApi } from "../dialects";
@@ -26,7 +26,7 @@ const IDLE_MS = 60_000;
 
 type Outcome =
   | { payload: Uint8Array; model: string; warnings: string[]; replayedReasoning: number; restoredReasoning: number }
-  | { refused: { status: number; type: AnthropicErrorType; message: string; retryable: boolean | undefined } };
+  | { refused: ApiErrorData };
 
 export class TranslationThread {
   private readonly thread: WorkerThread<{ parts: Uint8Array[]; api: UpstreamApi; opts: RequestOptions }, Outcome>;
@@ -48,10 +48,7 @@ export class TranslationThread {
       if (err !== this.told) this.onFailure(err instanceof Error ? err : new Error(String(err)));
       return dialectFor(api).request(req, opts);
     }
-    if ("refused" in outcome) {
-      const r = outcome.refused;
-      throw new ApiError(r.status, r.message, { type: r.type, ...(r.retryable !== undefined ? { retryable: r.retryable } : {}) });
-    }
+    if ("refused" in outcome) throw apiErrorFrom(outcome.refused);
     return {
       body: new PreparedBody(outcome.model, outcome.payload),
       warnings: outcome.warnings,
