@@ -6,6 +6,7 @@
  */
 import type { Database } from "../store/db";
 import { sortableIdTime } from "../records/ids";
+import { turn } from "../http/slicer";
 
 export type BatchStatus = "in_progress" | "canceling" | "ended";
 export type RequestStatus = "pending" | "succeeded" | "errored" | "canceled" | "expired";
@@ -97,7 +98,7 @@ export class BatchRecords {
     const { sql } = this.db;
     try {
       for (let i = 0; i < requests.length; ) {
-        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (i > 0) await turn();
         const part: Array<Record<string, unknown>> = [];
         for (let bytes = 0; i < requests.length && part.length < INSERT_ROWS && (part.length === 0 || bytes < INSERT_BYTES); i++) {
           const r = requests[i]!;
@@ -125,7 +126,7 @@ export class BatchRecords {
     let swept = 0;
     let after = "";
     for (let n = 1; ; n++) {
-      if (n % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (n % 64 === 0) await turn();
       const next: Array<{ batch_id: string }> = await sql`SELECT batch_id FROM batch_requests WHERE batch_id > ${after} ORDER BY batch_id LIMIT 1`;
       if (next.length === 0) return swept;
       const id = next[0]!.batch_id;
@@ -289,7 +290,7 @@ export class BatchRecords {
     const rows: Array<{ last: number | string | null }> = await this.db.sql`SELECT MAX(seq) AS last FROM batch_requests WHERE batch_id = ${batchId}`;
     const last = rows[0]?.last === null || rows[0]?.last === undefined ? -1 : Number(rows[0].last);
     for (let from = 0; from <= last; from += RANGE_ROWS) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (from > 0) await turn();
       await step(from, from + RANGE_ROWS);
     }
   }

@@ -14,7 +14,8 @@ export const SLICE_MS = 8;
 /** Bodies from this size on are read, checked and serialized in slices. */
 export const LARGE_BODY_BYTES = 512 * 1024;
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** One turn of the event loop: resolves once other I/O and timers had their chance. */
+export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Slicer {
   private since = performance.now();

@@ -11,6 +11,7 @@
  */
 import type { Database } from "../store/db";
 import type { Logger } from "../http/log";
+import { turn } from "../http/slicer";
 import { sqlWriter, type RowWriter } from "./ledger-writer";
 
 export interface LedgerRow {
@@ -92,7 +93,7 @@ export class Ledger {
     let group = this.group;
     if (!group) {
       const rows: LedgerRow[] = [];
-      const insert = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const insert = turn().then(async () => {
         if (this.group?.rows === rows) this.group = undefined;
         try {
           await this.writer.write(rows);
